@@ -1,0 +1,124 @@
+//! Q3: write code that creates a process.
+//!
+//! The main process creates one worker process, waits for it, and reports how
+//! it ended. There are two ways to create it, as in Python's start methods:
+//!
+//! - `q3_process` (fork): `fork()` copies the running process; the copy
+//!   carries on from the same line as the worker.
+//! - `q3_process --spawn` (spawn): start this program's own executable again
+//!   as a new process, told by an environment variable to be the worker.
+//!
+//! ```text
+//! Worker 1 starting (pid <worker pid>, parent <main pid>)
+//! Worker 1 finishing (pid <worker pid>)
+//! Main process exiting (worker 1 exited with status 0)
+//! ```
+
+use std::io::Write;
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail, ensure};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, fork, getpid, getppid};
+
+/// Set in the environment of a spawned worker, so the program knows its role.
+const WORKER_ENV: &str = "Q3_PROCESS_WORKER";
+const USAGE: &str = "usage: q3_process [--spawn]";
+
+fn main() -> Result<ExitCode> {
+    if std::env::var_os(WORKER_ENV).is_some() {
+        worker()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let spawn = match args.as_slice() {
+        [] => false,
+        [flag] if flag == "--spawn" => true,
+        _ => {
+            eprintln!("{USAGE}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+
+    let status = if spawn {
+        spawn_worker()?
+    } else {
+        fork_worker()?
+    };
+    print_line(&format!(
+        "Main process exiting (worker 1 exited with status {status})"
+    ))?;
+    Ok(if status == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// What the worker process does, however it was created.
+fn worker() -> Result<()> {
+    print_line(&format!(
+        "Worker 1 starting (pid {}, parent {})",
+        getpid(),
+        getppid()
+    ))?;
+    // A real worker would do its job here.
+    print_line(&format!("Worker 1 finishing (pid {})", getpid()))
+}
+
+/// Creates the worker with `fork` and returns its exit status.
+fn fork_worker() -> Result<i32> {
+    // Anything still in Rust's stdout buffer would be copied into the child
+    // and printed twice, once by each process: flush first.
+    std::io::stdout().flush()?;
+    // SAFETY: this program has one thread, so the child gets a consistent copy
+    // of every lock and of the allocator. The child runs `worker` and leaves
+    // with `_exit`, never returning into the parent's code.
+    match unsafe { fork() }.context("fork failed")? {
+        ForkResult::Child => {
+            let code = match worker() {
+                Ok(()) => 0,
+                Err(err) => {
+                    eprintln!("worker 1: {err:#}");
+                    1
+                }
+            };
+            // `_exit`, not `exit` or a return from main: the child must not
+            // run the parent's cleanup (atexit handlers, stdio flushing) again.
+            // SAFETY: `_exit` ends the process at once.
+            unsafe { nix::libc::_exit(code) }
+        }
+        // Waiting reaps the worker: until then it stays a zombie, and a parent
+        // that exits first leaves it orphaned (re-parented to pid 1).
+        ForkResult::Parent { child } => {
+            match waitpid(child, None).context("waiting for worker 1")? {
+                WaitStatus::Exited(_, code) => Ok(code),
+                other => bail!("worker 1 did not exit normally: {other:?}"),
+            }
+        }
+    }
+}
+
+/// Creates the worker by running this program's executable again and returns
+/// its exit status.
+fn spawn_worker() -> Result<i32> {
+    let exe = std::env::current_exe().context("finding this program's executable")?;
+    let status = Command::new(&exe)
+        .env(WORKER_ENV, "1")
+        .status()
+        .with_context(|| format!("starting {}", exe.display()))?;
+    status
+        .code()
+        .with_context(|| format!("worker 1 did not exit normally: {status}"))
+}
+
+/// Prints `line` and a newline with one `write(2)` call, so that lines from
+/// the two processes cannot interleave mid-line (a pipe write of at most
+/// PIPE_BUF bytes is atomic, but only as a single call).
+fn print_line(line: &str) -> Result<()> {
+    let text = format!("{line}\n");
+    let written =
+        nix::unistd::write(std::io::stdout(), text.as_bytes()).context("writing to stdout")?;
+    ensure!(written == text.len(), "short write to stdout");
+    Ok(())
+}
