@@ -1,0 +1,204 @@
+//! The checks, one module per question. Each turns what was observed into a
+//! [`Verdict`] for every check of its question in the [rubric](crate::rubric);
+//! points are given out later, by [`score`](crate::score).
+
+pub mod answers;
+pub mod q3;
+pub mod q5;
+pub mod q6;
+
+use predicates::prelude::*;
+
+use crate::grade::Context;
+use crate::rubric::Question;
+use crate::run::Observation;
+
+/// The outcome of one check: the fraction of its points earned, and what to
+/// tell the student.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// From 0.0 to 1.0; 1.0 is a pass.
+    pub fraction: f64,
+    pub message: String,
+}
+
+impl Verdict {
+    pub fn pass(message: impl Into<String>) -> Verdict {
+        Verdict {
+            fraction: 1.0,
+            message: message.into(),
+        }
+    }
+
+    pub fn fail(message: impl Into<String>) -> Verdict {
+        Verdict {
+            fraction: 0.0,
+            message: message.into(),
+        }
+    }
+
+    pub fn partial(got: usize, of: usize, message: impl Into<String>) -> Verdict {
+        let fraction = if of == 0 { 0.0 } else { got as f64 / of as f64 };
+        Verdict {
+            fraction,
+            message: message.into(),
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.fraction >= 1.0
+    }
+
+    /// Pass with `ok` when `result` is `Ok`, fail with its message otherwise.
+    pub fn from_result(result: Result<(), String>, ok: &str) -> Verdict {
+        match result {
+            Ok(()) => Verdict::pass(ok),
+            Err(message) => Verdict::fail(message),
+        }
+    }
+}
+
+/// What grading one question produced.
+#[derive(Debug, Clone)]
+pub struct QuestionReport {
+    pub question: Question,
+    /// A verdict for each check id of the question.
+    pub verdicts: Vec<(&'static str, Verdict)>,
+    /// Things worth saying that are not checks (a seed, how to reproduce).
+    pub notes: Vec<String>,
+    /// The normalized output of the default run, for the snapshot test.
+    pub normalized: Option<String>,
+}
+
+/// Grades one question.
+pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
+    match question {
+        Question::Q3 => q3::grade(ctx),
+        Question::Q5 => q5::grade(ctx),
+        Question::Q6 => q6::grade(ctx),
+        written => answers::grade(ctx, written),
+    }
+}
+
+/// Matches `line` against a template where each `{}` stands for a word with
+/// no spaces (a number, a pid), and returns those words.
+///
+/// ```
+/// use grader::checks::fields;
+/// assert_eq!(fields("Process {} (pid {}) prints {}", "Process 1 (pid 42) prints 1"), Some(vec!["1", "42", "1"]));
+/// assert_eq!(fields("Process {} (pid {}) prints {}", "Process 1 prints 1"), None);
+/// ```
+pub fn fields<'a>(template: &str, line: &'a str) -> Option<Vec<&'a str>> {
+    let mut parts = template.split("{}");
+    let mut rest = line.strip_prefix(parts.next().unwrap_or(""))?;
+    let mut found = Vec::new();
+    let literals: Vec<&str> = parts.collect();
+    for (i, literal) in literals.iter().enumerate() {
+        let last = i + 1 == literals.len();
+        let end = if literal.is_empty() && last {
+            rest.len()
+        } else if literal.is_empty() {
+            return None; // two `{}` in a row: ambiguous, not used
+        } else {
+            rest.find(literal)?
+        };
+        let field = &rest[..end];
+        if field.is_empty() || field.contains(char::is_whitespace) {
+            return None;
+        }
+        found.push(field);
+        rest = &rest[end + literal.len()..];
+        if last && !rest.is_empty() {
+            return None;
+        }
+    }
+    Some(found)
+}
+
+/// Stdout as lines, or why it cannot be read as the contract's lines: not
+/// UTF-8, empty, or a last line without its `\n`.
+pub fn contract_lines(seen: &Observation) -> Result<Vec<&str>, String> {
+    let text = seen.stdout_text()?;
+    if predicate::str::is_empty().eval(text.trim()) {
+        return Err(format!(
+            "`{}` printed nothing to stdout{}",
+            seen.command,
+            seen.stderr_hint()
+        ));
+    }
+    if !predicate::str::ends_with("\n").eval(text) {
+        let last = text.lines().last().unwrap_or_default();
+        return Err(format!(
+            "the last line, {last:?}, does not end with a newline (\\n): every line must"
+        ));
+    }
+    Ok(text
+        .lines()
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect())
+}
+
+/// The message for processes that outlived the program, if any did.
+pub fn leftovers_problem(seen: &Observation) -> Option<String> {
+    if !seen.leftovers_checked {
+        return Some(format!(
+            "could not be checked here: watching for leftover processes needs Linux (this is {}); grading runs on Linux",
+            std::env::consts::OS
+        ));
+    }
+    let running: Vec<String> = seen
+        .leftovers
+        .iter()
+        .filter(|l| l.running)
+        .map(|l| format!("{} ({})", l.pid, l.name))
+        .collect();
+    if !running.is_empty() {
+        return Some(format!(
+            "process {} was still running after the program exited: every process the program starts must have exited first (it was killed)",
+            running.join(", ")
+        ));
+    }
+    None
+}
+
+/// The message for children that exited but were never waited for.
+pub fn unreaped_problem(seen: &Observation) -> Option<String> {
+    let unreaped: Vec<String> = seen
+        .leftovers
+        .iter()
+        .filter(|l| !l.running)
+        .map(|l| l.pid.to_string())
+        .collect();
+    (!unreaped.is_empty()).then(|| {
+        format!(
+            "process {} exited but was never waited for: the parent must reap each child (waitpid, or Child::wait) before it exits",
+            unreaped.join(", ")
+        )
+    })
+}
+
+/// Fails every check of a question with the same message (it did not build,
+/// or its program could not be run).
+pub fn fail_all(question: Question, message: &str) -> Vec<(&'static str, Verdict)> {
+    crate::rubric::checks_of(question)
+        .map(|c| (c.id, Verdict::fail(message)))
+        .collect()
+}
+
+/// Compares normalized output with the reference snapshot.
+pub fn snapshot_verdict(name: &str, normalized: Option<&str>) -> Verdict {
+    let Some(expected) = crate::snapshot::expected(name) else {
+        return Verdict::fail(format!("the grader has no snapshot named {name}"));
+    };
+    match normalized {
+        None => Verdict::fail("there was no output to compare with the snapshot"),
+        Some(actual) if predicate::eq(expected.trim_end()).eval(actual.trim_end()) => {
+            Verdict::pass("matches the reference, PIDs and line order aside")
+        }
+        Some(actual) => Verdict::fail(format!(
+            "differs from the reference (PIDs shown as [pid], free lines sorted):\n--- expected\n{}\n--- got\n{}",
+            expected.trim_end(),
+            actual.trim_end()
+        )),
+    }
+}

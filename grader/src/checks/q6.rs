@@ -1,0 +1,170 @@
+//! Q6: four processes, each printing a different number.
+
+use std::collections::BTreeMap;
+
+use super::{
+    QuestionReport, Verdict, contract_lines, fail_all, fields, leftovers_problem, snapshot_verdict,
+    unreaped_problem,
+};
+use crate::grade::Context;
+use crate::normalize::normalize;
+use crate::rubric::Question;
+use crate::run::Observation;
+
+const PACKAGE: &str = "q6_four_procs";
+const CHILD_LINE: &str = "Process {} (pid {}) prints {}";
+const LAST_LINE: &str = "All 4 processes finished";
+
+pub fn grade(ctx: &Context) -> QuestionReport {
+    let question = Question::Q6;
+    let seen = match ctx.binary(PACKAGE).and_then(|bin| ctx.run(&bin, &[])) {
+        Ok(seen) => seen,
+        Err(message) => {
+            return QuestionReport {
+                question,
+                verdicts: fail_all(question, &message),
+                notes: Vec::new(),
+                normalized: None,
+            };
+        }
+    };
+    let normalized = seen
+        .stdout_text()
+        .ok()
+        .map(|text| normalize(text, &["Process "]));
+    let verdicts = vec![
+        (
+            "6.1",
+            Verdict::from_result(
+                seen.problem().map_or(Ok(()), Err),
+                "ran and exited with status 0",
+            ),
+        ),
+        (
+            "6.2",
+            Verdict::from_result(
+                check_numbers(&seen),
+                "the numbers 1, 2, 3 and 4, one line each",
+            ),
+        ),
+        (
+            "6.3",
+            Verdict::from_result(
+                check_own_processes(&seen),
+                "four different processes, none of them the parent",
+            ),
+        ),
+        (
+            "6.4",
+            Verdict::from_result(check_waits(&seen), "the last line came after all four"),
+        ),
+        (
+            "6.5",
+            Verdict::from_result(
+                leftovers_problem(&seen).map_or(Ok(()), Err),
+                "every process had exited",
+            ),
+        ),
+        ("6.6", snapshot_verdict(PACKAGE, normalized.as_deref())),
+    ];
+    QuestionReport {
+        question,
+        verdicts,
+        notes: Vec::new(),
+        normalized,
+    }
+}
+
+/// The child lines: (line index, k, pid, number printed).
+fn child_lines<'a>(lines: &[&'a str]) -> Vec<(usize, &'a str, &'a str, &'a str)> {
+    lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, line)| fields(CHILD_LINE, line).map(|f| (i, f[0], f[1], f[2])))
+        .collect()
+}
+
+fn check_numbers(seen: &Observation) -> Result<(), String> {
+    let lines = contract_lines(seen)?;
+    if let Some(bad) = lines
+        .iter()
+        .find(|l| fields(CHILD_LINE, l).is_none() && **l != LAST_LINE)
+    {
+        return Err(format!(
+            "unexpected line {bad:?}: stdout may only have \"{CHILD_LINE}\" lines and \"{LAST_LINE}\" (debug output goes to stderr)"
+        ));
+    }
+    let children = child_lines(&lines);
+    if let Some((_, k, _, n)) = children.iter().find(|(_, k, _, n)| k != n) {
+        return Err(format!(
+            "the line of process {k} says it prints {n}: process k prints k"
+        ));
+    }
+    let mut numbers: Vec<&str> = children.iter().map(|c| c.3).collect();
+    numbers.sort_by_key(|n| (n.len(), *n));
+    if numbers != ["1", "2", "3", "4"] {
+        let got = if numbers.is_empty() {
+            "none".to_string()
+        } else {
+            numbers.join(", ")
+        };
+        return Err(format!(
+            "expected 4 different numbers, 1 to 4, one line each; got {got}"
+        ));
+    }
+    Ok(())
+}
+
+fn check_own_processes(seen: &Observation) -> Result<(), String> {
+    let lines = contract_lines(seen)?;
+    let children = child_lines(&lines);
+    if children.is_empty() {
+        return Err("no \"Process <k> (pid <pid>) prints <k>\" line to check".into());
+    }
+    let main = seen.pid.to_string();
+    if let Some((_, k, _, _)) = children.iter().find(|c| c.2 == main) {
+        return Err(format!(
+            "process {k}'s line carries the main process's own pid {main}: it must be printed by a child process"
+        ));
+    }
+    let mut by_pid: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (_, k, pid, _) in &children {
+        by_pid.entry(pid).or_default().push(k);
+    }
+    if let Some((pid, ks)) = by_pid.iter().find(|(_, ks)| ks.len() > 1) {
+        let all = if ks.len() == children.len() {
+            "all"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "{all} {} lines carry pid {pid} (processes {}): each number needs its own process",
+            ks.len(),
+            ks.join(", ")
+        )
+        .trim_start()
+        .to_string());
+    }
+    if let Some((_, k, pid, _)) = children.iter().find(|c| c.2.parse::<u32>().is_err()) {
+        return Err(format!("process {k}'s pid {pid:?} is not a number"));
+    }
+    Ok(())
+}
+
+fn check_waits(seen: &Observation) -> Result<(), String> {
+    let lines = contract_lines(seen)?;
+    let Some(last) = lines.iter().position(|l| *l == LAST_LINE) else {
+        return Err(format!("the parent's last line \"{LAST_LINE}\" is missing"));
+    };
+    if let Some((_, k, _, _)) = child_lines(&lines).into_iter().find(|c| c.0 > last) {
+        return Err(format!(
+            "the last line came before process {k}'s line: the parent must wait for its children"
+        ));
+    }
+    if last + 1 != lines.len() {
+        return Err(format!(
+            "\"{LAST_LINE}\" must be the last line; stdout went on after it"
+        ));
+    }
+    unreaped_problem(seen).map_or(Ok(()), Err)
+}

@@ -1,0 +1,30 @@
+//! The grader for the Multiprocessing assignment.
+//!
+//! A pipeline with one direction:
+//!
+//! 1. [`compile`]: build each exercise package on its own;
+//! 2. [`run`] (through the [`sandbox`] supervisor): run it with a time limit,
+//!    capped output, and every process it started killed and accounted for;
+//! 3. [`normalize`]: PIDs, line endings and free line order made canonical;
+//! 4. [`checks`]: one verdict per check of the [`rubric`];
+//! 5. [`score`]: points from the rubric;
+//! 6. [`report`]: terminal, Gradescope JSON, Markdown.
+//!
+//! ```no_run
+//! use grader::{grade::Context, report, score};
+//! let ctx = Context::new(".".into(), "target/debug/grader".into());
+//! let card = score::grade_all(&ctx, |_| {});
+//! print!("{}", report::terminal(&card, false));
+//! ```
+
+pub mod checks;
+pub mod compile;
+pub mod grade;
+pub mod normalize;
+pub mod report;
+pub mod rubric;
+pub mod run;
+pub mod sandbox;
+pub mod score;
+pub mod snapshot;
+pub mod testing;

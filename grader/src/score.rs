@@ -1,0 +1,101 @@
+//! Scoring: gives each check's verdict its points from the rubric, and adds
+//! them up.
+
+use std::time::{Duration, Instant};
+
+use crate::checks::{self, QuestionReport, Verdict};
+use crate::grade::Context;
+use crate::rubric::{self, Check, Question};
+
+/// One check, scored.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub check: &'static Check,
+    pub score: u32,
+    pub passed: bool,
+    pub message: String,
+}
+
+/// One question, scored.
+#[derive(Debug, Clone)]
+pub struct QuestionScore {
+    pub question: Question,
+    pub checks: Vec<Scored>,
+    pub notes: Vec<String>,
+}
+
+impl QuestionScore {
+    pub fn score(&self) -> u32 {
+        self.checks.iter().map(|c| c.score).sum()
+    }
+
+    pub fn max(&self) -> u32 {
+        self.checks.iter().map(|c| c.check.points).sum()
+    }
+}
+
+/// Every question, scored.
+#[derive(Debug, Clone)]
+pub struct Scorecard {
+    pub questions: Vec<QuestionScore>,
+    pub elapsed: Duration,
+    pub seed: u64,
+}
+
+impl Scorecard {
+    pub fn score(&self) -> u32 {
+        self.questions.iter().map(QuestionScore::score).sum()
+    }
+
+    pub fn max(&self) -> u32 {
+        self.questions.iter().map(QuestionScore::max).sum()
+    }
+
+    pub fn full_marks(&self) -> bool {
+        self.score() == self.max()
+    }
+}
+
+/// Scores one question's report. A check the report has no verdict for
+/// fails: a rubric entry is never passed by being forgotten.
+pub fn score_question(report: QuestionReport) -> QuestionScore {
+    let checks = rubric::checks_of(report.question)
+        .map(|check| {
+            let verdict = report
+                .verdicts
+                .iter()
+                .find(|(id, _)| *id == check.id)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| Verdict::fail("the grader has no result for this check"));
+            let fraction = verdict.fraction.clamp(0.0, 1.0);
+            Scored {
+                check,
+                score: (f64::from(check.points) * fraction).floor() as u32,
+                passed: verdict.passed(),
+                message: verdict.message,
+            }
+        })
+        .collect();
+    QuestionScore {
+        question: report.question,
+        checks,
+        notes: report.notes,
+    }
+}
+
+/// Grades every question in order; `progress` hears of each as it starts.
+pub fn grade_all(ctx: &Context, mut progress: impl FnMut(Question)) -> Scorecard {
+    let started = Instant::now();
+    let questions = Question::ALL
+        .into_iter()
+        .map(|question| {
+            progress(question);
+            score_question(checks::grade(ctx, question))
+        })
+        .collect();
+    Scorecard {
+        questions,
+        elapsed: started.elapsed(),
+        seed: ctx.seed,
+    }
+}
