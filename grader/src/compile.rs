@@ -66,6 +66,11 @@ pub fn build(spec: &Build) -> Result<PathBuf, String> {
     if let Some(done) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(spec) {
         return done.clone();
     }
+    // One build at a time: cargo would serialize them on its lock anyway, and
+    // a binary must be copied out before another workspace sharing the
+    // target directory replaces it.
+    static BUILDING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let result = build_uncached(spec);
     cache
         .lock()
@@ -85,6 +90,14 @@ fn build_uncached(spec: &Build) -> Result<PathBuf, String> {
             "exercises/{}/Cargo.toml is missing: the package is not there",
             spec.package
         ));
+    }
+    if !spec.target_dir.starts_with(&spec.workspace) {
+        // Cargo names a path package's artifacts by its path relative to the
+        // workspace, so every scratch workspace's `q6_four_procs` is the same
+        // artifact to it, rebuilt only if a source is newer than the last
+        // build. Make this workspace's sources the newest.
+        touch_tree(&manifest.parent().expect("has a parent").join("src"))
+            .map_err(|e| format!("preparing the sources of {}: {e}", spec.package))?;
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut child = Command::new(cargo)
@@ -134,11 +147,19 @@ fn build_uncached(spec: &Build) -> Result<PathBuf, String> {
         )),
         Some(status) if status.success() => {
             let binary = spec.target_dir.join("debug").join(&spec.package);
-            if binary.is_file() {
-                Ok(binary)
-            } else {
-                Err(format!("cargo built no binary {}", binary.display()))
+            if !binary.is_file() {
+                return Err(format!("cargo built no binary {}", binary.display()));
             }
+            if spec.target_dir.starts_with(&spec.workspace) {
+                return Ok(binary);
+            }
+            // A target directory shared by several workspaces: keep this
+            // workspace's binary where the next build cannot replace it.
+            let own = spec.workspace.join(".grader-bin").join(&spec.package);
+            std::fs::create_dir_all(own.parent().expect("has a parent"))
+                .and_then(|()| std::fs::copy(&binary, &own))
+                .map_err(|e| format!("keeping the built {}: {e}", spec.package))?;
+            Ok(own)
         }
         Some(_) => Err(format!(
             "`cargo build -p {}` failed:\n{}",
@@ -146,6 +167,23 @@ fn build_uncached(spec: &Build) -> Result<PathBuf, String> {
             quote_errors(&messages)
         )),
     }
+}
+
+/// Sets the modification time of every file under `dir` to now.
+fn touch_tree(dir: &Path) -> std::io::Result<()> {
+    let now = std::time::SystemTime::now();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            touch_tree(&entry.path())?;
+        } else {
+            std::fs::File::options()
+                .write(true)
+                .open(entry.path())?
+                .set_modified(now)?;
+        }
+    }
+    Ok(())
 }
 
 /// The compiler's errors, without the warnings before them, cut to a length

@@ -28,3 +28,4 @@ pub mod sandbox;
 pub mod score;
 pub mod snapshot;
 pub mod testing;
+pub mod workspace;

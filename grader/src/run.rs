@@ -77,6 +77,9 @@ pub struct Observation {
     pub command: String,
     /// The program's process id.
     pub pid: i32,
+    /// The supervisor's process id: a process orphaned during the run is
+    /// re-parented to it.
+    pub supervisor_pid: i32,
     pub exit: Exit,
     pub timed_out: bool,
     pub timeout: Duration,
@@ -129,6 +132,11 @@ impl Observation {
             )),
             Exit::Killed => Some(format!("`{cmd}` had to be killed")),
         }
+    }
+
+    /// Whether the program ran to its end by itself (no time-out, no flood).
+    pub fn finished(&self) -> bool {
+        !self.timed_out && !self.stdout_truncated && !self.stderr_truncated
     }
 
     /// The first lines of stderr, to quote in a message.
@@ -269,6 +277,7 @@ fn parse_report(spec: &RunSpec, report: &[u8]) -> Result<Observation> {
     Ok(Observation {
         command: spec.display(),
         pid: header["pid"].as_i64().unwrap_or(0) as i32,
+        supervisor_pid: header["supervisor"].as_i64().unwrap_or(0) as i32,
         exit,
         timed_out: header["timed_out"].as_bool().unwrap_or(false),
         timeout: spec.timeout,

@@ -152,6 +152,7 @@ fn run_supervised(program: &PathBuf, args: &[String], limits: &Limits) -> Result
     let exit = exit.unwrap_or(Exit::Killed);
     let header = json!({
         "pid": main.as_raw(),
+        "supervisor": std::process::id(),
         "exit": match &exit {
             Exit::Code(code) => json!({"code": code}),
             Exit::Signal(name) => json!({"signal": name}),

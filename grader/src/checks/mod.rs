@@ -126,6 +126,11 @@ pub fn contract_lines(seen: &Observation) -> Result<Vec<&str>, String> {
             seen.stderr_hint()
         ));
     }
+    // Output cut at the cap ends mid-line: drop the partial line.
+    if seen.stdout_truncated {
+        let whole = text.rsplit_once('\n').map_or("", |(whole, _)| whole);
+        return Ok(whole.lines().collect());
+    }
     if !predicate::str::ends_with("\n").eval(text) {
         let last = text.lines().last().unwrap_or_default();
         return Err(format!(
@@ -140,6 +145,9 @@ pub fn contract_lines(seen: &Observation) -> Result<Vec<&str>, String> {
 
 /// The message for processes that outlived the program, if any did.
 pub fn leftovers_problem(seen: &Observation) -> Option<String> {
+    if !seen.finished() {
+        return Some("could not be checked: the program did not finish by itself and was killed (see the first check)".into());
+    }
     if !seen.leftovers_checked {
         return Some(format!(
             "could not be checked here: watching for leftover processes needs Linux (this is {}); grading runs on Linux",
@@ -154,15 +162,36 @@ pub fn leftovers_problem(seen: &Observation) -> Option<String> {
         .collect();
     if !running.is_empty() {
         return Some(format!(
-            "process {} was still running after the program exited: every process the program starts must have exited first (it was killed)",
-            running.join(", ")
+            "{} still running after the program exited: every process the program starts must have exited first (it was killed)",
+            processes(&running)
         ));
     }
     None
 }
 
-/// The message for children that exited but were never waited for.
+/// "process 7 was" or "processes 7, 8 were".
+fn processes(pids: &[String]) -> String {
+    match pids {
+        [one] => format!("process {one} was"),
+        many => format!("processes {} were", many.join(", ")),
+    }
+}
+
+/// The message for children the program did not wait for: still running
+/// when it exited, or exited but never reaped.
 pub fn unreaped_problem(seen: &Observation) -> Option<String> {
+    let running: Vec<String> = seen
+        .leftovers
+        .iter()
+        .filter(|l| l.running)
+        .map(|l| l.pid.to_string())
+        .collect();
+    if !running.is_empty() {
+        return Some(format!(
+            "the program exited while {} still running: it must wait for every child before it exits",
+            processes(&running)
+        ));
+    }
     let unreaped: Vec<String> = seen
         .leftovers
         .iter()
@@ -171,10 +200,24 @@ pub fn unreaped_problem(seen: &Observation) -> Option<String> {
         .collect();
     (!unreaped.is_empty()).then(|| {
         format!(
-            "process {} exited but was never waited for: the parent must reap each child (waitpid, or Child::wait) before it exits",
-            unreaped.join(", ")
+            "{} exited but never waited for: the parent must reap each child (waitpid, or Child::wait) before it exits",
+            processes(&unreaped)
         )
     })
+}
+
+/// If the program is still the stub it started as (it panics at `todo!()`),
+/// the message saying so.
+pub fn not_attempted(seen: &Observation) -> Option<String> {
+    let stderr = String::from_utf8_lossy(&seen.stderr);
+    (seen.exit == crate::run::Exit::Code(101) && stderr.contains("not yet implemented")).then(
+        || {
+            format!(
+                "not attempted yet: `{}` stops at a `todo!()`; replace it with your solution",
+                seen.command
+            )
+        },
+    )
 }
 
 /// Fails every check of a question with the same message (it did not build,

@@ -1,8 +1,8 @@
 //! Q3: create a process.
 
 use super::{
-    QuestionReport, Verdict, contract_lines, fail_all, fields, leftovers_problem, snapshot_verdict,
-    unreaped_problem,
+    QuestionReport, Verdict, contract_lines, fail_all, fields, leftovers_problem, not_attempted,
+    snapshot_verdict, unreaped_problem,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -27,6 +27,14 @@ pub fn grade(ctx: &Context) -> QuestionReport {
             };
         }
     };
+    if let Some(message) = not_attempted(&seen) {
+        return QuestionReport {
+            question,
+            verdicts: fail_all(question, &message),
+            notes: Vec::new(),
+            normalized: None,
+        };
+    }
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &[]));
     let parsed = Parsed::from(&seen);
     let verdicts = vec![
@@ -144,10 +152,18 @@ impl Parsed {
 
     fn parent(&self, seen: &Observation) -> Result<(), String> {
         let main = seen.pid.to_string();
+        if self.worker == main {
+            return Err("no worker process was created, so there is no worker whose parent could be checked".into());
+        }
+        let orphaned = |p: &str| p == "1" || p == seen.supervisor_pid.to_string();
         match self.parent.as_str() {
             p if p == main => Ok(()),
-            "1" => Err("the worker's parent is 1, not the main process: it was orphaned — the main process must wait for it".into()),
-            p => Err(format!("the worker reports parent {p}, but the main process is {main}")),
+            p if orphaned(p) => Err(format!(
+                "the worker's parent is {p}, not the main process: it was orphaned (its parent had exited) — the main process must wait for it"
+            )),
+            p => Err(format!(
+                "the worker reports parent {p}, but the main process is {main}"
+            )),
         }
     }
 }

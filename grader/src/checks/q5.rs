@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 
 use super::{
-    QuestionReport, Verdict, contract_lines, fail_all, fields, leftovers_problem, snapshot_verdict,
+    QuestionReport, Verdict, contract_lines, fail_all, fields, leftovers_problem, not_attempted,
+    snapshot_verdict,
 };
 use crate::grade::{Context, Rng, SEED_ENV};
 use crate::normalize::normalize;
@@ -34,9 +35,11 @@ impl Case {
         }
     }
 
-    fn random(rng: &mut Rng) -> Case {
-        let workers = rng.range(1, 6) as usize;
-        let count = rng.range(1, 12) as usize;
+    /// Random numbers and workers; `crowded` makes sure there are more
+    /// numbers than workers, so a process per number shows.
+    fn random(rng: &mut Rng, crowded: bool) -> Case {
+        let workers = rng.range(1, if crowded { 4 } else { 6 }) as usize;
+        let count = rng.range(if crowded { 5 } else { 1 }, 12) as usize;
         let numbers: Vec<i64> = (0..count)
             .map(|_| {
                 if rng.range(0, 3) == 0 {
@@ -105,6 +108,14 @@ pub fn grade(ctx: &Context) -> QuestionReport {
             };
         }
     };
+    if let Some(message) = not_attempted(&seen) {
+        return QuestionReport {
+            question,
+            verdicts: fail_all(question, &message),
+            notes,
+            normalized: None,
+        };
+    }
     let normalized = seen
         .stdout_text()
         .ok()
@@ -117,7 +128,9 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         [skipped.clone(), skipped.clone(), skipped]
     } else {
         let mut rng = Rng::new(ctx.seed);
-        let random: Vec<Case> = (0..3).map(|_| Case::random(&mut rng)).collect();
+        let random: Vec<Case> = [true, true, false]
+            .map(|crowded| Case::random(&mut rng, crowded))
+            .to_vec();
         let mut runs = Vec::new();
         let random_result = check_cases(&random, &run, &mut runs);
         let edge_result = check_cases(&edge_cases(), &run, &mut runs);
@@ -126,10 +139,10 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         [random_result, edge_result, bad_result]
     };
     let [random, edge, bad] = more;
-    let leftovers = all_runs
-        .iter()
-        .find_map(leftovers_problem)
-        .map_or(Ok(()), Err);
+    let leftovers = match check_worker_lines(&seen, &default_case) {
+        Err(_) if seen.finished() => Err("nothing to check: the default run printed no worker line, so no worker was seen (see 5.2)".into()),
+        _ => all_runs.iter().find_map(leftovers_problem).map_or(Ok(()), Err),
+    };
     let verdicts = vec![
         (
             "5.1",

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    QuestionReport, Verdict, contract_lines, fail_all, fields, leftovers_problem, snapshot_verdict,
-    unreaped_problem,
+    QuestionReport, Verdict, contract_lines, fail_all, fields, leftovers_problem, not_attempted,
+    snapshot_verdict, unreaped_problem,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -28,6 +28,14 @@ pub fn grade(ctx: &Context) -> QuestionReport {
             };
         }
     };
+    if let Some(message) = not_attempted(&seen) {
+        return QuestionReport {
+            question,
+            verdicts: fail_all(question, &message),
+            notes: Vec::new(),
+            normalized: None,
+        };
+    }
     let normalized = seen
         .stdout_text()
         .ok()
@@ -60,10 +68,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ),
         (
             "6.5",
-            Verdict::from_result(
-                leftovers_problem(&seen).map_or(Ok(()), Err),
-                "every process had exited",
-            ),
+            Verdict::from_result(check_no_leftovers(&seen), "every process had exited"),
         ),
         ("6.6", snapshot_verdict(PACKAGE, normalized.as_deref())),
     ];
@@ -95,11 +100,6 @@ fn check_numbers(seen: &Observation) -> Result<(), String> {
         ));
     }
     let children = child_lines(&lines);
-    if let Some((_, k, _, n)) = children.iter().find(|(_, k, _, n)| k != n) {
-        return Err(format!(
-            "the line of process {k} says it prints {n}: process k prints k"
-        ));
-    }
     let mut numbers: Vec<&str> = children.iter().map(|c| c.3).collect();
     numbers.sort_by_key(|n| (n.len(), *n));
     if numbers != ["1", "2", "3", "4"] {
@@ -110,6 +110,11 @@ fn check_numbers(seen: &Observation) -> Result<(), String> {
         };
         return Err(format!(
             "expected 4 different numbers, 1 to 4, one line each; got {got}"
+        ));
+    }
+    if let Some((_, k, _, n)) = children.iter().find(|(_, k, _, n)| k != n) {
+        return Err(format!(
+            "the line of process {k} says it prints {n}: process k prints k"
         ));
     }
     Ok(())
@@ -167,4 +172,14 @@ fn check_waits(seen: &Observation) -> Result<(), String> {
         ));
     }
     unreaped_problem(seen).map_or(Ok(()), Err)
+}
+
+fn check_no_leftovers(seen: &Observation) -> Result<(), String> {
+    if let Some(problem) = leftovers_problem(seen) {
+        return Err(problem);
+    }
+    if child_lines(&contract_lines(seen)?).is_empty() {
+        return Err("nothing to check: no child process printed its line (see 6.2)".into());
+    }
+    Ok(())
 }

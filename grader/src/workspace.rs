@@ -1,0 +1,95 @@
+//! Scratch workspaces: this grader's workspace manifest with another
+//! checkout's `exercises/` and `answers/`, in a directory of its own, so that
+//! grading never writes into (or trusts the build settings of) what it grades.
+//!
+//! ```no_run
+//! use grader::workspace::Scratch;
+//! let template = grader::testing::workspace();
+//! let scratch = Scratch::create(&template, &[std::path::Path::new("../student")])?;
+//! println!("grading {}", scratch.path().display());
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use anyhow::{Context, Result, bail};
+
+/// What is taken from a submission; everything else comes from the template.
+pub const GRADED_DIRS: &[&str] = &["exercises", "answers"];
+
+/// A temporary workspace, removed when dropped.
+#[derive(Debug)]
+pub struct Scratch {
+    dir: PathBuf,
+}
+
+impl Scratch {
+    /// Makes a workspace from `template`'s root `Cargo.toml` and `Cargo.lock`
+    /// (without the grader member) and the graded directories of each of
+    /// `sources`, later ones overlaying earlier ones.
+    pub fn create(template: &Path, sources: &[&Path]) -> Result<Scratch> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "grader-scratch-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let dir = std::env::temp_dir().join(name);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        let scratch = Scratch { dir };
+        let manifest = std::fs::read_to_string(template.join("Cargo.toml"))
+            .context("reading the template's Cargo.toml")?;
+        let members = "members = [\"exercises/*\", \"grader\"]";
+        if !manifest.contains(members) {
+            bail!("the template's Cargo.toml does not have the expected `{members}`");
+        }
+        std::fs::write(
+            scratch.dir.join("Cargo.toml"),
+            manifest.replace(members, "members = [\"exercises/*\"]"),
+        )?;
+        if let Ok(lock) = std::fs::read(template.join("Cargo.lock")) {
+            std::fs::write(scratch.dir.join("Cargo.lock"), lock)?;
+        }
+        for source in sources {
+            for sub in GRADED_DIRS {
+                let from = source.join(sub);
+                if from.is_dir() {
+                    copy_tree(&from, &scratch.dir.join(sub))
+                        .with_context(|| format!("copying {}", from.display()))?;
+                }
+            }
+        }
+        Ok(scratch)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Copies a directory tree, skipping build output and symbolic links (a link
+/// could point anywhere on the grading machine).
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() && entry.file_name() != "target" {
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}

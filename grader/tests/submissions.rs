@@ -1,0 +1,338 @@
+//! The grader graded: wrong submissions must lose exactly the right points,
+//! with the right message, and right ones written differently from the
+//! reference must get full marks. Each fixture in `tests/fixtures/<name>/`
+//! holds the files that differ from the reference; it is graded in a
+//! scratch workspace of its own.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use grader::checks;
+use grader::grade::Context;
+use grader::rubric::Question;
+use grader::score::{QuestionScore, score_question};
+use grader::testing::workspace;
+use grader::workspace::Scratch;
+
+/// What a fixture should get: the checks that fail, each with a fragment of
+/// its message; `unsure` checks may go either way (the submission's own
+/// behaviour varies); every other check must pass.
+struct Expect<'a> {
+    fails: &'a [(&'a str, &'a str)],
+    unsure: &'a [&'a str],
+}
+
+const ALL_PASS: Expect<'static> = Expect {
+    fails: &[],
+    unsure: &[],
+};
+
+fn fixture_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Grades `question` of the reference overlaid with the fixture (or of the
+/// fixture alone, if `alone`).
+fn grade(name: &str, question: Question, alone: bool) -> QuestionScore {
+    let reference = workspace();
+    let fixture = fixture_dir(name);
+    let sources: Vec<&Path> = if alone {
+        vec![&fixture]
+    } else {
+        vec![&reference, &fixture]
+    };
+    let scratch = Scratch::create(&reference, &sources).expect("scratch workspace");
+    let mut ctx = Context::new(scratch.path().to_path_buf(), PathBuf::from(common::GRADER));
+    // One target directory for every fixture, so dependencies build once.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| reference.join("target"));
+    ctx.target_dir = Some(target.join("grader-fixtures"));
+    ctx.timeout = Duration::from_secs(2);
+    let scored = score_question(checks::grade(&ctx, question));
+    assert_nothing_left_running(scratch.path());
+    scored
+}
+
+fn assert_graded(name: &str, question: Question, alone: bool, expect: Expect) {
+    let scored = grade(name, question, alone);
+    let card: String = scored
+        .checks
+        .iter()
+        .map(|c| {
+            format!(
+                "\n  {} {} {}",
+                c.check.id,
+                if c.passed { "✓" } else { "✗" },
+                c.message
+            )
+        })
+        .collect();
+    for c in &scored.checks {
+        if expect.unsure.contains(&c.check.id) {
+            continue;
+        }
+        match expect.fails.iter().find(|(id, _)| *id == c.check.id) {
+            Some((id, fragment)) => {
+                assert!(!c.passed, "{name}: {id} should fail:{card}");
+                assert!(
+                    c.message.contains(fragment),
+                    "{name}: {id} should say {fragment:?}:{card}"
+                );
+                assert!(
+                    c.score < c.check.points,
+                    "{name}: {id} lost no points:{card}"
+                );
+            }
+            None => assert!(c.passed, "{name}: {} should pass:{card}", c.check.id),
+        }
+    }
+}
+
+/// No process whose executable lies in the scratch workspace is alive.
+fn assert_nothing_left_running(scratch: &Path) {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if let Ok(exe) = std::fs::read_link(entry.path().join("exe")) {
+            assert!(
+                !exe.starts_with(scratch),
+                "process {:?} ({}) outlived its grading",
+                entry.file_name(),
+                exe.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn q6_threads_instead_of_processes_lose_the_process_check() {
+    let expect = Expect {
+        fails: &[("6.3", "the main process's own pid")],
+        unsure: &[],
+    };
+    assert_graded("q6_threads", Question::Q6, false, expect);
+}
+
+#[test]
+fn q6_one_child_printing_everything_loses_the_process_check() {
+    let expect = Expect {
+        fails: &[("6.3", "4 lines carry pid")],
+        unsure: &[],
+    };
+    assert_graded("q6_one_child", Question::Q6, false, expect);
+}
+
+#[test]
+fn q6_duplicated_number_is_named() {
+    let expect = Expect {
+        fails: &[("6.2", "got 1, 2, 2, 4"), ("6.6", "differs")],
+        unsure: &[],
+    };
+    assert_graded("q6_duplicate", Question::Q6, false, expect);
+}
+
+#[test]
+fn q6_missing_wait_is_caught() {
+    let expect = Expect {
+        fails: &[
+            ("6.2", "got none"),
+            ("6.3", "no \"Process"),
+            ("6.4", "still running"),
+            ("6.5", "still running after the program exited"),
+            ("6.6", "differs"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q6_no_wait", Question::Q6, false, expect);
+}
+
+#[test]
+fn q6_last_line_before_the_children_is_caught() {
+    let expect = Expect {
+        fails: &[
+            ("6.4", "the last line came before process"),
+            ("6.6", "differs"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q6_last_line_first", Question::Q6, false, expect);
+}
+
+#[test]
+fn q6_hang_is_stopped_and_reported() {
+    let expect = Expect {
+        fails: &[
+            ("6.1", "did not finish within 2 s"),
+            ("6.4", "is missing"),
+            ("6.5", "did not finish"),
+            ("6.6", "differs"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q6_hang", Question::Q6, false, expect);
+}
+
+#[test]
+fn q6_flood_is_cut_and_reported() {
+    let expect = Expect {
+        fails: &[
+            ("6.1", "more than 1 MiB"),
+            ("6.2", "unexpected line"),
+            ("6.4", "is missing"),
+            ("6.5", "did not finish"),
+        ],
+        unsure: &["6.3", "6.6"],
+    };
+    assert_graded("q6_flood", Question::Q6, false, expect);
+}
+
+#[test]
+fn q6_daemonized_grandchild_is_killed_and_reported() {
+    let expect = Expect {
+        fails: &[
+            ("6.4", "still running"),
+            ("6.5", "still running after the program exited"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q6_daemon", Question::Q6, false, expect);
+}
+
+#[test]
+fn q6_compile_error_costs_every_point_with_the_compiler_message() {
+    let fails: Vec<(&str, &str)> = ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6"]
+        .iter()
+        .map(|id| (*id, "mismatched types"))
+        .collect();
+    assert_graded(
+        "q6_compile_error",
+        Question::Q6,
+        false,
+        Expect {
+            fails: &fails,
+            unsure: &[],
+        },
+    );
+}
+
+#[test]
+fn q6_todo_stub_scores_nothing() {
+    let fails: Vec<(&str, &str)> = ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6"]
+        .iter()
+        .map(|id| (*id, "not attempted yet"))
+        .collect();
+    assert_graded(
+        "q6_todo",
+        Question::Q6,
+        false,
+        Expect {
+            fails: &fails,
+            unsure: &[],
+        },
+    );
+}
+
+#[test]
+fn q6_spawn_in_another_order_with_stderr_gets_full_marks() {
+    assert_graded("q6_spawn_right", Question::Q6, false, ALL_PASS);
+}
+
+#[test]
+fn q3_missing_wait_is_caught() {
+    let expect = Expect {
+        fails: &[
+            ("3.2", "line 1 should be"),
+            ("3.3", "line 1 should be"),
+            ("3.4", "line 1 should be"),
+            ("3.5", "the worker printed nothing"),
+            ("3.6", "differs"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q3_no_wait", Question::Q3, false, expect);
+}
+
+#[test]
+fn q3_no_process_at_all_is_caught() {
+    let expect = Expect {
+        fails: &[
+            ("3.3", "the main process's own pid"),
+            ("3.4", "no worker process was created"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q3_no_process", Question::Q3, false, expect);
+}
+
+#[test]
+fn q3_spawn_with_stderr_gets_full_marks() {
+    assert_graded("q3_spawn_right", Question::Q3, false, ALL_PASS);
+}
+
+#[test]
+fn q5_process_per_number_is_not_a_pool() {
+    let expect = Expect {
+        fails: &[
+            (
+                "5.4",
+                "9 different worker pids for 4 workers, one per number",
+            ),
+            ("5.5", "different worker pids"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q5_process_per_number", Question::Q5, false, expect);
+}
+
+#[test]
+fn q5_hard_coded_output_fails_random_edge_and_bad_arguments() {
+    let expect = Expect {
+        fails: &[
+            ("5.5", "`q5_pool --workers"),
+            ("5.6", "`q5_pool"),
+            ("5.7", "exited with status 0"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q5_hardcoded", Question::Q5, false, expect);
+}
+
+#[test]
+fn q5_results_out_of_order_are_caught() {
+    let expect = Expect {
+        fails: &[
+            ("5.3", "Results are not in input order"),
+            ("5.5", "not in input order"),
+            ("5.6", "not in input order"),
+            ("5.9", "differs"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q5_unordered", Question::Q5, false, expect);
+}
+
+#[test]
+fn answers_not_attempted_score_nothing() {
+    let fixture = "answers_not_attempted";
+    let q1 = Expect {
+        fails: &[("1.1", "placeholder"), ("1.2", "not attempted yet")],
+        unsure: &[],
+    };
+    assert_graded(fixture, Question::Q1, true, q1);
+    let q2 = Expect {
+        fails: &[("2.1", "answers/q2.md is missing"), ("2.2", "missing")],
+        unsure: &[],
+    };
+    assert_graded(fixture, Question::Q2, true, q2);
+    let q4 = Expect {
+        fails: &[("4.1", "at least 150 words"), ("4.2", "not attempted yet")],
+        unsure: &[],
+    };
+    assert_graded(fixture, Question::Q4, true, q4);
+}
