@@ -336,3 +336,47 @@ fn answers_not_attempted_score_nothing() {
     };
     assert_graded(fixture, Question::Q4, true, q4);
 }
+
+#[test]
+fn q3_output_that_is_not_utf8_is_reported() {
+    let expect = Expect {
+        fails: &[
+            ("3.2", "not UTF-8"),
+            ("3.3", "not UTF-8"),
+            ("3.4", "not UTF-8"),
+            ("3.5", "not UTF-8"),
+            ("3.6", "no output"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q3_invalid_utf8", Question::Q3, false, expect);
+}
+
+#[test]
+fn q3_death_by_a_signal_is_reported() {
+    let expect = Expect {
+        fails: &[("3.1", "was killed by SIGABRT")],
+        unsure: &[],
+    };
+    assert_graded("q3_abort", Question::Q3, false, expect);
+}
+
+#[test]
+fn q5_hang_costs_one_time_limit_not_one_per_run() {
+    let skipped = "skipped: the default run did not finish";
+    let expect = Expect {
+        fails: &[
+            ("5.1", "did not finish within 2 s"),
+            ("5.2", "no worker line for the number 1"),
+            ("5.3", "line is missing"),
+            ("5.4", "no worker line for the number 1"),
+            ("5.5", skipped),
+            ("5.6", skipped),
+            ("5.7", skipped),
+            ("5.8", "did not finish"),
+            ("5.9", "differs"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q5_hang", Question::Q5, false, expect);
+}
