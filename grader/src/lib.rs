@@ -28,4 +28,5 @@ pub mod sandbox;
 pub mod score;
 pub mod snapshot;
 pub mod testing;
+pub mod witness;
 pub mod workspace;

@@ -62,6 +62,17 @@ fn cli() -> Command {
                         .value_parser(value_parser!(usize)),
                 )
                 .arg(
+                    Arg::new("process-cap")
+                        .long("process-cap")
+                        .default_value("64")
+                        .value_parser(value_parser!(usize)),
+                )
+                .arg(
+                    Arg::new("no-witness")
+                        .long("no-witness")
+                        .action(ArgAction::SetTrue),
+                )
+                .arg(
                     Arg::new("program")
                         .required(true)
                         .value_parser(value_parser!(PathBuf)),
@@ -92,13 +103,15 @@ fn supervise(m: &ArgMatches) -> Result<()> {
     let limits = sandbox::Limits {
         timeout: Duration::from_millis(*m.get_one::<u64>("timeout-ms").expect("required")),
         output_cap: *m.get_one::<usize>("output-cap").expect("required"),
+        process_cap: *m.get_one::<usize>("process-cap").expect("has a default"),
+        trace: !m.get_flag("no-witness"),
     };
-    let program = m.get_one::<PathBuf>("program").expect("required").clone();
-    let args = m
+    let program = m.get_one::<PathBuf>("program").expect("required");
+    let args: Vec<String> = m
         .get_many::<String>("args")
         .map(|a| a.cloned().collect())
         .unwrap_or_default();
-    sandbox::supervise(program, args, limits)
+    sandbox::supervise(program, &args, &limits)
 }
 
 fn grade(m: &ArgMatches) -> Result<ExitCode> {

@@ -50,7 +50,7 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
             }
         }
         for note in &q.notes {
-            out.push_str(&format!("  note: {note}\n"));
+            out.push_str(&format!("  note: {}\n", note.replace('\n', "\n        ")));
         }
     }
     let total = format!("Total: {}/{}", card.score(), card.max());
@@ -90,6 +90,10 @@ pub fn json(card: &Scorecard) -> Value {
         "execution_time": card.elapsed.as_secs_f64(),
         "output": format!("Total: {}/{}; random inputs drawn with seed {}", card.score(), card.max(), card.seed),
         "tests": tests,
+        "extra_data": {
+            "process_checks_verified": card.process_checks_verified(),
+            "seed": card.seed,
+        },
     })
 }
 
@@ -137,7 +141,16 @@ pub fn markdown(card: &Scorecard) -> String {
             }
         }
         for note in &q.notes {
-            out.push_str(&format!("\n_{}_\n", escape(note)));
+            match note.split_once('\n') {
+                None => out.push_str(&format!("\n_{}_\n", escape(note))),
+                Some((first, rest)) => {
+                    let fence = "`".repeat(longest_backtick_run(rest).max(2) + 1);
+                    out.push_str(&format!(
+                        "\n_{}_\n\n{fence}text\n{rest}\n{fence}\n",
+                        escape(first)
+                    ));
+                }
+            }
         }
     }
     out

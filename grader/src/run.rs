@@ -23,9 +23,12 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 pub use crate::sandbox::{Exit, Leftover};
+pub use crate::witness::Witness;
 
 /// The default time limit for one run.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Processes a program may create before it is stopped.
+pub const PROCESS_CAP: usize = 64;
 /// Bytes kept of stdout, and of stderr.
 pub const OUTPUT_CAP: usize = 1 << 20;
 
@@ -35,6 +38,9 @@ pub struct RunSpec {
     pub program: PathBuf,
     pub args: Vec<String>,
     pub timeout: Duration,
+    /// Watch the run with the process [witness](crate::witness) (Linux,
+    /// where `ptrace` is permitted).
+    pub witness: bool,
 }
 
 impl RunSpec {
@@ -43,11 +49,17 @@ impl RunSpec {
             program: program.into(),
             args: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
+            witness: true,
         }
     }
 
     pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> RunSpec {
         self.args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn witness(mut self, witness: bool) -> RunSpec {
+        self.witness = witness;
         self
     }
 
@@ -92,6 +104,12 @@ pub struct Observation {
     pub leftovers: Vec<Leftover>,
     /// Whether `leftovers` could be checked (Linux only).
     pub leftovers_checked: bool,
+    /// Stopped for creating more than [`PROCESS_CAP`] processes.
+    pub too_many_processes: bool,
+    /// What the process witness saw; `None` when the run was not traced.
+    pub witness: Option<Witness>,
+    /// Why the run was not traced, if it was not.
+    pub witness_error: Option<String>,
 }
 
 impl Observation {
@@ -99,6 +117,11 @@ impl Observation {
     /// did: a hang, a flood, a crash, a panic, a failure exit.
     pub fn problem(&self) -> Option<String> {
         let cmd = &self.command;
+        if self.too_many_processes {
+            return Some(format!(
+                "`{cmd}` created more than {PROCESS_CAP} processes and was stopped: does a process fork in a loop (a child that goes on forking too)?"
+            ));
+        }
         if self.timed_out {
             return Some(format!(
                 "`{cmd}` did not finish within {} s and was stopped: does a process wait for something that never comes (a child never reaped, a pipe never closed)?",
@@ -136,7 +159,10 @@ impl Observation {
 
     /// Whether the program ran to its end by itself (no time-out, no flood).
     pub fn finished(&self) -> bool {
-        !self.timed_out && !self.stdout_truncated && !self.stderr_truncated
+        !self.timed_out
+            && !self.too_many_processes
+            && !self.stdout_truncated
+            && !self.stderr_truncated
     }
 
     /// The first lines of stderr, to quote in a message.
@@ -190,6 +216,9 @@ impl Runner {
             .arg(spec.timeout.as_millis().to_string())
             .arg("--output-cap")
             .arg(OUTPUT_CAP.to_string())
+            .arg("--process-cap")
+            .arg(PROCESS_CAP.to_string())
+            .args((!spec.witness).then_some("--no-witness"))
             .arg("--")
             .arg(&spec.program)
             .args(&spec.args)
@@ -288,5 +317,8 @@ fn parse_report(spec: &RunSpec, report: &[u8]) -> Result<Observation> {
         elapsed: Duration::from_secs_f64(header["elapsed_ms"].as_f64().unwrap_or(0.0) / 1000.0),
         leftovers,
         leftovers_checked: header["leftovers_checked"].as_bool().unwrap_or(false),
+        too_many_processes: header["too_many_processes"].as_bool().unwrap_or(false),
+        witness: Witness::from_json(&header["witness"]),
+        witness_error: header["witness_error"].as_str().map(str::to_string),
     })
 }

@@ -1,22 +1,30 @@
-//! The supervisor: runs one program, captures its output, and makes sure that
-//! nothing it started outlives the run.
+//! The supervisor: runs one program, captures its output, watches what it
+//! does, and makes sure that nothing it started outlives the run.
 //!
 //! It runs as a process of its own (`grader supervise`, see [`run`](crate::run)),
 //! never inside the grader: it reaps with `waitpid(-1)`, which in the
 //! multi-threaded test harness would steal other tests' children. On Linux it
 //! makes itself a *child subreaper*, so every process the program creates,
 //! even one that double-forks or calls `setsid`, is re-parented to it when its
-//! parent dies: it can then see what was left behind and kill all of it.
+//! parent dies: it can then see what was left behind and kill all of it. And
+//! where `ptrace` is allowed it traces the program (see [`witness`](crate::witness)).
 //!
-//! Its stdout carries one line of JSON (the [`Report`] fields), then the
-//! program's captured stdout and stderr bytes.
+//! Two threads: the main thread starts the program and waits for it (as its
+//! tracer, when tracing: ptrace requests must come from the tracer thread);
+//! a reader thread drains stdout and stderr and enforces the time limit and
+//! the output cap by killing the whole tree.
+//!
+//! Its stdout carries one line of JSON (the report), then the program's
+//! captured stdout and stderr bytes.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -26,12 +34,19 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, pipe};
 use serde_json::json;
 
-/// What to run, and the limits.
+use crate::witness::{Tracer, Witness};
+
+/// The limits of one run.
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub timeout: Duration,
     /// Bytes kept of stdout and of stderr, each.
     pub output_cap: usize,
+    /// Processes the program may create before the run is stopped (only
+    /// enforced when tracing).
+    pub process_cap: usize,
+    /// Trace the program with `ptrace` where the system allows it.
+    pub trace: bool,
 }
 
 /// How the program ended.
@@ -39,8 +54,26 @@ pub struct Limits {
 pub enum Exit {
     Code(i32),
     Signal(String),
-    /// Still running when it was killed for a timeout or a flood.
+    /// Killed by the supervisor, for a time-out, a flood or the process cap.
     Killed,
+}
+
+impl Exit {
+    pub(crate) fn from_status(status: WaitStatus) -> Option<Exit> {
+        match status {
+            WaitStatus::Exited(_, code) => Some(Exit::Code(code)),
+            WaitStatus::Signaled(_, signal, _) => Some(Exit::Signal(signal.as_str().to_string())),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        match self {
+            Exit::Code(code) => json!({"code": code}),
+            Exit::Signal(name) => json!({"signal": name}),
+            Exit::Killed => json!({"killed": true}),
+        }
+    }
 }
 
 /// A process found alive, or dead but never reaped, after the program exited.
@@ -52,241 +85,278 @@ pub struct Leftover {
     pub running: bool,
 }
 
+/// Why the supervisor stopped the run, if it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Stopped {
+    No = 0,
+    TimedOut = 1,
+    Flooded = 2,
+    TooManyProcesses = 3,
+}
+
+/// The program's pid (and process group), once started.
+static MAIN: AtomicI32 = AtomicI32::new(0);
+
+/// Shared between the two threads: the first reason to stop wins.
+#[derive(Debug, Default)]
+pub struct StopFlag(AtomicU8);
+
+impl StopFlag {
+    /// Records why the run stops and kills the whole tree.
+    pub fn stop(&self, why: Stopped) {
+        let _ = self
+            .0
+            .compare_exchange(0, why as u8, Ordering::SeqCst, Ordering::SeqCst);
+        kill_tree();
+    }
+
+    fn get(&self) -> Stopped {
+        match self.0.load(Ordering::SeqCst) {
+            1 => Stopped::TimedOut,
+            2 => Stopped::Flooded,
+            3 => Stopped::TooManyProcesses,
+            _ => Stopped::No,
+        }
+    }
+}
+
 /// Runs `program` under `limits` and writes the report to stdout. Called by
 /// `grader supervise`.
-pub fn supervise(program: PathBuf, args: Vec<String>, limits: Limits) -> Result<()> {
-    let report = run_supervised(&program, &args, &limits)?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", report.header)?;
-    out.write_all(&report.stdout)?;
-    out.write_all(&report.stderr)?;
-    out.flush()?;
-    Ok(())
-}
-
-struct Supervised {
-    header: serde_json::Value,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
-fn run_supervised(program: &PathBuf, args: &[String], limits: &Limits) -> Result<Supervised> {
+pub fn supervise(program: &Path, args: &[String], limits: &Limits) -> Result<()> {
     let subreaper = become_subreaper();
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let started = Instant::now();
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(out_w))
-        .stderr(Stdio::from(err_w))
-        // Its own process group, so that one signal reaches all of it that
-        // did not move away.
-        .process_group(0);
-    // If the supervisor itself is killed, the program goes with it.
-    #[cfg(target_os = "linux")]
-    // SAFETY: `prctl` is async-signal-safe, as code between fork and exec must be.
-    unsafe {
-        command.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
-        });
-    }
-    let child = command
-        .spawn()
-        .with_context(|| format!("starting {}", program.display()))?;
-    // Drop our copies of the write ends: `command` holds them.
-    drop(command);
+    let (child, mut tracer, witness_error) = spawn(program, args, &out_w, &err_w, limits.trace)?;
+    // Only the program may hold the write ends now, or the pipes never end.
+    drop((out_w, err_w));
     let main = Pid::from_raw(child.id() as i32);
+    MAIN.store(main.as_raw(), Ordering::SeqCst);
 
-    let mut capture = Capture::new(out_r, err_r, limits.output_cap);
-    let deadline = started + limits.timeout;
-    let mut exit = None;
-    let mut timed_out = false;
-    let mut exited_at = None;
-    let mut leftovers = Vec::new();
-    let mut flood_killed = false;
-    loop {
-        if exit.is_none() {
-            exit = try_wait(main);
-            if exit.is_some() {
-                exited_at = Some(started.elapsed());
-                // The program is gone: whatever it started and is still
-                // here is left over. Note it before killing it.
-                leftovers = find_leftovers(main);
-                if !leftovers.is_empty() {
-                    kill_all(main);
-                }
-            }
-        }
-        if exit.is_some() && capture.done() {
-            break;
-        }
-        if capture.flooded() && !flood_killed {
-            flood_killed = true;
-            kill_all(main);
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            timed_out = exit.is_none();
-            kill_all(main);
-            // Everything is dead now, so the pipes reach end-of-file at once.
-            capture.drain(Duration::from_millis(500));
-            break;
-        }
-        // Wake up often while the program runs (to notice its exit even if
-        // something else holds the pipes open); sleep on the pipes after.
-        let tick = if exit.is_none() {
-            Duration::from_millis(5)
-        } else {
-            deadline - now
-        };
-        capture.poll_once((deadline - now).min(tick))?;
-    }
-    if exit.is_none() {
-        kill_all(main);
-        exit = Some(wait_blocking(main));
-        exited_at = Some(started.elapsed());
-    }
-    kill_all(main);
-    let exit = exit.unwrap_or(Exit::Killed);
+    let stop = Arc::new(StopFlag::default());
+    let reader = {
+        let (stop, cap, deadline) = (stop.clone(), limits.output_cap, started + limits.timeout);
+        std::thread::spawn(move || capture(out_r, err_r, cap, deadline, &stop))
+    };
+
+    let exit = match tracer.as_mut() {
+        Some(tracer) => tracer.run_until_exit(main, &stop, limits.process_cap),
+        None => wait_for(main),
+    };
+    let elapsed = started.elapsed();
+    // The program is gone: whatever it started and is still here is left
+    // over. Note it, then kill it all and reap it.
+    let leftovers = if subreaper {
+        find_leftovers(main)
+    } else {
+        Vec::new()
+    };
+    // A killed tracee stops once more on its way out (PTRACE_EVENT_EXIT), and
+    // only this thread, its tracer, can let it go on: kill, then drain.
+    kill_once();
+    let witness = tracer.map(|mut tracer| {
+        tracer.drain();
+        tracer.into_witness()
+    });
+    kill_tree();
+    reap_all();
+    let (out, err) = reader.join().unwrap_or_default();
+
+    let why = stop.get();
+    let exit = if why == Stopped::No {
+        exit
+    } else {
+        Exit::Killed
+    };
     let header = json!({
         "pid": main.as_raw(),
         "supervisor": std::process::id(),
-        "exit": match &exit {
-            Exit::Code(code) => json!({"code": code}),
-            Exit::Signal(name) => json!({"signal": name}),
-            Exit::Killed => json!({"killed": true}),
-        },
-        "timed_out": timed_out,
-        "stdout_truncated": capture.out.truncated,
-        "stderr_truncated": capture.err.truncated,
-        "stdout_len": capture.out.bytes.len(),
-        "stderr_len": capture.err.bytes.len(),
-        "elapsed_ms": exited_at.unwrap_or_else(|| started.elapsed()).as_secs_f64() * 1000.0,
+        "exit": exit.to_json(),
+        "timed_out": why == Stopped::TimedOut,
+        "too_many_processes": why == Stopped::TooManyProcesses,
+        "stdout_truncated": out.truncated,
+        "stderr_truncated": err.truncated,
+        "stdout_len": out.bytes.len(),
+        "stderr_len": err.bytes.len(),
+        "elapsed_ms": elapsed.as_secs_f64() * 1000.0,
         "leftovers": leftovers.iter().map(|l| json!({"pid": l.pid, "name": l.name, "running": l.running})).collect::<Vec<_>>(),
         "leftovers_checked": subreaper,
+        "witness": witness.as_ref().map(Witness::to_json),
+        "witness_error": witness_error,
     });
-    Ok(Supervised {
-        header,
-        stdout: capture.out.bytes,
-        stderr: capture.err.bytes,
-    })
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{header}")?;
+    stdout.write_all(&out.bytes)?;
+    stdout.write_all(&err.bytes)?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Starts the program, traced if asked and allowed; otherwise untraced, with
+/// the reason tracing was not possible.
+fn spawn(
+    program: &Path,
+    args: &[String],
+    out: &OwnedFd,
+    err: &OwnedFd,
+    trace: bool,
+) -> Result<(Child, Option<Tracer>, Option<String>)> {
+    let command = |traced: bool| -> Result<Command> {
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out.try_clone()?))
+            .stderr(Stdio::from(err.try_clone()?))
+            // Its own process group, so that one signal reaches all of it
+            // that did not move away.
+            .process_group(0);
+        #[cfg(target_os = "linux")]
+        // SAFETY: `prctl` and `ptrace` are async-signal-safe system calls, as
+        // code between fork and exec must be.
+        unsafe {
+            command.pre_exec(move || {
+                // If the supervisor dies, the program goes with it.
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+                if traced {
+                    nix::sys::ptrace::traceme()?;
+                }
+                Ok(())
+            });
+        }
+        Ok(command)
+    };
+    let starting = || format!("starting {}", program.display());
+    if trace && cfg!(target_os = "linux") {
+        match command(true)?.spawn() {
+            Ok(child) => match Tracer::attach(Pid::from_raw(child.id() as i32)) {
+                Ok(tracer) => return Ok((child, Some(tracer), None)),
+                Err(e) => {
+                    // Traced but not under control: do not let it run.
+                    let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+                    let _ = waitpid(Pid::from_raw(child.id() as i32), None);
+                    let why = format!("ptrace options could not be set: {e}");
+                    return Ok((
+                        command(false)?.spawn().with_context(starting)?,
+                        None,
+                        Some(why),
+                    ));
+                }
+            },
+            Err(e) => {
+                let why = format!("ptrace is not permitted here: {e}");
+                return Ok((
+                    command(false)?.spawn().with_context(starting)?,
+                    None,
+                    Some(why),
+                ));
+            }
+        }
+    }
+    let why = (!trace)
+        .then(|| "tracing was turned off".to_string())
+        .unwrap_or_else(|| {
+            format!(
+                "ptrace is only used on Linux (this is {})",
+                std::env::consts::OS
+            )
+        });
+    Ok((
+        command(false)?.spawn().with_context(starting)?,
+        None,
+        Some(why),
+    ))
+}
+
+/// Waits for the untraced program to end.
+fn wait_for(main: Pid) -> Exit {
+    loop {
+        match waitpid(main, None) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Ok(status) => match Exit::from_status(status) {
+                Some(exit) => return exit,
+                None => continue,
+            },
+            Err(_) => return Exit::Killed,
+        }
+    }
 }
 
 /// One captured stream.
+#[derive(Debug, Default)]
 struct Stream {
-    fd: Option<OwnedFd>,
     bytes: Vec<u8>,
     truncated: bool,
 }
 
-struct Capture {
-    out: Stream,
-    err: Stream,
+/// The reader thread: drains both pipes until they end, stopping the run at
+/// the deadline or when a stream passes the cap.
+fn capture(
+    out: OwnedFd,
+    err: OwnedFd,
     cap: usize,
-}
-
-impl Capture {
-    fn new(out: OwnedFd, err: OwnedFd, cap: usize) -> Capture {
-        let stream = |fd| Stream {
-            fd: Some(fd),
-            bytes: Vec::new(),
-            truncated: false,
-        };
-        Capture {
-            out: stream(out),
-            err: stream(err),
-            cap,
+    deadline: Instant,
+    stop: &StopFlag,
+) -> (Stream, Stream) {
+    let mut streams = [
+        (Some(out), Stream::default()),
+        (Some(err), Stream::default()),
+    ];
+    let mut drain_until: Option<Instant> = None;
+    let mut buf = vec![0u8; 64 * 1024];
+    while streams.iter().any(|(fd, _)| fd.is_some()) {
+        let now = Instant::now();
+        if drain_until.is_some_and(|end| now >= end) {
+            break;
         }
-    }
-
-    fn done(&self) -> bool {
-        self.out.fd.is_none() && self.err.fd.is_none()
-    }
-
-    fn flooded(&self) -> bool {
-        self.out.truncated || self.err.truncated
-    }
-
-    /// Waits up to `timeout` for output and reads what came.
-    fn poll_once(&mut self, timeout: Duration) -> Result<()> {
-        let ms = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
-        let streams: Vec<&mut Stream> = [&mut self.out, &mut self.err]
-            .into_iter()
-            .filter(|s| s.fd.is_some())
-            .collect();
-        if streams.is_empty() {
-            std::thread::sleep(timeout);
-            return Ok(());
+        if now >= deadline && drain_until.is_none() {
+            stop.stop(Stopped::TimedOut);
+            // Everything is dead now, so the pipes end at once.
+            drain_until = Some(now + Duration::from_millis(500));
         }
+        let wait = drain_until
+            .unwrap_or(deadline)
+            .saturating_duration_since(now)
+            .min(Duration::from_millis(100));
         let ready: Vec<bool> = {
             let mut fds: Vec<PollFd> = streams
                 .iter()
-                .map(|s| PollFd::new(s.fd.as_ref().expect("filtered").as_fd(), PollFlags::POLLIN))
+                .filter_map(|(fd, _)| fd.as_ref())
+                .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
                 .collect();
-            match poll(&mut fds, PollTimeout::from(ms)) {
-                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-                Err(err) => return Err(err.into()),
+            let ms = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
+            if let Err(e) = poll(&mut fds, PollTimeout::from(ms))
+                && e != nix::errno::Errno::EINTR
+            {
+                break;
             }
             fds.iter().map(|fd| fd.any().unwrap_or(false)).collect()
         };
-        for (stream, ready) in streams.into_iter().zip(ready) {
-            if ready {
-                read_some(stream, self.cap);
+        let open = streams.iter_mut().filter(|(fd, _)| fd.is_some());
+        for ((fd, stream), ready) in open.zip(ready) {
+            if !ready {
+                continue;
+            }
+            match nix::unistd::read(fd.as_ref().expect("open"), &mut buf) {
+                Ok(0) => *fd = None,
+                Ok(n) => {
+                    let room = cap.saturating_sub(stream.bytes.len());
+                    stream.bytes.extend_from_slice(&buf[..n.min(room)]);
+                    if n > room {
+                        stream.truncated = true;
+                        *fd = None;
+                        stop.stop(Stopped::Flooded);
+                        drain_until.get_or_insert(Instant::now() + Duration::from_millis(500));
+                    }
+                }
+                Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => {}
+                Err(_) => *fd = None,
             }
         }
-        Ok(())
     }
-
-    /// Reads until both streams end, for at most `limit`.
-    fn drain(&mut self, limit: Duration) {
-        let end = Instant::now() + limit;
-        while !self.done() && Instant::now() < end {
-            if self.poll_once(Duration::from_millis(20)).is_err() {
-                break;
-            }
-        }
-        self.out.fd = None;
-        self.err.fd = None;
-    }
-}
-
-fn read_some(stream: &mut Stream, cap: usize) {
-    let mut buf = [0u8; 64 * 1024];
-    let Some(fd) = &stream.fd else { return };
-    match nix::unistd::read(fd, &mut buf) {
-        Ok(0) => stream.fd = None,
-        Ok(n) => {
-            let room = cap.saturating_sub(stream.bytes.len());
-            stream.bytes.extend_from_slice(&buf[..n.min(room)]);
-            if n > room {
-                stream.truncated = true;
-                stream.fd = None;
-            }
-        }
-        Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => {}
-        Err(_) => stream.fd = None,
-    }
-}
-
-fn try_wait(pid: Pid) -> Option<Exit> {
-    match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
-        Ok(WaitStatus::Exited(_, code)) => Some(Exit::Code(code)),
-        Ok(WaitStatus::Signaled(_, signal, _)) => Some(Exit::Signal(signal.as_str().to_string())),
-        Ok(_) => None,
-        // ECHILD: someone else reaped it; cannot happen, as it is our child.
-        Err(_) => Some(Exit::Killed),
-    }
-}
-
-fn wait_blocking(pid: Pid) -> Exit {
-    match waitpid(pid, None) {
-        Ok(WaitStatus::Signaled(_, Signal::SIGKILL, _)) | Err(_) => Exit::Killed,
-        Ok(WaitStatus::Signaled(_, signal, _)) => Exit::Signal(signal.as_str().to_string()),
-        Ok(WaitStatus::Exited(_, code)) => Exit::Code(code),
-        Ok(_) => Exit::Killed,
-    }
+    let [(_, out), (_, err)] = streams;
+    (out, err)
 }
 
 #[cfg(target_os = "linux")]
@@ -313,34 +383,48 @@ fn find_leftovers(main: Pid) -> Vec<Leftover> {
         .collect()
 }
 
-/// Kills everything below the supervisor and reaps it, including processes
-/// that left the program's process group or session. Gives up after two
-/// seconds of a fork bomb outrunning it.
-fn kill_all(main: Pid) {
-    let _ = killpg(main, Signal::SIGKILL);
+/// Kills everything below the supervisor, including processes that left the
+/// program's process group or session. Gives up after two seconds of a fork
+/// bomb outrunning it. Reaping is left to the main thread.
+pub(crate) fn kill_tree() {
     let end = Instant::now() + Duration::from_secs(2);
-    loop {
-        let alive: Vec<ProcInfo> = descendants();
-        for p in &alive {
-            if p.state != 'Z' {
-                let _ = kill(Pid::from_raw(p.pid), Signal::SIGKILL);
-            }
-        }
-        reap_all_children();
-        if alive.is_empty() || Instant::now() >= end {
-            break;
-        }
+    while kill_once() > 0 && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(1));
     }
 }
 
-/// Reaps every child that has ended. (If that includes `main`, it was
-/// killed, and the supervise loop records it as killed.)
-fn reap_all_children() {
-    loop {
-        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) | Err(_) => break,
+/// Sends SIGKILL to the program's process group and to every process below
+/// the supervisor that has not ended yet; returns how many there were.
+fn kill_once() -> usize {
+    // The process group first: where `/proc` cannot be read (not Linux),
+    // that is all there is to go on.
+    let main = MAIN.load(Ordering::SeqCst);
+    if main > 0 {
+        let _ = killpg(Pid::from_raw(main), Signal::SIGKILL);
+    }
+    // 'Z': a zombie, already dead; 'X': dying.
+    let alive: Vec<ProcInfo> = descendants()
+        .into_iter()
+        .filter(|p| !matches!(p.state, 'Z' | 'X'))
+        .collect();
+    for p in &alive {
+        let _ = kill(Pid::from_raw(p.pid), Signal::SIGKILL);
+    }
+    alive.len()
+}
+
+/// Reaps every child until none is left, for at most two seconds.
+fn reap_all() {
+    let end = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < end {
+        match waitpid(
+            None::<Pid>,
+            Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL),
+        ) {
+            Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(1)),
             Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => break, // ECHILD: nothing left
         }
     }
 }

@@ -22,6 +22,9 @@ pub struct QuestionScore {
     pub question: Question,
     pub checks: Vec<Scored>,
     pub notes: Vec<String>,
+    /// Whether the process witness verified the process checks (`None`:
+    /// a written answer, or no program ran).
+    pub witnessed: Option<bool>,
 }
 
 impl QuestionScore {
@@ -49,6 +52,11 @@ impl Scorecard {
 
     pub fn max(&self) -> u32 {
         self.questions.iter().map(QuestionScore::max).sum()
+    }
+
+    /// Whether every program that ran was watched by the process witness.
+    pub fn process_checks_verified(&self) -> bool {
+        self.questions.iter().all(|q| q.witnessed != Some(false))
     }
 
     pub fn full_marks(&self) -> bool {
@@ -80,6 +88,7 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
         question: report.question,
         checks,
         notes: report.notes,
+        witnessed: report.witnessed,
     }
 }
 

@@ -42,6 +42,7 @@ pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
         verdicts: vec![(ids[0], substance), (ids[1], coverage)],
         notes: vec![NOTE.to_string()],
         normalized: None,
+        witnessed: None,
     }
 }
 

@@ -68,6 +68,23 @@ pub struct QuestionReport {
     pub notes: Vec<String>,
     /// The normalized output of the default run, for the snapshot test.
     pub normalized: Option<String>,
+    /// Whether the process checks were verified by the witness (`None`: no
+    /// program was run).
+    pub witnessed: Option<bool>,
+}
+
+impl QuestionReport {
+    /// Every check failed with one message: the program did not build,
+    /// could not be run, or was not attempted.
+    pub fn failed(question: Question, message: &str, notes: Vec<String>) -> QuestionReport {
+        QuestionReport {
+            question,
+            verdicts: fail_all(question, message),
+            notes,
+            normalized: None,
+            witnessed: None,
+        }
+    }
 }
 
 /// Grades one question.
@@ -218,6 +235,65 @@ pub fn not_attempted(seen: &Observation) -> Option<String> {
             )
         },
     )
+}
+
+/// A note on what the process witness saw in `seen` (the process tree), or
+/// that it could not watch; and whether it watched.
+pub fn witness_note(seen: &Observation, name: &str) -> (String, bool) {
+    match (&seen.witness, &seen.witness_error) {
+        (Some(witness), _) => (
+            format!(
+                "what `{}` did, seen with ptrace:\n{}",
+                seen.command,
+                witness.draw(name)
+            ),
+            true,
+        ),
+        (None, why) => (
+            format!(
+                "process checks were NOT verified: {}; the process checks used the output alone",
+                why.as_deref().unwrap_or("the run was not traced")
+            ),
+            false,
+        ),
+    }
+}
+
+/// When the witness watched: the message for a program that did not create
+/// exactly `expected` processes, naming what it did create.
+pub fn process_count_problem(seen: &Observation, expected: usize, what: &str) -> Option<String> {
+    let witness = seen.witness.as_ref()?;
+    let created = witness.children().len();
+    if created == expected {
+        return None;
+    }
+    let threads = match witness.threads {
+        0 => String::new(),
+        n => format!(" and {n} threads (threads share one process; they are not processes)"),
+    };
+    Some(format!(
+        "expected {expected} {what}, but the program created {created} processes{threads}"
+    ))
+}
+
+/// When the witness watched: the message for a printed pid that is not one
+/// of the processes the program created.
+pub fn foreign_pid_problem(seen: &Observation, printed: &[&str], whose: &str) -> Option<String> {
+    let witness = seen.witness.as_ref()?;
+    let created: Vec<String> = witness
+        .children()
+        .iter()
+        .map(|p| p.pid.to_string())
+        .collect();
+    let foreign = printed.iter().find(|p| !created.contains(&p.to_string()))?;
+    let list = if created.is_empty() {
+        "none".to_string()
+    } else {
+        created.join(", ")
+    };
+    Some(format!(
+        "{whose} pid {foreign}, but the program created no process {foreign} (the processes it created: {list}): print the pid of the process that does the work"
+    ))
 }
 
 /// Fails every check of a question with the same message (it did not build,

@@ -1,8 +1,8 @@
 //! Q3: create a process.
 
 use super::{
-    QuestionReport, Verdict, contract_lines, fail_all, fields, leftovers_problem, not_attempted,
-    snapshot_verdict, unreaped_problem,
+    QuestionReport, Verdict, contract_lines, fields, foreign_pid_problem, leftovers_problem,
+    not_attempted, process_count_problem, snapshot_verdict, unreaped_problem, witness_note,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -19,21 +19,11 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let seen = match ctx.binary(PACKAGE).and_then(|bin| ctx.run(&bin, &[])) {
         Ok(seen) => seen,
         Err(message) => {
-            return QuestionReport {
-                question,
-                verdicts: fail_all(question, &message),
-                notes: Vec::new(),
-                normalized: None,
-            };
+            return QuestionReport::failed(question, &message, Vec::new());
         }
     };
     if let Some(message) = not_attempted(&seen) {
-        return QuestionReport {
-            question,
-            verdicts: fail_all(question, &message),
-            notes: Vec::new(),
-            normalized: None,
-        };
+        return QuestionReport::failed(question, &message, Vec::new());
     }
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &[]));
     let parsed = Parsed::from(&seen);
@@ -75,11 +65,13 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ),
         ("3.6", snapshot_verdict(PACKAGE, normalized.as_deref())),
     ];
+    let (note, witnessed) = witness_note(&seen, PACKAGE);
     QuestionReport {
         question,
         verdicts,
-        notes: Vec::new(),
+        notes: vec![note],
         normalized,
+        witnessed: Some(witnessed),
     }
 }
 
@@ -147,7 +139,11 @@ impl Parsed {
                 self.worker, self.finishing_pid
             ));
         }
-        Ok(())
+        if let Some(problem) = process_count_problem(seen, 1, "worker process") {
+            return Err(problem);
+        }
+        foreign_pid_problem(seen, &[self.worker.as_str()], "the worker line carries")
+            .map_or(Ok(()), Err)
     }
 
     fn parent(&self, seen: &Observation) -> Result<(), String> {

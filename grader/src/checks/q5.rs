@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 
 use super::{
-    QuestionReport, Verdict, contract_lines, fail_all, fields, leftovers_problem, not_attempted,
-    snapshot_verdict,
+    QuestionReport, Verdict, contract_lines, fields, foreign_pid_problem, leftovers_problem,
+    not_attempted, process_count_problem, snapshot_verdict, witness_note,
 };
 use crate::grade::{Context, Rng, SEED_ENV};
 use crate::normalize::normalize;
@@ -80,19 +80,14 @@ const BAD_ARGUMENTS: &[&[&str]] = &[&["abc"], &["--workers", "0"], &["--workers"
 
 pub fn grade(ctx: &Context) -> QuestionReport {
     let question = Question::Q5;
-    let notes = vec![format!(
+    let mut notes = vec![format!(
         "random inputs drawn with seed {}; to replay them: {SEED_ENV}={} cargo run -p grader",
         ctx.seed, ctx.seed
     )];
     let binary = match ctx.binary(PACKAGE) {
         Ok(binary) => binary,
         Err(message) => {
-            return QuestionReport {
-                question,
-                verdicts: fail_all(question, &message),
-                notes,
-                normalized: None,
-            };
+            return QuestionReport::failed(question, &message, notes);
         }
     };
     let run = |args: &[String]| ctx.run(&binary, args);
@@ -100,21 +95,11 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let seen = match run(&default_case.args) {
         Ok(seen) => seen,
         Err(message) => {
-            return QuestionReport {
-                question,
-                verdicts: fail_all(question, &message),
-                notes,
-                normalized: None,
-            };
+            return QuestionReport::failed(question, &message, notes);
         }
     };
     if let Some(message) = not_attempted(&seen) {
-        return QuestionReport {
-            question,
-            verdicts: fail_all(question, &message),
-            notes,
-            normalized: None,
-        };
+        return QuestionReport::failed(question, &message, notes);
     }
     let normalized = seen
         .stdout_text()
@@ -190,11 +175,14 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ),
         ("5.9", snapshot_verdict(PACKAGE, normalized.as_deref())),
     ];
+    let (note, witnessed) = witness_note(&seen, PACKAGE);
+    notes.push(note);
     QuestionReport {
         question,
         verdicts,
         notes,
         normalized,
+        witnessed: Some(witnessed),
     }
 }
 
@@ -368,5 +356,12 @@ fn check_pool(seen: &Observation, case: &Case) -> Result<(), String> {
             case.workers
         ));
     }
-    Ok(())
+    // What really happened, where the witness watched: exactly N worker
+    // processes (threads do not count), and the printed pids are theirs.
+    let workers = format!("worker processes for {} workers", case.workers);
+    if let Some(problem) = process_count_problem(seen, case.workers, &workers) {
+        return Err(problem);
+    }
+    let printed: Vec<&str> = pids.iter().map(String::as_str).collect();
+    foreign_pid_problem(seen, &printed, "a worker line carries").map_or(Ok(()), Err)
 }

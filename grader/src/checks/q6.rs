@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    QuestionReport, Verdict, contract_lines, fail_all, fields, leftovers_problem, not_attempted,
-    snapshot_verdict, unreaped_problem,
+    QuestionReport, Verdict, contract_lines, fields, foreign_pid_problem, leftovers_problem,
+    not_attempted, process_count_problem, snapshot_verdict, unreaped_problem, witness_note,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -20,21 +20,11 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let seen = match ctx.binary(PACKAGE).and_then(|bin| ctx.run(&bin, &[])) {
         Ok(seen) => seen,
         Err(message) => {
-            return QuestionReport {
-                question,
-                verdicts: fail_all(question, &message),
-                notes: Vec::new(),
-                normalized: None,
-            };
+            return QuestionReport::failed(question, &message, Vec::new());
         }
     };
     if let Some(message) = not_attempted(&seen) {
-        return QuestionReport {
-            question,
-            verdicts: fail_all(question, &message),
-            notes: Vec::new(),
-            normalized: None,
-        };
+        return QuestionReport::failed(question, &message, Vec::new());
     }
     let normalized = seen
         .stdout_text()
@@ -72,11 +62,13 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ),
         ("6.6", snapshot_verdict(PACKAGE, normalized.as_deref())),
     ];
+    let (note, witnessed) = witness_note(&seen, PACKAGE);
     QuestionReport {
         question,
         verdicts,
-        notes: Vec::new(),
+        notes: vec![note],
         normalized,
+        witnessed: Some(witnessed),
     }
 }
 
@@ -153,7 +145,12 @@ fn check_own_processes(seen: &Observation) -> Result<(), String> {
     if let Some((_, k, pid, _)) = children.iter().find(|c| c.2.parse::<u32>().is_err()) {
         return Err(format!("process {k}'s pid {pid:?} is not a number"));
     }
-    Ok(())
+    // What really happened, where the witness watched.
+    if let Some(problem) = process_count_problem(seen, 4, "child processes") {
+        return Err(problem);
+    }
+    let printed: Vec<&str> = children.iter().map(|c| c.2).collect();
+    foreign_pid_problem(seen, &printed, "a \"Process\" line carries").map_or(Ok(()), Err)
 }
 
 fn check_waits(seen: &Observation) -> Result<(), String> {
@@ -171,7 +168,22 @@ fn check_waits(seen: &Observation) -> Result<(), String> {
             "\"{LAST_LINE}\" must be the last line; stdout went on after it"
         ));
     }
-    unreaped_problem(seen).map_or(Ok(()), Err)
+    if let Some(problem) = unreaped_problem(seen) {
+        return Err(problem);
+    }
+    if let Some(witness) = &seen.witness
+        && let Some(main_end) = witness.main().and_then(|m| m.ended)
+        && let Some(late) = witness
+            .children()
+            .iter()
+            .find(|c| c.ended.is_none_or(|end| end > main_end))
+    {
+        return Err(format!(
+            "process {} ended after the parent: the parent must wait for all four",
+            late.pid
+        ));
+    }
+    Ok(())
 }
 
 fn check_no_leftovers(seen: &Observation) -> Result<(), String> {
