@@ -27,6 +27,8 @@ pub struct Context {
     pub seed: u64,
     /// Overrides where cargo builds (scratch workspaces share one).
     pub target_dir: Option<PathBuf>,
+    /// Watch each run with the process witness (where ptrace is allowed).
+    pub witness: bool,
 }
 
 impl Context {
@@ -48,6 +50,7 @@ impl Context {
             timeout: DEFAULT_TIMEOUT,
             seed,
             target_dir: None,
+            witness: true,
         }
     }
 
@@ -65,7 +68,8 @@ impl Context {
     pub fn run(&self, binary: &Path, args: &[String]) -> Result<Observation, String> {
         let spec = RunSpec::new(binary)
             .args(args.iter().cloned())
-            .timeout(self.timeout);
+            .timeout(self.timeout)
+            .witness(self.witness);
         self.runner
             .run(&spec)
             .map_err(|e| format!("the grader could not run `{}`: {e:#}", spec.display()))

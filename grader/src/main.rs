@@ -31,6 +31,11 @@ fn cli() -> Command {
             .value_name("DIR")
             .value_parser(value_parser!(PathBuf))
             .help("The workspace to grade [default: the one this grader sits in]"),
+        Arg::new("no-witness")
+            .long("no-witness")
+            .action(ArgAction::SetTrue)
+            .hide(true)
+            .help("Do not trace the runs (process checks then rest on output alone)"),
         Arg::new("timeout")
             .long("timeout")
             .value_name("SECONDS")
@@ -136,6 +141,8 @@ fn grade(m: &ArgMatches) -> Result<ExitCode> {
         }
         ctx.timeout = Duration::from_secs_f64(seconds);
     }
+
+    ctx.witness = !m.get_flag("no-witness");
 
     let progress = std::io::stderr().is_terminal();
     let card = score::grade_all(&ctx, |q| {

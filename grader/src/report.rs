@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 
 use crate::score::Scorecard;
 
+/// Said wherever a scorecard is shown when some run was not traced.
+pub const UNVERIFIED: &str = "Process checks were NOT verified: the process witness (ptrace, Linux) could not watch every run, so what the programs really did was judged from their output alone (see the notes). Grading in CI on Linux verifies them.";
+
 /// The scorecard as text, with ANSI colour if `color`.
 pub fn terminal(card: &Scorecard, color: bool) -> String {
     let paint = |code: &str, text: &str| {
@@ -59,6 +62,10 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
         paint("1", &total),
         card.elapsed.as_secs_f64()
     ));
+    if !card.process_checks_verified() {
+        out.push_str(&paint("33", UNVERIFIED));
+        out.push('\n');
+    }
     out
 }
 
@@ -102,6 +109,9 @@ pub fn json(card: &Scorecard) -> Value {
 /// of backticks inside.
 pub fn markdown(card: &Scorecard) -> String {
     let mut out = format!("## Multiprocessing: {}/{}\n\n", card.score(), card.max());
+    if !card.process_checks_verified() {
+        out.push_str(&format!("> **Warning:** {}\n\n", escape(UNVERIFIED)));
+    }
     out.push_str("| question | points |\n|---|---|\n");
     for q in &card.questions {
         out.push_str(&format!(

@@ -254,14 +254,14 @@ fn spawn(
             }
         }
     }
-    let why = (!trace)
-        .then(|| "tracing was turned off".to_string())
-        .unwrap_or_else(|| {
-            format!(
-                "ptrace is only used on Linux (this is {})",
-                std::env::consts::OS
-            )
-        });
+    let why = if trace {
+        format!(
+            "ptrace is only used on Linux (this is {})",
+            std::env::consts::OS
+        )
+    } else {
+        "tracing was turned off".to_string()
+    };
     Ok((
         command(false)?.spawn().with_context(starting)?,
         None,

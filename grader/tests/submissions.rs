@@ -386,3 +386,71 @@ fn q5_hang_costs_one_time_limit_not_one_per_run() {
     };
     assert_graded("q5_hang", Question::Q5, false, expect);
 }
+
+#[test]
+fn q6_threads_printing_thread_ids_are_seen_as_threads() {
+    let expect = Expect {
+        fails: &[("6.3", "the program created 0 processes and 4 threads")],
+        unsure: &[],
+    };
+    assert_graded("q6_thread_ids", Question::Q6, false, expect);
+}
+
+#[test]
+fn q6_invented_pids_are_seen_through() {
+    let expect = Expect {
+        fails: &[("6.3", "the program created 0 processes")],
+        unsure: &[],
+    };
+    assert_graded("q6_invented_pids", Question::Q6, false, expect);
+}
+
+#[test]
+fn q6_fork_bomb_is_stopped_at_the_process_cap() {
+    let expect = Expect {
+        fails: &[
+            ("6.1", "created more than 64 processes"),
+            ("6.2", "printed nothing"),
+            ("6.3", "printed nothing"),
+            ("6.4", "printed nothing"),
+            ("6.5", "did not finish"),
+            ("6.6", "differs"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q6_fork_bomb", Question::Q6, false, expect);
+}
+
+#[test]
+fn q5_rayon_threads_are_not_worker_processes() {
+    let expect = Expect {
+        fails: &[
+            ("5.4", "the program created 0 processes and 4 threads"),
+            ("5.5", "the program created 0 processes"),
+            ("5.6", "the program created 0 processes"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q5_rayon_thread_ids", Question::Q5, false, expect);
+}
+
+#[test]
+fn without_the_witness_the_reference_passes_on_output_and_says_so() {
+    let reference = workspace();
+    let scratch = Scratch::create(&reference, &[&reference]).expect("scratch workspace");
+    let mut ctx = Context::new(scratch.path().to_path_buf(), PathBuf::from(common::GRADER));
+    ctx.witness = false;
+    for question in [Question::Q3, Question::Q5, Question::Q6] {
+        let scored = score_question(checks::grade(&ctx, question));
+        assert_eq!(scored.witnessed, Some(false));
+        assert!(
+            scored.notes.iter().any(|n| n.contains("NOT verified")),
+            "{:?}",
+            scored.notes
+        );
+        assert!(
+            scored.checks.iter().all(|c| c.passed),
+            "{question:?} on output alone"
+        );
+    }
+}
