@@ -37,16 +37,8 @@ fn main() {
     let p90 = |t: &[Duration]| t[t.len() * 9 / 10];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!("supervised run of q6_four_procs, {RUNS} runs each (median, 90th percentile):");
-    println!(
-        "  without witness: {:6.2} ms  {:6.2} ms",
-        ms(median(&untraced)),
-        ms(p90(&untraced))
-    );
-    println!(
-        "  with witness:    {:6.2} ms  {:6.2} ms",
-        ms(median(&traced)),
-        ms(p90(&traced))
-    );
+    println!("  without witness: {:6.2} ms  {:6.2} ms", ms(median(&untraced)), ms(p90(&untraced)));
+    println!("  with witness:    {:6.2} ms  {:6.2} ms", ms(median(&traced)), ms(p90(&traced)));
     println!(
         "  witness adds:    {:6.2} ms (target: under 50 ms)",
         ms(median(&traced)) - ms(median(&untraced))

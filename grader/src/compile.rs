@@ -37,19 +37,9 @@ impl Build {
     pub fn new(workspace: &Path, package: &str) -> Build {
         let target_dir = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
-            .map(|dir| {
-                if dir.is_absolute() {
-                    dir
-                } else {
-                    workspace.join(dir)
-                }
-            })
+            .map(|dir| if dir.is_absolute() { dir } else { workspace.join(dir) })
             .unwrap_or_else(|| workspace.join("target"));
-        Build {
-            workspace: workspace.to_path_buf(),
-            package: package.to_string(),
-            target_dir,
-        }
+        Build { workspace: workspace.to_path_buf(), package: package.to_string(), target_dir }
     }
 
     pub fn target_dir(mut self, dir: PathBuf) -> Build {
@@ -72,24 +62,14 @@ pub fn build(spec: &Build) -> Result<PathBuf, String> {
     static BUILDING: Mutex<()> = Mutex::new(());
     let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let result = build_uncached(spec);
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(spec.clone(), result.clone());
+    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(spec.clone(), result.clone());
     result
 }
 
 fn build_uncached(spec: &Build) -> Result<PathBuf, String> {
-    let manifest = spec
-        .workspace
-        .join("exercises")
-        .join(&spec.package)
-        .join("Cargo.toml");
+    let manifest = spec.workspace.join("exercises").join(&spec.package).join("Cargo.toml");
     if !manifest.is_file() {
-        return Err(format!(
-            "exercises/{}/Cargo.toml is missing: the package is not there",
-            spec.package
-        ));
+        return Err(format!("exercises/{}/Cargo.toml is missing: the package is not there", spec.package));
     }
     if !spec.target_dir.starts_with(&spec.workspace) {
         // Cargo names a path package's artifacts by its path relative to the
@@ -101,16 +81,7 @@ fn build_uncached(spec: &Build) -> Result<PathBuf, String> {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut child = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "--color",
-            "never",
-            "--package",
-            &spec.package,
-            "--bin",
-            &spec.package,
-        ])
+        .args(["build", "--quiet", "--color", "never", "--package", &spec.package, "--bin", &spec.package])
         .arg("--target-dir")
         .arg(&spec.target_dir)
         .current_dir(&spec.workspace)
@@ -161,11 +132,7 @@ fn build_uncached(spec: &Build) -> Result<PathBuf, String> {
                 .map_err(|e| format!("keeping the built {}: {e}", spec.package))?;
             Ok(own)
         }
-        Some(_) => Err(format!(
-            "`cargo build -p {}` failed:\n{}",
-            spec.package,
-            quote_errors(&messages)
-        )),
+        Some(_) => Err(format!("`cargo build -p {}` failed:\n{}", spec.package, quote_errors(&messages))),
     }
 }
 
@@ -177,10 +144,7 @@ fn touch_tree(dir: &Path) -> std::io::Result<()> {
         if entry.file_type()?.is_dir() {
             touch_tree(&entry.path())?;
         } else {
-            std::fs::File::options()
-                .write(true)
-                .open(entry.path())?
-                .set_modified(now)?;
+            std::fs::File::options().write(true).open(entry.path())?.set_modified(now)?;
         }
     }
     Ok(())
@@ -190,17 +154,9 @@ fn touch_tree(dir: &Path) -> std::io::Result<()> {
 /// a scorecard can show.
 fn quote_errors(messages: &str) -> String {
     let lines: Vec<&str> = messages.lines().collect();
-    let first_error = lines
-        .iter()
-        .position(|l| l.starts_with("error"))
-        .unwrap_or(0);
+    let first_error = lines.iter().position(|l| l.starts_with("error")).unwrap_or(0);
     let shown = &lines[first_error..];
-    let mut text = shown
-        .iter()
-        .take(QUOTED_LINES)
-        .copied()
-        .collect::<Vec<_>>()
-        .join("\n");
+    let mut text = shown.iter().take(QUOTED_LINES).copied().collect::<Vec<_>>().join("\n");
     if shown.len() > QUOTED_LINES {
         text.push_str(&format!(
             "\n… ({} more lines: run `cargo build` to see them all)",

@@ -35,15 +35,12 @@ impl Context {
     /// A context for `workspace`, with `supervisor` the grader's executable.
     /// The seed comes from `GRADER_SEED`, or the clock.
     pub fn new(workspace: PathBuf, supervisor: PathBuf) -> Context {
-        let seed = std::env::var(SEED_ENV)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or_else(|| {
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_nanos() as u64 % 1_000_000_000)
-                    .unwrap_or(1)
-            });
+        let seed = std::env::var(SEED_ENV).ok().and_then(|s| s.trim().parse().ok()).unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64 % 1_000_000_000)
+                .unwrap_or(1)
+        });
         Context {
             workspace,
             runner: Runner::new(supervisor),
@@ -66,13 +63,9 @@ impl Context {
 
     /// Runs `binary` with `args` under the supervisor.
     pub fn run(&self, binary: &Path, args: &[String]) -> Result<Observation, String> {
-        let spec = RunSpec::new(binary)
-            .args(args.iter().cloned())
-            .timeout(self.timeout)
-            .witness(self.witness);
-        self.runner
-            .run(&spec)
-            .map_err(|e| format!("the grader could not run `{}`: {e:#}", spec.display()))
+        let spec =
+            RunSpec::new(binary).args(args.iter().cloned()).timeout(self.timeout).witness(self.witness);
+        self.runner.run(&spec).map_err(|e| format!("the grader could not run `{}`: {e:#}", spec.display()))
     }
 }
 

@@ -17,16 +17,19 @@
 //! print!("{}", report::terminal(&card, false));
 //! ```
 
+pub mod batch;
 pub mod checks;
 pub mod compile;
 pub mod grade;
 pub mod normalize;
+pub mod release;
 pub mod report;
 pub mod rubric;
 pub mod run;
 pub mod sandbox;
 pub mod score;
 pub mod snapshot;
+pub mod submission;
 pub mod testing;
 pub mod witness;
 pub mod workspace;

@@ -1,93 +1,93 @@
 //! `cargo run -p grader` grades the workspace it sits in and prints a
 //! scorecard. Exit status: 0 at full marks, 1 when points are missing, 2 when
 //! it could not grade.
+//!
+//! Subcommands: `grade` (the default; `--submission DIR` grades another
+//! checkout with this grader), `batch` (a whole class, into a gradebook),
+//! `release` (the repository students fork), and the hidden `supervise`,
+//! which runs one program for the grader itself.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
+use grader::batch::{Batch, batch};
 use grader::grade::Context;
-use grader::{report, sandbox, score, testing};
+use grader::release::{Pin, head_commit, origin_repository, release};
+use grader::score::Scorecard;
+use grader::{report, sandbox, score, submission, testing};
 
 const ABOUT: &str = "Grades the Multiprocessing assignment: builds and runs the exercises, reads the answers, prints a scorecard.";
 
-fn cli() -> Command {
-    let grade_args = [
-        Arg::new("json")
-            .long("json")
-            .value_name("FILE")
-            .value_parser(value_parser!(PathBuf))
-            .help("Also write Gradescope's results.json to FILE"),
-        Arg::new("markdown")
-            .long("markdown")
-            .value_name("FILE")
-            .value_parser(value_parser!(PathBuf))
-            .help("Also write the scorecard as Markdown to FILE (for a CI job summary)"),
-        Arg::new("workspace")
-            .long("workspace")
-            .value_name("DIR")
-            .value_parser(value_parser!(PathBuf))
-            .help("The workspace to grade [default: the one this grader sits in]"),
-        Arg::new("no-witness")
-            .long("no-witness")
-            .action(ArgAction::SetTrue)
-            .hide(true)
-            .help("Do not trace the runs (process checks then rest on output alone)"),
+fn path_arg(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name).long(name).value_name("PATH").value_parser(value_parser!(PathBuf)).help(help)
+}
+
+fn grade_args() -> Vec<Arg> {
+    vec![
+        path_arg("json", "Also write Gradescope's results.json to this file"),
+        path_arg("markdown", "Also write the scorecard as Markdown to this file (for a CI job summary)"),
+        path_arg("workspace", "The workspace to grade [default: the one this grader sits in]"),
+        path_arg(
+            "submission",
+            "Grade another checkout's exercises/ and answers/ with this grader, leaving it untouched",
+        ),
         Arg::new("timeout")
             .long("timeout")
             .value_name("SECONDS")
             .value_parser(value_parser!(f64))
             .help("Time limit for each run of a program [default: 5]"),
-    ];
+        Arg::new("no-witness")
+            .long("no-witness")
+            .action(ArgAction::SetTrue)
+            .hide(true)
+            .help("Do not trace the runs (process checks then rest on output alone)"),
+    ]
+}
+
+fn cli() -> Command {
     Command::new("grader")
         .about(ABOUT)
-        .args(grade_args.clone())
+        .args(grade_args())
+        .subcommand(Command::new("grade").about("Grade the workspace (the default)").args(grade_args()))
         .subcommand(
-            Command::new("grade")
-                .about("Grade the workspace (the default)")
-                .args(grade_args),
+            Command::new("batch")
+                .about("Grade many submissions (checkouts of students' forks) into OUT/gradebook.csv")
+                .arg(Arg::new("dirs").value_name("DIR").required(true).num_args(1..).value_parser(value_parser!(PathBuf)))
+                .arg(path_arg("out", "Where to write gradebook.csv and each submission's results.json").required(true))
+                .arg(
+                    Arg::new("jobs")
+                        .long("jobs")
+                        .value_parser(value_parser!(usize))
+                        .help("Submissions graded at once [default: the number of cores]"),
+                ),
+        )
+        .subcommand(
+            Command::new("release")
+                .about("Write the repository students fork: solutions replaced by todo!(), the workflow pinned to this commit")
+                .arg(Arg::new("out").value_name("OUT_DIR").required(true).value_parser(value_parser!(PathBuf)))
+                .arg(
+                    Arg::new("repository")
+                        .long("repository")
+                        .value_name("OWNER/NAME")
+                        .help("This template's GitHub repository [default: from the `origin` remote]"),
+                )
+                .arg(Arg::new("allow-dirty").long("allow-dirty").action(ArgAction::SetTrue).help("Release even with uncommitted changes"))
+                .arg(Arg::new("no-git").long("no-git").action(ArgAction::SetTrue).help("Do not make the release a git repository")),
         )
         .subcommand(
             Command::new("supervise")
                 .hide(true)
                 .about("Run one program under supervision (used by the grader itself)")
-                .arg(
-                    Arg::new("timeout-ms")
-                        .long("timeout-ms")
-                        .required(true)
-                        .value_parser(value_parser!(u64)),
-                )
-                .arg(
-                    Arg::new("output-cap")
-                        .long("output-cap")
-                        .required(true)
-                        .value_parser(value_parser!(usize)),
-                )
-                .arg(
-                    Arg::new("process-cap")
-                        .long("process-cap")
-                        .default_value("64")
-                        .value_parser(value_parser!(usize)),
-                )
-                .arg(
-                    Arg::new("no-witness")
-                        .long("no-witness")
-                        .action(ArgAction::SetTrue),
-                )
-                .arg(
-                    Arg::new("program")
-                        .required(true)
-                        .value_parser(value_parser!(PathBuf)),
-                )
-                .arg(
-                    Arg::new("args")
-                        .action(ArgAction::Append)
-                        .allow_hyphen_values(true)
-                        .trailing_var_arg(true),
-                ),
+                .arg(Arg::new("timeout-ms").long("timeout-ms").required(true).value_parser(value_parser!(u64)))
+                .arg(Arg::new("output-cap").long("output-cap").required(true).value_parser(value_parser!(usize)))
+                .arg(Arg::new("process-cap").long("process-cap").default_value("64").value_parser(value_parser!(usize)))
+                .arg(Arg::new("no-witness").long("no-witness").action(ArgAction::SetTrue))
+                .arg(Arg::new("program").required(true).value_parser(value_parser!(PathBuf)))
+                .arg(Arg::new("args").action(ArgAction::Append).allow_hyphen_values(true).trailing_var_arg(true)),
         )
 }
 
@@ -95,6 +95,8 @@ fn main() -> ExitCode {
     let matches = cli().get_matches();
     let result = match matches.subcommand() {
         Some(("supervise", m)) => supervise(m).map(|()| ExitCode::SUCCESS),
+        Some(("batch", m)) => run_batch(m),
+        Some(("release", m)) => run_release(m),
         Some(("grade", m)) => grade(m),
         _ => grade(&matches),
     };
@@ -112,61 +114,113 @@ fn supervise(m: &ArgMatches) -> Result<()> {
         trace: !m.get_flag("no-witness"),
     };
     let program = m.get_one::<PathBuf>("program").expect("required");
-    let args: Vec<String> = m
-        .get_many::<String>("args")
-        .map(|a| a.cloned().collect())
-        .unwrap_or_default();
+    let args: Vec<String> = m.get_many::<String>("args").map(|a| a.cloned().collect()).unwrap_or_default();
     sandbox::supervise(program, &args, &limits)
 }
 
+/// This grader's executable, which supervises every run.
+fn me() -> Result<PathBuf> {
+    std::env::current_exe().context("finding the grader's own executable")
+}
+
 fn grade(m: &ArgMatches) -> Result<ExitCode> {
-    let workspace = m
-        .get_one::<PathBuf>("workspace")
-        .cloned()
-        .unwrap_or_else(testing::workspace);
-    if !workspace.join("exercises").is_dir() && !workspace.join("answers").is_dir() {
-        bail!(
-            "{} is not an assignment workspace: it has neither exercises/ nor answers/",
-            workspace.display()
-        );
-    }
-    let workspace = workspace
-        .canonicalize()
-        .with_context(|| format!("reading {}", workspace.display()))?;
-    let me = std::env::current_exe().context("finding the grader's own executable")?;
-    let mut ctx = Context::new(workspace, me);
-    if let Some(&seconds) = m.get_one::<f64>("timeout") {
-        if !(seconds > 0.0 && seconds <= 600.0) {
-            bail!("--timeout must be between 0 and 600 seconds, not {seconds}");
-        }
-        ctx.timeout = Duration::from_secs_f64(seconds);
-    }
-
-    ctx.witness = !m.get_flag("no-witness");
-
+    let timeout = match m.get_one::<f64>("timeout") {
+        Some(&s) if s > 0.0 && s <= 600.0 => Some(Duration::from_secs_f64(s)),
+        Some(s) => bail!("--timeout must be between 0 and 600 seconds, not {s}"),
+        None => None,
+    };
     let progress = std::io::stderr().is_terminal();
-    let card = score::grade_all(&ctx, |q| {
+    let show = |q: grader::rubric::Question| {
         if progress {
             eprint!("\r\x1b[2Kgrading Q{} ({})…", q.number(), q.location());
         }
-    });
+    };
+    let card = if let Some(dir) = m.get_one::<PathBuf>("submission") {
+        if timeout.is_some() || m.get_flag("no-witness") {
+            bail!("--timeout and --no-witness apply to the workspace, not to --submission");
+        }
+        submission::grade_submission(&testing::workspace(), dir, &me()?, show)?
+    } else {
+        let workspace = m.get_one::<PathBuf>("workspace").cloned().unwrap_or_else(testing::workspace);
+        if !workspace.join("exercises").is_dir() && !workspace.join("answers").is_dir() {
+            bail!(
+                "{} is not an assignment workspace: it has neither exercises/ nor answers/",
+                workspace.display()
+            );
+        }
+        let workspace =
+            workspace.canonicalize().with_context(|| format!("reading {}", workspace.display()))?;
+        let mut ctx = Context::new(workspace, me()?);
+        ctx.timeout = timeout.unwrap_or(ctx.timeout);
+        ctx.witness = !m.get_flag("no-witness");
+        score::grade_all(&ctx, show)
+    };
     if progress {
         eprint!("\r\x1b[2K");
     }
-    let color = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    print!("{}", report::terminal(&card, color));
+    write_reports(&card, m)?;
+    Ok(if card.full_marks() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn write_reports(card: &Scorecard, m: &ArgMatches) -> Result<()> {
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    print!("{}", report::terminal(card, color));
     if let Some(path) = m.get_one::<PathBuf>("json") {
-        let text = serde_json::to_string_pretty(&report::json(&card))?;
+        let text = serde_json::to_string_pretty(&report::json(card))?;
         std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = m.get_one::<PathBuf>("markdown") {
-        std::fs::write(path, report::markdown(&card))
+        std::fs::write(path, report::markdown(card))
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(if card.full_marks() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(())
+}
+
+fn run_batch(m: &ArgMatches) -> Result<ExitCode> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let spec = Batch {
+        template: testing::workspace(),
+        supervisor: me()?,
+        dirs: m.get_many::<PathBuf>("dirs").expect("required").cloned().collect(),
+        out: m.get_one::<PathBuf>("out").expect("required").clone(),
+        jobs: m.get_one::<usize>("jobs").copied().unwrap_or(cores).clamp(1, cores.max(1) * 4),
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let rows = batch(&spec, |done, all| {
+        if terminal {
+            let filled = done * 30 / all.max(1);
+            eprint!("\r\x1b[2K[{}{}] {done}/{all} graded", "#".repeat(filled), ".".repeat(30 - filled));
+        }
+    })?;
+    if terminal {
+        eprintln!();
+    }
+    let failed = rows.iter().filter(|r| r.error.is_some()).count();
+    println!(
+        "graded {} submissions ({failed} with errors): {}",
+        rows.len(),
+        spec.out.join("gradebook.csv").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_release(m: &ArgMatches) -> Result<ExitCode> {
+    let template = testing::workspace();
+    let repository = match m.get_one::<String>("repository") {
+        Some(repository) => repository.clone(),
+        None => origin_repository(&template)
+            .context("give --repository OWNER/NAME: the `origin` remote is not a GitHub repository")?,
+    };
+    let pin = Pin { repository, commit: head_commit(&template, m.get_flag("allow-dirty"))? };
+    let out: &Path = m.get_one::<PathBuf>("out").expect("required");
+    let summary = release(&template, out, &pin, !m.get_flag("no-git"))?;
+    println!(
+        "wrote the student release to {}: {} files, {} solution regions replaced by todo!(), grading pinned to {}@{}",
+        out.display(),
+        summary.files,
+        summary.regions,
+        pin.repository,
+        pin.commit
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -65,10 +65,7 @@ mod tests {
             mask_pids("Worker 1 starting (pid 42, parent 7)"),
             "Worker 1 starting (pid [pid], parent [pid])"
         );
-        assert_eq!(
-            mask_pids("Worker pid 99 squared 3 = 9"),
-            "Worker pid [pid] squared 3 = 9"
-        );
+        assert_eq!(mask_pids("Worker pid 99 squared 3 = 9"), "Worker pid [pid] squared 3 = 9");
         assert_eq!(mask_pids("no pid here, pid x"), "no pid here, pid x");
     }
 

@@ -16,14 +16,18 @@ use crate::score::Scorecard;
 /// Said wherever a scorecard is shown when some run was not traced.
 pub const UNVERIFIED: &str = "Process checks were NOT verified: the process witness (ptrace, Linux) could not watch every run, so what the programs really did was judged from their output alone (see the notes). Grading in CI on Linux verifies them.";
 
+/// The warning listing the protected files a submission changed.
+pub fn protected_warning(card: &Scorecard) -> String {
+    format!(
+        "Warning: this submission changed files it may not change, which grading ignored: {}",
+        card.changed_protected_paths.join(", ")
+    )
+}
+
 /// The scorecard as text, with ANSI colour if `color`.
 pub fn terminal(card: &Scorecard, color: bool) -> String {
     let paint = |code: &str, text: &str| {
-        if color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     };
     let mut out = String::new();
     for q in &card.questions {
@@ -37,11 +41,7 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
             q.question.location()
         ));
         for c in &q.checks {
-            let mark = if c.passed {
-                paint("32", "✓")
-            } else {
-                paint("31", "✗")
-            };
+            let mark = if c.passed { paint("32", "✓") } else { paint("31", "✗") };
             let mut lines = c.message.lines();
             let first = lines.next().unwrap_or_default();
             out.push_str(&format!(
@@ -57,13 +57,13 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
         }
     }
     let total = format!("Total: {}/{}", card.score(), card.max());
-    out.push_str(&format!(
-        "\n{}  (graded in {:.1} s)\n",
-        paint("1", &total),
-        card.elapsed.as_secs_f64()
-    ));
+    out.push_str(&format!("\n{}  (graded in {:.1} s)\n", paint("1", &total), card.elapsed.as_secs_f64()));
     if !card.process_checks_verified() {
         out.push_str(&paint("33", UNVERIFIED));
+        out.push('\n');
+    }
+    if !card.changed_protected_paths.is_empty() {
+        out.push_str(&paint("33", &protected_warning(card)));
         out.push('\n');
     }
     out
@@ -99,6 +99,7 @@ pub fn json(card: &Scorecard) -> Value {
         "tests": tests,
         "extra_data": {
             "process_checks_verified": card.process_checks_verified(),
+            "changed_protected_paths": card.changed_protected_paths,
             "seed": card.seed,
         },
     })
@@ -111,6 +112,9 @@ pub fn markdown(card: &Scorecard) -> String {
     let mut out = format!("## Multiprocessing: {}/{}\n\n", card.score(), card.max());
     if !card.process_checks_verified() {
         out.push_str(&format!("> **Warning:** {}\n\n", escape(UNVERIFIED)));
+    }
+    if !card.changed_protected_paths.is_empty() {
+        out.push_str(&format!("> **Warning:** {}\n\n", escape(&protected_warning(card))));
     }
     out.push_str("| question | points |\n|---|---|\n");
     for q in &card.questions {
@@ -155,10 +159,7 @@ pub fn markdown(card: &Scorecard) -> String {
                 None => out.push_str(&format!("\n_{}_\n", escape(note))),
                 Some((first, rest)) => {
                     let fence = "`".repeat(longest_backtick_run(rest).max(2) + 1);
-                    out.push_str(&format!(
-                        "\n_{}_\n\n{fence}text\n{rest}\n{fence}\n",
-                        escape(first)
-                    ));
+                    out.push_str(&format!("\n_{}_\n\n{fence}text\n{rest}\n{fence}\n", escape(first)));
                 }
             }
         }

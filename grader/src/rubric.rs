@@ -14,14 +14,8 @@ pub enum Question {
 }
 
 impl Question {
-    pub const ALL: [Question; 6] = [
-        Question::Q1,
-        Question::Q2,
-        Question::Q3,
-        Question::Q4,
-        Question::Q5,
-        Question::Q6,
-    ];
+    pub const ALL: [Question; 6] =
+        [Question::Q1, Question::Q2, Question::Q3, Question::Q4, Question::Q5, Question::Q6];
 
     pub fn number(self) -> u32 {
         self as u32 + 1
@@ -67,92 +61,27 @@ pub struct Check {
 }
 
 const fn check(id: &'static str, question: Question, title: &'static str, points: u32) -> Check {
-    Check {
-        id,
-        question,
-        title,
-        points,
-    }
+    Check { id, question, title, points }
 }
 
 /// Every check, in report order.
 pub const CHECKS: &[Check] = &[
-    check(
-        "1.1",
-        Question::Q1,
-        "answer is written out (not the prompt, not a placeholder)",
-        4,
-    ),
+    check("1.1", Question::Q1, "answer is written out (not the prompt, not a placeholder)", 4),
     check("1.2", Question::Q1, "answer covers the key concepts", 6),
-    check(
-        "2.1",
-        Question::Q2,
-        "answer is written out (not the prompt, not a placeholder)",
-        4,
-    ),
+    check("2.1", Question::Q2, "answer is written out (not the prompt, not a placeholder)", 4),
     check("2.2", Question::Q2, "answer covers the key concepts", 6),
-    check(
-        "3.1",
-        Question::Q3,
-        "builds, runs and exits with status 0",
-        4,
-    ),
-    check(
-        "3.2",
-        Question::Q3,
-        "prints the three lines of the contract",
-        4,
-    ),
+    check("3.1", Question::Q3, "builds, runs and exits with status 0", 4),
+    check("3.2", Question::Q3, "prints the three lines of the contract", 4),
     check("3.3", Question::Q3, "the worker is a process of its own", 3),
-    check(
-        "3.4",
-        Question::Q3,
-        "the worker's parent is the main process",
-        3,
-    ),
-    check(
-        "3.5",
-        Question::Q3,
-        "the main process waits for the worker, then prints its last line",
-        4,
-    ),
-    check(
-        "3.6",
-        Question::Q3,
-        "normalized output matches the reference snapshot",
-        2,
-    ),
-    check(
-        "4.1",
-        Question::Q4,
-        "answer is written out (not the prompt, not a placeholder)",
-        4,
-    ),
+    check("3.4", Question::Q3, "the worker's parent is the main process", 3),
+    check("3.5", Question::Q3, "the main process waits for the worker, then prints its last line", 4),
+    check("3.6", Question::Q3, "normalized output matches the reference snapshot", 2),
+    check("4.1", Question::Q4, "answer is written out (not the prompt, not a placeholder)", 4),
     check("4.2", Question::Q4, "answer covers the key concepts", 6),
-    check(
-        "5.1",
-        Question::Q5,
-        "builds, runs and exits with status 0",
-        3,
-    ),
-    check(
-        "5.2",
-        Question::Q5,
-        "a worker line for every number, each square right",
-        5,
-    ),
-    check(
-        "5.3",
-        Question::Q5,
-        "the Results line comes last, squares in input order",
-        5,
-    ),
-    check(
-        "5.4",
-        Question::Q5,
-        "a pool: at most N worker processes, reused",
-        4,
-    ),
+    check("5.1", Question::Q5, "builds, runs and exits with status 0", 3),
+    check("5.2", Question::Q5, "a worker line for every number, each square right", 5),
+    check("5.3", Question::Q5, "the Results line comes last, squares in input order", 5),
+    check("5.4", Question::Q5, "a pool: at most N worker processes, reused", 4),
     check("5.5", Question::Q5, "right for numbers drawn at random", 4),
     check(
         "5.6",
@@ -160,50 +89,15 @@ pub const CHECKS: &[Check] = &[
         "right for edge cases (one number, negatives, big squares, more workers than numbers)",
         4,
     ),
-    check(
-        "5.7",
-        Question::Q5,
-        "bad arguments: exit status 2, a message on stderr, nothing on stdout",
-        3,
-    ),
+    check("5.7", Question::Q5, "bad arguments: exit status 2, a message on stderr, nothing on stdout", 3),
     check("5.8", Question::Q5, "no process outlives the program", 1),
-    check(
-        "5.9",
-        Question::Q5,
-        "normalized output matches the reference snapshot",
-        1,
-    ),
-    check(
-        "6.1",
-        Question::Q6,
-        "builds, runs and exits with status 0",
-        3,
-    ),
-    check(
-        "6.2",
-        Question::Q6,
-        "prints the numbers 1 to 4, one line each",
-        5,
-    ),
-    check(
-        "6.3",
-        Question::Q6,
-        "each number comes from a process of its own",
-        4,
-    ),
-    check(
-        "6.4",
-        Question::Q6,
-        "the parent waits for all four, then prints the last line",
-        4,
-    ),
+    check("5.9", Question::Q5, "normalized output matches the reference snapshot", 1),
+    check("6.1", Question::Q6, "builds, runs and exits with status 0", 3),
+    check("6.2", Question::Q6, "prints the numbers 1 to 4, one line each", 5),
+    check("6.3", Question::Q6, "each number comes from a process of its own", 4),
+    check("6.4", Question::Q6, "the parent waits for all four, then prints the last line", 4),
     check("6.5", Question::Q6, "no process outlives the program", 2),
-    check(
-        "6.6",
-        Question::Q6,
-        "normalized output matches the reference snapshot",
-        2,
-    ),
+    check("6.6", Question::Q6, "normalized output matches the reference snapshot", 2),
 ];
 
 /// The checks of one question.
@@ -220,15 +114,8 @@ pub fn check_by_id(id: &str) -> Option<&'static Check> {
 pub const MIN_WORDS: usize = 150;
 pub const MIN_SENTENCES: usize = 6;
 /// Text that marks an answer as not written yet.
-pub const PLACEHOLDERS: &[&str] = &[
-    "todo",
-    "tbd",
-    "write your answer",
-    "your answer here",
-    "lorem ipsum",
-    "fill in",
-    "not attempted",
-];
+pub const PLACEHOLDERS: &[&str] =
+    &["todo", "tbd", "write your answer", "your answer here", "lorem ipsum", "fill in", "not attempted"];
 
 /// A concept a written answer should cover. It is covered when, for every
 /// group, the answer contains one of the group's phrasings (lowercase; the
@@ -243,23 +130,10 @@ const fn concept(name: &'static str, all_of: &'static [&'static [&'static str]])
     Concept { name, all_of }
 }
 
-const CPU_BOUND: &[&str] = &[
-    "cpu-bound",
-    "cpu bound",
-    "cpu-intensive",
-    "cpu intensive",
-    "compute-bound",
-    "computation",
-];
-const IO_BOUND: &[&str] = &[
-    "i/o-bound",
-    "io-bound",
-    "i/o bound",
-    "io bound",
-    "i/o-intensive",
-    "waiting on",
-    "waiting for i/o",
-];
+const CPU_BOUND: &[&str] =
+    &["cpu-bound", "cpu bound", "cpu-intensive", "cpu intensive", "compute-bound", "computation"];
+const IO_BOUND: &[&str] =
+    &["i/o-bound", "io-bound", "i/o bound", "io bound", "i/o-intensive", "waiting on", "waiting for i/o"];
 
 /// The concepts each written answer is read for.
 pub fn concepts(question: Question) -> &'static [Concept] {
@@ -274,23 +148,11 @@ pub fn concepts(question: Question) -> &'static [Concept] {
 const Q1_CONCEPTS: &[Concept] = &[
     concept(
         "several processes running at once",
-        &[
-            &["process"],
-            &[
-                "several",
-                "multiple",
-                "more than one",
-                "many",
-                "two or more",
-            ],
-        ],
+        &[&["process"], &["several", "multiple", "more than one", "many", "two or more"]],
     ),
     concept(
         "parallel execution on several cores",
-        &[
-            &["core", "cpu", "processor"],
-            &["parallel", "at the same time", "simultaneous"],
-        ],
+        &[&["core", "cpu", "processor"], &["parallel", "at the same time", "simultaneous"]],
     ),
     concept(
         "speeding up CPU-bound work",
@@ -306,13 +168,7 @@ const Q1_CONCEPTS: &[Concept] = &[
     ),
     concept(
         "isolation: separate memory, a crash stays in its process",
-        &[&[
-            "isolat",
-            "crash",
-            "own memory",
-            "address space",
-            "separate memory",
-        ]],
+        &[&["isolat", "crash", "own memory", "address space", "separate memory"]],
     ),
     concept(
         "how a process is created (fork, spawn, exec)",
@@ -327,46 +183,19 @@ const Q1_CONCEPTS: &[Concept] = &[
 const Q2_CONCEPTS: &[Concept] = &[
     concept(
         "separate address spaces versus shared memory",
-        &[
-            &["address space", "own memory", "separate memory", "own copy"],
-            &["share"],
-        ],
+        &[&["address space", "own memory", "separate memory", "own copy"], &["share"]],
     ),
-    concept(
-        "the GIL: Rust has none, CPython has one",
-        &[&["gil", "global interpreter lock"]],
-    ),
+    concept("the GIL: Rust has none, CPython has one", &[&["gil", "global interpreter lock"]]),
     concept(
         "the cost of creating each",
-        &[&[
-            "cost",
-            "overhead",
-            "expensive",
-            "cheap",
-            "lightweight",
-            "heavyweight",
-        ]],
+        &[&["cost", "overhead", "expensive", "cheap", "lightweight", "heavyweight"]],
     ),
     concept(
         "communication: pipes, sockets, channels, shared memory",
-        &[&[
-            "pipe",
-            "socket",
-            "message passing",
-            "ipc",
-            "inter-process communication",
-            "channel",
-            "queue",
-        ]],
+        &[&["pipe", "socket", "message passing", "ipc", "inter-process communication", "channel", "queue"]],
     ),
-    concept(
-        "synchronization: locks, mutexes, atomics",
-        &[&["mutex", "lock", "atomic", "synchroniz"]],
-    ),
-    concept(
-        "fault isolation",
-        &[&["crash", "isolat", "fault", "takes down"]],
-    ),
+    concept("synchronization: locks, mutexes, atomics", &[&["mutex", "lock", "atomic", "synchroniz"]]),
+    concept("fault isolation", &[&["crash", "isolat", "fault", "takes down"]]),
     concept("CPU-bound versus I/O-bound work", &[CPU_BOUND, IO_BOUND]),
     concept(
         "why fork in a multi-threaded program is hazardous",
@@ -388,46 +217,18 @@ const Q2_CONCEPTS: &[Concept] = &[
 const Q4_CONCEPTS: &[Concept] = &[
     concept(
         "a fixed set of workers, created once and reused",
-        &[&[
-            "reuse",
-            "re-use",
-            "created once",
-            "started once",
-            "long-lived",
-            "kept alive",
-        ]],
+        &[&["reuse", "re-use", "created once", "started once", "long-lived", "kept alive"]],
     ),
     concept(
         "bounded parallelism (pool size, number of cores)",
-        &[&[
-            "bound",
-            "limit",
-            "cap ",
-            "caps",
-            "fixed number",
-            "number of cores",
-            "at most",
-        ]],
+        &[&["bound", "limit", "cap ", "caps", "fixed number", "number of cores", "at most"]],
     ),
     concept(
         "load balancing through a shared queue",
-        &[
-            &["queue"],
-            &[
-                "idle",
-                "load balanc",
-                "next task",
-                "pull",
-                "free worker",
-                "available worker",
-            ],
-        ],
+        &[&["queue"], &["idle", "load balanc", "next task", "pull", "free worker", "available worker"]],
     ),
     concept("results returned in input order", &[&["order"]]),
-    concept(
-        "saving the cost of creating a process per task",
-        &[&["overhead", "cost", "expensive"]],
-    ),
+    concept("saving the cost of creating a process per task", &[&["overhead", "cost", "expensive"]]),
     concept(
         "when a pool is the wrong tool",
         &[&[
@@ -458,11 +259,7 @@ mod tests {
     #[test]
     fn ids_are_unique_and_name_their_question() {
         for (i, c) in CHECKS.iter().enumerate() {
-            assert!(
-                c.id.starts_with(&format!("{}.", c.question.number())),
-                "{}",
-                c.id
-            );
+            assert!(c.id.starts_with(&format!("{}.", c.question.number())), "{}", c.id);
             assert!(CHECKS[..i].iter().all(|d| d.id != c.id), "{} twice", c.id);
         }
     }

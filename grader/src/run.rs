@@ -45,12 +45,7 @@ pub struct RunSpec {
 
 impl RunSpec {
     pub fn new(program: impl Into<PathBuf>) -> RunSpec {
-        RunSpec {
-            program: program.into(),
-            args: Vec::new(),
-            timeout: DEFAULT_TIMEOUT,
-            witness: true,
-        }
+        RunSpec { program: program.into(), args: Vec::new(), timeout: DEFAULT_TIMEOUT, witness: true }
     }
 
     pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> RunSpec {
@@ -70,15 +65,8 @@ impl RunSpec {
 
     /// The command line as a student would type it.
     pub fn display(&self) -> String {
-        let name = self
-            .program
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        std::iter::once(name)
-            .chain(self.args.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" ")
+        let name = self.program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        std::iter::once(name).chain(self.args.iter().cloned()).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -129,11 +117,7 @@ impl Observation {
             ));
         }
         if self.stdout_truncated || self.stderr_truncated {
-            let which = if self.stdout_truncated {
-                "stdout"
-            } else {
-                "stderr"
-            };
+            let which = if self.stdout_truncated { "stdout" } else { "stderr" };
             return Some(format!(
                 "`{cmd}` wrote more than {} MiB to {which} and was stopped (the output was cut there): is something printing in an endless loop?",
                 OUTPUT_CAP >> 20
@@ -141,43 +125,25 @@ impl Observation {
         }
         match &self.exit {
             Exit::Code(0) => None,
-            Exit::Code(101) => Some(format!(
-                "`{cmd}` panicked (exit status 101){}",
-                self.stderr_hint()
-            )),
-            Exit::Code(code) => Some(format!(
-                "`{cmd}` exited with status {code}, expected 0{}",
-                self.stderr_hint()
-            )),
-            Exit::Signal(signal) => Some(format!(
-                "`{cmd}` was killed by {signal}{}",
-                self.stderr_hint()
-            )),
+            Exit::Code(101) => Some(format!("`{cmd}` panicked (exit status 101){}", self.stderr_hint())),
+            Exit::Code(code) => {
+                Some(format!("`{cmd}` exited with status {code}, expected 0{}", self.stderr_hint()))
+            }
+            Exit::Signal(signal) => Some(format!("`{cmd}` was killed by {signal}{}", self.stderr_hint())),
             Exit::Killed => Some(format!("`{cmd}` had to be killed")),
         }
     }
 
     /// Whether the program ran to its end by itself (no time-out, no flood).
     pub fn finished(&self) -> bool {
-        !self.timed_out
-            && !self.too_many_processes
-            && !self.stdout_truncated
-            && !self.stderr_truncated
+        !self.timed_out && !self.too_many_processes && !self.stdout_truncated && !self.stderr_truncated
     }
 
     /// The first lines of stderr, to quote in a message.
     pub fn stderr_hint(&self) -> String {
         let text = String::from_utf8_lossy(&self.stderr);
-        let lines: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .take(3)
-            .collect();
-        if lines.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", lines.join(" / "))
-        }
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
+        if lines.is_empty() { String::new() } else { format!(": {}", lines.join(" / ")) }
     }
 
     /// Stdout as text, or a message saying where it is not UTF-8.
@@ -233,9 +199,7 @@ impl Runner {
         std::thread::spawn(move || {
             let mut report = Vec::new();
             let mut errors = String::new();
-            let read = stdout
-                .read_to_end(&mut report)
-                .and_then(|_| stderr.read_to_string(&mut errors));
+            let read = stdout.read_to_end(&mut report).and_then(|_| stderr.read_to_string(&mut errors));
             let _ = tx.send(read.map(|_| (report, errors)));
         });
         // The supervisor enforces the time limit itself; this is the safety
@@ -246,39 +210,22 @@ impl Runner {
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                bail!(
-                    "the supervisor for `{}` did not finish in {} s",
-                    spec.display(),
-                    grace.as_secs()
-                );
+                bail!("the supervisor for `{}` did not finish in {} s", spec.display(), grace.as_secs());
             }
         };
         let status = child.wait()?;
         if !status.success() {
-            bail!(
-                "the supervisor for `{}` failed ({status}): {}",
-                spec.display(),
-                errors.trim()
-            );
+            bail!("the supervisor for `{}` failed ({status}): {}", spec.display(), errors.trim());
         }
         parse_report(spec, &report)
     }
 }
 
 fn parse_report(spec: &RunSpec, report: &[u8]) -> Result<Observation> {
-    let newline = report
-        .iter()
-        .position(|&b| b == b'\n')
-        .context("the supervisor's report is empty")?;
-    let header: Value =
-        serde_json::from_slice(&report[..newline]).context("the supervisor's report")?;
+    let newline = report.iter().position(|&b| b == b'\n').context("the supervisor's report is empty")?;
+    let header: Value = serde_json::from_slice(&report[..newline]).context("the supervisor's report")?;
     let body = &report[newline + 1..];
-    let len = |key: &str| {
-        header[key]
-            .as_u64()
-            .map(|n| n as usize)
-            .context("a length in the report")
-    };
+    let len = |key: &str| header[key].as_u64().map(|n| n as usize).context("a length in the report");
     let (out_len, err_len) = (len("stdout_len")?, len("stderr_len")?);
     if body.len() != out_len + err_len {
         bail!("the supervisor's report is cut short");

@@ -105,9 +105,7 @@ pub struct StopFlag(AtomicU8);
 impl StopFlag {
     /// Records why the run stops and kills the whole tree.
     pub fn stop(&self, why: Stopped) {
-        let _ = self
-            .0
-            .compare_exchange(0, why as u8, Ordering::SeqCst, Ordering::SeqCst);
+        let _ = self.0.compare_exchange(0, why as u8, Ordering::SeqCst, Ordering::SeqCst);
         kill_tree();
     }
 
@@ -147,11 +145,7 @@ pub fn supervise(program: &Path, args: &[String], limits: &Limits) -> Result<()>
     let elapsed = started.elapsed();
     // The program is gone: whatever it started and is still here is left
     // over. Note it, then kill it all and reap it.
-    let leftovers = if subreaper {
-        find_leftovers(main)
-    } else {
-        Vec::new()
-    };
+    let leftovers = if subreaper { find_leftovers(main) } else { Vec::new() };
     // A killed tracee stops once more on its way out (PTRACE_EVENT_EXIT), and
     // only this thread, its tracer, can let it go on: kill, then drain.
     kill_once();
@@ -164,11 +158,7 @@ pub fn supervise(program: &Path, args: &[String], limits: &Limits) -> Result<()>
     let (out, err) = reader.join().unwrap_or_default();
 
     let why = stop.get();
-    let exit = if why == Stopped::No {
-        exit
-    } else {
-        Exit::Killed
-    };
+    let exit = if why == Stopped::No { exit } else { Exit::Killed };
     let header = json!({
         "pid": main.as_raw(),
         "supervisor": std::process::id(),
@@ -237,36 +227,21 @@ fn spawn(
                     let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
                     let _ = waitpid(Pid::from_raw(child.id() as i32), None);
                     let why = format!("ptrace options could not be set: {e}");
-                    return Ok((
-                        command(false)?.spawn().with_context(starting)?,
-                        None,
-                        Some(why),
-                    ));
+                    return Ok((command(false)?.spawn().with_context(starting)?, None, Some(why)));
                 }
             },
             Err(e) => {
                 let why = format!("ptrace is not permitted here: {e}");
-                return Ok((
-                    command(false)?.spawn().with_context(starting)?,
-                    None,
-                    Some(why),
-                ));
+                return Ok((command(false)?.spawn().with_context(starting)?, None, Some(why)));
             }
         }
     }
     let why = if trace {
-        format!(
-            "ptrace is only used on Linux (this is {})",
-            std::env::consts::OS
-        )
+        format!("ptrace is only used on Linux (this is {})", std::env::consts::OS)
     } else {
         "tracing was turned off".to_string()
     };
-    Ok((
-        command(false)?.spawn().with_context(starting)?,
-        None,
-        Some(why),
-    ))
+    Ok((command(false)?.spawn().with_context(starting)?, None, Some(why)))
 }
 
 /// Waits for the untraced program to end.
@@ -292,17 +267,8 @@ struct Stream {
 
 /// The reader thread: drains both pipes until they end, stopping the run at
 /// the deadline or when a stream passes the cap.
-fn capture(
-    out: OwnedFd,
-    err: OwnedFd,
-    cap: usize,
-    deadline: Instant,
-    stop: &StopFlag,
-) -> (Stream, Stream) {
-    let mut streams = [
-        (Some(out), Stream::default()),
-        (Some(err), Stream::default()),
-    ];
+fn capture(out: OwnedFd, err: OwnedFd, cap: usize, deadline: Instant, stop: &StopFlag) -> (Stream, Stream) {
+    let mut streams = [(Some(out), Stream::default()), (Some(err), Stream::default())];
     let mut drain_until: Option<Instant> = None;
     let mut buf = vec![0u8; 64 * 1024];
     while streams.iter().any(|(fd, _)| fd.is_some()) {
@@ -315,10 +281,8 @@ fn capture(
             // Everything is dead now, so the pipes end at once.
             drain_until = Some(now + Duration::from_millis(500));
         }
-        let wait = drain_until
-            .unwrap_or(deadline)
-            .saturating_duration_since(now)
-            .min(Duration::from_millis(100));
+        let wait =
+            drain_until.unwrap_or(deadline).saturating_duration_since(now).min(Duration::from_millis(100));
         let ready: Vec<bool> = {
             let mut fds: Vec<PollFd> = streams
                 .iter()
@@ -375,11 +339,7 @@ fn find_leftovers(main: Pid) -> Vec<Leftover> {
     descendants()
         .into_iter()
         .filter(|p| p.pid != main.as_raw())
-        .map(|p| Leftover {
-            pid: p.pid,
-            running: p.state != 'Z',
-            name: p.name,
-        })
+        .map(|p| Leftover { pid: p.pid, running: p.state != 'Z', name: p.name })
         .collect()
 }
 
@@ -403,10 +363,7 @@ fn kill_once() -> usize {
         let _ = killpg(Pid::from_raw(main), Signal::SIGKILL);
     }
     // 'Z': a zombie, already dead; 'X': dying.
-    let alive: Vec<ProcInfo> = descendants()
-        .into_iter()
-        .filter(|p| !matches!(p.state, 'Z' | 'X'))
-        .collect();
+    let alive: Vec<ProcInfo> = descendants().into_iter().filter(|p| !matches!(p.state, 'Z' | 'X')).collect();
     for p in &alive {
         let _ = kill(Pid::from_raw(p.pid), Signal::SIGKILL);
     }
@@ -417,10 +374,7 @@ fn kill_once() -> usize {
 fn reap_all() {
     let end = Instant::now() + Duration::from_secs(2);
     while Instant::now() < end {
-        match waitpid(
-            None::<Pid>,
-            Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL),
-        ) {
+        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL)) {
             Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(1)),
             Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => {}
@@ -445,11 +399,7 @@ fn descendants() -> Vec<ProcInfo> {
         return Vec::new();
     };
     for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
             continue;
         };
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
@@ -465,10 +415,7 @@ fn descendants() -> Vec<ProcInfo> {
         let Some(ppid) = rest.next().and_then(|s| s.parse::<i32>().ok()) else {
             continue;
         };
-        children
-            .entry(ppid)
-            .or_default()
-            .push(ProcInfo { pid, name, state });
+        children.entry(ppid).or_default().push(ProcInfo { pid, name, state });
     }
     let mut found = Vec::new();
     let mut seen = HashSet::new();

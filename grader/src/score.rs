@@ -43,6 +43,9 @@ pub struct Scorecard {
     pub questions: Vec<QuestionScore>,
     pub elapsed: Duration,
     pub seed: u64,
+    /// Protected files a submission changed (see
+    /// [`submission`](crate::submission)); they were not used.
+    pub changed_protected_paths: Vec<String>,
 }
 
 impl Scorecard {
@@ -84,12 +87,7 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
             }
         })
         .collect();
-    QuestionScore {
-        question: report.question,
-        checks,
-        notes: report.notes,
-        witnessed: report.witnessed,
-    }
+    QuestionScore { question: report.question, checks, notes: report.notes, witnessed: report.witnessed }
 }
 
 /// Grades every question in order; `progress` hears of each as it starts.
@@ -102,9 +100,5 @@ pub fn grade_all(ctx: &Context, mut progress: impl FnMut(Question)) -> Scorecard
             score_question(checks::grade(ctx, question))
         })
         .collect();
-    Scorecard {
-        questions,
-        elapsed: started.elapsed(),
-        seed: ctx.seed,
-    }
+    Scorecard { questions, elapsed: started.elapsed(), seed: ctx.seed, changed_protected_paths: Vec::new() }
 }

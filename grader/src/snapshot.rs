@@ -31,10 +31,7 @@ mod tests {
     fn every_snapshot_has_a_body() {
         for name in ["q3_process", "q5_pool", "q6_four_procs"] {
             let body = super::expected(name).unwrap();
-            assert!(
-                !body.contains("expression:") && body.contains("[pid]"),
-                "{name}: {body}"
-            );
+            assert!(!body.contains("expression:") && body.contains("[pid]"), "{name}: {body}");
         }
     }
 }

@@ -20,10 +20,7 @@ use crate::score::{QuestionScore, score_question};
 
 /// The workspace this grader sits in.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// A question's report and its scores.
@@ -53,18 +50,8 @@ pub fn report(supervisor: &str, question: Question) -> Graded {
 pub fn assert_check(supervisor: &str, id: &str) {
     let check = rubric::check_by_id(id).unwrap_or_else(|| panic!("no check {id} in the rubric"));
     let graded = report(supervisor, check.question);
-    let scored = graded
-        .1
-        .checks
-        .iter()
-        .find(|c| c.check.id == id)
-        .expect("every rubric check is scored");
-    let notes = graded
-        .1
-        .notes
-        .iter()
-        .map(|n| format!("\n(note: {n})"))
-        .collect::<String>();
+    let scored = graded.1.checks.iter().find(|c| c.check.id == id).expect("every rubric check is scored");
+    let notes = graded.1.notes.iter().map(|n| format!("\n(note: {n})")).collect::<String>();
     assert!(
         scored.passed,
         "\n{id} {} — {}/{} points\n{}{notes}\n",
@@ -74,9 +61,5 @@ pub fn assert_check(supervisor: &str, id: &str) {
 
 /// The normalized output of the question's default run, for its snapshot.
 pub fn normalized(supervisor: &str, question: Question) -> String {
-    report(supervisor, question)
-        .0
-        .normalized
-        .clone()
-        .unwrap_or_else(|| "<no output>".to_string())
+    report(supervisor, question).0.normalized.clone().unwrap_or_else(|| "<no output>".to_string())
 }

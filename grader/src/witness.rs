@@ -83,10 +83,7 @@ impl Witness {
                 threads: p["threads"].as_u64().unwrap_or(0) as u32,
             })
             .collect();
-        Some(Witness {
-            processes,
-            threads: value["threads"].as_u64().unwrap_or(0) as u32,
-        })
+        Some(Witness { processes, threads: value["threads"].as_u64().unwrap_or(0) as u32 })
     }
 
     /// The process tree as a student reads it:
@@ -112,23 +109,11 @@ impl Witness {
     }
 
     fn draw_children(&self, parent: i32, indent: &str, out: &mut String) {
-        let kids: Vec<&ProcessRecord> = self
-            .children()
-            .iter()
-            .filter(|p| p.parent == Some(parent))
-            .collect();
+        let kids: Vec<&ProcessRecord> = self.children().iter().filter(|p| p.parent == Some(parent)).collect();
         for (i, kid) in kids.iter().enumerate() {
             let last = i + 1 == kids.len();
-            let exec = kid
-                .exec
-                .as_deref()
-                .map(|e| format!(", exec {e}"))
-                .unwrap_or_default();
-            let threads = if kid.threads > 0 {
-                format!(", {} threads", kid.threads)
-            } else {
-                String::new()
-            };
+            let exec = kid.exec.as_deref().map(|e| format!(", exec {e}")).unwrap_or_default();
+            let threads = if kid.threads > 0 { format!(", {} threads", kid.threads) } else { String::new() };
             out.push_str(&format!(
                 "\n{indent}{} {} {}{exec}{threads} ({})",
                 if last { "└─" } else { "├─" },
@@ -136,11 +121,7 @@ impl Witness {
                 kid.how,
                 describe_exit(kid.exit.as_ref())
             ));
-            self.draw_children(
-                kid.pid,
-                &format!("{indent}{}", if last { "   " } else { "│  " }),
-                out,
-            );
+            self.draw_children(kid.pid, &format!("{indent}{}", if last { "   " } else { "│  " }), out);
         }
     }
 }
@@ -221,13 +202,7 @@ mod imp {
                 threads: 0,
                 ended: 0,
             };
-            tracer.tasks.insert(
-                main.as_raw(),
-                Task {
-                    tgid: main.as_raw(),
-                    started: true,
-                },
-            );
+            tracer.tasks.insert(main.as_raw(), Task { tgid: main.as_raw(), started: true });
             tracer.add_process(main.as_raw(), None, "main");
             ptrace::cont(main, None)?;
             Ok(tracer)
@@ -257,13 +232,8 @@ mod imp {
             let stop = StopFlag::default();
             let end = std::time::Instant::now() + std::time::Duration::from_secs(2);
             while !self.tasks.is_empty() && std::time::Instant::now() < end {
-                match waitpid(
-                    None::<Pid>,
-                    Some(WaitPidFlag::__WALL | WaitPidFlag::WNOHANG),
-                ) {
-                    Ok(WaitStatus::StillAlive) => {
-                        std::thread::sleep(std::time::Duration::from_millis(1))
-                    }
+                match waitpid(None::<Pid>, Some(WaitPidFlag::__WALL | WaitPidFlag::WNOHANG)) {
+                    Ok(WaitStatus::StillAlive) => std::thread::sleep(std::time::Duration::from_millis(1)),
                     Ok(status) => {
                         self.handle(status, &stop, usize::MAX);
                     }
@@ -274,12 +244,7 @@ mod imp {
         }
 
         /// Handles one event; returns the exit of a task that ended.
-        fn handle(
-            &mut self,
-            status: WaitStatus,
-            stop: &StopFlag,
-            process_cap: usize,
-        ) -> Option<Exit> {
+        fn handle(&mut self, status: WaitStatus, stop: &StopFlag, process_cap: usize) -> Option<Exit> {
             match status {
                 WaitStatus::PtraceEvent(pid, _, event) => {
                     let new = ptrace::getevent(pid).map(|v| v as i32);
@@ -303,16 +268,11 @@ mod imp {
                     None
                 }
                 WaitStatus::Stopped(pid, signal) => {
-                    let task = self.tasks.entry(pid.as_raw()).or_insert(Task {
-                        tgid: pid.as_raw(),
-                        started: false,
-                    });
+                    let task =
+                        self.tasks.entry(pid.as_raw()).or_insert(Task { tgid: pid.as_raw(), started: false });
                     // A new task's first stop is the tracer's, not the program's.
-                    let forward = if signal == Signal::SIGSTOP && !task.started {
-                        None
-                    } else {
-                        Some(signal)
-                    };
+                    let forward =
+                        if signal == Signal::SIGSTOP && !task.started { None } else { Some(signal) };
                     task.started = true;
                     let _ = ptrace::cont(pid, forward);
                     None
@@ -341,16 +301,10 @@ mod imp {
         /// `parent` created the task `child`: a process, or a thread of
         /// `parent`'s process.
         fn created(&mut self, parent: Pid, child: i32, how: &str) {
-            let parent_tgid = self
-                .tasks
-                .get(&parent.as_raw())
-                .map_or(parent.as_raw(), |t| t.tgid);
+            let parent_tgid = self.tasks.get(&parent.as_raw()).map_or(parent.as_raw(), |t| t.tgid);
             let is_thread = how == "clone" && tgid_of(child) == Some(parent_tgid);
             let tgid = if is_thread { parent_tgid } else { child };
-            let task = self.tasks.entry(child).or_insert(Task {
-                tgid,
-                started: false,
-            });
+            let task = self.tasks.entry(child).or_insert(Task { tgid, started: false });
             task.tgid = tgid;
             if is_thread {
                 self.threads += 1;
@@ -374,10 +328,7 @@ mod imp {
     /// The process (thread group) a task belongs to.
     fn tgid_of(task: i32) -> Option<i32> {
         let status = std::fs::read_to_string(format!("/proc/{task}/status")).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("Tgid:"))
-            .and_then(|v| v.trim().parse().ok())
+        status.lines().find_map(|l| l.strip_prefix("Tgid:")).and_then(|v| v.trim().parse().ok())
     }
 }
 
@@ -413,9 +364,6 @@ impl Tracer {
     }
 
     pub fn into_witness(self) -> Witness {
-        Witness {
-            processes: self.processes,
-            threads: self.threads,
-        }
+        Witness { processes: self.processes, threads: self.threads }
     }
 }

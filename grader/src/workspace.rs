@@ -30,11 +30,8 @@ impl Scratch {
     /// `sources`, later ones overlaying earlier ones.
     pub fn create(template: &Path, sources: &[&Path]) -> Result<Scratch> {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "grader-scratch-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
+        let name =
+            format!("grader-scratch-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
         let dir = std::env::temp_dir().join(name);
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
@@ -63,6 +60,11 @@ impl Scratch {
                 }
             }
         }
+        // A build script would run at build time, on the grading machine:
+        // the exercises need none, so none is run.
+        for script in build_scripts(&scratch.dir) {
+            std::fs::remove_file(scratch.dir.join(script))?;
+        }
         Ok(scratch)
     }
 
@@ -75,6 +77,20 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The build scripts (`exercises/<package>/build.rs`) in `dir`, relative to it.
+pub fn build_scripts(dir: &Path) -> Vec<String> {
+    let Ok(packages) = std::fs::read_dir(dir.join("exercises")) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = packages
+        .flatten()
+        .filter(|p| p.path().join("build.rs").is_file())
+        .map(|p| format!("exercises/{}/build.rs", p.file_name().to_string_lossy()))
+        .collect();
+    found.sort();
+    found
 }
 
 /// Copies a directory tree, skipping build output and symbolic links (a link

@@ -6,8 +6,7 @@ use serde_json::Value;
 
 fn grader() -> Command {
     let mut cmd = Command::cargo_bin("grader").expect("the grader binary");
-    cmd.env_remove("NO_COLOR")
-        .timeout(std::time::Duration::from_secs(120));
+    cmd.env_remove("NO_COLOR").timeout(std::time::Duration::from_secs(120));
     cmd
 }
 
@@ -26,11 +25,7 @@ fn cli_not_a_workspace_exits_2_with_a_message() {
 #[test]
 fn cli_bad_usage_exits_2() {
     grader().arg("--no-such-flag").assert().code(2);
-    grader()
-        .args(["--timeout", "0"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--timeout"));
+    grader().args(["--timeout", "0"]).assert().code(2).stderr(predicate::str::contains("--timeout"));
 }
 
 #[test]
@@ -38,16 +33,9 @@ fn cli_writes_gradescope_json_and_markdown() {
     let out = std::env::temp_dir().join(format!("grader-cli-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
     let (json_path, md_path) = (out.join("results.json"), out.join("summary.md"));
-    let run = grader()
-        .arg("--json")
-        .arg(&json_path)
-        .arg("--markdown")
-        .arg(&md_path)
-        .output()
-        .unwrap();
+    let run = grader().arg("--json").arg(&json_path).arg("--markdown").arg(&md_path).output().unwrap();
 
-    let results: Value =
-        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     let tests = results["tests"].as_array().unwrap();
     assert_eq!(tests.len(), grader::rubric::CHECKS.len());
     assert_eq!(results["max_score"], 100);
@@ -56,19 +44,11 @@ fn cli_writes_gradescope_json_and_markdown() {
     for t in tests {
         let number = t["number"].as_str().unwrap();
         assert!(
-            number
-                .split_once('.')
-                .is_some_and(|(q, c)| q.parse::<u8>().is_ok() && c.parse::<u8>().is_ok())
+            number.split_once('.').is_some_and(|(q, c)| q.parse::<u8>().is_ok() && c.parse::<u8>().is_ok())
         );
-        let status = if t["score"] == t["max_score"] {
-            "passed"
-        } else {
-            "failed"
-        };
+        let status = if t["score"] == t["max_score"] { "passed" } else { "failed" };
         assert_eq!(t["status"], status, "{t}");
-        assert!(
-            t["name"].is_string() && t["output"].is_string() && results["execution_time"].is_f64()
-        );
+        assert!(t["name"].is_string() && t["output"].is_string() && results["execution_time"].is_f64());
     }
     // Exit status 0 exactly at full marks, 1 below.
     let full = results["score"] == results["max_score"];

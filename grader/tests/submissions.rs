@@ -24,15 +24,10 @@ struct Expect<'a> {
     unsure: &'a [&'a str],
 }
 
-const ALL_PASS: Expect<'static> = Expect {
-    fails: &[],
-    unsure: &[],
-};
+const ALL_PASS: Expect<'static> = Expect { fails: &[], unsure: &[] };
 
 fn fixture_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 /// Grades `question` of the reference overlaid with the fixture (or of the
@@ -40,17 +35,12 @@ fn fixture_dir(name: &str) -> PathBuf {
 fn grade(name: &str, question: Question, alone: bool) -> QuestionScore {
     let reference = workspace();
     let fixture = fixture_dir(name);
-    let sources: Vec<&Path> = if alone {
-        vec![&fixture]
-    } else {
-        vec![&reference, &fixture]
-    };
+    let sources: Vec<&Path> = if alone { vec![&fixture] } else { vec![&reference, &fixture] };
     let scratch = Scratch::create(&reference, &sources).expect("scratch workspace");
     let mut ctx = Context::new(scratch.path().to_path_buf(), PathBuf::from(common::GRADER));
     // One target directory for every fixture, so dependencies build once.
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| reference.join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| reference.join("target"));
     ctx.target_dir = Some(target.join("grader-fixtures"));
     ctx.timeout = Duration::from_secs(2);
     let scored = score_question(checks::grade(&ctx, question));
@@ -63,14 +53,7 @@ fn assert_graded(name: &str, question: Question, alone: bool, expect: Expect) {
     let card: String = scored
         .checks
         .iter()
-        .map(|c| {
-            format!(
-                "\n  {} {} {}",
-                c.check.id,
-                if c.passed { "✓" } else { "✗" },
-                c.message
-            )
-        })
+        .map(|c| format!("\n  {} {} {}", c.check.id, if c.passed { "✓" } else { "✗" }, c.message))
         .collect();
     for c in &scored.checks {
         if expect.unsure.contains(&c.check.id) {
@@ -79,14 +62,8 @@ fn assert_graded(name: &str, question: Question, alone: bool, expect: Expect) {
         match expect.fails.iter().find(|(id, _)| *id == c.check.id) {
             Some((id, fragment)) => {
                 assert!(!c.passed, "{name}: {id} should fail:{card}");
-                assert!(
-                    c.message.contains(fragment),
-                    "{name}: {id} should say {fragment:?}:{card}"
-                );
-                assert!(
-                    c.score < c.check.points,
-                    "{name}: {id} lost no points:{card}"
-                );
+                assert!(c.message.contains(fragment), "{name}: {id} should say {fragment:?}:{card}");
+                assert!(c.score < c.check.points, "{name}: {id} lost no points:{card}");
             }
             None => assert!(c.passed, "{name}: {} should pass:{card}", c.check.id),
         }
@@ -112,28 +89,19 @@ fn assert_nothing_left_running(scratch: &Path) {
 
 #[test]
 fn q6_threads_instead_of_processes_lose_the_process_check() {
-    let expect = Expect {
-        fails: &[("6.3", "the main process's own pid")],
-        unsure: &[],
-    };
+    let expect = Expect { fails: &[("6.3", "the main process's own pid")], unsure: &[] };
     assert_graded("q6_threads", Question::Q6, false, expect);
 }
 
 #[test]
 fn q6_one_child_printing_everything_loses_the_process_check() {
-    let expect = Expect {
-        fails: &[("6.3", "4 lines carry pid")],
-        unsure: &[],
-    };
+    let expect = Expect { fails: &[("6.3", "4 lines carry pid")], unsure: &[] };
     assert_graded("q6_one_child", Question::Q6, false, expect);
 }
 
 #[test]
 fn q6_duplicated_number_is_named() {
-    let expect = Expect {
-        fails: &[("6.2", "got 1, 2, 2, 4"), ("6.6", "differs")],
-        unsure: &[],
-    };
+    let expect = Expect { fails: &[("6.2", "got 1, 2, 2, 4"), ("6.6", "differs")], unsure: &[] };
     assert_graded("q6_duplicate", Question::Q6, false, expect);
 }
 
@@ -154,13 +122,8 @@ fn q6_missing_wait_is_caught() {
 
 #[test]
 fn q6_last_line_before_the_children_is_caught() {
-    let expect = Expect {
-        fails: &[
-            ("6.4", "the last line came before process"),
-            ("6.6", "differs"),
-        ],
-        unsure: &[],
-    };
+    let expect =
+        Expect { fails: &[("6.4", "the last line came before process"), ("6.6", "differs")], unsure: &[] };
     assert_graded("q6_last_line_first", Question::Q6, false, expect);
 }
 
@@ -207,36 +170,16 @@ fn q6_daemonized_grandchild_is_killed_and_reported() {
 
 #[test]
 fn q6_compile_error_costs_every_point_with_the_compiler_message() {
-    let fails: Vec<(&str, &str)> = ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6"]
-        .iter()
-        .map(|id| (*id, "mismatched types"))
-        .collect();
-    assert_graded(
-        "q6_compile_error",
-        Question::Q6,
-        false,
-        Expect {
-            fails: &fails,
-            unsure: &[],
-        },
-    );
+    let fails: Vec<(&str, &str)> =
+        ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6"].iter().map(|id| (*id, "mismatched types")).collect();
+    assert_graded("q6_compile_error", Question::Q6, false, Expect { fails: &fails, unsure: &[] });
 }
 
 #[test]
 fn q6_todo_stub_scores_nothing() {
-    let fails: Vec<(&str, &str)> = ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6"]
-        .iter()
-        .map(|id| (*id, "not attempted yet"))
-        .collect();
-    assert_graded(
-        "q6_todo",
-        Question::Q6,
-        false,
-        Expect {
-            fails: &fails,
-            unsure: &[],
-        },
-    );
+    let fails: Vec<(&str, &str)> =
+        ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6"].iter().map(|id| (*id, "not attempted yet")).collect();
+    assert_graded("q6_todo", Question::Q6, false, Expect { fails: &fails, unsure: &[] });
 }
 
 #[test]
@@ -262,10 +205,7 @@ fn q3_missing_wait_is_caught() {
 #[test]
 fn q3_no_process_at_all_is_caught() {
     let expect = Expect {
-        fails: &[
-            ("3.3", "the main process's own pid"),
-            ("3.4", "no worker process was created"),
-        ],
+        fails: &[("3.3", "the main process's own pid"), ("3.4", "no worker process was created")],
         unsure: &[],
     };
     assert_graded("q3_no_process", Question::Q3, false, expect);
@@ -280,15 +220,9 @@ fn q3_spawn_with_stderr_gets_full_marks() {
 fn q5_process_per_number_is_not_a_pool() {
     let expect = Expect {
         fails: &[
-            (
-                "5.4",
-                "9 different worker pids for 4 workers, one per number",
-            ),
+            ("5.4", "9 different worker pids for 4 workers, one per number"),
             ("5.5", "different worker pids"),
-            (
-                "5.6",
-                "expected 4 worker processes for 4 workers, but the program created 3 processes",
-            ),
+            ("5.6", "expected 4 worker processes for 4 workers, but the program created 3 processes"),
         ],
         unsure: &[],
     };
@@ -326,20 +260,11 @@ fn q5_results_out_of_order_are_caught() {
 #[test]
 fn answers_not_attempted_score_nothing() {
     let fixture = "answers_not_attempted";
-    let q1 = Expect {
-        fails: &[("1.1", "placeholder"), ("1.2", "not attempted yet")],
-        unsure: &[],
-    };
+    let q1 = Expect { fails: &[("1.1", "not attempted yet"), ("1.2", "not attempted yet")], unsure: &[] };
     assert_graded(fixture, Question::Q1, true, q1);
-    let q2 = Expect {
-        fails: &[("2.1", "answers/q2.md is missing"), ("2.2", "missing")],
-        unsure: &[],
-    };
+    let q2 = Expect { fails: &[("2.1", "answers/q2.md is missing"), ("2.2", "missing")], unsure: &[] };
     assert_graded(fixture, Question::Q2, true, q2);
-    let q4 = Expect {
-        fails: &[("4.1", "at least 150 words"), ("4.2", "not attempted yet")],
-        unsure: &[],
-    };
+    let q4 = Expect { fails: &[("4.1", "at least 150 words"), ("4.2", "not attempted yet")], unsure: &[] };
     assert_graded(fixture, Question::Q4, true, q4);
 }
 
@@ -360,10 +285,7 @@ fn q3_output_that_is_not_utf8_is_reported() {
 
 #[test]
 fn q3_death_by_a_signal_is_reported() {
-    let expect = Expect {
-        fails: &[("3.1", "was killed by SIGABRT")],
-        unsure: &[],
-    };
+    let expect = Expect { fails: &[("3.1", "was killed by SIGABRT")], unsure: &[] };
     assert_graded("q3_abort", Question::Q3, false, expect);
 }
 
@@ -389,19 +311,13 @@ fn q5_hang_costs_one_time_limit_not_one_per_run() {
 
 #[test]
 fn q6_threads_printing_thread_ids_are_seen_as_threads() {
-    let expect = Expect {
-        fails: &[("6.3", "the program created 0 processes and 4 threads")],
-        unsure: &[],
-    };
+    let expect = Expect { fails: &[("6.3", "the program created 0 processes and 4 threads")], unsure: &[] };
     assert_graded("q6_thread_ids", Question::Q6, false, expect);
 }
 
 #[test]
 fn q6_invented_pids_are_seen_through() {
-    let expect = Expect {
-        fails: &[("6.3", "the program created 0 processes")],
-        unsure: &[],
-    };
+    let expect = Expect { fails: &[("6.3", "the program created 0 processes")], unsure: &[] };
     assert_graded("q6_invented_pids", Question::Q6, false, expect);
 }
 
@@ -443,14 +359,7 @@ fn without_the_witness_the_reference_passes_on_output_and_says_so() {
     for question in [Question::Q3, Question::Q5, Question::Q6] {
         let scored = score_question(checks::grade(&ctx, question));
         assert_eq!(scored.witnessed, Some(false));
-        assert!(
-            scored.notes.iter().any(|n| n.contains("NOT verified")),
-            "{:?}",
-            scored.notes
-        );
-        assert!(
-            scored.checks.iter().all(|c| c.passed),
-            "{question:?} on output alone"
-        );
+        assert!(scored.notes.iter().any(|n| n.contains("NOT verified")), "{:?}", scored.notes);
+        assert!(scored.checks.iter().all(|c| c.passed), "{question:?} on output alone");
     }
 }

@@ -40,34 +40,23 @@ fn main() -> Result<ExitCode> {
         }
     };
 
-    let status = if spawn {
-        spawn_worker()?
-    } else {
-        fork_worker()?
-    };
-    print_line(&format!(
-        "Main process exiting (worker 1 exited with status {status})"
-    ))?;
-    Ok(if status == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    let status = if spawn { spawn_worker()? } else { fork_worker()? };
+    print_line(&format!("Main process exiting (worker 1 exited with status {status})"))?;
+    Ok(if status == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// What the worker process does, however it was created.
 fn worker() -> Result<()> {
-    print_line(&format!(
-        "Worker 1 starting (pid {}, parent {})",
-        getpid(),
-        getppid()
-    ))?;
+    // BEGIN SOLUTION: print the worker's two lines: its own pid (getpid) and its parent's (getppid)
+    print_line(&format!("Worker 1 starting (pid {}, parent {})", getpid(), getppid()))?;
     // A real worker would do its job here.
     print_line(&format!("Worker 1 finishing (pid {})", getpid()))
+    // END SOLUTION
 }
 
 /// Creates the worker with `fork` and returns its exit status.
 fn fork_worker() -> Result<i32> {
+    // BEGIN SOLUTION: flush stdout and fork; the child runs worker() and leaves with _exit; the parent waits with waitpid and returns the exit status
     // Anything still in Rust's stdout buffer would be copied into the child
     // and printed twice, once by each process: flush first.
     std::io::stdout().flush()?;
@@ -90,26 +79,25 @@ fn fork_worker() -> Result<i32> {
         }
         // Waiting reaps the worker: until then it stays a zombie, and a parent
         // that exits first leaves it orphaned (re-parented to pid 1).
-        ForkResult::Parent { child } => {
-            match waitpid(child, None).context("waiting for worker 1")? {
-                WaitStatus::Exited(_, code) => Ok(code),
-                other => bail!("worker 1 did not exit normally: {other:?}"),
-            }
-        }
+        ForkResult::Parent { child } => match waitpid(child, None).context("waiting for worker 1")? {
+            WaitStatus::Exited(_, code) => Ok(code),
+            other => bail!("worker 1 did not exit normally: {other:?}"),
+        },
     }
+    // END SOLUTION
 }
 
 /// Creates the worker by running this program's executable again and returns
 /// its exit status.
 fn spawn_worker() -> Result<i32> {
+    // BEGIN SOLUTION: run std::env::current_exe() again with WORKER_ENV set, wait for it, and return its exit status
     let exe = std::env::current_exe().context("finding this program's executable")?;
     let status = Command::new(&exe)
         .env(WORKER_ENV, "1")
         .status()
         .with_context(|| format!("starting {}", exe.display()))?;
-    status
-        .code()
-        .with_context(|| format!("worker 1 did not exit normally: {status}"))
+    status.code().with_context(|| format!("worker 1 did not exit normally: {status}"))
+    // END SOLUTION
 }
 
 /// Prints `line` and a newline with one `write(2)` call, so that lines from
@@ -117,8 +105,7 @@ fn spawn_worker() -> Result<i32> {
 /// PIPE_BUF bytes is atomic, but only as a single call).
 fn print_line(line: &str) -> Result<()> {
     let text = format!("{line}\n");
-    let written =
-        nix::unistd::write(std::io::stdout(), text.as_bytes()).context("writing to stdout")?;
+    let written = nix::unistd::write(std::io::stdout(), text.as_bytes()).context("writing to stdout")?;
     ensure!(written == text.len(), "short write to stdout");
     Ok(())
 }

@@ -41,11 +41,7 @@ impl Args {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let mut parsed = Args {
-            workers: DEFAULT_WORKERS,
-            mode: Mode::Processes,
-            numbers: Vec::new(),
-        };
+        let mut parsed = Args { workers: DEFAULT_WORKERS, mode: Mode::Processes, numbers: Vec::new() };
         let mut args = args.into_iter();
         let mut options_done = false;
         while let Some(arg) = args.next() {
@@ -58,9 +54,7 @@ impl Args {
             } else if arg == "--threads" {
                 parsed.mode = Mode::Threads;
             } else if arg == "--workers" {
-                let value = args
-                    .next()
-                    .ok_or("--workers needs a value, e.g. --workers 4")?;
+                let value = args.next().ok_or("--workers needs a value, e.g. --workers 4")?;
                 parsed.workers = parse_workers(value.as_ref())?;
             } else if let Some(value) = arg.strip_prefix("--workers=") {
                 parsed.workers = parse_workers(value)?;
@@ -78,16 +72,13 @@ impl Args {
 }
 
 fn parse_number(word: &str) -> Result<i64, String> {
-    word.parse()
-        .map_err(|_| format!("'{word}' is not a number: expected a 64-bit signed integer"))
+    word.parse().map_err(|_| format!("'{word}' is not a number: expected a 64-bit signed integer"))
 }
 
 fn parse_workers(word: &str) -> Result<usize, String> {
     match word.parse::<usize>() {
         Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "--workers must be a whole number from 1 to {MAX_WORKERS}, not '{word}'"
-        )),
+        _ => Err(format!("--workers must be a whole number from 1 to {MAX_WORKERS}, not '{word}'")),
     }
 }
 
@@ -98,23 +89,13 @@ mod tests {
     #[test]
     fn defaults() {
         let args = Args::parse::<_, &str>([]).unwrap();
-        assert_eq!(
-            args,
-            Args {
-                workers: 4,
-                mode: Mode::Processes,
-                numbers: DEFAULT_NUMBERS.to_vec()
-            }
-        );
+        assert_eq!(args, Args { workers: 4, mode: Mode::Processes, numbers: DEFAULT_NUMBERS.to_vec() });
     }
 
     #[test]
     fn options_and_numbers() {
         let args = Args::parse(["-7", "--workers=3", "--threads", "8", "--", "-9"]).unwrap();
-        assert_eq!(
-            (args.workers, args.mode, args.numbers),
-            (3, Mode::Threads, vec![-7, 8, -9])
-        );
+        assert_eq!((args.workers, args.mode, args.numbers), (3, Mode::Threads, vec![-7, 8, -9]));
     }
 
     #[test]

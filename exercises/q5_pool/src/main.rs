@@ -19,6 +19,7 @@ use q5_pool::{Args, Mode, ProcessPool};
 use rayon::prelude::*;
 
 fn main() -> Result<ExitCode> {
+    // BEGIN SOLUTION: parse the arguments with Args::parse (exit 2 on an error), start a ProcessPool, map the numbers, join it, print the results
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(message) => {
@@ -38,42 +39,34 @@ fn main() -> Result<ExitCode> {
         }
         Mode::Threads => {
             print_line(&format!("Pool of {} worker threads", args.workers))?;
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(args.workers)
-                .build()?;
-            pool.install(|| {
-                args.numbers
-                    .par_iter()
-                    .map(|&x| square_in_thread(x))
-                    .collect::<Result<_>>()
-            })?
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(args.workers).build()?;
+            pool.install(|| args.numbers.par_iter().map(|&x| square_in_thread(x)).collect::<Result<_>>())?
         }
     };
     let list: Vec<String> = squares.iter().map(i128::to_string).collect();
     print_line(&format!("Results: [{}]", list.join(", ")))?;
     Ok(ExitCode::SUCCESS)
+    // END SOLUTION
 }
 
 /// The job each worker process runs on a number.
 fn square_in_worker(x: i64) -> Result<i128> {
+    // BEGIN SOLUTION: square x (as i128: no overflow) and print this worker's line
     // i128 holds the square of every i64, even of i64::MIN.
     let square = i128::from(x) * i128::from(x);
-    print_line(&format!(
-        "Worker pid {} squared {x} = {square}",
-        std::process::id()
-    ))?;
+    print_line(&format!("Worker pid {} squared {x} = {square}", std::process::id()))?;
     Ok(square)
+    // END SOLUTION
 }
 
 /// The same job on a rayon thread: every thread shares the one pid.
 fn square_in_thread(x: i64) -> Result<i128> {
+    // BEGIN SOLUTION: the same on a rayon thread (for --threads)
     let square = i128::from(x) * i128::from(x);
     let thread = rayon::current_thread_index().unwrap_or(0);
-    print_line(&format!(
-        "Worker thread {thread} (pid {}) squared {x} = {square}",
-        std::process::id()
-    ))?;
+    print_line(&format!("Worker thread {thread} (pid {}) squared {x} = {square}", std::process::id()))?;
     Ok(square)
+    // END SOLUTION
 }
 
 /// Prints `line` and a newline with one `write(2)` call, so that lines from
@@ -81,8 +74,7 @@ fn square_in_thread(x: i64) -> Result<i128> {
 /// PIPE_BUF bytes is atomic, but only as a single call).
 fn print_line(line: &str) -> Result<()> {
     let text = format!("{line}\n");
-    let written =
-        nix::unistd::write(std::io::stdout(), text.as_bytes()).context("writing to stdout")?;
+    let written = nix::unistd::write(std::io::stdout(), text.as_bytes()).context("writing to stdout")?;
     ensure!(written == text.len(), "short write to stdout");
     Ok(())
 }

@@ -57,6 +57,7 @@ impl ProcessPool {
     where
         F: Fn(i64) -> Result<i128>,
     {
+        // BEGIN SOLUTION: create the task and result pipes, flush stdout, fork the workers; each runs worker_loop and leaves with _exit
         ensure!(workers > 0, "a pool needs at least one worker");
         let (tasks_rx, tasks_tx) = pipe().context("creating the task pipe")?;
         let (results_rx, results_tx) = pipe().context("creating the results pipe")?;
@@ -94,6 +95,7 @@ impl ProcessPool {
             results: Some(File::from(results_rx)),
             workers: pids,
         })
+        // END SOLUTION
     }
 
     /// The process ids of the workers.
@@ -104,6 +106,7 @@ impl ProcessPool {
     /// Runs the job on every number, in the workers, and returns the results
     /// in the order of `numbers`.
     pub fn map(&mut self, numbers: &[i64]) -> Result<Vec<i128>> {
+        // BEGIN SOLUTION: send every number as a task, collect the results, return them in input order
         let (Some(tasks), Some(results)) = (&mut self.tasks, &mut self.results) else {
             bail!("the pool is closed");
         };
@@ -117,11 +120,10 @@ impl ProcessPool {
         std::thread::scope(|scope| {
             let feeder = scope.spawn(|| send_tasks(tasks, numbers));
             let results = collect_results(results, numbers);
-            let fed = feeder
-                .join()
-                .map_err(|_| anyhow::anyhow!("the task feeder panicked"))?;
+            let fed = feeder.join().map_err(|_| anyhow::anyhow!("the task feeder panicked"))?;
             fed.and(results)
         })
+        // END SOLUTION
     }
 
     /// Closes the queue, waits for every worker to exit and reaps it.
@@ -130,6 +132,7 @@ impl ProcessPool {
     }
 
     fn shut_down(&mut self) -> Result<()> {
+        // BEGIN SOLUTION: close the task pipe, then waitpid every worker
         // Closing the write end is the signal to stop: each worker's next
         // read returns end-of-file. Closing the results pipe too means that
         // after a failed `map` no worker can block on a full, unread pipe.
@@ -144,6 +147,7 @@ impl ProcessPool {
         }
         ensure!(failed.is_empty(), "workers failed: {}", failed.join(", "));
         Ok(())
+        // END SOLUTION
     }
 }
 
@@ -162,6 +166,7 @@ fn worker_loop<F>(tasks: &OwnedFd, results: &OwnedFd, job: &F) -> Result<()>
 where
     F: Fn(i64) -> Result<i128>,
 {
+    // BEGIN SOLUTION: read one task record at a time until end-of-file; run the job; write the result record with one write
     let mut task = [0u8; TASK_LEN];
     loop {
         // One read of exactly one record: see the module docs.
@@ -191,9 +196,11 @@ where
         let n = nix::unistd::write(results, &result).context("sending a result")?;
         ensure!(n == RESULT_LEN, "short write of a result");
     }
+    // END SOLUTION
 }
 
 fn send_tasks(tasks: &mut File, numbers: &[i64]) -> Result<()> {
+    // BEGIN SOLUTION: write each task as one fixed-size record
     for (index, x) in (0u64..).zip(numbers) {
         let mut task = [0u8; TASK_LEN];
         task[..8].copy_from_slice(&index.to_le_bytes());
@@ -202,21 +209,19 @@ fn send_tasks(tasks: &mut File, numbers: &[i64]) -> Result<()> {
         tasks.write_all(&task).context("sending a task")?;
     }
     Ok(())
+    // END SOLUTION
 }
 
 fn collect_results(results: &mut File, numbers: &[i64]) -> Result<Vec<i128>> {
+    // BEGIN SOLUTION: read one result record per number and put each at its index
     let mut values: Vec<Option<i128>> = vec![None; numbers.len()];
     let mut record = [0u8; RESULT_LEN];
     for _ in numbers {
-        results
-            .read_exact(&mut record)
-            .context("a worker died before sending its result")?;
+        results.read_exact(&mut record).context("a worker died before sending its result")?;
         let index = u64::from_le_bytes(record[..8].try_into()?) as usize;
         let status = u64::from_le_bytes(record[8..16].try_into()?);
         let value = i128::from_le_bytes(record[16..].try_into()?);
-        let slot = values
-            .get_mut(index)
-            .context("a result for a task never sent")?;
+        let slot = values.get_mut(index).context("a result for a task never sent")?;
         ensure!(slot.is_none(), "task {index} was done twice");
         if status != 0 {
             bail!("a worker failed on the number {}", numbers[index]);
@@ -224,10 +229,8 @@ fn collect_results(results: &mut File, numbers: &[i64]) -> Result<Vec<i128>> {
         *slot = Some(value);
     }
     // Every result arrived once, so every slot is filled.
-    values
-        .into_iter()
-        .map(|v| v.context("a result is missing"))
-        .collect()
+    values.into_iter().map(|v| v.context("a result is missing")).collect()
+    // END SOLUTION
 }
 
 #[cfg(test)]

@@ -5,10 +5,7 @@ use std::collections::HashSet;
 use std::process::{Command, Output};
 
 fn q5_pool(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_q5_pool"))
-        .args(args)
-        .output()
-        .expect("q5_pool runs")
+    Command::new(env!("CARGO_BIN_EXE_q5_pool")).args(args).output().expect("q5_pool runs")
 }
 
 /// Checks a successful run's stdout and returns the distinct worker pids.
@@ -23,9 +20,7 @@ fn check_squares(args: &[&str], workers: usize, numbers: &[i64]) -> HashSet<Stri
     let mut pids = HashSet::new();
     let mut squared = Vec::new();
     for line in &lines[1..=numbers.len()] {
-        let rest = line
-            .strip_prefix("Worker pid ")
-            .unwrap_or_else(|| panic!("{line}"));
+        let rest = line.strip_prefix("Worker pid ").unwrap_or_else(|| panic!("{line}"));
         let (pid, rest) = rest.split_once(" squared ").unwrap();
         let (x, square) = rest.split_once(" = ").unwrap();
         let x: i64 = x.parse().unwrap();
@@ -37,20 +32,10 @@ fn check_squares(args: &[&str], workers: usize, numbers: &[i64]) -> HashSet<Stri
     let mut expected = numbers.to_vec();
     expected.sort_unstable();
     assert_eq!(squared, expected, "every number squared exactly once");
-    assert!(
-        pids.len() <= workers,
-        "{} pids for {workers} workers",
-        pids.len()
-    );
+    assert!(pids.len() <= workers, "{} pids for {workers} workers", pids.len());
 
-    let squares: Vec<String> = numbers
-        .iter()
-        .map(|&x| (i128::from(x) * i128::from(x)).to_string())
-        .collect();
-    assert_eq!(
-        lines[numbers.len() + 1],
-        format!("Results: [{}]", squares.join(", "))
-    );
+    let squares: Vec<String> = numbers.iter().map(|&x| (i128::from(x) * i128::from(x)).to_string()).collect();
+    assert_eq!(lines[numbers.len() + 1], format!("Results: [{}]", squares.join(", ")));
     pids
 }
 
@@ -62,11 +47,7 @@ fn default_run() {
 #[test]
 fn edge_cases() {
     check_squares(&["--workers", "1", "7"], 1, &[7]);
-    check_squares(
-        &["--workers", "8", "--", "-5", "3037000500"],
-        8,
-        &[-5, 3_037_000_500],
-    );
+    check_squares(&["--workers", "8", "--", "-5", "3037000500"], 8, &[-5, 3_037_000_500]);
     check_squares(&["--", &i64::MIN.to_string(), "0"], 4, &[i64::MIN, 0]);
 }
 
@@ -83,12 +64,7 @@ fn many_numbers_use_every_worker_and_keep_order() {
 
 #[test]
 fn bad_arguments_exit_2_with_one_line_on_stderr() {
-    for args in [
-        &["abc"][..],
-        &["--workers", "0"],
-        &["--workers"],
-        &["--unknown"],
-    ] {
+    for args in [&["abc"][..], &["--workers", "0"], &["--workers"], &["--unknown"]] {
         let out = q5_pool(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}: stdout must be empty");

@@ -18,6 +18,7 @@ use nix::unistd::{ForkResult, Pid, fork, getpid};
 const CHILDREN: u32 = 4;
 
 fn main() -> Result<()> {
+    // BEGIN SOLUTION: fork 4 children (flush stdout first); child k runs child(k); then wait for all 4 with waitpid and print the last line
     let mut children: Vec<Pid> = Vec::new();
     for k in 1..=CHILDREN {
         // Anything still in Rust's stdout buffer would be copied into the
@@ -47,10 +48,12 @@ fn main() -> Result<()> {
     }
     print_line(&format!("All {CHILDREN} processes finished"))?;
     Ok(())
+    // END SOLUTION
 }
 
 /// The child's whole life: print one line and leave.
 fn child(k: u32) -> ! {
+    // BEGIN SOLUTION: print this child's line with print_line, then leave with _exit
     let code = match print_line(&format!("Process {k} (pid {}) prints {k}", getpid())) {
         Ok(()) => 0,
         Err(err) => {
@@ -63,6 +66,7 @@ fn child(k: u32) -> ! {
     // second time.
     // SAFETY: `_exit` ends the process at once; nothing is left half-done.
     unsafe { nix::libc::_exit(code) }
+    // END SOLUTION
 }
 
 /// Prints `line` and a newline with one `write(2)` call.
@@ -73,8 +77,7 @@ fn child(k: u32) -> ! {
 /// interleave mid-line.
 fn print_line(line: &str) -> Result<()> {
     let text = format!("{line}\n");
-    let written =
-        nix::unistd::write(std::io::stdout(), text.as_bytes()).context("writing to stdout")?;
+    let written = nix::unistd::write(std::io::stdout(), text.as_bytes()).context("writing to stdout")?;
     ensure!(written == text.len(), "short write to stdout");
     Ok(())
 }

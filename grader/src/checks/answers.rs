@@ -13,10 +13,7 @@ pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
     let path = ctx.workspace.join(question.location());
     let (substance, coverage) = match std::fs::read(&path) {
         Err(_) => {
-            let missing = format!(
-                "{} is missing: write your answer there",
-                question.location()
-            );
+            let missing = format!("{} is missing: write your answer there", question.location());
             (Verdict::fail(&missing), Verdict::fail(missing))
         }
         Ok(bytes) => {
@@ -24,18 +21,13 @@ pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
             match substance(&text) {
                 Err(problem) => {
                     let message = format!("{}: {problem}", question.location());
-                    (
-                        Verdict::fail(&message),
-                        Verdict::fail("not attempted yet: write the answer first"),
-                    )
+                    (Verdict::fail(&message), Verdict::fail("not attempted yet: write the answer first"))
                 }
                 Ok(summary) => (Verdict::pass(summary), coverage(question, &text)),
             }
         }
     };
-    let ids = crate::rubric::checks_of(question)
-        .map(|c| c.id)
-        .collect::<Vec<_>>();
+    let ids = crate::rubric::checks_of(question).map(|c| c.id).collect::<Vec<_>>();
     debug_assert_eq!(ids.len(), 2, "Q{n} has a substance and a coverage check");
     QuestionReport {
         question,
@@ -49,10 +41,7 @@ pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
 /// The answer's own words: without headings (the question is one) and
 /// without Markdown markup.
 fn prose(text: &str) -> String {
-    let body: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .collect();
+    let body: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with('#')).collect();
     body.join("\n").replace(['*', '_', '`'], "").to_lowercase()
 }
 
@@ -60,17 +49,11 @@ fn substance(text: &str) -> Result<String, String> {
     let prose = prose(text);
     if let Some(placeholder) = PLACEHOLDERS.iter().find(|p| contains_word(&prose, p)) {
         return Err(format!(
-            "contains the placeholder {placeholder:?}: not answered yet"
+            "not attempted yet: it still says {placeholder:?}; replace that with your answer"
         ));
     }
-    let words = prose
-        .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .count();
-    let sentences = prose
-        .split(['.', '!', '?'])
-        .filter(|s| s.split_whitespace().count() >= 3)
-        .count();
+    let words = prose.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count();
+    let sentences = prose.split(['.', '!', '?']).filter(|s| s.split_whitespace().count() >= 3).count();
     if words < MIN_WORDS || sentences < MIN_SENTENCES {
         return Err(format!(
             "{words} words in {sentences} sentences, besides the headings: an answer needs at least {MIN_WORDS} words in {MIN_SENTENCES} sentences"
@@ -82,8 +65,7 @@ fn substance(text: &str) -> Result<String, String> {
 /// Whether `phrase` occurs in `text` starting at a word boundary (so "tbd"
 /// does not match inside another word).
 fn contains_word(text: &str, phrase: &str) -> bool {
-    text.match_indices(phrase)
-        .any(|(i, _)| i == 0 || !text[..i].ends_with(char::is_alphanumeric))
+    text.match_indices(phrase).any(|(i, _)| i == 0 || !text[..i].ends_with(char::is_alphanumeric))
 }
 
 fn coverage(question: Question, text: &str) -> Verdict {
@@ -91,11 +73,7 @@ fn coverage(question: Question, text: &str) -> Verdict {
     let all = concepts(question);
     let missing: Vec<&str> = all
         .iter()
-        .filter(|c| {
-            !c.all_of
-                .iter()
-                .all(|group| group.iter().any(|p| contains_word(&prose, p)))
-        })
+        .filter(|c| !c.all_of.iter().all(|group| group.iter().any(|p| contains_word(&prose, p))))
         .map(|c| c.name)
         .collect();
     let covered = all.len() - missing.len();
@@ -105,11 +83,7 @@ fn coverage(question: Question, text: &str) -> Verdict {
         Verdict::partial(
             covered,
             all.len(),
-            format!(
-                "covers {covered} of {} key concepts; not found: {}",
-                all.len(),
-                missing.join("; ")
-            ),
+            format!("covers {covered} of {} key concepts; not found: {}", all.len(), missing.join("; ")),
         )
     }
 }
@@ -120,13 +94,10 @@ mod tests {
 
     #[test]
     fn the_prompt_alone_is_not_an_answer() {
-        let prompt =
-            "# Q1. What is multiprocessing? Why is it useful?\n\n_Write your answer here._\n";
-        assert!(substance(prompt).unwrap_err().contains("placeholder"));
+        let prompt = "# Q1. What is multiprocessing? Why is it useful?\n\n_Write your answer here._\n";
+        assert!(substance(prompt).unwrap_err().contains("not attempted yet"));
         assert!(
-            substance("# Q1\n\nMultiprocessing is good. It is fast.\n")
-                .unwrap_err()
-                .contains("at least")
+            substance("# Q1\n\nMultiprocessing is good. It is fast.\n").unwrap_err().contains("at least")
         );
     }
 

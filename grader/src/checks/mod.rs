@@ -24,25 +24,16 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn pass(message: impl Into<String>) -> Verdict {
-        Verdict {
-            fraction: 1.0,
-            message: message.into(),
-        }
+        Verdict { fraction: 1.0, message: message.into() }
     }
 
     pub fn fail(message: impl Into<String>) -> Verdict {
-        Verdict {
-            fraction: 0.0,
-            message: message.into(),
-        }
+        Verdict { fraction: 0.0, message: message.into() }
     }
 
     pub fn partial(got: usize, of: usize, message: impl Into<String>) -> Verdict {
         let fraction = if of == 0 { 0.0 } else { got as f64 / of as f64 };
-        Verdict {
-            fraction,
-            message: message.into(),
-        }
+        Verdict { fraction, message: message.into() }
     }
 
     pub fn passed(&self) -> bool {
@@ -137,11 +128,7 @@ pub fn fields<'a>(template: &str, line: &'a str) -> Option<Vec<&'a str>> {
 pub fn contract_lines(seen: &Observation) -> Result<Vec<&str>, String> {
     let text = seen.stdout_text()?;
     if predicate::str::is_empty().eval(text.trim()) {
-        return Err(format!(
-            "`{}` printed nothing to stdout{}",
-            seen.command,
-            seen.stderr_hint()
-        ));
+        return Err(format!("`{}` printed nothing to stdout{}", seen.command, seen.stderr_hint()));
     }
     // Output cut at the cap ends mid-line: drop the partial line.
     if seen.stdout_truncated {
@@ -150,20 +137,18 @@ pub fn contract_lines(seen: &Observation) -> Result<Vec<&str>, String> {
     }
     if !predicate::str::ends_with("\n").eval(text) {
         let last = text.lines().last().unwrap_or_default();
-        return Err(format!(
-            "the last line, {last:?}, does not end with a newline (\\n): every line must"
-        ));
+        return Err(format!("the last line, {last:?}, does not end with a newline (\\n): every line must"));
     }
-    Ok(text
-        .lines()
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect())
+    Ok(text.lines().map(|l| l.strip_suffix('\r').unwrap_or(l)).collect())
 }
 
 /// The message for processes that outlived the program, if any did.
 pub fn leftovers_problem(seen: &Observation) -> Option<String> {
     if !seen.finished() {
-        return Some("could not be checked: the program did not finish by itself and was killed (see the first check)".into());
+        return Some(
+            "could not be checked: the program did not finish by itself and was killed (see the first check)"
+                .into(),
+        );
     }
     if !seen.leftovers_checked {
         return Some(format!(
@@ -171,12 +156,8 @@ pub fn leftovers_problem(seen: &Observation) -> Option<String> {
             std::env::consts::OS
         ));
     }
-    let running: Vec<String> = seen
-        .leftovers
-        .iter()
-        .filter(|l| l.running)
-        .map(|l| format!("{} ({})", l.pid, l.name))
-        .collect();
+    let running: Vec<String> =
+        seen.leftovers.iter().filter(|l| l.running).map(|l| format!("{} ({})", l.pid, l.name)).collect();
     if !running.is_empty() {
         return Some(format!(
             "{} still running after the program exited: every process the program starts must have exited first (it was killed)",
@@ -197,24 +178,16 @@ fn processes(pids: &[String]) -> String {
 /// The message for children the program did not wait for: still running
 /// when it exited, or exited but never reaped.
 pub fn unreaped_problem(seen: &Observation) -> Option<String> {
-    let running: Vec<String> = seen
-        .leftovers
-        .iter()
-        .filter(|l| l.running)
-        .map(|l| l.pid.to_string())
-        .collect();
+    let running: Vec<String> =
+        seen.leftovers.iter().filter(|l| l.running).map(|l| l.pid.to_string()).collect();
     if !running.is_empty() {
         return Some(format!(
             "the program exited while {} still running: it must wait for every child before it exits",
             processes(&running)
         ));
     }
-    let unreaped: Vec<String> = seen
-        .leftovers
-        .iter()
-        .filter(|l| !l.running)
-        .map(|l| l.pid.to_string())
-        .collect();
+    let unreaped: Vec<String> =
+        seen.leftovers.iter().filter(|l| !l.running).map(|l| l.pid.to_string()).collect();
     (!unreaped.is_empty()).then(|| {
         format!(
             "{} exited but never waited for: the parent must reap each child (waitpid, or Child::wait) before it exits",
@@ -227,28 +200,18 @@ pub fn unreaped_problem(seen: &Observation) -> Option<String> {
 /// the message saying so.
 pub fn not_attempted(seen: &Observation) -> Option<String> {
     let stderr = String::from_utf8_lossy(&seen.stderr);
-    (seen.exit == crate::run::Exit::Code(101) && stderr.contains("not yet implemented")).then(
-        || {
-            format!(
-                "not attempted yet: `{}` stops at a `todo!()`; replace it with your solution",
-                seen.command
-            )
-        },
-    )
+    (seen.exit == crate::run::Exit::Code(101) && stderr.contains("not yet implemented")).then(|| {
+        format!("not attempted yet: `{}` stops at a `todo!()`; replace it with your solution", seen.command)
+    })
 }
 
 /// A note on what the process witness saw in `seen` (the process tree), or
 /// that it could not watch; and whether it watched.
 pub fn witness_note(seen: &Observation, name: &str) -> (String, bool) {
     match (&seen.witness, &seen.witness_error) {
-        (Some(witness), _) => (
-            format!(
-                "what `{}` did, seen with ptrace:\n{}",
-                seen.command,
-                witness.draw(name)
-            ),
-            true,
-        ),
+        (Some(witness), _) => {
+            (format!("what `{}` did, seen with ptrace:\n{}", seen.command, witness.draw(name)), true)
+        }
         (None, why) => (
             format!(
                 "process checks were NOT verified: {}; the process checks used the output alone",
@@ -271,26 +234,16 @@ pub fn process_count_problem(seen: &Observation, expected: usize, what: &str) ->
         0 => String::new(),
         n => format!(" and {n} threads (threads share one process; they are not processes)"),
     };
-    Some(format!(
-        "expected {expected} {what}, but the program created {created} processes{threads}"
-    ))
+    Some(format!("expected {expected} {what}, but the program created {created} processes{threads}"))
 }
 
 /// When the witness watched: the message for a printed pid that is not one
 /// of the processes the program created.
 pub fn foreign_pid_problem(seen: &Observation, printed: &[&str], whose: &str) -> Option<String> {
     let witness = seen.witness.as_ref()?;
-    let created: Vec<String> = witness
-        .children()
-        .iter()
-        .map(|p| p.pid.to_string())
-        .collect();
+    let created: Vec<String> = witness.children().iter().map(|p| p.pid.to_string()).collect();
     let foreign = printed.iter().find(|p| !created.contains(&p.to_string()))?;
-    let list = if created.is_empty() {
-        "none".to_string()
-    } else {
-        created.join(", ")
-    };
+    let list = if created.is_empty() { "none".to_string() } else { created.join(", ") };
     Some(format!(
         "{whose} pid {foreign}, but the program created no process {foreign} (the processes it created: {list}): print the pid of the process that does the work"
     ))
@@ -299,9 +252,7 @@ pub fn foreign_pid_problem(seen: &Observation, printed: &[&str], whose: &str) ->
 /// Fails every check of a question with the same message (it did not build,
 /// or its program could not be run).
 pub fn fail_all(question: Question, message: &str) -> Vec<(&'static str, Verdict)> {
-    crate::rubric::checks_of(question)
-        .map(|c| (c.id, Verdict::fail(message)))
-        .collect()
+    crate::rubric::checks_of(question).map(|c| (c.id, Verdict::fail(message))).collect()
 }
 
 /// Compares normalized output with the reference snapshot.

@@ -1,8 +1,8 @@
 //! Q3: create a process.
 
 use super::{
-    QuestionReport, Verdict, contract_lines, fields, foreign_pid_problem, leftovers_problem,
-    not_attempted, process_count_problem, snapshot_verdict, unreaped_problem, witness_note,
+    QuestionReport, Verdict, contract_lines, fields, foreign_pid_problem, leftovers_problem, not_attempted,
+    process_count_problem, snapshot_verdict, unreaped_problem, witness_note,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -28,19 +28,10 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &[]));
     let parsed = Parsed::from(&seen);
     let verdicts = vec![
-        (
-            "3.1",
-            Verdict::from_result(
-                seen.problem().map_or(Ok(()), Err),
-                "ran and exited with status 0",
-            ),
-        ),
+        ("3.1", Verdict::from_result(seen.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
         (
             "3.2",
-            Verdict::from_result(
-                parsed.clone().map(|_| ()),
-                "the three lines of the contract, in order",
-            ),
+            Verdict::from_result(parsed.clone().map(|_| ()), "the three lines of the contract, in order"),
         ),
         (
             "3.3",
@@ -66,13 +57,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ("3.6", snapshot_verdict(PACKAGE, normalized.as_deref())),
     ];
     let (note, witnessed) = witness_note(&seen, PACKAGE);
-    QuestionReport {
-        question,
-        verdicts,
-        notes: vec![note],
-        normalized,
-        witnessed: Some(witnessed),
-    }
+    QuestionReport { question, verdicts, notes: vec![note], normalized, witnessed: Some(witnessed) }
 }
 
 /// The three lines, parsed.
@@ -97,10 +82,7 @@ impl Parsed {
                     ));
                 }
                 Some(line) if fields(template, line).is_none() => {
-                    return Err(format!(
-                        "line {} should be \"{shown}\", got {line:?}",
-                        i + 1
-                    ));
+                    return Err(format!("line {} should be \"{shown}\", got {line:?}", i + 1));
                 }
                 Some(_) => {}
             }
@@ -119,11 +101,7 @@ impl Parsed {
                 status[0]
             ));
         }
-        Ok(Parsed {
-            worker: start[0].into(),
-            parent: start[1].into(),
-            finishing_pid: finish[0].into(),
-        })
+        Ok(Parsed { worker: start[0].into(), parent: start[1].into(), finishing_pid: finish[0].into() })
     }
 
     fn own_process(&self, seen: &Observation) -> Result<(), String> {
@@ -142,14 +120,15 @@ impl Parsed {
         if let Some(problem) = process_count_problem(seen, 1, "worker process") {
             return Err(problem);
         }
-        foreign_pid_problem(seen, &[self.worker.as_str()], "the worker line carries")
-            .map_or(Ok(()), Err)
+        foreign_pid_problem(seen, &[self.worker.as_str()], "the worker line carries").map_or(Ok(()), Err)
     }
 
     fn parent(&self, seen: &Observation) -> Result<(), String> {
         let main = seen.pid.to_string();
         if self.worker == main {
-            return Err("no worker process was created, so there is no worker whose parent could be checked".into());
+            return Err(
+                "no worker process was created, so there is no worker whose parent could be checked".into()
+            );
         }
         let orphaned = |p: &str| p == "1" || p == seen.supervisor_pid.to_string();
         match self.parent.as_str() {
@@ -157,9 +136,7 @@ impl Parsed {
             p if orphaned(p) => Err(format!(
                 "the worker's parent is {p}, not the main process: it was orphaned (its parent had exited) — the main process must wait for it"
             )),
-            p => Err(format!(
-                "the worker reports parent {p}, but the main process is {main}"
-            )),
+            p => Err(format!("the worker reports parent {p}, but the main process is {main}")),
         }
     }
 }
@@ -167,14 +144,13 @@ impl Parsed {
 fn check_waits(seen: &Observation) -> Result<(), String> {
     let lines = contract_lines(seen)?;
     let last = lines.iter().position(|l| fields(EXITING, l).is_some());
-    let worker = lines
-        .iter()
-        .rposition(|l| fields(STARTING, l).is_some() || fields(FINISHING, l).is_some());
+    let worker = lines.iter().rposition(|l| fields(STARTING, l).is_some() || fields(FINISHING, l).is_some());
     match (last, worker) {
         (None, _) => Err("the main process's last line \"Main process exiting (…)\" is missing".into()),
         (_, None) => Err("the worker printed nothing, so there is nothing it could have waited for".into()),
         (Some(l), Some(w)) if l < w => {
-            Err("the main process's last line came before the worker's: it must wait for the worker first".into())
+            Err("the main process's last line came before the worker's: it must wait for the worker first"
+                .into())
         }
         _ => unreaped_problem(seen).map_or(Ok(()), Err).and(leftovers_problem(seen).map_or(Ok(()), Err)),
     }

@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 
 use super::{
-    QuestionReport, Verdict, contract_lines, fields, foreign_pid_problem, leftovers_problem,
-    not_attempted, process_count_problem, snapshot_verdict, witness_note,
+    QuestionReport, Verdict, contract_lines, fields, foreign_pid_problem, leftovers_problem, not_attempted,
+    process_count_problem, snapshot_verdict, witness_note,
 };
 use crate::grade::{Context, Rng, SEED_ENV};
 use crate::normalize::normalize;
@@ -28,11 +28,7 @@ struct Case {
 
 impl Case {
     fn new(args: &[&str], workers: usize, numbers: &[i64]) -> Case {
-        Case {
-            args: args.iter().map(|s| s.to_string()).collect(),
-            workers,
-            numbers: numbers.to_vec(),
-        }
+        Case { args: args.iter().map(|s| s.to_string()).collect(), workers, numbers: numbers.to_vec() }
     }
 
     /// Random numbers and workers; `crowded` makes sure there are more
@@ -49,28 +45,16 @@ impl Case {
                 }
             })
             .collect();
-        let mut args = vec![
-            "--workers".to_string(),
-            workers.to_string(),
-            "--".to_string(),
-        ];
+        let mut args = vec!["--workers".to_string(), workers.to_string(), "--".to_string()];
         args.extend(numbers.iter().map(i64::to_string));
-        Case {
-            args,
-            workers,
-            numbers,
-        }
+        Case { args, workers, numbers }
     }
 }
 
 fn edge_cases() -> Vec<Case> {
     vec![
         Case::new(&["--workers", "1", "7"], 1, &[7]),
-        Case::new(
-            &["--", "-5", "0", "-3037000500"],
-            4,
-            &[-5, 0, -3_037_000_500],
-        ),
+        Case::new(&["--", "-5", "0", "-3037000500"], 4, &[-5, 0, -3_037_000_500]),
         Case::new(&["3037000500"], 4, &[3_037_000_500]),
         Case::new(&["--workers", "8", "2", "3"], 8, &[2, 3]),
     ]
@@ -101,10 +85,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     if let Some(message) = not_attempted(&seen) {
         return QuestionReport::failed(question, &message, notes);
     }
-    let normalized = seen
-        .stdout_text()
-        .ok()
-        .map(|text| normalize(text, &["Worker pid "]));
+    let normalized = seen.stdout_text().ok().map(|text| normalize(text, &["Worker pid "]));
     let mut all_runs = vec![seen.clone()];
 
     // A program that hangs would cost a time-out per run: stop after one.
@@ -113,9 +94,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         [skipped.clone(), skipped.clone(), skipped]
     } else {
         let mut rng = Rng::new(ctx.seed);
-        let random: Vec<Case> = [true, true, false]
-            .map(|crowded| Case::random(&mut rng, crowded))
-            .to_vec();
+        let random: Vec<Case> = [true, true, false].map(|crowded| Case::random(&mut rng, crowded)).to_vec();
         let mut runs = Vec::new();
         let random_result = check_cases(&random, &run, &mut runs);
         let edge_result = check_cases(&edge_cases(), &run, &mut runs);
@@ -125,17 +104,14 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     };
     let [random, edge, bad] = more;
     let leftovers = match check_worker_lines(&seen, &default_case) {
-        Err(_) if seen.finished() => Err("nothing to check: the default run printed no worker line, so no worker was seen (see 5.2)".into()),
+        Err(_) if seen.finished() => {
+            Err("nothing to check: the default run printed no worker line, so no worker was seen (see 5.2)"
+                .into())
+        }
         _ => all_runs.iter().find_map(leftovers_problem).map_or(Ok(()), Err),
     };
     let verdicts = vec![
-        (
-            "5.1",
-            Verdict::from_result(
-                seen.problem().map_or(Ok(()), Err),
-                "ran and exited with status 0",
-            ),
-        ),
+        ("5.1", Verdict::from_result(seen.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
         (
             "5.2",
             Verdict::from_result(
@@ -145,10 +121,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ),
         (
             "5.3",
-            Verdict::from_result(
-                check_results(&seen, &default_case),
-                "Results came last, in input order",
-            ),
+            Verdict::from_result(check_results(&seen, &default_case), "Results came last, in input order"),
         ),
         (
             "5.4",
@@ -157,33 +130,15 @@ pub fn grade(ctx: &Context) -> QuestionReport {
                 "at most 4 worker processes did all 9 numbers",
             ),
         ),
-        (
-            "5.5",
-            Verdict::from_result(random, "right for 3 runs on random numbers"),
-        ),
-        (
-            "5.6",
-            Verdict::from_result(edge, "right for every edge case"),
-        ),
-        (
-            "5.7",
-            Verdict::from_result(bad, "every bad argument was refused with status 2"),
-        ),
-        (
-            "5.8",
-            Verdict::from_result(leftovers, "every process had exited in every run"),
-        ),
+        ("5.5", Verdict::from_result(random, "right for 3 runs on random numbers")),
+        ("5.6", Verdict::from_result(edge, "right for every edge case")),
+        ("5.7", Verdict::from_result(bad, "every bad argument was refused with status 2")),
+        ("5.8", Verdict::from_result(leftovers, "every process had exited in every run")),
         ("5.9", snapshot_verdict(PACKAGE, normalized.as_deref())),
     ];
     let (note, witnessed) = witness_note(&seen, PACKAGE);
     notes.push(note);
-    QuestionReport {
-        question,
-        verdicts,
-        notes,
-        normalized,
-        witnessed: Some(witnessed),
-    }
+    QuestionReport { question, verdicts, notes, normalized, witnessed: Some(witnessed) }
 }
 
 /// Runs each case and checks all of its output; the first failure is the message.
@@ -225,9 +180,7 @@ fn check_bad_arguments(
                 Exit::Signal(signal) => format!("was killed by {signal}"),
                 Exit::Killed => "had to be killed".to_string(),
             };
-            return Err(format!(
-                "`{cmd}` {how}: bad arguments must give exit status 2"
-            ));
+            return Err(format!("`{cmd}` {how}: bad arguments must give exit status 2"));
         }
         if !seen.stdout.is_empty() {
             let text = String::from_utf8_lossy(&seen.stdout);
@@ -252,10 +205,7 @@ fn check_worker_lines(seen: &Observation, case: &Case) -> Result<Vec<String>, St
     let lines = contract_lines(seen)?;
     let header = format!("Pool of {} worker processes", case.workers);
     if lines[0] != header {
-        return Err(format!(
-            "the first line should be {header:?}, got {:?}",
-            lines[0]
-        ));
+        return Err(format!("the first line should be {header:?}, got {:?}", lines[0]));
     }
     let mut expected: Vec<i64> = case.numbers.clone();
     let mut pids = Vec::new();
@@ -268,9 +218,8 @@ fn check_worker_lines(seen: &Observation, case: &Case) -> Result<Vec<String>, St
                 "unexpected line {line:?}: stdout may only have the header, \"Worker pid <pid> squared <x> = <x*x>\" lines and the Results line"
             ));
         };
-        let x: i64 = f[1]
-            .parse()
-            .map_err(|_| format!("in {line:?}, {:?} is not one of the numbers", f[1]))?;
+        let x: i64 =
+            f[1].parse().map_err(|_| format!("in {line:?}, {:?} is not one of the numbers", f[1]))?;
         let square = i128::from(x) * i128::from(x);
         if f[2] != square.to_string() {
             return Err(format!("{line:?}: {x} squared is {square}, not {}", f[2]));
@@ -280,9 +229,7 @@ fn check_worker_lines(seen: &Observation, case: &Case) -> Result<Vec<String>, St
                 expected.swap_remove(i);
             }
             None => {
-                return Err(format!(
-                    "{line:?}: {x} was squared more often than it was given"
-                ));
+                return Err(format!("{line:?}: {x} was squared more often than it was given"));
             }
         }
         pids.push(f[0].to_string());
@@ -301,16 +248,10 @@ fn check_results(seen: &Observation, case: &Case) -> Result<(), String> {
         return Err("the \"Results: [...]\" line is missing".into());
     };
     if at + 1 != lines.len() {
-        return Err(format!(
-            "stdout had text after the Results line: {:?}",
-            lines[at + 1]
-        ));
+        return Err(format!("stdout had text after the Results line: {:?}", lines[at + 1]));
     }
-    let expected: Vec<String> = case
-        .numbers
-        .iter()
-        .map(|&x| (i128::from(x) * i128::from(x)).to_string())
-        .collect();
+    let expected: Vec<String> =
+        case.numbers.iter().map(|&x| (i128::from(x) * i128::from(x)).to_string()).collect();
     let want = format!("Results: [{}]", expected.join(", "));
     if lines[at] == want {
         return Ok(());
@@ -326,10 +267,7 @@ fn check_results(seen: &Observation, case: &Case) -> Result<(), String> {
     sorted_got.sort();
     sorted_want.sort();
     if sorted_got == sorted_want {
-        Err(format!(
-            "Results are not in input order: expected {want:?}, got {:?}",
-            lines[at]
-        ))
+        Err(format!("Results are not in input order: expected {want:?}, got {:?}", lines[at]))
     } else {
         Err(format!("expected {want:?}, got {:?}", lines[at]))
     }
@@ -345,11 +283,7 @@ fn check_pool(seen: &Observation, case: &Case) -> Result<(), String> {
     }
     let distinct: BTreeSet<&String> = pids.iter().collect();
     if distinct.len() > case.workers {
-        let per_number = if distinct.len() == case.numbers.len() {
-            ", one per number"
-        } else {
-            ""
-        };
+        let per_number = if distinct.len() == case.numbers.len() { ", one per number" } else { "" };
         return Err(format!(
             "{} different worker pids for {} workers{per_number}: a pool starts its workers once and reuses them",
             distinct.len(),

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    QuestionReport, Verdict, contract_lines, fields, foreign_pid_problem, leftovers_problem,
-    not_attempted, process_count_problem, snapshot_verdict, unreaped_problem, witness_note,
+    QuestionReport, Verdict, contract_lines, fields, foreign_pid_problem, leftovers_problem, not_attempted,
+    process_count_problem, snapshot_verdict, unreaped_problem, witness_note,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -26,25 +26,10 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     if let Some(message) = not_attempted(&seen) {
         return QuestionReport::failed(question, &message, Vec::new());
     }
-    let normalized = seen
-        .stdout_text()
-        .ok()
-        .map(|text| normalize(text, &["Process "]));
+    let normalized = seen.stdout_text().ok().map(|text| normalize(text, &["Process "]));
     let verdicts = vec![
-        (
-            "6.1",
-            Verdict::from_result(
-                seen.problem().map_or(Ok(()), Err),
-                "ran and exited with status 0",
-            ),
-        ),
-        (
-            "6.2",
-            Verdict::from_result(
-                check_numbers(&seen),
-                "the numbers 1, 2, 3 and 4, one line each",
-            ),
-        ),
+        ("6.1", Verdict::from_result(seen.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
+        ("6.2", Verdict::from_result(check_numbers(&seen), "the numbers 1, 2, 3 and 4, one line each")),
         (
             "6.3",
             Verdict::from_result(
@@ -52,24 +37,12 @@ pub fn grade(ctx: &Context) -> QuestionReport {
                 "four different processes, none of them the parent",
             ),
         ),
-        (
-            "6.4",
-            Verdict::from_result(check_waits(&seen), "the last line came after all four"),
-        ),
-        (
-            "6.5",
-            Verdict::from_result(check_no_leftovers(&seen), "every process had exited"),
-        ),
+        ("6.4", Verdict::from_result(check_waits(&seen), "the last line came after all four")),
+        ("6.5", Verdict::from_result(check_no_leftovers(&seen), "every process had exited")),
         ("6.6", snapshot_verdict(PACKAGE, normalized.as_deref())),
     ];
     let (note, witnessed) = witness_note(&seen, PACKAGE);
-    QuestionReport {
-        question,
-        verdicts,
-        notes: vec![note],
-        normalized,
-        witnessed: Some(witnessed),
-    }
+    QuestionReport { question, verdicts, notes: vec![note], normalized, witnessed: Some(witnessed) }
 }
 
 /// The child lines: (line index, k, pid, number printed).
@@ -83,10 +56,7 @@ fn child_lines<'a>(lines: &[&'a str]) -> Vec<(usize, &'a str, &'a str, &'a str)>
 
 fn check_numbers(seen: &Observation) -> Result<(), String> {
     let lines = contract_lines(seen)?;
-    if let Some(bad) = lines
-        .iter()
-        .find(|l| fields(CHILD_LINE, l).is_none() && **l != LAST_LINE)
-    {
+    if let Some(bad) = lines.iter().find(|l| fields(CHILD_LINE, l).is_none() && **l != LAST_LINE) {
         return Err(format!(
             "unexpected line {bad:?}: stdout may only have \"{CHILD_LINE}\" lines and \"{LAST_LINE}\" (debug output goes to stderr)"
         ));
@@ -95,19 +65,11 @@ fn check_numbers(seen: &Observation) -> Result<(), String> {
     let mut numbers: Vec<&str> = children.iter().map(|c| c.3).collect();
     numbers.sort_by_key(|n| (n.len(), *n));
     if numbers != ["1", "2", "3", "4"] {
-        let got = if numbers.is_empty() {
-            "none".to_string()
-        } else {
-            numbers.join(", ")
-        };
-        return Err(format!(
-            "expected 4 different numbers, 1 to 4, one line each; got {got}"
-        ));
+        let got = if numbers.is_empty() { "none".to_string() } else { numbers.join(", ") };
+        return Err(format!("expected 4 different numbers, 1 to 4, one line each; got {got}"));
     }
     if let Some((_, k, _, n)) = children.iter().find(|(_, k, _, n)| k != n) {
-        return Err(format!(
-            "the line of process {k} says it prints {n}: process k prints k"
-        ));
+        return Err(format!("the line of process {k} says it prints {n}: process k prints k"));
     }
     Ok(())
 }
@@ -129,11 +91,7 @@ fn check_own_processes(seen: &Observation) -> Result<(), String> {
         by_pid.entry(pid).or_default().push(k);
     }
     if let Some((pid, ks)) = by_pid.iter().find(|(_, ks)| ks.len() > 1) {
-        let all = if ks.len() == children.len() {
-            "all"
-        } else {
-            ""
-        };
+        let all = if ks.len() == children.len() { "all" } else { "" };
         return Err(format!(
             "{all} {} lines carry pid {pid} (processes {}): each number needs its own process",
             ks.len(),
@@ -164,19 +122,14 @@ fn check_waits(seen: &Observation) -> Result<(), String> {
         ));
     }
     if last + 1 != lines.len() {
-        return Err(format!(
-            "\"{LAST_LINE}\" must be the last line; stdout went on after it"
-        ));
+        return Err(format!("\"{LAST_LINE}\" must be the last line; stdout went on after it"));
     }
     if let Some(problem) = unreaped_problem(seen) {
         return Err(problem);
     }
     if let Some(witness) = &seen.witness
         && let Some(main_end) = witness.main().and_then(|m| m.ended)
-        && let Some(late) = witness
-            .children()
-            .iter()
-            .find(|c| c.ended.is_none_or(|end| end > main_end))
+        && let Some(late) = witness.children().iter().find(|c| c.ended.is_none_or(|end| end > main_end))
     {
         return Err(format!(
             "process {} ended after the parent: the parent must wait for all four",

@@ -1,0 +1,165 @@
+//! Grading a class: many submissions in parallel, each isolated and
+//! time-limited, into one gradebook.
+//!
+//! ```no_run
+//! use grader::batch::{Batch, batch};
+//! let template = grader::testing::workspace();
+//! let dirs = vec!["../alice".into(), "../bob".into()];
+//! let rows = batch(&Batch { template, supervisor: "target/debug/grader".into(), dirs, out: "marks".into(), jobs: 2 }, |_, _| {})?;
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! Writes `OUT/gradebook.csv` (a row per submission: name, points per
+//! question, total, changed protected paths, errors) and each submission's
+//! `OUT/<name>/results.json`. A submission that cannot be graded gets a row
+//! with its error; it never stops the batch.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+
+use crate::report;
+use crate::rubric::Question;
+use crate::submission::grade_submission;
+
+/// What to grade, and where to write.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub template: PathBuf,
+    pub supervisor: PathBuf,
+    pub dirs: Vec<PathBuf>,
+    pub out: PathBuf,
+    /// Submissions graded at once.
+    pub jobs: usize,
+}
+
+/// One line of the gradebook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub name: String,
+    /// Points per question, Q1 to Q6 (zeros when it could not be graded).
+    pub points: Vec<u32>,
+    pub total: u32,
+    pub changed: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// Grades every submission; `progress(done, all)` hears of each finished one.
+pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec<Row>> {
+    std::fs::create_dir_all(&spec.out).with_context(|| format!("creating {}", spec.out.display()))?;
+    let names = unique_names(&spec.dirs);
+    let done = AtomicUsize::new(0);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(spec.jobs.max(1)).build()?;
+    let rows: Vec<Row> = pool.install(|| {
+        spec.dirs
+            .par_iter()
+            .zip(names.par_iter())
+            .map(|(dir, name)| {
+                let row = grade_one(spec, dir, name);
+                progress(done.fetch_add(1, Ordering::SeqCst) + 1, spec.dirs.len());
+                row
+            })
+            .collect()
+    });
+    let csv = spec.out.join("gradebook.csv");
+    std::fs::write(&csv, gradebook(&rows)).with_context(|| format!("writing {}", csv.display()))?;
+    Ok(rows)
+}
+
+fn grade_one(spec: &Batch, dir: &Path, name: &str) -> Row {
+    let graded = std::panic::catch_unwind(|| grade_submission(&spec.template, dir, &spec.supervisor, |_| {}));
+    let failed = |error: String| Row {
+        name: name.to_string(),
+        points: vec![0; Question::ALL.len()],
+        total: 0,
+        changed: Vec::new(),
+        error: Some(error),
+    };
+    match graded {
+        Err(_) => failed("the grader failed on this submission (a bug: please report it)".into()),
+        Ok(Err(e)) => failed(format!("{e:#}")),
+        Ok(Ok(card)) => {
+            let json = serde_json::to_string_pretty(&report::json(&card)).unwrap_or_default();
+            let dir = spec.out.join(name);
+            let written =
+                std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join("results.json"), json));
+            Row {
+                name: name.to_string(),
+                points: card.questions.iter().map(|q| q.score()).collect(),
+                total: card.score(),
+                changed: card.changed_protected_paths.clone(),
+                error: written.err().map(|e| format!("writing results.json: {e}")),
+            }
+        }
+    }
+}
+
+/// A name per submission: its directory's name, made unique.
+fn unique_names(dirs: &[PathBuf]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    dirs.iter()
+        .map(|dir| {
+            let base = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "submission".into());
+            let base: String = base
+                .chars()
+                .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+                .collect();
+            let mut name = base.clone();
+            let mut n = 2;
+            while !seen.insert(name.clone()) {
+                name = format!("{base}-{n}");
+                n += 1;
+            }
+            name
+        })
+        .collect()
+}
+
+/// The gradebook as CSV.
+pub fn gradebook(rows: &[Row]) -> String {
+    let mut header: Vec<String> = vec!["name".into()];
+    header.extend(Question::ALL.iter().map(|q| format!("q{}", q.number())));
+    header.extend(["total", "changed_protected_paths", "errors"].map(String::from));
+    let mut out = header.join(",") + "\n";
+    for row in rows {
+        let mut fields = vec![field(&row.name)];
+        fields.extend(row.points.iter().map(u32::to_string));
+        fields.push(row.total.to_string());
+        fields.push(field(&row.changed.join("; ")));
+        fields.push(field(row.error.as_deref().unwrap_or("")));
+        out.push_str(&(fields.join(",") + "\n"));
+    }
+    out
+}
+
+/// A CSV field, quoted when it must be; a leading `=`, `+`, `-` or `@` is
+/// defused so a spreadsheet does not run it as a formula.
+fn field(text: &str) -> String {
+    let text = text.replace(['\r', '\n'], " ");
+    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text };
+    if text.contains([',', '"']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_safe() {
+        let dirs = [PathBuf::from("a/alice"), PathBuf::from("b/alice"), PathBuf::from("x/b o,b")];
+        assert_eq!(unique_names(&dirs), ["alice", "alice-2", "b_o_b"]);
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("=1+1"), "'=1+1");
+    }
+}
