@@ -19,7 +19,7 @@ pub const UNVERIFIED: &str = "Process checks were NOT verified: the process witn
 /// The warning listing the protected files a submission changed.
 pub fn protected_warning(card: &Scorecard) -> String {
     format!(
-        "Warning: this submission changed files it may not change, which grading ignored: {}",
+        "This submission changed files it may not change, which grading ignored: {}",
         card.changed_protected_paths.join(", ")
     )
 }
@@ -63,7 +63,7 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
         out.push('\n');
     }
     if !card.changed_protected_paths.is_empty() {
-        out.push_str(&paint("33", &protected_warning(card)));
+        out.push_str(&paint("33", &format!("Warning: {}", protected_warning(card))));
         out.push('\n');
     }
     out
