@@ -16,3 +16,4 @@ pub mod pool;
 
 pub use args::{Args, Mode};
 pub use pool::ProcessPool;
+pub use pool::max_chunk;

@@ -1,10 +1,10 @@
 //! A pool of worker processes fed from one shared queue.
 //!
 //! ```text
-//!            tasks pipe (one shared queue)            results pipe
-//!  parent ──[index, x][index, x]…──┬─▶ worker 1 ──┐
-//!                                  ├─▶ worker 2 ──┼──[index, status, x*x]…──▶ parent
-//!                                  └─▶ worker N ──┘
+//!            tasks pipe (one shared queue)                 results pipe
+//!  parent ──[index, n, x…][index, n, x…]…─┬─▶ worker 1 ──┐
+//!                                         ├─▶ worker 2 ──┼──[index, n, status, x*x…]…──▶ parent
+//!                                         └─▶ worker N ──┘
 //! ```
 //!
 //! The workers are forked once, in [`ProcessPool::start`], and reused for
@@ -15,9 +15,12 @@
 //! record whole to exactly one worker (none is lost, split or done twice).
 //! Results come back tagged with their index, so the parent can put them in
 //! input order whatever order they arrive in.
+//!
+//! A task carries one number, or with [`ProcessPool::with_chunks`] up to a
+//! chunk of them: fewer, larger messages, for when each number is little work.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::os::fd::OwnedFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -25,13 +28,20 @@ use anyhow::{Context, Result, bail, ensure};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, pipe};
 
-/// A task: the number's index in the input, and the number.
-const TASK_LEN: usize = 16;
-/// A result: the index, 0 for success or 1 for failure, and the square.
-const RESULT_LEN: usize = 32;
-/// Up to this many tasks fit in a pipe's buffer (64 KiB on Linux, 16 KiB at
-/// least elsewhere) without blocking the parent.
-const TASKS_IN_ONE_GO: usize = 16 * 1024 / TASK_LEN;
+/// Bytes a pipe write may have and still be atomic (4096 on Linux, 512 on macOS).
+const PIPE_BUF: usize = nix::libc::PIPE_BUF;
+/// Every record starts with a 16-byte header: the index of its first number,
+/// how many numbers it has, and (results only) whether the job failed.
+const HEADER: usize = 16;
+/// Task bytes the parent writes before it must also read results, lest both
+/// pipes fill up (a pipe holds 64 KiB on Linux, at least 16 KiB elsewhere).
+const TASK_BYTES_IN_ONE_GO: usize = 16 * 1024;
+
+/// The most numbers one task may carry: a result record (16 bytes a square)
+/// must fit in one atomic pipe write.
+pub fn max_chunk() -> usize {
+    (PIPE_BUF - HEADER) / 16
+}
 
 /// A running pool of worker processes. See the [module docs](self).
 #[derive(Debug)]
@@ -40,13 +50,16 @@ pub struct ProcessPool {
     tasks: Option<File>,
     /// The read end of the pipe every worker sends its results to; `None`
     /// once closed.
-    results: Option<File>,
+    results: Option<BufReader<File>>,
     workers: Vec<Pid>,
+    /// Numbers per task.
+    chunk: usize,
 }
 
 impl ProcessPool {
     /// Forks `workers` processes that each run `job` on every number they
-    /// take from the queue, until the pool is joined or dropped.
+    /// take from the queue, one number per task, until the pool is joined or
+    /// dropped.
     ///
     /// # Safety
     ///
@@ -57,8 +70,24 @@ impl ProcessPool {
     where
         F: Fn(i64) -> Result<i128>,
     {
-        // BEGIN SOLUTION: create the task and result pipes, flush stdout, fork the workers; each runs worker_loop and leaves with _exit
+        // SAFETY: the caller's promise, passed on.
+        unsafe { ProcessPool::with_chunks(workers, 1, job) }
+    }
+
+    /// Like [`start`](ProcessPool::start), with up to `chunk` numbers per
+    /// task (at most [`max_chunk`]).
+    ///
+    /// # Safety
+    ///
+    /// As for [`start`](ProcessPool::start): the calling process must be
+    /// single-threaded.
+    pub unsafe fn with_chunks<F>(workers: usize, chunk: usize, job: F) -> Result<ProcessPool>
+    where
+        F: Fn(i64) -> Result<i128>,
+    {
         ensure!(workers > 0, "a pool needs at least one worker");
+        ensure!((1..=max_chunk()).contains(&chunk), "a chunk holds 1 to {} numbers", max_chunk());
+        // BEGIN SOLUTION: create the task and result pipes, flush stdout, fork the workers; each runs worker_loop and leaves with _exit
         let (tasks_rx, tasks_tx) = pipe().context("creating the task pipe")?;
         let (results_rx, results_tx) = pipe().context("creating the results pipe")?;
         // Anything still in Rust's stdout buffer would be copied into every
@@ -75,7 +104,7 @@ impl ProcessPool {
                     // would never see the end of the queue.
                     drop(tasks_tx);
                     drop(results_rx);
-                    let code = match worker_loop(&tasks_rx, &results_tx, &job) {
+                    let code = match worker_loop(&tasks_rx, &results_tx, chunk, &job) {
                         Ok(()) => 0,
                         Err(err) => {
                             eprintln!("worker {}: {err:#}", std::process::id());
@@ -92,8 +121,9 @@ impl ProcessPool {
         }
         Ok(ProcessPool {
             tasks: Some(File::from(tasks_tx)),
-            results: Some(File::from(results_rx)),
+            results: Some(BufReader::with_capacity(64 * 1024, File::from(results_rx))),
             workers: pids,
+            chunk,
         })
         // END SOLUTION
     }
@@ -110,16 +140,17 @@ impl ProcessPool {
         let (Some(tasks), Some(results)) = (&mut self.tasks, &mut self.results) else {
             bail!("the pool is closed");
         };
-        if numbers.len() <= TASKS_IN_ONE_GO {
-            send_tasks(tasks, numbers)?;
-            return collect_results(results, numbers);
+        let chunk = self.chunk;
+        if numbers.len().div_ceil(chunk) * task_len(chunk) <= TASK_BYTES_IN_ONE_GO {
+            send_tasks(tasks, numbers, chunk)?;
+            return collect_results(results, numbers, chunk);
         }
         // More tasks than the pipe holds: a helper thread feeds the queue
         // while this one drains the results, or both pipes could fill up and
         // stall. (A thread is fine here: every fork has already happened.)
         std::thread::scope(|scope| {
-            let feeder = scope.spawn(|| send_tasks(tasks, numbers));
-            let results = collect_results(results, numbers);
+            let feeder = scope.spawn(|| send_tasks(tasks, numbers, chunk));
+            let results = collect_results(results, numbers, chunk);
             let fed = feeder.join().map_err(|_| anyhow::anyhow!("the task feeder panicked"))?;
             fed.and(results)
         })
@@ -160,76 +191,116 @@ impl Drop for ProcessPool {
     }
 }
 
+fn task_len(chunk: usize) -> usize {
+    HEADER + 8 * chunk
+}
+
+fn result_len(chunk: usize) -> usize {
+    HEADER + 16 * chunk
+}
+
+fn header(index: u64, count: usize, status: u32) -> [u8; HEADER] {
+    let mut bytes = [0u8; HEADER];
+    bytes[..8].copy_from_slice(&index.to_le_bytes());
+    bytes[8..12].copy_from_slice(&(count as u32).to_le_bytes());
+    bytes[12..].copy_from_slice(&status.to_le_bytes());
+    bytes
+}
+
+fn read_header(bytes: &[u8]) -> (usize, usize, u32) {
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let index = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+    (index as usize, word(8) as usize, word(12))
+}
+
 /// What each worker process does: take a task, do it, send the result back,
 /// until the queue is closed.
-fn worker_loop<F>(tasks: &OwnedFd, results: &OwnedFd, job: &F) -> Result<()>
+fn worker_loop<F>(tasks: &OwnedFd, results: &OwnedFd, chunk: usize, job: &F) -> Result<()>
 where
     F: Fn(i64) -> Result<i128>,
 {
     // BEGIN SOLUTION: read one task record at a time until end-of-file; run the job; write the result record with one write
-    let mut task = [0u8; TASK_LEN];
+    let mut task = vec![0u8; task_len(chunk)];
+    let mut result = vec![0u8; result_len(chunk)];
     loop {
         // One read of exactly one record: see the module docs.
         let n = nix::unistd::read(tasks, &mut task).context("reading the task queue")?;
         if n == 0 {
             return Ok(()); // End of file: the pool is shutting down.
         }
-        ensure!(n == TASK_LEN, "read {n} bytes of a {TASK_LEN}-byte task");
-        let index = u64::from_le_bytes(task[..8].try_into()?);
-        let x = i64::from_le_bytes(task[8..].try_into()?);
+        ensure!(n == task.len(), "read {n} bytes of a {}-byte task", task.len());
+        let (index, count, _) = read_header(&task);
+        ensure!(count <= chunk, "a task of {count} numbers, more than {chunk}");
 
-        // A panic must not unwind out of this function: above it is the
-        // parent's code, which this process has a copy of.
-        let (status, value) = match catch_unwind(AssertUnwindSafe(|| job(x))) {
-            Ok(Ok(value)) => (0u64, value),
-            Ok(Err(err)) => {
-                eprintln!("worker {}: number {x}: {err:#}", std::process::id());
-                (1, 0)
-            }
-            Err(_) => (1, 0),
-        };
-        let mut result = [0u8; RESULT_LEN];
-        result[..8].copy_from_slice(&index.to_le_bytes());
-        result[8..16].copy_from_slice(&status.to_le_bytes());
-        result[16..].copy_from_slice(&value.to_le_bytes());
+        let mut status = 0;
+        for (i, x) in task[HEADER..].chunks_exact(8).take(count).enumerate() {
+            let x = i64::from_le_bytes(x.try_into()?);
+            // A panic must not unwind out of this function: above it is the
+            // parent's code, which this process has a copy of.
+            let value = match catch_unwind(AssertUnwindSafe(|| job(x))) {
+                Ok(Ok(value)) => value,
+                Ok(Err(err)) => {
+                    eprintln!("worker {}: number {x}: {err:#}", std::process::id());
+                    status = 1;
+                    0
+                }
+                Err(_) => {
+                    status = 1;
+                    0
+                }
+            };
+            result[HEADER + 16 * i..HEADER + 16 * (i + 1)].copy_from_slice(&value.to_le_bytes());
+        }
+        result[..HEADER].copy_from_slice(&header(index as u64, count, status));
         // One write per record, so records from different workers never mix.
         let n = nix::unistd::write(results, &result).context("sending a result")?;
-        ensure!(n == RESULT_LEN, "short write of a result");
+        ensure!(n == result.len(), "short write of a result");
     }
     // END SOLUTION
 }
 
-fn send_tasks(tasks: &mut File, numbers: &[i64]) -> Result<()> {
+fn send_tasks(tasks: &mut File, numbers: &[i64], chunk: usize) -> Result<()> {
     // BEGIN SOLUTION: write each task as one fixed-size record
-    for (index, x) in (0u64..).zip(numbers) {
-        let mut task = [0u8; TASK_LEN];
-        task[..8].copy_from_slice(&index.to_le_bytes());
-        task[8..].copy_from_slice(&x.to_le_bytes());
-        // A 16-byte write to a blocking pipe is all or nothing: one record.
-        tasks.write_all(&task).context("sending a task")?;
+    // Several whole records per write, as many as stay atomic: fewer calls.
+    let per_write = (PIPE_BUF / task_len(chunk)).max(1);
+    let mut buffer = Vec::with_capacity(per_write * task_len(chunk));
+    for (i, group) in numbers.chunks(chunk).enumerate() {
+        buffer.extend_from_slice(&header((i * chunk) as u64, group.len(), 0));
+        for x in group {
+            buffer.extend_from_slice(&x.to_le_bytes());
+        }
+        buffer.resize(buffer.len() + 8 * (chunk - group.len()), 0);
+        if buffer.len() == per_write * task_len(chunk) {
+            // A write of at most PIPE_BUF bytes to a blocking pipe is all or
+            // nothing: no reader ever sees part of a record.
+            tasks.write_all(&buffer).context("sending tasks")?;
+            buffer.clear();
+        }
     }
+    tasks.write_all(&buffer).context("sending tasks")?;
     Ok(())
     // END SOLUTION
 }
 
-fn collect_results(results: &mut File, numbers: &[i64]) -> Result<Vec<i128>> {
-    // BEGIN SOLUTION: read one result record per number and put each at its index
-    let mut values: Vec<Option<i128>> = vec![None; numbers.len()];
-    let mut record = [0u8; RESULT_LEN];
-    for _ in numbers {
+fn collect_results(results: &mut BufReader<File>, numbers: &[i64], chunk: usize) -> Result<Vec<i128>> {
+    // BEGIN SOLUTION: read one result record per task and put each square at its index
+    let mut values: Vec<i128> = vec![0; numbers.len()];
+    let mut done = vec![false; numbers.len().div_ceil(chunk)];
+    let mut record = vec![0u8; result_len(chunk)];
+    for _ in 0..done.len() {
         results.read_exact(&mut record).context("a worker died before sending its result")?;
-        let index = u64::from_le_bytes(record[..8].try_into()?) as usize;
-        let status = u64::from_le_bytes(record[8..16].try_into()?);
-        let value = i128::from_le_bytes(record[16..].try_into()?);
-        let slot = values.get_mut(index).context("a result for a task never sent")?;
-        ensure!(slot.is_none(), "task {index} was done twice");
+        let (index, count, status) = read_header(&record);
+        ensure!(index % chunk == 0 && index < numbers.len(), "a result for a task never sent");
+        ensure!(!std::mem::replace(&mut done[index / chunk], true), "task {index} was done twice");
+        ensure!(count == numbers[index..].len().min(chunk), "a result of the wrong length");
         if status != 0 {
-            bail!("a worker failed on the number {}", numbers[index]);
+            bail!("a worker failed on the numbers from index {index} (see its message above)");
         }
-        *slot = Some(value);
+        for (slot, bytes) in values[index..index + count].iter_mut().zip(record[HEADER..].chunks_exact(16)) {
+            *slot = i128::from_le_bytes(bytes.try_into()?);
+        }
     }
-    // Every result arrived once, so every slot is filled.
-    values.into_iter().map(|v| v.context("a result is missing")).collect()
+    Ok(values)
     // END SOLUTION
 }
 
@@ -241,9 +312,18 @@ mod tests {
     // test harness runs tests on several threads, and forking a
     // multi-threaded process is exactly what `start`'s safety rule forbids.
     #[test]
-    fn zero_workers_is_an_error() {
-        // SAFETY: with zero workers `start` returns before forking.
+    fn bad_pools_are_errors_before_any_fork() {
+        // SAFETY: both return before forking.
         let err = unsafe { ProcessPool::start(0, |x| Ok(i128::from(x))) }.unwrap_err();
         assert!(err.to_string().contains("at least one worker"));
+        // SAFETY: as above.
+        let err = unsafe { ProcessPool::with_chunks(2, max_chunk() + 1, |x| Ok(i128::from(x))) }.unwrap_err();
+        assert!(err.to_string().contains("a chunk holds"));
+    }
+
+    #[test]
+    fn records_fit_in_one_atomic_write() {
+        assert!(result_len(max_chunk()) <= PIPE_BUF && task_len(max_chunk()) <= PIPE_BUF);
+        assert_eq!(read_header(&header(7, 3, 1)), (7, 3, 1));
     }
 }

@@ -1,0 +1,383 @@
+//! What processes, pools and threads cost, against Python's multiprocessing.
+//!
+//! ```sh
+//! cargo bench -p q5_pool                      # the table
+//! cargo bench -p q5_pool -- --json FILE       # every figure as JSON
+//! cargo bench -p q5_pool -- --svg FILE        # speedup against workers
+//!                                             # (FILE relative to the workspace root)
+//! cargo bench -p q5_pool -- --quick           # fewer repeats
+//! ```
+//!
+//! Every figure is a median over repeated runs, with the 10th and 90th
+//! percentiles as its spread. Measures that fork come first, while this
+//! process still has one thread (see `ProcessPool::start`); threads and rayon
+//! come last.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use nix::sys::wait::waitpid;
+use nix::unistd::{ForkResult, fork};
+use q5_pool::ProcessPool;
+use q5_pool::pool::max_chunk;
+use rayon::prelude::*;
+use serde_json::{Value, json};
+
+/// Set when this benchmark runs itself as a child, to measure spawning.
+const CHILD_ENV: &str = "Q5_POOL_BENCH_CHILD";
+/// Iterations of one CPU-bound task (tens of milliseconds).
+const SPIN: i64 = 40_000_000;
+
+/// A median and its spread.
+#[derive(Debug, Clone, Copy)]
+struct Stat {
+    median: f64,
+    p10: f64,
+    p90: f64,
+}
+
+/// Runs `f` `repeats` times and returns the statistics of `scale(elapsed)`.
+fn measure(repeats: usize, mut f: impl FnMut(), scale: impl Fn(Duration) -> f64) -> Stat {
+    f(); // warm up
+    let mut values: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            scale(start.elapsed())
+        })
+        .collect();
+    values.sort_by(f64::total_cmp);
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    Stat { median: at(0.5), p10: at(0.1), p90: at(0.9) }
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// An equal, CPU-bound task: a linear congruential generator run `n` times.
+fn spin(n: i64) -> i128 {
+    let mut x: u64 = 0;
+    for _ in 0..black_box(n) {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    }
+    i128::from(x)
+}
+
+fn square(x: i64) -> anyhow::Result<i128> {
+    Ok(i128::from(x) * i128::from(x))
+}
+
+fn main() -> anyhow::Result<()> {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        return Ok(()); // the spawned child: start, and leave at once
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // cargo runs benchmarks in the package's directory: read a relative path
+    // from the workspace root, where the command was most likely typed.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let option = |name: &str| {
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|path| root.join(path))
+    };
+    let quick = args.iter().any(|a| a == "--quick");
+    let reps = |full: usize| if quick { (full / 5).max(3) } else { full };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut rust: BTreeMap<String, Stat> = BTreeMap::new();
+
+    // --- Everything that forks, while this process has a single thread. ---
+    rust.insert(
+        "fork_create_us".into(),
+        measure(
+            reps(500),
+            || {
+                // SAFETY: single-threaded here; the child leaves with `_exit` at once.
+                match unsafe { fork() }.expect("fork") {
+                    // SAFETY: `_exit` ends the child at once, running none of our code.
+                    ForkResult::Child => unsafe { nix::libc::_exit(0) },
+                    ForkResult::Parent { child } => {
+                        waitpid(child, None).expect("waitpid");
+                    }
+                }
+            },
+            us,
+        ),
+    );
+    let me = std::env::current_exe()?;
+    rust.insert(
+        "spawn_create_us".into(),
+        measure(reps(100), || assert!(Command::new(&me).env(CHILD_ENV, "1").status().unwrap().success()), us),
+    );
+    // SAFETY: single-threaded here.
+    let mut one = unsafe { ProcessPool::start(1, square) }?;
+    let tasks = if quick { 2_000 } else { 10_000 };
+    rust.insert(
+        "pool_task_us".into(),
+        measure(
+            reps(5),
+            || {
+                for x in 0..tasks {
+                    black_box(one.map(&[x]).unwrap());
+                }
+            },
+            |d| us(d) / tasks as f64,
+        ),
+    );
+    one.join()?;
+    // SAFETY: single-threaded here.
+    let mut pool = unsafe { ProcessPool::with_chunks(cores, max_chunk(), square) }?;
+    for size in [10usize, 10_000, 1_000_000] {
+        let numbers: Vec<i64> = (0..size as i64).collect();
+        let stat = measure(
+            reps(if size == 1_000_000 { 10 } else { 50 }),
+            || {
+                black_box(pool.map(&numbers).unwrap());
+            },
+            |d| d.as_secs_f64() * 1e9 / size as f64,
+        );
+        rust.insert(format!("map_{size}_item_ns"), stat);
+    }
+    rust.insert("pool_chunked_item_ns".into(), rust["map_1000000_item_ns"]);
+    pool.join()?;
+    rust.insert(
+        "pool_startup_us".into(),
+        measure(
+            reps(50),
+            || {
+                // SAFETY: single-threaded here.
+                let mut pool = unsafe { ProcessPool::start(4, square) }.unwrap();
+                black_box(pool.map(&[1, 2, 3, 4]).unwrap());
+                pool.join().unwrap();
+            },
+            us,
+        ),
+    );
+    let work = vec![SPIN; 8];
+    let sequential =
+        measure(reps(5), || drop(black_box(work.iter().map(|&n| spin(n)).collect::<Vec<_>>())), us);
+    for workers in 1..=cores {
+        // SAFETY: single-threaded here.
+        let mut pool = unsafe { ProcessPool::start(workers, |n| Ok(spin(n))) }?;
+        let parallel = measure(reps(5), || drop(black_box(pool.map(&work).unwrap())), us);
+        pool.join()?;
+        rust.insert(format!("cpu_speedup_{workers}_workers"), ratio(sequential, parallel));
+    }
+
+    // --- Threads from here on: no more forks. ---
+    rust.insert(
+        "thread_create_us".into(),
+        measure(reps(500), || std::thread::spawn(|| black_box(1)).join().map(drop).unwrap(), us),
+    );
+    let threads = rayon::ThreadPoolBuilder::new().num_threads(cores).build()?;
+    let numbers: Vec<i64> = (0..1_000_000).collect();
+    rust.insert(
+        "rayon_item_ns".into(),
+        measure(
+            reps(10),
+            || {
+                threads.install(|| {
+                    drop(black_box(numbers.par_iter().map(|&x| square(x).unwrap()).collect::<Vec<_>>()))
+                })
+            },
+            |d| d.as_secs_f64() * 1e9 / numbers.len() as f64,
+        ),
+    );
+    for workers in 1..=cores {
+        let threads = rayon::ThreadPoolBuilder::new().num_threads(workers).build()?;
+        let parallel = measure(
+            reps(5),
+            || threads.install(|| drop(black_box(work.par_iter().map(|&n| spin(n)).collect::<Vec<_>>()))),
+            us,
+        );
+        rust.insert(format!("rayon_cpu_speedup_{workers}_workers"), ratio(sequential, parallel));
+    }
+
+    let python = run_python(quick);
+    let machine = json!({"cores": cores, "cpu": cpu_model()});
+    print_table(&rust, python.as_ref(), &machine, cores);
+    let medians: BTreeMap<&String, f64> = rust.iter().map(|(k, s)| (k, s.median)).collect();
+    let spreads: BTreeMap<&String, [f64; 2]> = rust.iter().map(|(k, s)| (k, [s.p10, s.p90])).collect();
+    let mut report = json!(medians);
+    report["spread_p10_p90"] = json!(spreads);
+    report["machine"] = machine;
+    report["python"] = python.clone().unwrap_or(Value::Null);
+    if let Some(path) = option("--json") {
+        std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
+        println!("wrote {}", path.display());
+    }
+    if let Some(path) = option("--svg") {
+        std::fs::write(&path, speedup_svg(&rust, python.as_ref(), cores))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Speedup of `parallel` over `sequential`, with the spread carried over.
+fn ratio(sequential: Stat, parallel: Stat) -> Stat {
+    Stat {
+        median: sequential.median / parallel.median,
+        p10: sequential.median / parallel.p90,
+        p90: sequential.median / parallel.p10,
+    }
+}
+
+/// Runs `benches/python_pool.py`, if python3 is here.
+fn run_python(quick: bool) -> Option<Value> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/python_pool.py");
+    let mut command = Command::new("python3");
+    command.arg(script);
+    if quick {
+        command.arg("--quick");
+    }
+    match command.output() {
+        Ok(out) if out.status.success() => serde_json::from_slice(&out.stdout).ok(),
+        Ok(out) => {
+            eprintln!("python_pool.py failed: {}", String::from_utf8_lossy(&out.stderr));
+            None
+        }
+        Err(_) => {
+            eprintln!("python3 is not here: no Python figures");
+            None
+        }
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines().find_map(|l| {
+                l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// What each row must reach against Python, as (key, how, bound): "faster"
+/// means Python's figure over ours is at least `bound`; "at_least" means our
+/// figure is at least `bound`.
+const TARGETS: &[(&str, &str, f64)] = &[
+    ("fork_create_us", "faster", 10.0),
+    ("pool_task_us", "faster", 4.0),
+    ("pool_chunked_item_ns", "faster", 10.0),
+    ("cpu_speedup_2_workers", "at_least", 1.9),
+    ("rayon_cpu_speedup_2_workers", "at_least", 1.9),
+];
+
+fn print_table(rust: &BTreeMap<String, Stat>, python: Option<&Value>, machine: &Value, cores: usize) {
+    println!("machine: {} cores, {}", machine["cores"], machine["cpu"].as_str().unwrap_or("?"));
+    if let Some(version) = python.and_then(|p| p["python_version"].as_str()) {
+        println!("python: {version} (multiprocessing, fork unless the row says spawn)");
+    }
+    println!(
+        "{:<34} {:>12} {:>22} {:>12} {:>9}  target",
+        "measure", "rust", "rust p10-p90", "python", "ratio"
+    );
+    let mut keys: Vec<&String> = rust.keys().collect();
+    keys.sort_by_key(|k| (k.contains("speedup"), k.contains("rayon"), k.len(), *k));
+    for key in keys {
+        let stat = rust[key];
+        let theirs = python.and_then(|p| p[key.as_str()].as_f64());
+        let ratio = theirs.map(|t| if key.contains("speedup") { stat.median / t } else { t / stat.median });
+        let target = TARGETS.iter().find(|(k, ..)| k == key).map(|&(_, how, bound)| {
+            let met = match how {
+                "faster" => ratio.is_some_and(|r| r >= bound),
+                _ => stat.median >= bound,
+            };
+            let what = if how == "faster" { format!("≥{bound}× python") } else { format!("≥{bound}") };
+            format!("{what} {}", if met { "met" } else { "NOT met" })
+        });
+        println!(
+            "{key:<34} {:>12.3} {:>22} {:>12} {:>9}  {}",
+            stat.median,
+            format!("{:.3}-{:.3}", stat.p10, stat.p90),
+            theirs.map_or("-".into(), |t| format!("{t:.3}")),
+            ratio.map_or("-".into(), |r| format!("{r:.2}×")),
+            target.unwrap_or_default()
+        );
+    }
+    let _ = cores;
+}
+
+/// Speedup against workers, as an SVG line chart.
+fn speedup_svg(rust: &BTreeMap<String, Stat>, python: Option<&Value>, cores: usize) -> String {
+    let (w, h, left, bottom, top, right) = (560.0, 360.0, 60.0, 50.0, 40.0, 150.0);
+    let max_y = (cores as f64).max(2.0);
+    let x = |workers: f64| left + (workers - 1.0) / (cores.max(2) as f64 - 1.0) * (w - left - right);
+    let y = |speedup: f64| h - bottom - speedup / max_y * (h - bottom - top);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{left}\" y=\"20\" font-size=\"14\">CPU-bound speedup over sequential: 8 equal tasks</text>\n"
+    );
+    for tick in 0..=max_y as usize {
+        let ty = y(tick as f64);
+        svg += &format!(
+            "<line x1=\"{left}\" y1=\"{ty}\" x2=\"{}\" y2=\"{ty}\" stroke=\"#ddd\"/><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{tick}×</text>\n",
+            w - right,
+            left - 6.0,
+            ty + 4.0
+        );
+    }
+    for workers in 1..=cores {
+        let tx = x(workers as f64);
+        svg += &format!(
+            "<text x=\"{tx}\" y=\"{}\" text-anchor=\"middle\">{workers}</text>\n",
+            h - bottom + 18.0
+        );
+    }
+    svg += &format!(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">workers</text>\n",
+        (left + w - right) / 2.0,
+        h - 12.0
+    );
+    let mut series: Vec<(&str, &str, Vec<f64>)> = vec![
+        ("ideal", "#999", (1..=cores).map(|c| c as f64).collect()),
+        (
+            "process pool",
+            "#d62728",
+            (1..=cores).map(|c| rust[&format!("cpu_speedup_{c}_workers")].median).collect(),
+        ),
+        (
+            "rayon",
+            "#1f77b4",
+            (1..=cores).map(|c| rust[&format!("rayon_cpu_speedup_{c}_workers")].median).collect(),
+        ),
+    ];
+    if let Some(p) = python {
+        let points: Vec<f64> =
+            (1..=cores).filter_map(|c| p[format!("cpu_speedup_{c}_workers")].as_f64()).collect();
+        if points.len() == cores {
+            series.push(("python multiprocessing", "#2ca02c", points));
+        }
+    }
+    for (i, (name, color, points)) in series.iter().enumerate() {
+        let path: Vec<String> = points
+            .iter()
+            .enumerate()
+            .map(|(j, s)| format!("{:.1},{:.1}", x(j as f64 + 1.0), y(*s)))
+            .collect();
+        let dash = if *name == "ideal" { " stroke-dasharray=\"4 4\"" } else { "" };
+        svg += &format!(
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"{dash}/>\n",
+            path.join(" ")
+        );
+        for (j, s) in points.iter().enumerate() {
+            svg += &format!(
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{color}\"/>\n",
+                x(j as f64 + 1.0),
+                y(*s)
+            );
+        }
+        let ly = top + 20.0 * i as f64;
+        svg += &format!(
+            "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{color}\" stroke-width=\"2\"{dash}/><text x=\"{}\" y=\"{}\">{name}</text>\n",
+            w - right + 10.0,
+            w - right + 30.0,
+            w - right + 35.0,
+            ly + 4.0
+        );
+    }
+    svg + "</svg>\n"
+}
