@@ -196,6 +196,25 @@ pub fn unreaped_problem(seen: &Observation) -> Option<String> {
     })
 }
 
+/// Builds `package` and runs it without arguments (its default run): the
+/// binary and what the run did; or, when it did not build, could not be run
+/// or is still the stub it started as, a report failing every check of
+/// `question` with that message (and `notes`).
+pub fn default_run(
+    ctx: &Context,
+    question: Question,
+    package: &str,
+    notes: &[String],
+) -> Result<(std::path::PathBuf, Observation), QuestionReport> {
+    let failed = |message: &str| QuestionReport::failed(question, message, notes.to_vec());
+    let binary = ctx.binary(package).map_err(|m| failed(&m))?;
+    let seen = ctx.run(&binary, &[]).map_err(|m| failed(&m))?;
+    match not_attempted(&seen) {
+        Some(message) => Err(failed(&message)),
+        None => Ok((binary, seen)),
+    }
+}
+
 /// If the program is still the stub it started as (it panics at `todo!()`),
 /// the message saying so.
 pub fn not_attempted(seen: &Observation) -> Option<String> {

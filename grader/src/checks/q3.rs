@@ -1,7 +1,7 @@
 //! Q3: create a process.
 
 use super::{
-    QuestionReport, Verdict, contract_lines, fields, foreign_pid_problem, leftovers_problem, not_attempted,
+    QuestionReport, Verdict, contract_lines, default_run, fields, foreign_pid_problem, leftovers_problem,
     process_count_problem, snapshot_verdict, unreaped_problem, witness_note,
 };
 use crate::grade::Context;
@@ -16,15 +16,10 @@ const EXITING: &str = "Main process exiting (worker 1 exited with status {})";
 
 pub fn grade(ctx: &Context) -> QuestionReport {
     let question = Question::Q3;
-    let seen = match ctx.binary(PACKAGE).and_then(|bin| ctx.run(&bin, &[])) {
-        Ok(seen) => seen,
-        Err(message) => {
-            return QuestionReport::failed(question, &message, Vec::new());
-        }
+    let (_, seen) = match default_run(ctx, question, PACKAGE, &[]) {
+        Ok(ran) => ran,
+        Err(report) => return report,
     };
-    if let Some(message) = not_attempted(&seen) {
-        return QuestionReport::failed(question, &message, Vec::new());
-    }
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &[]));
     let parsed = Parsed::from(&seen);
     let verdicts = vec![

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::{
-    QuestionReport, Verdict, contract_lines, fields, foreign_pid_problem, leftovers_problem, not_attempted,
+    QuestionReport, Verdict, contract_lines, default_run, fields, foreign_pid_problem, leftovers_problem,
     process_count_problem, snapshot_verdict, witness_note,
 };
 use crate::grade::{Context, Rng, SEED_ENV};
@@ -68,23 +68,12 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         "random inputs drawn with seed {}; to replay them: {SEED_ENV}={} cargo run -p grader",
         ctx.seed, ctx.seed
     )];
-    let binary = match ctx.binary(PACKAGE) {
-        Ok(binary) => binary,
-        Err(message) => {
-            return QuestionReport::failed(question, &message, notes);
-        }
+    let default_case = Case::new(&[], 4, &DEFAULT_NUMBERS);
+    let (binary, seen) = match default_run(ctx, question, PACKAGE, &notes) {
+        Ok(ran) => ran,
+        Err(report) => return report,
     };
     let run = |args: &[String]| ctx.run(&binary, args);
-    let default_case = Case::new(&[], 4, &DEFAULT_NUMBERS);
-    let seen = match run(&default_case.args) {
-        Ok(seen) => seen,
-        Err(message) => {
-            return QuestionReport::failed(question, &message, notes);
-        }
-    };
-    if let Some(message) = not_attempted(&seen) {
-        return QuestionReport::failed(question, &message, notes);
-    }
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &["Worker pid "]));
     let mut all_runs = vec![seen.clone()];
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    QuestionReport, Verdict, contract_lines, fields, foreign_pid_problem, leftovers_problem, not_attempted,
+    QuestionReport, Verdict, contract_lines, default_run, fields, foreign_pid_problem, leftovers_problem,
     process_count_problem, snapshot_verdict, unreaped_problem, witness_note,
 };
 use crate::grade::Context;
@@ -17,15 +17,10 @@ const LAST_LINE: &str = "All 4 processes finished";
 
 pub fn grade(ctx: &Context) -> QuestionReport {
     let question = Question::Q6;
-    let seen = match ctx.binary(PACKAGE).and_then(|bin| ctx.run(&bin, &[])) {
-        Ok(seen) => seen,
-        Err(message) => {
-            return QuestionReport::failed(question, &message, Vec::new());
-        }
+    let (_, seen) = match default_run(ctx, question, PACKAGE, &[]) {
+        Ok(ran) => ran,
+        Err(report) => return report,
     };
-    if let Some(message) = not_attempted(&seen) {
-        return QuestionReport::failed(question, &message, Vec::new());
-    }
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &["Process "]));
     let verdicts = vec![
         ("6.1", Verdict::from_result(seen.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
