@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! use grader::batch::{Batch, batch};
-//! let template = grader::testing::workspace();
+//! let template = grader::workspace::home();
 //! let dirs = vec!["../alice".into(), "../bob".into()];
 //! let rows = batch(&Batch { template, supervisor: "target/debug/grader".into(), dirs, out: "marks".into(), jobs: 2 }, |_, _| {})?;
 //! # Ok::<(), anyhow::Error>(())

@@ -18,7 +18,7 @@ use grader::batch::{Batch, batch};
 use grader::grade::Context;
 use grader::release::{Pin, head_commit, origin_repository, release};
 use grader::score::Scorecard;
-use grader::{report, sandbox, score, submission, testing};
+use grader::{report, sandbox, score, submission, workspace};
 
 const ABOUT: &str = "Grades the Multiprocessing assignment: builds and runs the exercises, reads the answers, prints a scorecard.";
 
@@ -139,9 +139,9 @@ fn grade(m: &ArgMatches) -> Result<ExitCode> {
         if timeout.is_some() || m.get_flag("no-witness") {
             bail!("--timeout and --no-witness apply to the workspace, not to --submission");
         }
-        submission::grade_submission(&testing::workspace(), dir, &me()?, show)?
+        submission::grade_submission(&workspace::home(), dir, &me()?, show)?
     } else {
-        let workspace = m.get_one::<PathBuf>("workspace").cloned().unwrap_or_else(testing::workspace);
+        let workspace = m.get_one::<PathBuf>("workspace").cloned().unwrap_or_else(workspace::home);
         if !workspace.join("exercises").is_dir() && !workspace.join("answers").is_dir() {
             bail!(
                 "{} is not an assignment workspace: it has neither exercises/ nor answers/",
@@ -179,7 +179,7 @@ fn write_reports(card: &Scorecard, m: &ArgMatches) -> Result<()> {
 fn run_batch(m: &ArgMatches) -> Result<ExitCode> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let spec = Batch {
-        template: testing::workspace(),
+        template: workspace::home(),
         supervisor: me()?,
         dirs: m.get_many::<PathBuf>("dirs").expect("required").cloned().collect(),
         out: m.get_one::<PathBuf>("out").expect("required").clone(),
@@ -205,7 +205,7 @@ fn run_batch(m: &ArgMatches) -> Result<ExitCode> {
 }
 
 fn run_release(m: &ArgMatches) -> Result<ExitCode> {
-    let template = testing::workspace();
+    let template = workspace::home();
     let repository = match m.get_one::<String>("repository") {
         Some(repository) => repository.clone(),
         None => origin_repository(&template)

@@ -2,7 +2,7 @@
 //!
 //! ```no_run
 //! use grader::release::{Pin, release};
-//! let template = grader::testing::workspace();
+//! let template = grader::workspace::home();
 //! let pin = Pin { repository: "teacher/multiprocessing".into(), commit: "0123abc".into() };
 //! let summary = release(&template, std::path::Path::new("../student-release"), &pin, false)?;
 //! println!("{} files, {} solution regions removed", summary.files, summary.regions);

@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! use grader::submission::grade_submission;
-//! let template = grader::testing::workspace();
+//! let template = grader::workspace::home();
 //! let card = grade_submission(&template, "../alice".as_ref(), "target/debug/grader".as_ref(), |_| {})?;
 //! println!("{}/{}; changed: {:?}", card.score(), card.max(), card.changed_protected_paths);
 //! # Ok::<(), anyhow::Error>(())

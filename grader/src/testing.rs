@@ -10,18 +10,13 @@
 //! its tests.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::checks::{self, QuestionReport};
 use crate::grade::Context;
 use crate::rubric::{self, Question};
 use crate::score::{QuestionScore, score_question};
-
-/// The workspace this grader sits in.
-pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
-}
 
 /// A question's report and its scores.
 pub type Graded = Arc<(QuestionReport, QuestionScore)>;
@@ -38,7 +33,7 @@ pub fn report(supervisor: &str, question: Question) -> Graded {
         .or_default()
         .clone();
     slot.get_or_init(|| {
-        let ctx = Context::new(workspace(), PathBuf::from(supervisor));
+        let ctx = Context::new(crate::workspace::home(), PathBuf::from(supervisor));
         let report = checks::grade(&ctx, question);
         let score = score_question(report.clone());
         Arc::new((report, score))

@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! use grader::workspace::Scratch;
-//! let template = grader::testing::workspace();
+//! let template = grader::workspace::home();
 //! let scratch = Scratch::create(&template, &[std::path::Path::new("../student")])?;
 //! println!("grading {}", scratch.path().display());
 //! # Ok::<(), anyhow::Error>(())
@@ -17,6 +17,12 @@ use anyhow::{Context, Result, bail};
 
 /// What is taken from a submission; everything else comes from the template.
 pub const GRADED_DIRS: &[&str] = &["exercises", "answers"];
+
+/// The workspace this grader sits in: the template, with the reference
+/// solutions (or, in a student's fork, their work).
+pub fn home() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
 
 /// A temporary workspace, removed when dropped.
 #[derive(Debug)]

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use grader::testing::workspace;
+use grader::workspace::home as workspace;
 use serde_json::Value;
 
 fn grader() -> Command {

@@ -13,8 +13,8 @@ use grader::checks;
 use grader::grade::Context;
 use grader::rubric::Question;
 use grader::score::{QuestionScore, score_question};
-use grader::testing::workspace;
 use grader::workspace::Scratch;
+use grader::workspace::home as workspace;
 
 /// What a fixture should get: the checks that fail, each with a fragment of
 /// its message; `unsure` checks may go either way (the submission's own
