@@ -230,14 +230,7 @@ fn parse_report(spec: &RunSpec, report: &[u8]) -> Result<Observation> {
     if body.len() != out_len + err_len {
         bail!("the supervisor's report is cut short");
     }
-    let exit = &header["exit"];
-    let exit = if let Some(code) = exit["code"].as_i64() {
-        Exit::Code(code as i32)
-    } else if let Some(signal) = exit["signal"].as_str() {
-        Exit::Signal(signal.to_string())
-    } else {
-        Exit::Killed
-    };
+    let exit = Exit::from_json(&header["exit"]).unwrap_or(Exit::Killed);
     let leftovers = header["leftovers"]
         .as_array()
         .map(|all| {

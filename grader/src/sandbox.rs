@@ -74,6 +74,19 @@ impl Exit {
             Exit::Killed => json!({"killed": true}),
         }
     }
+
+    /// The inverse of `to_json`.
+    pub(crate) fn from_json(value: &serde_json::Value) -> Option<Exit> {
+        if let Some(code) = value["code"].as_i64() {
+            Some(Exit::Code(code as i32))
+        } else if let Some(signal) = value["signal"].as_str() {
+            Some(Exit::Signal(signal.to_string()))
+        } else if value["killed"].as_bool() == Some(true) {
+            Some(Exit::Killed)
+        } else {
+            None
+        }
+    }
 }
 
 /// A process found alive, or dead but never reaped, after the program exited.

@@ -78,7 +78,7 @@ impl Witness {
                 parent: p["parent"].as_i64().map(|v| v as i32),
                 how: p["how"].as_str().unwrap_or("?").to_string(),
                 exec: p["exec"].as_str().map(str::to_string),
-                exit: exit_from_json(&p["exit"]),
+                exit: Exit::from_json(&p["exit"]),
                 ended: p["ended"].as_u64().map(|v| v as u32),
                 threads: p["threads"].as_u64().unwrap_or(0) as u32,
             })
@@ -136,18 +136,6 @@ fn describe_exit(exit: Option<&Exit>) -> String {
         Some(Exit::Code(code)) => format!("exit {code}"),
         Some(Exit::Signal(signal)) => format!("killed by {signal}"),
         Some(Exit::Killed) | None => "killed by the grader".to_string(),
-    }
-}
-
-fn exit_from_json(value: &Value) -> Option<Exit> {
-    if let Some(code) = value["code"].as_i64() {
-        Some(Exit::Code(code as i32))
-    } else if let Some(signal) = value["signal"].as_str() {
-        Some(Exit::Signal(signal.to_string()))
-    } else if value["killed"].as_bool() == Some(true) {
-        Some(Exit::Killed)
-    } else {
-        None
     }
 }
 
