@@ -35,10 +35,7 @@ pub struct Build {
 
 impl Build {
     pub fn new(workspace: &Path, package: &str) -> Build {
-        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .map(|dir| if dir.is_absolute() { dir } else { workspace.join(dir) })
-            .unwrap_or_else(|| workspace.join("target"));
+        let target_dir = crate::workspace::target_dir(workspace);
         Build { workspace: workspace.to_path_buf(), package: package.to_string(), target_dir }
     }
 

@@ -53,19 +53,10 @@ pub fn grade_submission(
     let scratch = Scratch::create(template, &[dir])?;
     let mut ctx = Context::new(scratch.path().to_path_buf(), supervisor.to_path_buf());
     // Every submission's dependencies are the same: build them once.
-    ctx.target_dir = Some(target_dir(template).join("grader-submissions"));
+    ctx.target_dir = Some(crate::workspace::target_dir(template).join("grader-submissions"));
     let mut card = grade_all(&ctx, progress);
     card.changed_protected_paths = changed;
     Ok(card)
-}
-
-/// The target directory of `workspace`.
-pub fn target_dir(workspace: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir,
-        Some(dir) => workspace.join(dir),
-        None => workspace.join("target"),
-    }
 }
 
 /// The protected files the submission added or changed, relative to the

@@ -24,6 +24,16 @@ pub fn home() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
+/// Where cargo builds for `workspace`: `CARGO_TARGET_DIR` (relative to the
+/// workspace if relative), or `<workspace>/target`.
+pub fn target_dir(workspace: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => workspace.join(dir),
+        None => workspace.join("target"),
+    }
+}
+
 /// A temporary workspace, removed when dropped.
 #[derive(Debug)]
 pub struct Scratch {

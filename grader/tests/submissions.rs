@@ -39,9 +39,7 @@ fn grade(name: &str, question: Question, alone: bool) -> QuestionScore {
     let scratch = Scratch::create(&reference, &sources).expect("scratch workspace");
     let mut ctx = Context::new(scratch.path().to_path_buf(), PathBuf::from(common::GRADER));
     // One target directory for every fixture, so dependencies build once.
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| reference.join("target"));
-    ctx.target_dir = Some(target.join("grader-fixtures"));
+    ctx.target_dir = Some(grader::workspace::target_dir(&reference).join("grader-fixtures"));
     ctx.timeout = Duration::from_secs(2);
     let scored = score_question(checks::grade(&ctx, question));
     assert_nothing_left_running(scratch.path());
