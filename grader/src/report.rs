@@ -144,12 +144,7 @@ pub fn markdown(card: &Scorecard) -> String {
                 c.check.points
             ));
             if c.message.contains('\n') {
-                let fence = "`".repeat(longest_backtick_run(&c.message).max(2) + 1);
-                out.push_str(&format!("\n\n  {fence}text\n"));
-                for line in c.message.lines() {
-                    out.push_str(&format!("  {line}\n"));
-                }
-                out.push_str(&format!("  {fence}\n"));
+                out.push_str(&format!("\n\n{}", fenced(&c.message, "  ")));
             } else {
                 out.push_str(&format!(": {}\n", escape(&c.message)));
             }
@@ -158,8 +153,7 @@ pub fn markdown(card: &Scorecard) -> String {
             match note.split_once('\n') {
                 None => out.push_str(&format!("\n_{}_\n", escape(note))),
                 Some((first, rest)) => {
-                    let fence = "`".repeat(longest_backtick_run(rest).max(2) + 1);
-                    out.push_str(&format!("\n_{}_\n\n{fence}text\n{rest}\n{fence}\n", escape(first)));
+                    out.push_str(&format!("\n_{}_\n\n{}", escape(first), fenced(rest, "")))
                 }
             }
         }
@@ -186,6 +180,14 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// `text` as a code block, each line indented by `indent`, with a fence longer
+/// than any run of backticks inside, so the text cannot close it.
+fn fenced(text: &str, indent: &str) -> String {
+    let fence = "`".repeat(longest_backtick_run(text).max(2) + 1);
+    let body: String = text.lines().map(|line| format!("{indent}{line}\n")).collect();
+    format!("{indent}{fence}text\n{body}{indent}{fence}\n")
+}
+
 fn longest_backtick_run(text: &str) -> usize {
     text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
@@ -202,5 +204,6 @@ mod tests {
     #[test]
     fn fences_are_longer_than_any_backtick_run() {
         assert_eq!(longest_backtick_run("a ```` b ` c"), 4);
+        assert_eq!(fenced("x\n````", "  "), "  `````text\n  x\n  ````\n  `````\n");
     }
 }
