@@ -3,16 +3,20 @@
 //!
 //! ```no_run
 //! use grader::batch::{Batch, batch};
-//! let template = grader::workspace::home();
+//! use grader::submission::Options;
+//! let options = Options::new(&grader::workspace::home(), "target/debug/grader".as_ref());
 //! let dirs = vec!["../alice".into(), "../bob".into()];
-//! let rows = batch(&Batch { template, supervisor: "target/debug/grader".into(), dirs, out: "marks".into(), jobs: 2 }, |_, _| {})?;
+//! let rows = batch(&Batch { options, dirs, out: "marks".into(), jobs: 2 }, |_, _| {})?;
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
 //! Writes `OUT/gradebook.csv` (a row per submission: name, points per
 //! question, total, changed protected paths, errors) and each submission's
 //! `OUT/<name>/results.json`. A submission that cannot be graded gets a row
-//! with its error; it never stops the batch.
+//! with its error; it never stops the batch. Nothing is written to OUT
+//! until every submission has been graded, and only by the grader: no
+//! submission's program can reach OUT (see the
+//! [sandbox](crate::supervisor::sandbox)), and none runs any more.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -23,13 +27,13 @@ use rayon::prelude::*;
 
 use crate::report;
 use crate::rubric::Question;
-use crate::submission::grade_submission;
+use crate::submission::{Options, grade_submission};
 
 /// What to grade, and where to write.
 #[derive(Debug, Clone)]
 pub struct Batch {
-    pub template: PathBuf,
-    pub supervisor: PathBuf,
+    /// The template, the grader, the limits.
+    pub options: Options,
     pub dirs: Vec<PathBuf>,
     pub out: PathBuf,
     /// Submissions graded at once.
@@ -53,24 +57,38 @@ pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec
     let names = unique_names(&spec.dirs);
     let done = AtomicUsize::new(0);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(spec.jobs.max(1)).build()?;
-    let rows: Vec<Row> = pool.install(|| {
+    let graded: Vec<(Row, Option<String>)> = pool.install(|| {
         spec.dirs
             .par_iter()
             .zip(names.par_iter())
             .map(|(dir, name)| {
-                let row = grade_one(spec, dir, name);
+                let graded = grade_one(spec, dir, name);
                 progress(done.fetch_add(1, Ordering::SeqCst) + 1, spec.dirs.len());
-                row
+                graded
             })
             .collect()
     });
+    // Every run has ended: now, and only now, OUT is written.
+    let mut rows = Vec::with_capacity(graded.len());
+    for (mut row, json) in graded {
+        if let Some(json) = json {
+            let dir = spec.out.join(&row.name);
+            let written =
+                std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join("results.json"), json));
+            if let Err(e) = written {
+                row.error = Some(format!("writing results.json: {e}"));
+            }
+        }
+        rows.push(row);
+    }
     let csv = spec.out.join("gradebook.csv");
     std::fs::write(&csv, gradebook(&rows)).with_context(|| format!("writing {}", csv.display()))?;
     Ok(rows)
 }
 
-fn grade_one(spec: &Batch, dir: &Path, name: &str) -> Row {
-    let graded = std::panic::catch_unwind(|| grade_submission(&spec.template, dir, &spec.supervisor, |_| {}));
+/// One submission's row, and its results.json (none if it was not graded).
+fn grade_one(spec: &Batch, dir: &Path, name: &str) -> (Row, Option<String>) {
+    let graded = std::panic::catch_unwind(|| grade_submission(&spec.options, dir, |_| {}));
     let failed = |error: String| Row {
         name: name.to_string(),
         points: vec![0; Question::ALL.len()],
@@ -79,20 +97,18 @@ fn grade_one(spec: &Batch, dir: &Path, name: &str) -> Row {
         error: Some(error),
     };
     match graded {
-        Err(_) => failed("the grader failed on this submission (a bug: please report it)".into()),
-        Ok(Err(e)) => failed(format!("{e:#}")),
+        Err(_) => (failed("the grader failed on this submission (a bug: please report it)".into()), None),
+        Ok(Err(e)) => (failed(format!("{e:#}")), None),
         Ok(Ok(card)) => {
             let json = serde_json::to_string_pretty(&report::json(&card)).unwrap_or_default();
-            let dir = spec.out.join(name);
-            let written =
-                std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join("results.json"), json));
-            Row {
+            let row = Row {
                 name: name.to_string(),
                 points: card.questions.iter().map(|q| q.score()).collect(),
                 total: card.score(),
                 changed: card.changed_protected_paths.clone(),
-                error: written.err().map(|e| format!("writing results.json: {e}")),
-            }
+                error: None,
+            };
+            (row, Some(json))
         }
     }
 }
@@ -141,7 +157,7 @@ pub fn gradebook(rows: &[Row]) -> String {
 /// A CSV field, quoted when it must be; a leading `=`, `+`, `-` or `@` is
 /// defused so a spreadsheet does not run it as a formula.
 fn field(text: &str) -> String {
-    let text = text.replace(['\r', '\n'], " ");
+    let text = crate::report::printable(&text.replace(['\r', '\n'], " "));
     let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text };
     if text.contains([',', '"']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }

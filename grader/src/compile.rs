@@ -1,150 +1,480 @@
-//! Builds one exercise package with cargo, so that a compile error costs that
-//! question only and its message reaches the student.
+//! Builds one exercise package with cargo, in the sandbox, so that a compile
+//! error costs that question only and its message reaches the student, and
+//! so that building a submission runs none of its code.
 //!
 //! ```no_run
 //! use grader::compile::{Build, build};
-//! let build_spec = Build::new(std::path::Path::new("."), "q6_four_procs");
-//! let binary = build(&build_spec)?; // Err(message): the compiler's errors
+//! use grader::run::Runner;
+//! let runner = Runner::new("target/debug/grader".into());
+//! let workspace = std::path::Path::new(".");
+//! let built = build(&runner, &Build::new(workspace, workspace, "q6_four_procs"))?; // Err: the compiler's errors
+//! println!("{}", built.binary.display());
 //! # Ok::<(), String>(())
 //! ```
 //!
+//! Two steps, because a build in the sandbox may not execute anything it
+//! writes (so no build script can run in it, the submission's or a
+//! dependency's):
+//!
+//! 1. [`dependencies`]: the template's dependencies, built once, outside the
+//!    sandbox but from the template's own manifests with empty stub sources
+//!    (no code of anyone's but the registry crates the template chose), into
+//!    a directory of their own; stamped, so later gradings skip it.
+//! 2. [`build`]: `cargo build --offline --locked -p <package>` in the
+//!    sandbox, in a target directory seeded with those dependencies (hard
+//!    links), so only the exercise's own code is compiled. It may read the
+//!    workspace, the toolchain and the registry, and write only its target
+//!    directory.
+//!
 //! Each (workspace, package) is built at most once per process; later calls
-//! get the cached path or error.
+//! get the cached result.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, OnceLock};
 
-/// How long a build may take before it is stopped.
-pub const BUILD_TIMEOUT: Duration = Duration::from_secs(300);
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::run::Runner;
+use crate::supervisor::protocol::{Limits, Request, SandboxStatus};
+use crate::supervisor::sandbox;
+
 /// Lines of compiler output quoted in a message.
 const QUOTED_LINES: usize = 25;
+
+/// The limits of a build (cargo, rustc and the linker together).
+pub const BUILD_LIMITS: Limits = Limits {
+    timeout_ms: 300_000,
+    output_cap: 4 << 20,
+    processes: usize::MAX,
+    memory_mib: 4096,
+    file_size_mib: 1024,
+    disk: false,
+    cpu_seconds: 900,
+    open_files: 4096,
+};
+
+/// The toolchain: cargo and rustc themselves (not rustup's proxies, which
+/// would read `rust-toolchain` files and write under `~/.rustup`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toolchain {
+    pub cargo: PathBuf,
+    pub rustc: PathBuf,
+    /// Where both live, with their libraries: what a build may execute.
+    pub sysroot: PathBuf,
+    pub cargo_home: PathBuf,
+}
+
+impl Toolchain {
+    /// The toolchain this grader was built with when run by cargo (`CARGO`),
+    /// or the one `rustc` on the `PATH` names.
+    pub fn find() -> Result<Toolchain> {
+        static FOUND: OnceLock<Result<Toolchain, String>> = OnceLock::new();
+        FOUND
+            .get_or_init(|| Toolchain::locate().map_err(|e| format!("{e:#}")))
+            .clone()
+            .map_err(anyhow::Error::msg)
+    }
+
+    fn locate() -> Result<Toolchain> {
+        let cargo_home = match std::env::var_os("CARGO_HOME") {
+            Some(home) => PathBuf::from(home),
+            None => std::env::home_dir().context("no home directory for cargo")?.join(".cargo"),
+        };
+        let from_cargo = std::env::var_os("CARGO").map(PathBuf::from).filter(|c| c.is_file());
+        let bin = match from_cargo.as_deref().and_then(Path::parent).filter(|b| b.join("rustc").is_file()) {
+            Some(bin) => bin.to_path_buf(),
+            None => {
+                let out = std::process::Command::new("rustc")
+                    .args(["--print", "sysroot"])
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .context("running `rustc --print sysroot`: is Rust installed?")?;
+                if !out.status.success() {
+                    bail!("`rustc --print sysroot` failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+                }
+                PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("bin")
+            }
+        };
+        let bin = bin.canonicalize().with_context(|| format!("the toolchain at {}", bin.display()))?;
+        let (cargo, rustc) = (bin.join("cargo"), bin.join("rustc"));
+        if !cargo.is_file() || !rustc.is_file() {
+            bail!("{} has no cargo and rustc", bin.display());
+        }
+        let sysroot = bin.parent().unwrap_or(&bin).to_path_buf();
+        Ok(Toolchain { cargo, rustc, sysroot, cargo_home })
+    }
+
+    /// The environment of every build: fixed, nothing of the grader's.
+    fn env(&self, tmp: &Path) -> Vec<(String, String)> {
+        let path = |p: &Path| p.to_string_lossy().into_owned();
+        vec![
+            ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+            ("HOME".into(), path(tmp)),
+            ("TMPDIR".into(), path(tmp)),
+            ("CARGO_HOME".into(), path(&self.cargo_home)),
+            ("RUSTC".into(), path(&self.rustc)),
+            ("CARGO_TERM_COLOR".into(), "never".into()),
+            ("LANG".into(), "C.UTF-8".into()),
+        ]
+    }
+}
+
+/// A package of the template's `exercises/`, as cargo sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    pub name: String,
+    /// Its directory, relative to the workspace: `exercises/q5_pool`.
+    pub dir: String,
+    /// Its targets' sources, relative to `dir`, with their kind ("bin",
+    /// "lib", "bench", "test", "example").
+    pub targets: Vec<(String, String)>,
+}
+
+impl Package {
+    /// The crate name its artifacts carry.
+    fn crate_name(&self) -> String {
+        self.name.replace('-', "_")
+    }
+}
+
+/// The template's dependencies, built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dependencies {
+    /// What the inputs hashed to: a changed manifest or toolchain rebuilds.
+    key: String,
+    /// The target directory holding them.
+    pub target: PathBuf,
+    /// The lock file of a workspace of only the exercise packages.
+    pub lock: String,
+    pub packages: Vec<Package>,
+}
+
+/// The template's dependencies, built if they are not yet (once per
+/// process; across processes, a stamp says whether they still are).
+pub fn dependencies(template: &Path, runner: &Runner) -> Result<Arc<Dependencies>> {
+    static DONE: OnceLock<Mutex<HashMap<PathBuf, Arc<Dependencies>>>> = OnceLock::new();
+    let done = DONE.get_or_init(Default::default);
+    let template = template.canonicalize().with_context(|| format!("reading {}", template.display()))?;
+    let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(deps) = done.get(&template) {
+        return Ok(deps.clone());
+    }
+    let deps = Arc::new(prepare(&template, runner).context("building the template's dependencies")?);
+    done.insert(template, deps.clone());
+    Ok(deps)
+}
+
+fn prepare(template: &Path, runner: &Runner) -> Result<Dependencies> {
+    let toolchain = Toolchain::find()?;
+    let base = crate::workspace::target_dir(template).join("grader-deps");
+    std::fs::create_dir_all(&base).with_context(|| format!("creating {}", base.display()))?;
+    // One grader at a time prepares them; the others wait, then find the stamp.
+    let lock_file = std::fs::File::create(base.join("lock"))?;
+    let _lock = nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| anyhow::anyhow!("locking {}: {e}", base.display()))?;
+    let key = stamp_key(template, &toolchain)?;
+    let stamp = base.join("stamp.json");
+    if let Ok(text) = std::fs::read_to_string(&stamp)
+        && let Ok(deps) = serde_json::from_str::<Dependencies>(&text)
+        && deps.key == key
+        && deps.target.is_dir()
+    {
+        return Ok(deps);
+    }
+    let packages = template_packages(template, &toolchain)?;
+    let (stub, target, tmp) = (base.join("workspace"), base.join("target"), base.join("tmp"));
+    write_stub_workspace(template, &stub, &packages)?;
+    std::fs::create_dir_all(&tmp)?;
+    let cargo = |args: &[&str], what: &str| -> Result<()> {
+        let request = Request {
+            program: toolchain.cargo.clone(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            dir: stub.clone(),
+            env: toolchain.env(&tmp),
+            limits: Limits { timeout_ms: 900_000, ..BUILD_LIMITS },
+            trace: false,
+            sandbox: None,
+        };
+        let (report, _, stderr) = runner.request(&request, what)?;
+        if report.exit != crate::run::Exit::Code(0) || report.stopped.is_some() {
+            bail!("`{what}` failed:\n{}", quote_errors(&String::from_utf8_lossy(&stderr)));
+        }
+        Ok(())
+    };
+    // Offline first; downloading only what is missing.
+    let offline = |args: &[&str], what: &str| -> Result<()> {
+        let mut with = args.to_vec();
+        with.push("--offline");
+        cargo(&with, what).or_else(|_| cargo(args, what))
+    };
+    // Prunes the lock file to the exercises' packages, keeping its versions.
+    offline(&["metadata", "--format-version", "1"], "cargo metadata")?;
+    let target_arg = target.to_string_lossy().into_owned();
+    for package in &packages {
+        let args = [
+            "build",
+            "--quiet",
+            "--locked",
+            "-p",
+            &package.name,
+            "--bin",
+            &package.name,
+            "--target-dir",
+            &target_arg,
+        ];
+        offline(&args, &format!("cargo build -p {} (the template's dependencies)", package.name))?;
+    }
+    let lock = std::fs::read_to_string(stub.join("Cargo.lock")).context("reading the pruned Cargo.lock")?;
+    let deps = Dependencies { key, target, lock, packages };
+    std::fs::write(&stamp, serde_json::to_string_pretty(&deps)?)?;
+    Ok(deps)
+}
+
+/// What the dependencies' build depends on: the manifests, the lock file,
+/// cargo's configuration and the toolchain.
+fn stamp_key(template: &Path, toolchain: &Toolchain) -> Result<String> {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    for file in [template.join("Cargo.toml"), template.join("Cargo.lock")]
+        .into_iter()
+        .chain(crate::workspace::package_manifests(template))
+        .chain(["config.toml", "config"].map(|c| toolchain.cargo_home.join(c)))
+    {
+        file.hash(&mut hasher);
+        std::fs::read(&file).ok().hash(&mut hasher);
+    }
+    for tool in [&toolchain.cargo, &toolchain.rustc] {
+        let meta = std::fs::metadata(tool)?;
+        (tool, meta.len(), meta.modified().ok()).hash(&mut hasher);
+    }
+    Ok(format!("{:016x}", hasher.finish()))
+}
+
+/// The template's exercise packages and their targets, from `cargo metadata`.
+fn template_packages(template: &Path, toolchain: &Toolchain) -> Result<Vec<Package>> {
+    let out = std::process::Command::new(&toolchain.cargo)
+        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .current_dir(template)
+        .env("RUSTC", &toolchain.rustc)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .context("running cargo metadata on the template")?;
+    if !out.status.success() {
+        bail!("cargo metadata on the template failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let exercises = template.join("exercises");
+    let mut packages = Vec::new();
+    for package in metadata["packages"].as_array().into_iter().flatten() {
+        let manifest = PathBuf::from(package["manifest_path"].as_str().unwrap_or_default());
+        let dir = manifest.parent().unwrap_or(&manifest);
+        if dir.parent() != Some(exercises.as_path()) {
+            continue;
+        }
+        let targets = package["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| {
+                let kind = t["kind"][0].as_str()?.to_string();
+                let path = Path::new(t["src_path"].as_str()?).strip_prefix(dir).ok()?;
+                Some((kind, path.to_string_lossy().into_owned()))
+            })
+            .collect();
+        let relative = dir.strip_prefix(template).unwrap_or(dir).to_string_lossy().replace('\\', "/");
+        packages.push(Package {
+            name: package["name"].as_str().unwrap_or_default().to_string(),
+            dir: relative,
+            targets,
+        });
+    }
+    packages.sort_by(|a, b| a.name.cmp(&b.name));
+    if packages.is_empty() {
+        bail!("the template has no packages in exercises/");
+    }
+    Ok(packages)
+}
+
+/// A workspace with the template's manifests and empty sources: building
+/// it builds the dependencies and nothing of the exercises.
+fn write_stub_workspace(template: &Path, stub: &Path, packages: &[Package]) -> Result<()> {
+    if stub.exists() {
+        std::fs::remove_dir_all(stub)?;
+    }
+    std::fs::create_dir_all(stub)?;
+    let manifest =
+        std::fs::read_to_string(template.join("Cargo.toml")).context("reading the template's Cargo.toml")?;
+    std::fs::write(stub.join("Cargo.toml"), crate::workspace::exercises_manifest(&manifest, packages)?)?;
+    std::fs::copy(template.join("Cargo.lock"), stub.join("Cargo.lock")).context("copying Cargo.lock")?;
+    for package in packages {
+        let dir = stub.join(&package.dir);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::copy(template.join(&package.dir).join("Cargo.toml"), dir.join("Cargo.toml"))?;
+        for (kind, path) in &package.targets {
+            let file = dir.join(path);
+            std::fs::create_dir_all(file.parent().unwrap_or(&dir))?;
+            std::fs::write(file, if kind == "lib" { "" } else { "fn main() {}\n" })?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives `target` (hard links, or copies across file systems) every
+/// dependency artifact of `deps` it does not have yet; the exercise
+/// packages' own artifacts (stubs) are left out.
+pub fn seed_target(deps: &Dependencies, target: &Path) -> Result<()> {
+    let crates: Vec<String> = deps.packages.iter().map(Package::crate_name).collect();
+    let own = |name: &str| {
+        let name = name.strip_prefix("lib").unwrap_or(name);
+        crates.iter().any(|c| name.strip_prefix(c.as_str()).is_some_and(|rest| rest.starts_with(['-', '.'])))
+    };
+    for sub in ["debug/deps", "debug/build", "debug/.fingerprint"] {
+        let Ok(entries) = std::fs::read_dir(deps.target.join(sub)) else { continue };
+        for entry in entries.flatten() {
+            if !own(&entry.file_name().to_string_lossy()) {
+                link_tree(&entry.path(), &target.join(sub).join(entry.file_name()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn link_tree(from: &Path, to: &Path) -> Result<()> {
+    if from.is_dir() {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)?.flatten() {
+            link_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+    } else if !to.exists() {
+        std::fs::create_dir_all(to.parent().expect("a file has a parent"))?;
+        if std::fs::hard_link(from, to).is_err() {
+            std::fs::copy(from, to).with_context(|| format!("copying {}", from.display()))?;
+        }
+    }
+    Ok(())
+}
 
 /// One package to build in one workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Build {
+    /// Where the dependencies come from (the template; for a workspace
+    /// grading itself, the workspace).
+    pub template: PathBuf,
     pub workspace: PathBuf,
     pub package: String,
-    /// Where cargo puts its output; `<workspace>/target` unless
-    /// `CARGO_TARGET_DIR` says otherwise.
+    /// Where cargo puts its output.
     pub target_dir: PathBuf,
+    /// Refuse to build unless every protection of the sandbox is in force.
+    pub require_sandbox: bool,
 }
 
 impl Build {
-    pub fn new(workspace: &Path, package: &str) -> Build {
-        let target_dir = crate::workspace::target_dir(workspace);
-        Build { workspace: workspace.to_path_buf(), package: package.to_string(), target_dir }
+    /// A build of `package` in `workspace` with `template`'s dependencies,
+    /// into `<workspace's target>/grader-build`.
+    pub fn new(template: &Path, workspace: &Path, package: &str) -> Build {
+        Build {
+            template: template.to_path_buf(),
+            workspace: workspace.to_path_buf(),
+            package: package.to_string(),
+            target_dir: crate::workspace::target_dir(workspace).join("grader-build"),
+            require_sandbox: false,
+        }
     }
 
     pub fn target_dir(mut self, dir: PathBuf) -> Build {
         self.target_dir = dir;
         self
     }
+
+    pub fn require_sandbox(mut self, required: bool) -> Build {
+        self.require_sandbox = required;
+        self
+    }
+}
+
+/// A package built.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Built {
+    pub binary: PathBuf,
+    /// Which protections the build ran under.
+    pub sandbox: SandboxStatus,
 }
 
 /// Builds the package (once per process) and returns its binary, or the
 /// compiler's message.
-pub fn build(spec: &Build) -> Result<PathBuf, String> {
-    static CACHE: OnceLock<Mutex<HashMap<Build, Result<PathBuf, String>>>> = OnceLock::new();
+pub fn build(runner: &Runner, spec: &Build) -> Result<Built, String> {
+    static CACHE: OnceLock<Mutex<HashMap<Build, Result<Built, String>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(done) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(spec) {
         return done.clone();
     }
-    // One build at a time: cargo would serialize them on its lock anyway, and
-    // a binary must be copied out before another workspace sharing the
-    // target directory replaces it.
+    // One build at a time: cargo would serialize them on its lock anyway.
     static BUILDING: Mutex<()> = Mutex::new(());
     let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
-    let result = build_uncached(spec);
+    let result = build_uncached(runner, spec);
     cache.lock().unwrap_or_else(|e| e.into_inner()).insert(spec.clone(), result.clone());
     result
 }
 
-fn build_uncached(spec: &Build) -> Result<PathBuf, String> {
+fn build_uncached(runner: &Runner, spec: &Build) -> Result<Built, String> {
     let manifest = spec.workspace.join("exercises").join(&spec.package).join("Cargo.toml");
     if !manifest.is_file() {
         return Err(format!("exercises/{}/Cargo.toml is missing: the package is not there", spec.package));
     }
-    if !spec.target_dir.starts_with(&spec.workspace) {
-        // Cargo names a path package's artifacts by its path relative to the
-        // workspace, so every scratch workspace's `q6_four_procs` is the same
-        // artifact to it, rebuilt only if a source is newer than the last
-        // build. Make this workspace's sources the newest.
-        touch_tree(&manifest.parent().expect("has a parent").join("src"))
-            .map_err(|e| format!("preparing the sources of {}: {e}", spec.package))?;
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut child = Command::new(cargo)
-        .args(["build", "--quiet", "--color", "never", "--package", &spec.package, "--bin", &spec.package])
-        .arg("--target-dir")
-        .arg(&spec.target_dir)
-        .current_dir(&spec.workspace)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("could not start cargo: {e}"))?;
-    let mut stderr = child.stderr.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        let _ = stderr.by_ref().take(4 << 20).read_to_end(&mut text);
-        String::from_utf8_lossy(&text).into_owned()
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if started.elapsed() > BUILD_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("waiting for cargo: {e}")),
-        }
+    let could_not = |e: anyhow::Error| format!("the grader could not build {}: {e:#}", spec.package);
+    let toolchain = Toolchain::find().map_err(could_not)?;
+    let deps = dependencies(&spec.template, runner).map_err(could_not)?;
+    let tmp = spec.target_dir.join("tmp");
+    std::fs::create_dir_all(&tmp).map_err(|e| could_not(e.into()))?;
+    seed_target(&deps, &spec.target_dir).map_err(could_not)?;
+    let target = spec.target_dir.to_string_lossy().into_owned();
+    let args = [
+        "build",
+        "--offline",
+        "--locked",
+        "--quiet",
+        "--color",
+        "never",
+        "-p",
+        &spec.package,
+        "--bin",
+        &spec.package,
+        "--target-dir",
+        &target,
+    ];
+    let mut policy = sandbox::build_policy(
+        &spec.workspace,
+        std::slice::from_ref(&toolchain.sysroot),
+        &toolchain.cargo_home,
+        &[&spec.target_dir],
+    );
+    policy.required = spec.require_sandbox;
+    let request = Request {
+        program: toolchain.cargo.clone(),
+        args: args.iter().map(|a| a.to_string()).collect(),
+        dir: spec.workspace.clone(),
+        env: toolchain.env(&tmp),
+        limits: BUILD_LIMITS,
+        trace: false,
+        sandbox: Some(policy),
     };
-    let messages = reader.join().unwrap_or_default();
-    match status {
-        None => Err(format!(
-            "`cargo build -p {}` took over {} s and was stopped",
-            spec.package,
-            BUILD_TIMEOUT.as_secs()
-        )),
-        Some(status) if status.success() => {
-            let binary = spec.target_dir.join("debug").join(&spec.package);
-            if !binary.is_file() {
-                return Err(format!("cargo built no binary {}", binary.display()));
-            }
-            if spec.target_dir.starts_with(&spec.workspace) {
-                return Ok(binary);
-            }
-            // A target directory shared by several workspaces: keep this
-            // workspace's binary where the next build cannot replace it.
-            let own = spec.workspace.join(".grader-bin").join(&spec.package);
-            std::fs::create_dir_all(own.parent().expect("has a parent"))
-                .and_then(|()| std::fs::copy(&binary, &own))
-                .map_err(|e| format!("keeping the built {}: {e}", spec.package))?;
-            Ok(own)
-        }
-        Some(_) => Err(format!("`cargo build -p {}` failed:\n{}", spec.package, quote_errors(&messages))),
+    let what = format!("cargo build -p {}", spec.package);
+    let (report, _, stderr) = runner.request(&request, &what).map_err(could_not)?;
+    let messages = String::from_utf8_lossy(&stderr);
+    if let Some(stopped) = report.stopped {
+        return Err(format!("`{what}` {} and was stopped", stopped.phrase(&BUILD_LIMITS)));
     }
-}
-
-/// Sets the modification time of every file under `dir` to now.
-fn touch_tree(dir: &Path) -> std::io::Result<()> {
-    let now = std::time::SystemTime::now();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            touch_tree(&entry.path())?;
-        } else {
-            std::fs::File::options().write(true).open(entry.path())?.set_modified(now)?;
-        }
+    if report.exit != crate::run::Exit::Code(0) {
+        return Err(format!("`{what}` failed:\n{}", quote_errors(&messages)));
     }
-    Ok(())
+    let binary = spec.target_dir.join("debug").join(&spec.package);
+    if !binary.is_file() {
+        return Err(format!("cargo built no binary {}", binary.display()));
+    }
+    Ok(Built { binary, sandbox: report.sandbox })
 }
 
 /// The compiler's errors, without the warnings before them, cut to a length

@@ -10,10 +10,11 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::compile::{Build, build};
-use crate::run::{DEFAULT_TIMEOUT, Observation, RunSpec, Runner};
+use crate::run::{Limits, Observation, RunSpec, Runner, SandboxStatus};
 
 /// Set this to a number to replay the random inputs of an earlier grading.
 pub const SEED_ENV: &str = "GRADER_SEED";
@@ -21,19 +22,28 @@ pub const SEED_ENV: &str = "GRADER_SEED";
 /// Everything a check needs to build and run the workspace's exercises.
 #[derive(Debug, Clone)]
 pub struct Context {
+    /// The workspace graded (a scratch workspace, for a submission).
     pub workspace: PathBuf,
+    /// Where the manifests and dependencies come from (for a workspace
+    /// grading itself, the workspace).
+    pub template: PathBuf,
     pub runner: Runner,
-    pub timeout: Duration,
+    pub limits: Limits,
     pub seed: u64,
-    /// Overrides where cargo builds (scratch workspaces share one).
-    pub target_dir: Option<PathBuf>,
+    /// Where cargo builds the exercises.
+    pub target_dir: PathBuf,
     /// Watch each run with the process witness (where ptrace is allowed).
     pub witness: bool,
+    /// Refuse to build or run anything unless every protection of the
+    /// sandbox is in force.
+    pub require_sandbox: bool,
+    /// What held of the sandbox over every build and run so far.
+    sandbox: Arc<Mutex<Option<SandboxStatus>>>,
 }
 
 impl Context {
-    /// A context for `workspace`, with `supervisor` the grader's executable.
-    /// The seed comes from `GRADER_SEED`, or the clock.
+    /// A context for `workspace` grading itself, with `supervisor` the
+    /// grader's executable. The seed comes from `GRADER_SEED`, or the clock.
     pub fn new(workspace: PathBuf, supervisor: PathBuf) -> Context {
         let seed = std::env::var(SEED_ENV).ok().and_then(|s| s.trim().parse().ok()).unwrap_or_else(|| {
             SystemTime::now()
@@ -42,30 +52,66 @@ impl Context {
                 .unwrap_or(1)
         });
         Context {
+            target_dir: crate::workspace::target_dir(&workspace).join("grader-build"),
+            template: workspace.clone(),
             workspace,
             runner: Runner::new(supervisor),
-            timeout: DEFAULT_TIMEOUT,
+            limits: crate::rubric::LIMITS,
             seed,
-            target_dir: None,
             witness: true,
+            require_sandbox: false,
+            sandbox: Arc::default(),
+        }
+    }
+
+    /// A context for grading a scratch workspace (a submission) with its
+    /// template's dependencies, building into the scratch's own target.
+    pub fn for_scratch(scratch: &crate::workspace::Scratch, supervisor: PathBuf) -> Context {
+        Context {
+            template: scratch.template.clone(),
+            target_dir: scratch.target(),
+            ..Context::new(scratch.path().to_path_buf(), supervisor)
         }
     }
 
     /// Builds the exercise package and returns its binary, or why it could
     /// not (the compiler's message).
     pub fn binary(&self, package: &str) -> Result<PathBuf, String> {
-        let mut spec = Build::new(&self.workspace, package);
-        if let Some(dir) = &self.target_dir {
-            spec = spec.target_dir(dir.clone());
-        }
-        build(&spec)
+        let spec = Build::new(&self.template, &self.workspace, package)
+            .target_dir(self.target_dir.clone())
+            .require_sandbox(self.require_sandbox);
+        let built = build(&self.runner, &spec)?;
+        self.record(&built.sandbox);
+        Ok(built.binary)
     }
 
     /// Runs `binary` with `args` under the supervisor.
     pub fn run(&self, binary: &Path, args: &[String]) -> Result<Observation, String> {
-        let spec =
-            RunSpec::new(binary).args(args.iter().cloned()).timeout(self.timeout).witness(self.witness);
-        self.runner.run(&spec).map_err(|e| format!("the grader could not run `{}`: {e:#}", spec.display()))
+        let spec = RunSpec::new(binary)
+            .args(args.iter().cloned())
+            .limits(self.limits)
+            .witness(self.witness)
+            .require_sandbox(self.require_sandbox);
+        let seen = self
+            .runner
+            .run(&spec)
+            .map_err(|e| format!("the grader could not run `{}`: {e:#}", spec.display()))?;
+        self.record(&seen.sandbox);
+        Ok(seen)
+    }
+
+    /// What held of the sandbox over every build and run so far (`None`:
+    /// nothing was built or run).
+    pub fn sandbox(&self) -> Option<SandboxStatus> {
+        self.sandbox.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn record(&self, status: &SandboxStatus) {
+        let mut held = self.sandbox.lock().unwrap_or_else(|e| e.into_inner());
+        *held = Some(match held.as_ref() {
+            Some(before) => before.meet(status),
+            None => status.clone(),
+        });
     }
 }
 

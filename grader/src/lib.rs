@@ -3,8 +3,9 @@
 //! A pipeline with one direction:
 //!
 //! 1. [`compile`]: build each exercise package on its own;
-//! 2. [`run`] (through the [`sandbox`] supervisor): run it with a time limit,
-//!    capped output, and every process it started killed and accounted for;
+//! 2. [`run`] (through the [`supervisor`], in its sandbox, watched by its
+//!    witness): run it with limits, in a directory of its own, touching
+//!    nothing else, and every process it started killed and accounted for;
 //! 3. [`normalize`]: PIDs, line endings and free line order made canonical;
 //! 4. [`checks`]: one verdict per check of the [`rubric`];
 //! 5. [`score`]: points from the rubric;
@@ -26,10 +27,9 @@ pub mod release;
 pub mod report;
 pub mod rubric;
 pub mod run;
-pub mod sandbox;
 pub mod score;
 pub mod snapshot;
 pub mod submission;
+pub mod supervisor;
 pub mod testing;
-pub mod witness;
 pub mod workspace;

@@ -5,20 +5,21 @@
 //! Subcommands: `grade` (the default; `--submission DIR` grades another
 //! checkout with this grader), `batch` (a whole class, into a gradebook),
 //! `release` (the repository students fork), and the hidden `supervise`,
-//! which runs one program for the grader itself.
+//! which runs one program in the sandbox for the grader itself.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 use grader::batch::{Batch, batch};
 use grader::grade::Context;
 use grader::release::{Pin, head_commit, origin_repository, release};
+use grader::run::{Limits, Runner};
 use grader::score::Scorecard;
-use grader::{report, sandbox, score, submission, workspace};
+use grader::submission::Options;
+use grader::{report, rubric, score, submission, supervisor, workspace};
 
 const ABOUT: &str = "Grades the Multiprocessing assignment: builds and runs the exercises, reads the answers, prints a scorecard.";
 
@@ -26,8 +27,44 @@ fn path_arg(name: &'static str, help: &'static str) -> Arg {
     Arg::new(name).long(name).value_name("PATH").value_parser(value_parser!(PathBuf)).help(help)
 }
 
-fn grade_args() -> Vec<Arg> {
+/// The flags that set the limits of every run, and the sandbox's.
+fn limit_args() -> Vec<Arg> {
+    let l = rubric::LIMITS;
+    let number = |name: &'static str, unit: &'static str, help: String| {
+        Arg::new(name)
+            .long(name)
+            .value_name(unit)
+            .value_parser(value_parser!(u64).range(1..=1 << 20))
+            .help(help)
+    };
     vec![
+        Arg::new("timeout")
+            .long("timeout")
+            .value_name("SECONDS")
+            .value_parser(value_parser!(f64))
+            .help(format!("Time limit of each run of a program [default: {}]", l.timeout_ms as f64 / 1000.0)),
+        number(
+            "memory",
+            "MiB",
+            format!("Memory of a program's processes, each and together [default: {}]", l.memory_mib),
+        ),
+        number(
+            "file-size",
+            "MiB",
+            format!("What a program may write to disk [default: {}]", l.file_size_mib),
+        ),
+        number("cpu-time", "SECONDS", format!("CPU time of each process [default: {}]", l.cpu_seconds)),
+        number("open-files", "N", format!("Files each process may have open [default: {}]", l.open_files)),
+        number("processes", "N", format!("Processes a program may create [default: {}]", l.processes)),
+        Arg::new("require-sandbox")
+            .long("require-sandbox")
+            .action(ArgAction::SetTrue)
+            .help("Refuse to grade unless every protection of the sandbox is in force (see the README)"),
+    ]
+}
+
+fn grade_args() -> Vec<Arg> {
+    let mut args = vec![
         path_arg("json", "Also write Gradescope's results.json to this file"),
         path_arg("markdown", "Also write the scorecard as Markdown to this file (for a CI job summary)"),
         path_arg("workspace", "The workspace to grade [default: the one this grader sits in]"),
@@ -35,22 +72,20 @@ fn grade_args() -> Vec<Arg> {
             "submission",
             "Grade another checkout's exercises/ and answers/ with this grader, leaving it untouched",
         ),
-        Arg::new("timeout")
-            .long("timeout")
-            .value_name("SECONDS")
-            .value_parser(value_parser!(f64))
-            .help("Time limit for each run of a program [default: 5]"),
         Arg::new("no-witness")
             .long("no-witness")
             .action(ArgAction::SetTrue)
             .hide(true)
             .help("Do not trace the runs (process checks then rest on output alone)"),
-    ]
+    ];
+    args.extend(limit_args());
+    args
 }
 
 fn cli() -> Command {
     Command::new("grader")
         .about(ABOUT)
+        .version(env!("CARGO_PKG_VERSION"))
         .args(grade_args())
         .subcommand(Command::new("grade").about("Grade the workspace (the default)").args(grade_args()))
         .subcommand(
@@ -63,7 +98,8 @@ fn cli() -> Command {
                         .long("jobs")
                         .value_parser(value_parser!(usize))
                         .help("Submissions graded at once [default: the number of cores]"),
-                ),
+                )
+                .args(limit_args()),
         )
         .subcommand(
             Command::new("release")
@@ -81,20 +117,14 @@ fn cli() -> Command {
         .subcommand(
             Command::new("supervise")
                 .hide(true)
-                .about("Run one program under supervision (used by the grader itself)")
-                .arg(Arg::new("timeout-ms").long("timeout-ms").required(true).value_parser(value_parser!(u64)))
-                .arg(Arg::new("output-cap").long("output-cap").required(true).value_parser(value_parser!(usize)))
-                .arg(Arg::new("process-cap").long("process-cap").default_value("64").value_parser(value_parser!(usize)))
-                .arg(Arg::new("no-witness").long("no-witness").action(ArgAction::SetTrue))
-                .arg(Arg::new("program").required(true).value_parser(value_parser!(PathBuf)))
-                .arg(Arg::new("args").action(ArgAction::Append).allow_hyphen_values(true).trailing_var_arg(true)),
+                .about("Run one program under supervision, as the request on stdin says (used by the grader itself)"),
         )
 }
 
 fn main() -> ExitCode {
     let matches = cli().get_matches();
     let result = match matches.subcommand() {
-        Some(("supervise", m)) => supervise(m).map(|()| ExitCode::SUCCESS),
+        Some(("supervise", _)) => supervisor::serve().map(|()| ExitCode::SUCCESS),
         Some(("batch", m)) => run_batch(m),
         Some(("release", m)) => run_release(m),
         Some(("grade", m)) => grade(m),
@@ -106,29 +136,44 @@ fn main() -> ExitCode {
     })
 }
 
-fn supervise(m: &ArgMatches) -> Result<()> {
-    let limits = sandbox::Limits {
-        timeout: Duration::from_millis(*m.get_one::<u64>("timeout-ms").expect("required")),
-        output_cap: *m.get_one::<usize>("output-cap").expect("required"),
-        process_cap: *m.get_one::<usize>("process-cap").expect("has a default"),
-        trace: !m.get_flag("no-witness"),
-    };
-    let program = m.get_one::<PathBuf>("program").expect("required");
-    let args: Vec<String> = m.get_many::<String>("args").map(|a| a.cloned().collect()).unwrap_or_default();
-    sandbox::supervise(program, &args, &limits)
-}
-
 /// This grader's executable, which supervises every run.
 fn me() -> Result<PathBuf> {
     std::env::current_exe().context("finding the grader's own executable")
 }
 
-fn grade(m: &ArgMatches) -> Result<ExitCode> {
-    let timeout = match m.get_one::<f64>("timeout") {
-        Some(&s) if s > 0.0 && s <= 600.0 => Some(Duration::from_secs_f64(s)),
+/// The limits the flags set, over the rubric's.
+fn limits(m: &ArgMatches) -> Result<Limits> {
+    let mut limits = rubric::LIMITS;
+    match m.get_one::<f64>("timeout") {
+        Some(&s) if s > 0.0 && s <= 600.0 => limits.timeout_ms = (s * 1000.0).round() as u64,
         Some(s) => bail!("--timeout must be between 0 and 600 seconds, not {s}"),
-        None => None,
-    };
+        None => {}
+    }
+    let number = |name: &str| m.get_one::<u64>(name).copied();
+    limits.memory_mib = number("memory").unwrap_or(limits.memory_mib);
+    limits.file_size_mib = number("file-size").unwrap_or(limits.file_size_mib);
+    limits.cpu_seconds = number("cpu-time").unwrap_or(limits.cpu_seconds);
+    limits.open_files = number("open-files").unwrap_or(limits.open_files);
+    limits.processes = number("processes").map_or(limits.processes, |n| n as usize);
+    Ok(limits)
+}
+
+/// With `--require-sandbox`: fails, naming what is missing, unless every
+/// protection is in force here.
+fn check_sandbox(m: &ArgMatches) -> Result<bool> {
+    if !m.get_flag("require-sandbox") {
+        return Ok(false);
+    }
+    let status = Runner::new(me()?).probe_sandbox().context("trying the sandbox")?;
+    if !status.complete() {
+        bail!("{}", report::sandbox_refusal(&status));
+    }
+    Ok(true)
+}
+
+fn grade(m: &ArgMatches) -> Result<ExitCode> {
+    let limits = limits(m)?;
+    let require_sandbox = check_sandbox(m)?;
     let progress = std::io::stderr().is_terminal();
     let show = |q: grader::rubric::Question| {
         if progress {
@@ -136,10 +181,11 @@ fn grade(m: &ArgMatches) -> Result<ExitCode> {
         }
     };
     let card = if let Some(dir) = m.get_one::<PathBuf>("submission") {
-        if timeout.is_some() || m.get_flag("no-witness") {
-            bail!("--timeout and --no-witness apply to the workspace, not to --submission");
+        if m.get_flag("no-witness") {
+            bail!("--no-witness applies to the workspace, not to --submission");
         }
-        submission::grade_submission(&workspace::home(), dir, &me()?, show)?
+        let options = Options { limits, require_sandbox, ..Options::new(&workspace::home(), &me()?) };
+        submission::grade_submission(&options, dir, show)?
     } else {
         let workspace = m.get_one::<PathBuf>("workspace").cloned().unwrap_or_else(workspace::home);
         if !workspace.join("exercises").is_dir() && !workspace.join("answers").is_dir() {
@@ -151,12 +197,16 @@ fn grade(m: &ArgMatches) -> Result<ExitCode> {
         let workspace =
             workspace.canonicalize().with_context(|| format!("reading {}", workspace.display()))?;
         let mut ctx = Context::new(workspace, me()?);
-        ctx.timeout = timeout.unwrap_or(ctx.timeout);
+        ctx.limits = limits;
         ctx.witness = !m.get_flag("no-witness");
+        ctx.require_sandbox = require_sandbox;
         score::grade_all(&ctx, show)
     };
     if progress {
         eprint!("\r\x1b[2K");
+    }
+    if require_sandbox && !card.sandbox.as_ref().is_none_or(|s| s.complete()) {
+        bail!("{}", report::sandbox_refusal(card.sandbox.as_ref().expect("checked")));
     }
     write_reports(&card, m)?;
     Ok(if card.full_marks() { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -178,9 +228,13 @@ fn write_reports(card: &Scorecard, m: &ArgMatches) -> Result<()> {
 
 fn run_batch(m: &ArgMatches) -> Result<ExitCode> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let options = Options {
+        limits: limits(m)?,
+        require_sandbox: check_sandbox(m)?,
+        ..Options::new(&workspace::home(), &me()?)
+    };
     let spec = Batch {
-        template: workspace::home(),
-        supervisor: me()?,
+        options,
         dirs: m.get_many::<PathBuf>("dirs").expect("required").cloned().collect(),
         out: m.get_one::<PathBuf>("out").expect("required").clone(),
         jobs: m.get_one::<usize>("jobs").copied().unwrap_or(cores).clamp(1, cores.max(1) * 4),

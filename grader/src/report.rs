@@ -1,6 +1,10 @@
 //! Reports: the scorecard for a terminal, as Gradescope's `results.json`, and
 //! as Markdown for a CI job summary.
 //!
+//! Everything quoted from a program (its output, in messages and notes) is
+//! made [`printable`] first: a control character or a bidirectional
+//! override is shown as its escape, never sent to a terminal or a page.
+//!
 //! ```no_run
 //! # fn show(card: &grader::score::Scorecard) {
 //! print!("{}", grader::report::terminal(card, false));
@@ -11,6 +15,7 @@
 
 use serde_json::{Value, json};
 
+use crate::run::SandboxStatus;
 use crate::score::Scorecard;
 
 /// Said wherever a scorecard is shown when some run was not traced.
@@ -22,6 +27,54 @@ pub fn protected_warning(card: &Scorecard) -> String {
         "This submission changed files it may not change, which grading ignored: {}",
         card.changed_protected_paths.join(", ")
     )
+}
+
+/// The warning listing files of a submission that were not taken.
+pub fn skipped_warning(card: &Scorecard) -> String {
+    format!(
+        "Files of this submission were not used (links and special files are never followed): {}",
+        card.skipped_files.join(", ")
+    )
+}
+
+/// The warning naming the protections of the sandbox that were not fully in
+/// force (`None`: all were).
+pub fn sandbox_warning(card: &Scorecard) -> Option<String> {
+    let status = card.sandbox.as_ref()?;
+    let missing = status.missing();
+    (!missing.is_empty()).then(|| {
+        let list: Vec<String> =
+            missing.iter().map(|p| format!("{} ({:?}: {})", p.guard.title(), p.level, p.detail)).collect();
+        format!(
+            "The sandbox was not fully in force on this machine; a submission was not kept from: {}. `grade --require-sandbox` refuses to grade without it.",
+            list.join("; ")
+        )
+    })
+}
+
+/// Why `--require-sandbox` refused to grade.
+pub fn sandbox_refusal(status: &SandboxStatus) -> String {
+    let list: Vec<String> = status
+        .missing()
+        .iter()
+        .map(|p| format!("{} ({:?}): {}", p.guard.title(), p.level, p.detail))
+        .collect();
+    format!("the sandbox is not fully in force here, and --require-sandbox was given: {}", list.join("; "))
+}
+
+/// `text` with every control character (but newline and tab) and every
+/// bidirectional override shown as its escape (`\u{1b}`).
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if (c.is_control() && c != '\n' && c != '\t') || bidi {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The scorecard as text, with ANSI colour if `color`.
@@ -42,7 +95,8 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
         ));
         for c in &q.checks {
             let mark = if c.passed { paint("32", "✓") } else { paint("31", "✗") };
-            let mut lines = c.message.lines();
+            let message = printable(&c.message);
+            let mut lines = message.lines();
             let first = lines.next().unwrap_or_default();
             out.push_str(&format!(
                 "  {mark} {} {} ({}/{}): {first}\n",
@@ -53,7 +107,7 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
             }
         }
         for note in &q.notes {
-            out.push_str(&format!("  note: {}\n", note.replace('\n', "\n        ")));
+            out.push_str(&format!("  note: {}\n", printable(note).replace('\n', "\n        ")));
         }
     }
     let total = format!("Total: {}/{}", card.score(), card.max());
@@ -62,8 +116,13 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
         out.push_str(&paint("33", UNVERIFIED));
         out.push('\n');
     }
-    if !card.changed_protected_paths.is_empty() {
-        out.push_str(&paint("33", &format!("Warning: {}", protected_warning(card))));
+    let warnings = [
+        sandbox_warning(card),
+        (!card.changed_protected_paths.is_empty()).then(|| protected_warning(card)),
+        (!card.skipped_files.is_empty()).then(|| skipped_warning(card)),
+    ];
+    for warning in warnings.into_iter().flatten() {
+        out.push_str(&paint("33", &format!("Warning: {}", printable(&warning))));
         out.push('\n');
     }
     out
@@ -76,9 +135,9 @@ pub fn json(card: &Scorecard) -> Value {
         .iter()
         .flat_map(|q| {
             q.checks.iter().map(move |c| {
-                let mut output = c.message.clone();
+                let mut output = printable(&c.message);
                 for note in &q.notes {
-                    output.push_str(&format!("\n(note: {note})"));
+                    output.push_str(&format!("\n(note: {})", printable(note)));
                 }
                 json!({
                     "name": format!("Q{} {}", q.question.number(), c.check.title),
@@ -99,8 +158,13 @@ pub fn json(card: &Scorecard) -> Value {
         "tests": tests,
         "extra_data": {
             "process_checks_verified": card.process_checks_verified(),
-            "changed_protected_paths": card.changed_protected_paths,
+            "changed_protected_paths": card.changed_protected_paths.iter().map(|p| printable(p)).collect::<Vec<_>>(),
+            "skipped_files": card.skipped_files.iter().map(|p| printable(p)).collect::<Vec<_>>(),
             "seed": card.seed,
+            "sandbox": card.sandbox.as_ref().map(|s| json!({
+                "complete": s.complete(),
+                "protections": s.protections,
+            })),
         },
     })
 }
@@ -113,8 +177,13 @@ pub fn markdown(card: &Scorecard) -> String {
     if !card.process_checks_verified() {
         out.push_str(&format!("> **Warning:** {}\n\n", escape(UNVERIFIED)));
     }
-    if !card.changed_protected_paths.is_empty() {
-        out.push_str(&format!("> **Warning:** {}\n\n", escape(&protected_warning(card))));
+    let warnings = [
+        sandbox_warning(card),
+        (!card.changed_protected_paths.is_empty()).then(|| protected_warning(card)),
+        (!card.skipped_files.is_empty()).then(|| skipped_warning(card)),
+    ];
+    for warning in warnings.into_iter().flatten() {
+        out.push_str(&format!("> **Warning:** {}\n\n", escape(&warning)));
     }
     out.push_str("| question | points |\n|---|---|\n");
     for q in &card.questions {
@@ -173,8 +242,7 @@ pub fn escape(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
+            c => out.push_str(&printable(c.encode_utf8(&mut [0; 4]))),
         }
     }
     out
@@ -184,7 +252,7 @@ pub fn escape(text: &str) -> String {
 /// than any run of backticks inside, so the text cannot close it.
 fn fenced(text: &str, indent: &str) -> String {
     let fence = "`".repeat(longest_backtick_run(text).max(2) + 1);
-    let body: String = text.lines().map(|line| format!("{indent}{line}\n")).collect();
+    let body: String = printable(text).lines().map(|line| format!("{indent}{line}\n")).collect();
     format!("{indent}{fence}text\n{body}{indent}{fence}\n")
 }
 
@@ -199,6 +267,13 @@ mod tests {
     #[test]
     fn escapes_html_and_markup() {
         assert_eq!(escape("<b>x</b> | *y*"), "&lt;b&gt;x&lt;/b&gt; \\| \\*y\\*");
+    }
+
+    #[test]
+    fn control_characters_and_bidi_overrides_are_shown_escaped() {
+        assert_eq!(printable("red \x1b[31mX\x1b[0m\tok\n"), "red \\u{1b}[31mX\\u{1b}[0m\tok\n");
+        assert_eq!(printable("a\u{202e}b\u{9b}c\r"), "a\\u{202e}b\\u{9b}c\\u{d}");
+        assert_eq!(escape("x\x07y"), "x\\u{7}y");
     }
 
     #[test]

@@ -1,6 +1,9 @@
-//! The rubric: every check, its number and its points, and the concepts the
-//! written answers are read for. This is the one place marks are set; they
-//! add up to 100 (a unit test makes sure).
+//! The rubric: every check, its number and its points, the concepts the
+//! written answers are read for, and the limits every run of a student's
+//! program gets. This is the one place marks are set; they add up to 100 (a
+//! unit test makes sure).
+
+use crate::supervisor::protocol::Limits;
 
 /// The six questions of the assignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -109,6 +112,21 @@ pub fn checks_of(question: Question) -> impl Iterator<Item = &'static Check> {
 pub fn check_by_id(id: &str) -> Option<&'static Check> {
     CHECKS.iter().find(|c| c.id == id)
 }
+
+/// The limits of every run of a student's program. Each has a flag of
+/// `grade` and `batch` (`--timeout`, `--memory`, `--file-size`,
+/// `--cpu-time`, `--open-files`, `--processes`); a limit hit is said in the
+/// student's terms ("used more than 512 MiB of memory").
+pub const LIMITS: Limits = Limits {
+    timeout_ms: 5_000,
+    output_cap: 1 << 20,
+    processes: 64,
+    memory_mib: 512,
+    file_size_mib: 64,
+    disk: true,
+    cpu_seconds: 10,
+    open_files: 256,
+};
 
 /// The least a written answer must have to count as an answer.
 pub const MIN_WORDS: usize = 150;

@@ -1,4 +1,5 @@
-//! Runs a program under the supervisor and returns what was observed.
+//! Runs a program under the supervisor, in the sandbox, and returns what was
+//! observed.
 //!
 //! ```no_run
 //! use grader::run::{Runner, RunSpec};
@@ -9,43 +10,49 @@
 //! ```
 //!
 //! Each run goes through a `grader supervise` process (see
-//! [`sandbox`](crate::sandbox)) so that a hang, a flood or an orphan is dealt
-//! with there, and this side only ever waits a bounded time on one pipe that
-//! the supervisor alone holds.
+//! [`supervisor`](crate::supervisor)) so that a hang, a flood or an orphan is
+//! dealt with there, and this side only ever waits a bounded time on one
+//! pipe that the supervisor alone holds. Each run gets a directory of its
+//! own, its working directory and the only place it may write, removed
+//! afterwards.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use serde_json::Value;
 
-pub use crate::sandbox::{Exit, Leftover};
-pub use crate::witness::Witness;
-
-/// The default time limit for one run.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Processes a program may create before it is stopped.
-pub const PROCESS_CAP: usize = 64;
-/// Bytes kept of stdout, and of stderr.
-pub const OUTPUT_CAP: usize = 1 << 20;
+pub use crate::supervisor::protocol::{Exit, Leftover, Limits, SandboxStatus, Stopped, Witness};
+use crate::supervisor::protocol::{Report, Request};
+use crate::supervisor::sandbox;
 
 /// One run to make: a program, its arguments, its limits.
 #[derive(Debug, Clone)]
 pub struct RunSpec {
     pub program: PathBuf,
     pub args: Vec<String>,
-    pub timeout: Duration,
-    /// Watch the run with the process [witness](crate::witness) (Linux,
-    /// where `ptrace` is permitted).
+    pub limits: Limits,
+    /// Watch the run with the process [witness](crate::supervisor::witness)
+    /// (Linux, where `ptrace` is permitted).
     pub witness: bool,
+    /// Run it in the sandbox (always, but to measure what the sandbox costs).
+    pub sandbox: bool,
+    /// Refuse to run it unless every protection of the sandbox is in force.
+    pub require_sandbox: bool,
 }
 
 impl RunSpec {
     pub fn new(program: impl Into<PathBuf>) -> RunSpec {
-        RunSpec { program: program.into(), args: Vec::new(), timeout: DEFAULT_TIMEOUT, witness: true }
+        RunSpec {
+            program: program.into(),
+            args: Vec::new(),
+            limits: crate::rubric::LIMITS,
+            witness: true,
+            sandbox: true,
+            require_sandbox: false,
+        }
     }
 
     pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> RunSpec {
@@ -58,8 +65,18 @@ impl RunSpec {
         self
     }
 
-    pub fn timeout(mut self, timeout: Duration) -> RunSpec {
-        self.timeout = timeout;
+    pub fn limits(mut self, limits: Limits) -> RunSpec {
+        self.limits = limits;
+        self
+    }
+
+    pub fn sandbox(mut self, sandbox: bool) -> RunSpec {
+        self.sandbox = sandbox;
+        self
+    }
+
+    pub fn require_sandbox(mut self, required: bool) -> RunSpec {
+        self.require_sandbox = required;
         self
     }
 
@@ -81,69 +98,83 @@ pub struct Observation {
     /// re-parented to it.
     pub supervisor_pid: i32,
     pub exit: Exit,
-    pub timed_out: bool,
-    pub timeout: Duration,
+    /// Why the supervisor stopped the run, if it did.
+    pub stopped: Option<Stopped>,
+    pub limits: Limits,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     pub stdout_truncated: bool,
     pub stderr_truncated: bool,
     pub elapsed: Duration,
-    /// Processes alive, or never reaped, when the program exited.
-    pub leftovers: Vec<Leftover>,
-    /// Whether `leftovers` could be checked (Linux only).
-    pub leftovers_checked: bool,
-    /// Stopped for creating more than [`PROCESS_CAP`] processes.
-    pub too_many_processes: bool,
-    /// What the process witness saw; `None` when the run was not traced.
-    pub witness: Option<Witness>,
-    /// Why the run was not traced, if it was not.
-    pub witness_error: Option<String>,
+    /// Processes alive, or never reaped, when the program exited; `None`
+    /// where that could not be checked (not Linux).
+    pub leftovers: Option<Vec<Leftover>>,
+    /// What the process witness saw, or why the run was not traced.
+    pub witness: Result<Witness, String>,
+    /// Which protections of the sandbox were in force.
+    pub sandbox: SandboxStatus,
+    /// Forbidden system calls the program tried (seen by the witness).
+    pub forbidden: Vec<String>,
 }
 
 impl Observation {
     /// What went wrong with the run itself, in a student's terms, if anything
-    /// did: a hang, a flood, a crash, a panic, a failure exit.
+    /// did: a hang, a flood, a limit, a crash, a panic, a failure exit.
     pub fn problem(&self) -> Option<String> {
         let cmd = &self.command;
-        if self.too_many_processes {
-            return Some(format!(
-                "`{cmd}` created more than {PROCESS_CAP} processes and was stopped: does a process fork in a loop (a child that goes on forking too)?"
-            ));
+        if let Some(stopped) = self.stopped {
+            let why = stopped.phrase(&self.limits);
+            return Some(match stopped {
+                Stopped::TooManyProcesses => format!(
+                    "`{cmd}` {why} and was stopped: does a process fork in a loop (a child that goes on forking too)?"
+                ),
+                Stopped::TimedOut => format!(
+                    "`{cmd}` {why} and was stopped: does a process wait for something that never comes (a child never reaped, a pipe never closed)?"
+                ),
+                Stopped::Flooded => format!(
+                    "`{cmd}` {why} and was stopped (the output was cut there): is something printing in an endless loop?"
+                ),
+                Stopped::Forbidden => format!(
+                    "`{cmd}` tried {}, which the sandbox forbids, and was stopped",
+                    self.forbidden.first().map_or("a forbidden system call", String::as_str)
+                ),
+                Stopped::Memory | Stopped::Disk => format!("`{cmd}` {why} and was stopped"),
+            });
         }
-        if self.timed_out {
-            return Some(format!(
-                "`{cmd}` did not finish within {} s and was stopped: does a process wait for something that never comes (a child never reaped, a pipe never closed)?",
-                self.timeout.as_secs_f64()
-            ));
-        }
-        if self.stdout_truncated || self.stderr_truncated {
-            let which = if self.stdout_truncated { "stdout" } else { "stderr" };
-            return Some(format!(
-                "`{cmd}` wrote more than {} MiB to {which} and was stopped (the output was cut there): is something printing in an endless loop?",
-                OUTPUT_CAP >> 20
-            ));
+        let stderr = String::from_utf8_lossy(&self.stderr);
+        if self.exit == Exit::Signal("SIGABRT".into()) && stderr.contains("memory allocation of") {
+            let why = Stopped::Memory.phrase(&self.limits);
+            return Some(format!("`{cmd}` {why} (an allocation failed){}", self.stderr_hint()));
         }
         match &self.exit {
             Exit::Code(0) => None,
-            Exit::Code(101) => Some(format!("`{cmd}` panicked (exit status 101){}", self.stderr_hint())),
-            Exit::Code(code) => {
-                Some(format!("`{cmd}` exited with status {code}, expected 0{}", self.stderr_hint()))
+            Exit::Code(code) if *code != 101 => {
+                Some(format!("`{cmd}` {}, expected 0{}", self.exit.phrase(), self.stderr_hint()))
             }
-            Exit::Signal(signal) => Some(format!("`{cmd}` was killed by {signal}{}", self.stderr_hint())),
-            Exit::Killed => Some(format!("`{cmd}` had to be killed")),
+            exit => Some(format!("`{cmd}` {}{}", exit.phrase(), self.stderr_hint())),
         }
     }
 
-    /// Whether the program ran to its end by itself (no time-out, no flood).
+    /// Whether the run went to its end by itself (not stopped by the
+    /// supervisor for a time-out, a flood or a limit).
     pub fn finished(&self) -> bool {
-        !self.timed_out && !self.too_many_processes && !self.stdout_truncated && !self.stderr_truncated
+        self.stopped.is_none()
+    }
+
+    pub fn timed_out(&self) -> bool {
+        self.stopped == Some(Stopped::TimedOut)
     }
 
     /// The first lines of stderr, to quote in a message.
     pub fn stderr_hint(&self) -> String {
         let text = String::from_utf8_lossy(&self.stderr);
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
-        if lines.is_empty() { String::new() } else { format!(": {}", lines.join(" / ")) }
+        let files = if text.contains("os error 24") {
+            format!(" (more than {} files open at once)", self.limits.open_files)
+        } else {
+            String::new()
+        };
+        if lines.is_empty() { files } else { format!(": {}{files}", lines.join(" / ")) }
     }
 
     /// Stdout as text, or a message saying where it is not UTF-8.
@@ -170,29 +201,73 @@ impl Runner {
         Runner { supervisor }
     }
 
-    /// Runs `spec` and returns what it did. An `Err` means the run could not
-    /// be made at all (no supervisor, no program), not that the program failed.
+    /// Runs `spec` in a directory of its own and returns what it did. An
+    /// `Err` means the run could not be made at all (no supervisor, no
+    /// program, a required sandbox missing), not that the program failed.
     pub fn run(&self, spec: &RunSpec) -> Result<Observation> {
-        if !spec.program.is_file() {
-            bail!("{} does not exist", spec.program.display());
+        let program = spec
+            .program
+            .canonicalize()
+            .ok()
+            .filter(|p| p.is_file())
+            .with_context(|| format!("{} does not exist", spec.program.display()))?;
+        let dir = RunDir::new()?;
+        let request = Request {
+            env: sandbox::program_env(dir.path()),
+            sandbox: spec
+                .sandbox
+                .then(|| sandbox::program_policy(&program, dir.path(), spec.require_sandbox)),
+            program,
+            args: spec.args.clone(),
+            dir: dir.path().to_path_buf(),
+            limits: Limits { disk: true, ..spec.limits },
+            trace: spec.witness,
+        };
+        let (report, stdout, stderr) = self.request(&request, &spec.display())?;
+        drop(dir);
+        Ok(Observation {
+            command: spec.display(),
+            pid: report.pid,
+            supervisor_pid: report.supervisor,
+            exit: report.exit,
+            stopped: report.stopped,
+            limits: request.limits,
+            stdout,
+            stderr,
+            stdout_truncated: report.stdout_truncated,
+            stderr_truncated: report.stderr_truncated,
+            elapsed: Duration::from_secs_f64(report.elapsed_ms.max(0.0) / 1000.0),
+            leftovers: report.leftovers,
+            witness: report.witness,
+            sandbox: report.sandbox,
+            forbidden: report.forbidden,
+        })
+    }
+
+    /// Which protections of the sandbox are in force here: runs the
+    /// grader's own executable (`--version`) as a student's program is run.
+    pub fn probe_sandbox(&self) -> Result<SandboxStatus> {
+        let seen = self.run(&RunSpec::new(&self.supervisor).args(["--version"]))?;
+        if seen.exit != Exit::Code(0) {
+            bail!("the grader's own `--version` {} in the sandbox{}", seen.exit.phrase(), seen.stderr_hint());
         }
+        Ok(seen.sandbox)
+    }
+
+    /// Sends `request` to a supervisor and returns its report and the
+    /// captured stdout and stderr. `what` names the run in errors.
+    pub fn request(&self, request: &Request, what: &str) -> Result<(Report, Vec<u8>, Vec<u8>)> {
         let mut child = Command::new(&self.supervisor)
             .arg("supervise")
-            .arg("--timeout-ms")
-            .arg(spec.timeout.as_millis().to_string())
-            .arg("--output-cap")
-            .arg(OUTPUT_CAP.to_string())
-            .arg("--process-cap")
-            .arg(PROCESS_CAP.to_string())
-            .args((!spec.witness).then_some("--no-witness"))
-            .arg("--")
-            .arg(&spec.program)
-            .args(&spec.args)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .with_context(|| format!("starting the supervisor {}", self.supervisor.display()))?;
+        let mut stdin = child.stdin.take().context("supervisor stdin")?;
+        // The supervisor reads all of its stdin before it writes anything.
+        let sent = serde_json::to_writer(&mut stdin, request).map_err(std::io::Error::from);
+        drop(stdin);
         let mut stdout = child.stdout.take().context("supervisor stdout")?;
         let mut stderr = child.stderr.take().context("supervisor stderr")?;
         let (tx, rx) = mpsc::channel();
@@ -204,61 +279,68 @@ impl Runner {
         });
         // The supervisor enforces the time limit itself; this is the safety
         // net in case it cannot (it kills the program when it dies).
-        let grace = spec.timeout + Duration::from_secs(10);
+        let grace = Duration::from_millis(request.limits.timeout_ms) + Duration::from_secs(10);
         let (report, errors) = match rx.recv_timeout(grace) {
             Ok(read) => read.context("reading the supervisor's report")?,
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                bail!("the supervisor for `{}` did not finish in {} s", spec.display(), grace.as_secs());
+                bail!("the supervisor for `{what}` did not finish in {} s", grace.as_secs());
             }
         };
         let status = child.wait()?;
         if !status.success() {
-            bail!("the supervisor for `{}` failed ({status}): {}", spec.display(), errors.trim());
+            bail!("the supervisor for `{what}` failed ({status}): {}", errors.trim());
         }
-        parse_report(spec, &report)
+        sent.context("sending the request to the supervisor")?;
+        parse_report(&report)
     }
 }
 
-fn parse_report(spec: &RunSpec, report: &[u8]) -> Result<Observation> {
+fn parse_report(report: &[u8]) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     let newline = report.iter().position(|&b| b == b'\n').context("the supervisor's report is empty")?;
-    let header: Value = serde_json::from_slice(&report[..newline]).context("the supervisor's report")?;
+    let header: Report = serde_json::from_slice(&report[..newline]).context("the supervisor's report")?;
     let body = &report[newline + 1..];
-    let len = |key: &str| header[key].as_u64().map(|n| n as usize).context("a length in the report");
-    let (out_len, err_len) = (len("stdout_len")?, len("stderr_len")?);
-    if body.len() != out_len + err_len {
+    if body.len() != header.stdout_len + header.stderr_len {
         bail!("the supervisor's report is cut short");
     }
-    let exit = Exit::from_json(&header["exit"]).unwrap_or(Exit::Killed);
-    let leftovers = header["leftovers"]
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .map(|l| Leftover {
-                    pid: l["pid"].as_i64().unwrap_or(0) as i32,
-                    name: l["name"].as_str().unwrap_or("?").to_string(),
-                    running: l["running"].as_bool().unwrap_or(true),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Observation {
-        command: spec.display(),
-        pid: header["pid"].as_i64().unwrap_or(0) as i32,
-        supervisor_pid: header["supervisor"].as_i64().unwrap_or(0) as i32,
-        exit,
-        timed_out: header["timed_out"].as_bool().unwrap_or(false),
-        timeout: spec.timeout,
-        stdout: body[..out_len].to_vec(),
-        stderr: body[out_len..].to_vec(),
-        stdout_truncated: header["stdout_truncated"].as_bool().unwrap_or(false),
-        stderr_truncated: header["stderr_truncated"].as_bool().unwrap_or(false),
-        elapsed: Duration::from_secs_f64(header["elapsed_ms"].as_f64().unwrap_or(0.0) / 1000.0),
-        leftovers,
-        leftovers_checked: header["leftovers_checked"].as_bool().unwrap_or(false),
-        too_many_processes: header["too_many_processes"].as_bool().unwrap_or(false),
-        witness: Witness::from_json(&header["witness"]),
-        witness_error: header["witness_error"].as_str().map(str::to_string),
-    })
+    let (out, err) = body.split_at(header.stdout_len);
+    Ok((header, out.to_vec(), err.to_vec()))
+}
+
+/// A run's own directory: its working directory, `HOME` and `TMPDIR`, the
+/// one place it may write. Removed afterwards, whatever the program did to
+/// its permissions.
+#[derive(Debug)]
+struct RunDir(tempfile::TempDir);
+
+impl RunDir {
+    fn new() -> Result<RunDir> {
+        let dir =
+            tempfile::Builder::new().prefix("grader-run-").tempdir().context("making the run's directory")?;
+        Ok(RunDir(dir))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        // A directory the program made unreadable cannot be emptied: give
+        // every directory its owner's rights back first.
+        make_removable(self.0.path());
+    }
+}
+
+fn make_removable(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            make_removable(&entry.path());
+        }
+    }
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::checks::{self, QuestionReport, Verdict};
 use crate::grade::Context;
 use crate::rubric::{self, Check, Question};
+use crate::run::SandboxStatus;
 
 /// One check, scored.
 #[derive(Debug, Clone)]
@@ -46,6 +47,12 @@ pub struct Scorecard {
     /// Protected files a submission changed (see
     /// [`submission`](crate::submission)); they were not used.
     pub changed_protected_paths: Vec<String>,
+    /// Files of a submission that were not taken (links, devices, build
+    /// scripts), with why.
+    pub skipped_files: Vec<String>,
+    /// Which protections of the sandbox held over every build and run
+    /// (`None`: nothing was built or run).
+    pub sandbox: Option<SandboxStatus>,
 }
 
 impl Scorecard {
@@ -100,5 +107,12 @@ pub fn grade_all(ctx: &Context, mut progress: impl FnMut(Question)) -> Scorecard
             score_question(checks::grade(ctx, question))
         })
         .collect();
-    Scorecard { questions, elapsed: started.elapsed(), seed: ctx.seed, changed_protected_paths: Vec::new() }
+    Scorecard {
+        questions,
+        elapsed: started.elapsed(),
+        seed: ctx.seed,
+        changed_protected_paths: Vec::new(),
+        skipped_files: Vec::new(),
+        sandbox: ctx.sandbox(),
+    }
 }

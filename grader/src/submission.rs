@@ -1,13 +1,14 @@
 //! Grading another checkout (a student's fork) with this grader: in a scratch
-//! workspace, with this grader's manifest and only the submission's
-//! `exercises/` and `answers/`, so that nothing the submission changed in the
-//! grader, the workflow or the build settings can touch its marks. What it
-//! changed there is listed, for the instructor to see.
+//! workspace, with this grader's manifests and only the submission's
+//! `exercises/` sources and `answers/`, so that nothing the submission changed
+//! in the grader, the workflow or the build settings can touch its marks. What
+//! it changed there is listed, for the instructor to see.
 //!
 //! ```no_run
-//! use grader::submission::grade_submission;
+//! use grader::submission::{Options, grade_submission};
 //! let template = grader::workspace::home();
-//! let card = grade_submission(&template, "../alice".as_ref(), "target/debug/grader".as_ref(), |_| {})?;
+//! let options = Options::new(&template, "target/debug/grader".as_ref());
+//! let card = grade_submission(&options, "../alice".as_ref(), |_| {})?;
 //! println!("{}/{}; changed: {:?}", card.score(), card.max(), card.changed_protected_paths);
 //! # Ok::<(), anyhow::Error>(())
 //! ```
@@ -20,12 +21,13 @@ use anyhow::{Result, bail};
 use crate::grade::Context;
 use crate::release::{WORKFLOW, unpin_workflow};
 use crate::rubric::Question;
+use crate::run::{Limits, Runner};
 use crate::score::{Scorecard, grade_all};
-use crate::workspace::Scratch;
+use crate::workspace::{MAX_FILE, Refused, Scratch, read_regular};
 
 /// What a submission may not change: the grader, the workflows, the
-/// workspace's build settings. (Build scripts of the exercises are found
-/// separately.)
+/// workspace's build settings. (The exercises' own manifests and build
+/// scripts are found separately.)
 pub const PROTECTED: &[&str] = &[
     "grader",
     ".github",
@@ -38,75 +40,134 @@ pub const PROTECTED: &[&str] = &[
     "rust-toolchain.toml",
 ];
 
-/// Grades the submission in `dir` with the grader of `template` (whose
-/// executable, `supervisor`, supervises the runs).
-pub fn grade_submission(
-    template: &Path,
-    dir: &Path,
-    supervisor: &Path,
-    progress: impl FnMut(Question),
-) -> Result<Scorecard> {
+/// The most files a protected directory of a submission may hold.
+const MAX_PROTECTED_FILES: usize = 5000;
+
+/// How to grade submissions: with which template and grader, and under
+/// which limits.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub template: PathBuf,
+    /// The grader's executable, which supervises every run.
+    pub supervisor: PathBuf,
+    pub limits: Limits,
+    /// Refuse to grade unless every protection of the sandbox is in force.
+    pub require_sandbox: bool,
+}
+
+impl Options {
+    pub fn new(template: &Path, supervisor: &Path) -> Options {
+        Options {
+            template: template.to_path_buf(),
+            supervisor: supervisor.to_path_buf(),
+            limits: crate::rubric::LIMITS,
+            require_sandbox: false,
+        }
+    }
+}
+
+/// Grades the submission in `dir` with the grader of `options.template`.
+pub fn grade_submission(options: &Options, dir: &Path, progress: impl FnMut(Question)) -> Result<Scorecard> {
     if !dir.join("exercises").is_dir() && !dir.join("answers").is_dir() {
         bail!("{} is not a submission: it has neither exercises/ nor answers/", dir.display());
     }
-    let changed = changed_protected_paths(template, dir);
-    let scratch = Scratch::create(template, &[dir])?;
-    let mut ctx = Context::new(scratch.path().to_path_buf(), supervisor.to_path_buf());
-    // Every submission's dependencies are the same: build them once.
-    ctx.target_dir = Some(crate::workspace::target_dir(template).join("grader-submissions"));
+    let changed = changed_protected_paths(&options.template, dir)?;
+    let runner = Runner::new(options.supervisor.clone());
+    let scratch = Scratch::create(&options.template, &[dir], &runner)?;
+    let mut ctx = Context::for_scratch(&scratch, options.supervisor.clone());
+    ctx.limits = options.limits;
+    ctx.require_sandbox = options.require_sandbox;
     let mut card = grade_all(&ctx, progress);
+    if let Some(status) = card.sandbox.as_ref().filter(|s| options.require_sandbox && !s.complete()) {
+        bail!("{}", crate::report::sandbox_refusal(status));
+    }
     card.changed_protected_paths = changed;
+    card.skipped_files = scratch.skipped.clone();
     Ok(card)
 }
 
 /// The protected files the submission added or changed, relative to the
-/// template (files it removed cannot change a grade and are not listed), and
-/// the exercises' build scripts, which are not run.
-pub fn changed_protected_paths(template: &Path, submission: &Path) -> Vec<String> {
+/// template (files it removed cannot change a grade and are not listed), the
+/// exercises' manifests it changed and their build scripts (neither is
+/// used), and packages the template does not have (not built). A protected
+/// path that is a link or a device refuses the submission.
+pub fn changed_protected_paths(template: &Path, submission: &Path) -> Result<Vec<String>> {
     let mut changed = BTreeSet::new();
-    for top in PROTECTED {
-        for file in files_under(submission, Path::new(top)) {
-            let name = file.to_string_lossy().replace('\\', "/");
-            let ours = std::fs::read(template.join(&file)).ok();
-            let theirs = std::fs::read(submission.join(&file)).ok();
-            let same = match (ours, theirs) {
-                (Some(a), Some(b)) if name == WORKFLOW => {
-                    unpin_workflow(&String::from_utf8_lossy(&a))
-                        == unpin_workflow(&String::from_utf8_lossy(&b))
-                }
-                (a, b) => a == b,
-            };
-            if !same {
+    let mut budget = MAX_PROTECTED_FILES;
+    let check = |file: &Path, changed: &mut BTreeSet<String>| -> Result<()> {
+        let name = file.to_string_lossy().replace('\\', "/");
+        let theirs = match read_regular(&submission.join(file), MAX_FILE) {
+            Ok(bytes) => bytes,
+            Err(Refused::TooLarge(_)) => {
                 changed.insert(name);
+                return Ok(());
             }
+            Err(why) => bail!("the submission's {name} {why}: refused"),
+        };
+        let ours = read_regular(&template.join(file), MAX_FILE).ok();
+        let same = match ours {
+            Some(ours) if name == WORKFLOW => {
+                unpin_workflow(&String::from_utf8_lossy(&ours))
+                    == unpin_workflow(&String::from_utf8_lossy(&theirs))
+            }
+            ours => ours.as_deref() == Some(&theirs[..]),
+        };
+        if !same {
+            changed.insert(name);
+        }
+        Ok(())
+    };
+    for top in PROTECTED {
+        for file in files_under(submission, Path::new(top), &mut budget)? {
+            check(&file, &mut changed)?;
+        }
+    }
+    let packages: Vec<String> = crate::workspace::package_manifests(template)
+        .iter()
+        .filter_map(|m| m.parent()?.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    for entry in std::fs::read_dir(submission.join("exercises")).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !packages.contains(&name) {
+            changed.insert(format!("exercises/{name} (not a package of the assignment: not built)"));
+            continue;
+        }
+        let manifest = Path::new("exercises").join(&name).join("Cargo.toml");
+        if std::fs::symlink_metadata(submission.join(&manifest)).is_ok() {
+            check(&manifest, &mut changed)?;
+        }
+        if std::fs::symlink_metadata(entry.path().join(".cargo")).is_ok() {
+            changed.insert(format!("exercises/{name}/.cargo"));
         }
     }
     for script in crate::workspace::build_scripts(submission) {
         changed.insert(script);
     }
-    changed.into_iter().collect()
+    Ok(changed.into_iter().collect())
 }
 
-/// Files under `root/path` (or `path` itself if it is a file), relative to
-/// `root`, skipping build output and version control.
-fn files_under(root: &Path, path: &Path) -> Vec<PathBuf> {
+/// Files under `root/path` (or `path` itself if it is not a directory),
+/// relative to `root`, skipping build output and version control; links
+/// are listed, never followed.
+fn files_under(root: &Path, path: &Path, budget: &mut usize) -> Result<Vec<PathBuf>> {
     let full = root.join(path);
     let Ok(meta) = std::fs::symlink_metadata(&full) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     if !meta.is_dir() {
-        return vec![path.to_path_buf()];
+        if *budget == 0 {
+            bail!("the submission has more than {MAX_PROTECTED_FILES} files outside exercises/ and answers/");
+        }
+        *budget -= 1;
+        return Ok(vec![path.to_path_buf()]);
     }
-    let Ok(entries) = std::fs::read_dir(&full) else {
-        return Vec::new();
-    };
     let mut files = Vec::new();
-    for entry in entries.flatten() {
+    for entry in std::fs::read_dir(&full)?.flatten() {
         let name = entry.file_name();
         if name == "target" || name == ".git" {
             continue;
         }
-        files.extend(files_under(root, &path.join(name)));
+        files.extend(files_under(root, &path.join(name), budget)?);
     }
-    files
+    Ok(files)
 }

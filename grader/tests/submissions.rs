@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use grader::checks;
 use grader::grade::Context;
@@ -36,11 +35,10 @@ fn grade(name: &str, question: Question, alone: bool) -> QuestionScore {
     let reference = workspace();
     let fixture = fixture_dir(name);
     let sources: Vec<&Path> = if alone { vec![&fixture] } else { vec![&reference, &fixture] };
-    let scratch = Scratch::create(&reference, &sources).expect("scratch workspace");
-    let mut ctx = Context::new(scratch.path().to_path_buf(), PathBuf::from(common::GRADER));
-    // One target directory for every fixture, so dependencies build once.
-    ctx.target_dir = Some(grader::workspace::target_dir(&reference).join("grader-fixtures"));
-    ctx.timeout = Duration::from_secs(2);
+    let runner = grader::run::Runner::new(PathBuf::from(common::GRADER));
+    let scratch = Scratch::create(&reference, &sources, &runner).expect("scratch workspace");
+    let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
+    ctx.limits.timeout_ms = 2_000;
     let scored = score_question(checks::grade(&ctx, question));
     assert_nothing_left_running(scratch.path());
     scored
@@ -351,8 +349,9 @@ fn q5_rayon_threads_are_not_worker_processes() {
 #[test]
 fn without_the_witness_the_reference_passes_on_output_and_says_so() {
     let reference = workspace();
-    let scratch = Scratch::create(&reference, &[&reference]).expect("scratch workspace");
-    let mut ctx = Context::new(scratch.path().to_path_buf(), PathBuf::from(common::GRADER));
+    let runner = grader::run::Runner::new(PathBuf::from(common::GRADER));
+    let scratch = Scratch::create(&reference, &[&reference], &runner).expect("scratch workspace");
+    let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
     ctx.witness = false;
     for question in [Question::Q3, Question::Q5, Question::Q6] {
         let scored = score_question(checks::grade(&ctx, question));

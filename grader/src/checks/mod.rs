@@ -150,14 +150,14 @@ pub fn leftovers_problem(seen: &Observation) -> Option<String> {
                 .into(),
         );
     }
-    if !seen.leftovers_checked {
+    let Some(leftovers) = &seen.leftovers else {
         return Some(format!(
             "could not be checked here: watching for leftover processes needs Linux (this is {}); grading runs on Linux",
             std::env::consts::OS
         ));
-    }
+    };
     let running: Vec<String> =
-        seen.leftovers.iter().filter(|l| l.running).map(|l| format!("{} ({})", l.pid, l.name)).collect();
+        leftovers.iter().filter(|l| l.running).map(|l| format!("{} ({})", l.pid, l.name)).collect();
     if !running.is_empty() {
         return Some(format!(
             "{} still running after the program exited: every process the program starts must have exited first (it was killed)",
@@ -179,7 +179,7 @@ fn processes(pids: &[String]) -> String {
 /// when it exited, or exited but never reaped.
 pub fn unreaped_problem(seen: &Observation) -> Option<String> {
     let running: Vec<String> =
-        seen.leftovers.iter().filter(|l| l.running).map(|l| l.pid.to_string()).collect();
+        seen.leftovers.iter().flatten().filter(|l| l.running).map(|l| l.pid.to_string()).collect();
     if !running.is_empty() {
         return Some(format!(
             "the program exited while {} still running: it must wait for every child before it exits",
@@ -187,7 +187,7 @@ pub fn unreaped_problem(seen: &Observation) -> Option<String> {
         ));
     }
     let unreaped: Vec<String> =
-        seen.leftovers.iter().filter(|l| !l.running).map(|l| l.pid.to_string()).collect();
+        seen.leftovers.iter().flatten().filter(|l| !l.running).map(|l| l.pid.to_string()).collect();
     (!unreaped.is_empty()).then(|| {
         format!(
             "{} exited but never waited for: the parent must reap each child (waitpid, or Child::wait) before it exits",
@@ -227,15 +227,12 @@ pub fn not_attempted(seen: &Observation) -> Option<String> {
 /// A note on what the process witness saw in `seen` (the process tree), or
 /// that it could not watch; and whether it watched.
 pub fn witness_note(seen: &Observation, name: &str) -> (String, bool) {
-    match (&seen.witness, &seen.witness_error) {
-        (Some(witness), _) => {
+    match &seen.witness {
+        Ok(witness) => {
             (format!("what `{}` did, seen with ptrace:\n{}", seen.command, witness.draw(name)), true)
         }
-        (None, why) => (
-            format!(
-                "process checks were NOT verified: {}; the process checks used the output alone",
-                why.as_deref().unwrap_or("the run was not traced")
-            ),
+        Err(why) => (
+            format!("process checks were NOT verified: {why}; the process checks used the output alone"),
             false,
         ),
     }
@@ -244,7 +241,7 @@ pub fn witness_note(seen: &Observation, name: &str) -> (String, bool) {
 /// When the witness watched: the message for a program that did not create
 /// exactly `expected` processes, naming what it did create.
 pub fn process_count_problem(seen: &Observation, expected: usize, what: &str) -> Option<String> {
-    let witness = seen.witness.as_ref()?;
+    let witness = seen.witness.as_ref().ok()?;
     let created = witness.children().len();
     if created == expected {
         return None;
@@ -259,7 +256,7 @@ pub fn process_count_problem(seen: &Observation, expected: usize, what: &str) ->
 /// When the witness watched: the message for a printed pid that is not one
 /// of the processes the program created.
 pub fn foreign_pid_problem(seen: &Observation, printed: &[&str], whose: &str) -> Option<String> {
-    let witness = seen.witness.as_ref()?;
+    let witness = seen.witness.as_ref().ok()?;
     let created: Vec<String> = witness.children().iter().map(|p| p.pid.to_string()).collect();
     let foreign = printed.iter().find(|p| !created.contains(&p.to_string()))?;
     let list = if created.is_empty() { "none".to_string() } else { created.join(", ") };

@@ -78,7 +78,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let mut all_runs = vec![seen.clone()];
 
     // A program that hangs would cost a time-out per run: stop after one.
-    let more = if seen.timed_out {
+    let more = if seen.timed_out() {
         let skipped = Err("skipped: the default run did not finish (see 5.1)".to_string());
         [skipped.clone(), skipped.clone(), skipped]
     } else {
@@ -159,17 +159,11 @@ fn check_bad_arguments(
         let seen = run(&args)?;
         runs.push(seen.clone());
         let cmd = &seen.command;
-        if seen.timed_out {
+        if !seen.finished() {
             return Err(seen.problem().unwrap_or_default());
         }
         if seen.exit != Exit::Code(2) {
-            let how = match &seen.exit {
-                Exit::Code(101) => "panicked (status 101)".to_string(),
-                Exit::Code(code) => format!("exited with status {code}"),
-                Exit::Signal(signal) => format!("was killed by {signal}"),
-                Exit::Killed => "had to be killed".to_string(),
-            };
-            return Err(format!("`{cmd}` {how}: bad arguments must give exit status 2"));
+            return Err(format!("`{cmd}` {}: bad arguments must give exit status 2", seen.exit.phrase()));
         }
         if !seen.stdout.is_empty() {
             let text = String::from_utf8_lossy(&seen.stdout);

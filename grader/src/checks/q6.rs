@@ -122,7 +122,7 @@ fn check_waits(seen: &Observation) -> Result<(), String> {
     if let Some(problem) = unreaped_problem(seen) {
         return Err(problem);
     }
-    if let Some(witness) = &seen.witness
+    if let Ok(witness) = &seen.witness
         && let Some(main_end) = witness.main().and_then(|m| m.ended)
         && let Some(late) = witness.children().iter().find(|c| c.ended.is_none_or(|end| end > main_end))
     {

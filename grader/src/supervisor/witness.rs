@@ -8,6 +8,10 @@
 //! `clone(CLONE_VM | CLONE_VFORK)`, is a process too), who created it, what it
 //! executed, and in which order each ended.
 //!
+//! It also hears `PTRACE_EVENT_SECCOMP`: the [sandbox](super::sandbox)'s
+//! filter hands every forbidden system call to the tracer, which names it
+//! and stops the run before the call is made.
+//!
 //! The tracer is the supervisor's main thread (ptrace requests must come from
 //! the tracing thread), in a process of its own: `waitpid(-1)` in the grader's
 //! test process would reap other tests' children.
@@ -16,128 +20,9 @@ use std::collections::HashMap;
 
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
-use serde_json::{Value, json};
 
-use crate::sandbox::{Exit, StopFlag, Stopped};
-
-/// A process the program created (or the program itself).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProcessRecord {
-    pub pid: i32,
-    /// The process that created it; `None` for the program itself.
-    pub parent: Option<i32>,
-    /// "fork", "vfork" or "clone" (how it was created), "main" for the program.
-    pub how: String,
-    /// The executable it ran last, if it called `exec`.
-    pub exec: Option<String>,
-    pub exit: Option<Exit>,
-    /// Position in the order in which processes ended (0 first).
-    pub ended: Option<u32>,
-    /// Threads it started.
-    pub threads: u32,
-}
-
-/// Everything the witness saw in one run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Witness {
-    /// The program first, then every process in the order created.
-    pub processes: Vec<ProcessRecord>,
-    pub threads: u32,
-}
-
-impl Witness {
-    pub fn main(&self) -> Option<&ProcessRecord> {
-        self.processes.first()
-    }
-
-    /// Every process the program created, directly or not.
-    pub fn children(&self) -> &[ProcessRecord] {
-        self.processes.get(1..).unwrap_or_default()
-    }
-
-    pub fn to_json(&self) -> Value {
-        let processes: Vec<Value> = self
-            .processes
-            .iter()
-            .map(|p| {
-                json!({
-                    "pid": p.pid, "parent": p.parent, "how": p.how, "exec": p.exec,
-                    "exit": p.exit.as_ref().map(Exit::to_json), "ended": p.ended, "threads": p.threads,
-                })
-            })
-            .collect();
-        json!({"processes": processes, "threads": self.threads})
-    }
-
-    pub fn from_json(value: &Value) -> Option<Witness> {
-        let processes = value["processes"]
-            .as_array()?
-            .iter()
-            .map(|p| ProcessRecord {
-                pid: p["pid"].as_i64().unwrap_or(0) as i32,
-                parent: p["parent"].as_i64().map(|v| v as i32),
-                how: p["how"].as_str().unwrap_or("?").to_string(),
-                exec: p["exec"].as_str().map(str::to_string),
-                exit: Exit::from_json(&p["exit"]),
-                ended: p["ended"].as_u64().map(|v| v as u32),
-                threads: p["threads"].as_u64().unwrap_or(0) as u32,
-            })
-            .collect();
-        Some(Witness { processes, threads: value["threads"].as_u64().unwrap_or(0) as u32 })
-    }
-
-    /// The process tree as a student reads it:
-    ///
-    /// ```text
-    /// q6_four_procs 4101 (exit 0): 4 processes, 0 threads
-    /// ├─ 4102 fork (exit 0)
-    /// └─ 4105 fork (exit 0)
-    /// ```
-    pub fn draw(&self, name: &str) -> String {
-        let Some(main) = self.main() else {
-            return String::new();
-        };
-        let mut out = format!(
-            "{name} {} ({}): {}, {}",
-            main.pid,
-            describe_exit(main.exit.as_ref()),
-            count(self.children().len(), "process", "processes"),
-            count(self.threads as usize, "thread", "threads"),
-        );
-        self.draw_children(main.pid, "", &mut out);
-        out
-    }
-
-    fn draw_children(&self, parent: i32, indent: &str, out: &mut String) {
-        let kids: Vec<&ProcessRecord> = self.children().iter().filter(|p| p.parent == Some(parent)).collect();
-        for (i, kid) in kids.iter().enumerate() {
-            let last = i + 1 == kids.len();
-            let exec = kid.exec.as_deref().map(|e| format!(", exec {e}")).unwrap_or_default();
-            let threads = if kid.threads > 0 { format!(", {} threads", kid.threads) } else { String::new() };
-            out.push_str(&format!(
-                "\n{indent}{} {} {}{exec}{threads} ({})",
-                if last { "└─" } else { "├─" },
-                kid.pid,
-                kid.how,
-                describe_exit(kid.exit.as_ref())
-            ));
-            self.draw_children(kid.pid, &format!("{indent}{}", if last { "   " } else { "│  " }), out);
-        }
-    }
-}
-
-/// "1 process", "4 processes".
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-fn describe_exit(exit: Option<&Exit>) -> String {
-    match exit {
-        Some(Exit::Code(code)) => format!("exit {code}"),
-        Some(Exit::Signal(signal)) => format!("killed by {signal}"),
-        Some(Exit::Killed) | None => "killed by the grader".to_string(),
-    }
-}
+use super::protocol::{Exit, ProcessRecord, Stopped, Witness};
+use super::tree::StopFlag;
 
 /// A task (process or thread) being traced.
 #[derive(Debug)]
@@ -159,6 +44,8 @@ pub struct Tracer {
     processes: Vec<ProcessRecord>,
     threads: u32,
     ended: u32,
+    /// Forbidden system calls seen, described.
+    forbidden: Vec<String>,
 }
 
 #[cfg(target_os = "linux")]
@@ -167,6 +54,7 @@ mod imp {
     use nix::sys::signal::Signal;
 
     use super::*;
+    use crate::supervisor::{exit_of, procfs, sandbox};
 
     impl Tracer {
         /// Takes control of `main`, which called `PTRACE_TRACEME` and is
@@ -181,6 +69,7 @@ mod imp {
                 | Options::PTRACE_O_TRACECLONE
                 | Options::PTRACE_O_TRACEEXEC
                 | Options::PTRACE_O_TRACEEXIT
+                | Options::PTRACE_O_TRACESECCOMP
                 | Options::PTRACE_O_EXITKILL;
             ptrace::setoptions(main, options)?;
             let mut tracer = Tracer {
@@ -189,6 +78,7 @@ mod imp {
                 processes: Vec::new(),
                 threads: 0,
                 ended: 0,
+                forbidden: Vec::new(),
             };
             tracer.tasks.insert(main.as_raw(), Task { tgid: main.as_raw(), started: true });
             tracer.add_process(main.as_raw(), None, "main");
@@ -217,7 +107,7 @@ mod imp {
         /// Follows the remaining events (of processes being killed) until no
         /// traced task is left.
         pub fn drain(&mut self) {
-            let stop = StopFlag::default();
+            let stop = StopFlag::inert();
             let end = std::time::Instant::now() + std::time::Duration::from_secs(2);
             while !self.tasks.is_empty() && std::time::Instant::now() < end {
                 match waitpid(None::<Pid>, Some(WaitPidFlag::__WALL | WaitPidFlag::WNOHANG)) {
@@ -247,10 +137,18 @@ mod imp {
                             self.created(pid, child, "clone")
                         }
                         (e, _) if e == Event::PTRACE_EVENT_EXEC as i32 => self.executed(pid),
+                        (e, _) if e == Event::PTRACE_EVENT_SECCOMP as i32 => {
+                            // Stopped before a forbidden call: it must never
+                            // be continued into it.
+                            self.forbidden.push(describe_call(pid));
+                            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+                            stop.stop_once(Stopped::Forbidden);
+                            return None;
+                        }
                         _ => {}
                     }
                     if self.processes.len() > process_cap.saturating_add(1) {
-                        stop.stop(Stopped::TooManyProcesses);
+                        stop.stop_once(Stopped::TooManyProcesses);
                     }
                     let _ = ptrace::cont(pid, None);
                     None
@@ -266,7 +164,7 @@ mod imp {
                     None
                 }
                 WaitStatus::Exited(pid, _) | WaitStatus::Signaled(pid, _, _) => {
-                    let exit = Exit::from_status(status);
+                    let exit = exit_of(status);
                     if let Some(task) = self.tasks.remove(&pid.as_raw())
                         && task.tgid == pid.as_raw()
                         && let Some(&i) = self.index.get(&pid.as_raw())
@@ -290,7 +188,7 @@ mod imp {
         /// `parent`'s process.
         fn created(&mut self, parent: Pid, child: i32, how: &str) {
             let parent_tgid = self.tasks.get(&parent.as_raw()).map_or(parent.as_raw(), |t| t.tgid);
-            let is_thread = how == "clone" && tgid_of(child) == Some(parent_tgid);
+            let is_thread = how == "clone" && procfs::tgid_of(child) == Some(parent_tgid);
             let tgid = if is_thread { parent_tgid } else { child };
             let task = self.tasks.entry(child).or_insert(Task { tgid, started: false });
             task.tgid = tgid;
@@ -305,18 +203,28 @@ mod imp {
         }
 
         fn executed(&mut self, pid: Pid) {
-            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
-            let name = exe.and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
             if let Some(&i) = self.index.get(&pid.as_raw()) {
-                self.processes[i].exec = name;
+                self.processes[i].exec = procfs::exe_name(pid.as_raw());
             }
         }
     }
 
-    /// The process (thread group) a task belongs to.
-    fn tgid_of(task: i32) -> Option<i32> {
-        let status = std::fs::read_to_string(format!("/proc/{task}/status")).ok()?;
-        status.lines().find_map(|l| l.strip_prefix("Tgid:")).and_then(|v| v.trim().parse().ok())
+    /// The forbidden call `pid` is stopped at, in words: "clone(flags
+    /// 0x800011), to create a process the witness cannot see, or a
+    /// namespace".
+    fn describe_call(pid: Pid) -> String {
+        let Ok(info) = ptrace::syscall_info(pid) else {
+            return "a system call the sandbox forbids".to_string();
+        };
+        if info.op != nix::libc::PTRACE_SYSCALL_INFO_SECCOMP {
+            return "a system call the sandbox forbids".to_string();
+        }
+        // SAFETY: `op` says the kernel filled in the `seccomp` member.
+        let call = unsafe { info.u.seccomp };
+        match sandbox::forbidden_call(call.nr as i64) {
+            Some(f) => format!("{}({:#x}, …), {}", f.name, call.args[0], f.why),
+            None => format!("system call {}, which the sandbox forbids", call.nr),
+        }
     }
 }
 
@@ -351,7 +259,8 @@ impl Tracer {
         });
     }
 
-    pub fn into_witness(self) -> Witness {
-        Witness { processes: self.processes, threads: self.threads }
+    /// What was seen: the witness, and the forbidden calls tried.
+    pub fn finish(self) -> (Witness, Vec<String>) {
+        (Witness { processes: self.processes, threads: self.threads }, self.forbidden)
     }
 }

@@ -1,0 +1,406 @@
+//! The supervisor: runs one program in the [`sandbox`], captures its
+//! output, watches what it does, and makes sure that nothing it started
+//! outlives the run.
+//!
+//! ```no_run
+//! // `grader supervise` reads a Request on stdin and answers with a Report:
+//! grader::supervisor::serve()?;
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! It runs as a process of its own (`grader supervise`, started by
+//! [`run`](crate::run)), never inside the grader: it reaps with
+//! `waitpid(-1)`, which in the multi-threaded test harness would steal other
+//! tests' children, and it forks while single-threaded. On Linux it makes
+//! itself a *child subreaper*, so every process the program creates, even
+//! one that double-forks or calls `setsid`, is re-parented to it when its
+//! parent dies: it can then see what was left behind and kill all of it. And
+//! where `ptrace` is allowed it traces the program (see [`witness`]).
+//!
+//! Two threads: the main thread starts the program and waits for it (as its
+//! tracer, when tracing: ptrace requests must come from the tracer thread);
+//! a reader thread drains stdout and stderr and enforces the time limit, the
+//! output cap, and the limits on memory and disk by killing the whole tree.
+//!
+//! The folder: [`protocol`] (what crosses between grader and supervisor),
+//! [`sandbox`] (what the program may touch), [`witness`] (what it did),
+//! [`tree`] (killing and reaping), [`procfs`] (what `/proc` says).
+
+pub mod procfs;
+pub mod protocol;
+pub mod sandbox;
+pub mod tree;
+pub mod witness;
+
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use nix::fcntl::OFlag;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::waitpid;
+use nix::unistd::{Pid, pipe2};
+
+use protocol::{Exit, Limits, Report, Request, SandboxStatus, Stopped};
+use sandbox::Prepared;
+use tree::{StopFlag, Tree};
+use witness::Tracer;
+
+/// The most a request may be (a few thousand arguments fit many times).
+const MAX_REQUEST: u64 = 16 << 20;
+
+/// `grader supervise`: reads a [`Request`] from stdin, runs it, and writes
+/// the [`Report`] line and the captured bytes to stdout.
+pub fn serve() -> Result<()> {
+    let mut input = Vec::new();
+    std::io::stdin().take(MAX_REQUEST).read_to_end(&mut input).context("reading the request")?;
+    let request: Request = serde_json::from_slice(&input).context("the grader's request")?;
+    let (report, out, err) = supervise(&request)?;
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer(&mut stdout, &report)?;
+    stdout.write_all(b"\n")?;
+    stdout.write_all(&out)?;
+    stdout.write_all(&err)?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Runs the request and returns the report and the captured stdout and
+/// stderr.
+pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
+    let subreaper = become_subreaper();
+    // Close-on-exec: only the copies the program gets as its fds 1 and 2
+    // survive its `exec`, so it cannot hold its own pipes open (or read them).
+    let (out_r, out_w) = pipe2(OFlag::O_CLOEXEC)?;
+    let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC)?;
+    let started = Instant::now();
+    let spawned = spawn(request, &out_w, &err_w)?;
+    // Only the program may hold the write ends now, or the pipes never end.
+    drop((out_w, err_w));
+    let main = Pid::from_raw(spawned.child.id() as i32);
+    let tree = Tree { main };
+
+    let stop = Arc::new(StopFlag::new(tree));
+    let reader = {
+        let stop = stop.clone();
+        let watch = Watch::new(request, started);
+        std::thread::spawn(move || capture(out_r, err_r, &watch, &stop, tree))
+    };
+
+    let mut tracer = spawned.tracer;
+    let exit = match tracer.as_mut() {
+        Some(tracer) => tracer.run_until_exit(main, &stop, request.limits.processes),
+        None => wait_for(main),
+    };
+    let elapsed = started.elapsed();
+    // The program is gone: whatever it started and is still here is left
+    // over. Note it, then kill it all and reap it.
+    let leftovers = subreaper.then(|| tree.leftovers());
+    // A killed tracee stops once more on its way out (PTRACE_EVENT_EXIT), and
+    // only this thread, its tracer, can let it go on: kill, then drain.
+    tree.kill_once();
+    let (witness, forbidden) = match tracer {
+        Some(mut tracer) => {
+            tracer.drain();
+            let (witness, forbidden) = tracer.finish();
+            (Ok(witness), forbidden)
+        }
+        None => (Err(spawned.untraced_because), Vec::new()),
+    };
+    tree.kill_all();
+    tree::reap_all();
+    let (out, err) = reader.join().unwrap_or_default();
+
+    let stopped = stop.get();
+    let report = Report {
+        pid: main.as_raw(),
+        supervisor: std::process::id() as i32,
+        exit: if stopped.is_some() { Exit::Killed } else { exit },
+        stopped,
+        stdout_len: out.bytes.len(),
+        stderr_len: err.bytes.len(),
+        stdout_truncated: out.truncated,
+        stderr_truncated: err.truncated,
+        elapsed_ms: elapsed.as_secs_f64() * 1000.0,
+        leftovers,
+        witness,
+        sandbox: spawned.sandbox,
+        forbidden,
+    };
+    Ok((report, out.bytes, err.bytes))
+}
+
+/// The program, started.
+struct Spawned {
+    child: Child,
+    tracer: Option<Tracer>,
+    /// Why it is not traced, when it is not.
+    untraced_because: String,
+    sandbox: SandboxStatus,
+}
+
+/// Starts the program in its sandbox, traced if asked and allowed;
+/// otherwise untraced, with the reason tracing was not possible.
+fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
+    // The program may not signal this supervisor either.
+    let policy = request.sandbox.clone().map(|mut policy| {
+        policy.protect_pids.push(std::process::id() as i32);
+        policy
+    });
+    let start = |traced: bool| -> Result<(Child, SandboxStatus)> {
+        let (status_r, status_w) = pipe2(OFlag::O_CLOEXEC)?;
+        let mut prepared = Prepared::new(policy.as_ref(), &request.limits, status_w)?;
+        let mut command = Command::new(&request.program);
+        command
+            .args(&request.args)
+            .env_clear()
+            .envs(request.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&request.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out.try_clone()?))
+            .stderr(Stdio::from(err.try_clone()?))
+            // Its own process group, so that one signal reaches all of it
+            // that did not move away.
+            .process_group(0);
+        // SAFETY: the supervisor is single-threaded when it forks (the reader
+        // thread starts after), so the child may do what `enter` does; and
+        // `prctl`, `ptrace` and the sandbox's calls are system calls made
+        // before `exec`, as code between fork and exec must be.
+        unsafe {
+            command.pre_exec(move || {
+                #[cfg(target_os = "linux")]
+                {
+                    // If the supervisor dies, the program goes with it.
+                    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+                    if traced {
+                        nix::sys::ptrace::traceme()?;
+                    }
+                }
+                prepared.enter()
+            });
+        }
+        let spawned = command.spawn();
+        // The command holds the parent's copy of the status pipe's write
+        // end: close it, so the read below ends.
+        drop(command);
+        let child = spawned.with_context(|| format!("starting {}", request.program.display()))?;
+        Ok((child, sandbox::status(request.sandbox.is_some(), &read_status(status_r))))
+    };
+    if request.trace && cfg!(target_os = "linux") {
+        let why = match start(true) {
+            Ok((child, sandbox)) => match Tracer::attach(Pid::from_raw(child.id() as i32)) {
+                Ok(tracer) => {
+                    return Ok(Spawned {
+                        child,
+                        tracer: Some(tracer),
+                        untraced_because: String::new(),
+                        sandbox,
+                    });
+                }
+                Err(e) => {
+                    // Traced but not under control: do not let it run.
+                    let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+                    let _ = waitpid(Pid::from_raw(child.id() as i32), None);
+                    format!("ptrace options could not be set: {e}")
+                }
+            },
+            Err(e) if request.sandbox.as_ref().is_some_and(|p| p.required) => return Err(e),
+            Err(e) => format!("ptrace is not permitted here: {e:#}"),
+        };
+        let (child, sandbox) = start(false)?;
+        return Ok(Spawned { child, tracer: None, untraced_because: why, sandbox });
+    }
+    let why = if request.trace {
+        format!("ptrace is only used on Linux (this is {})", std::env::consts::OS)
+    } else {
+        "tracing was turned off".to_string()
+    };
+    let (child, sandbox) = start(false)?;
+    Ok(Spawned { child, tracer: None, untraced_because: why, sandbox })
+}
+
+/// Reads what the child reported about its sandbox (nothing, if it failed
+/// before `exec`).
+fn read_status(status_r: OwnedFd) -> Vec<u8> {
+    let mut status = Vec::new();
+    let _ = std::fs::File::from(status_r).take(64).read_to_end(&mut status);
+    status
+}
+
+/// Waits for the untraced program to end.
+fn wait_for(main: Pid) -> Exit {
+    loop {
+        match waitpid(main, None) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Ok(status) => match exit_of(status) {
+                Some(exit) => return exit,
+                None => continue,
+            },
+            Err(_) => return Exit::Killed,
+        }
+    }
+}
+
+/// How a process ended, from its wait status (`None`: it only stopped).
+pub(crate) fn exit_of(status: nix::sys::wait::WaitStatus) -> Option<Exit> {
+    use nix::sys::wait::WaitStatus;
+    match status {
+        WaitStatus::Exited(_, code) => Some(Exit::Code(code)),
+        WaitStatus::Signaled(_, signal, _) => Some(Exit::Signal(signal.as_str().to_string())),
+        _ => None,
+    }
+}
+
+/// What the reader thread enforces besides the output cap.
+struct Watch {
+    cap: usize,
+    deadline: Instant,
+    memory: u64,
+    /// The run's own directory and the most it may hold, when watched.
+    disk: Option<(std::path::PathBuf, u64)>,
+}
+
+impl Watch {
+    fn new(request: &Request, started: Instant) -> Watch {
+        let Limits { output_cap, timeout_ms, memory_mib, file_size_mib, disk, .. } = request.limits;
+        Watch {
+            cap: output_cap,
+            deadline: started + Duration::from_millis(timeout_ms),
+            memory: memory_mib.saturating_mul(1 << 20),
+            disk: disk.then(|| (request.dir.clone(), file_size_mib.saturating_mul(1 << 20))),
+        }
+    }
+
+    /// Why the run must stop now, if it must: the tree's memory, or what
+    /// its directory holds.
+    fn over(&self, tree_memory: impl FnOnce() -> u64) -> Option<Stopped> {
+        if tree_memory() > self.memory {
+            return Some(Stopped::Memory);
+        }
+        let (dir, most) = self.disk.as_ref()?;
+        (disk_use(dir, MAX_FILES) > *most).then_some(Stopped::Disk)
+    }
+}
+
+/// Files a run may create before its directory counts as full.
+const MAX_FILES: usize = 4096;
+
+/// Bytes under `dir`, counting each file at least a block; more than
+/// `max_files` entries count as full (`u64::MAX`).
+fn disk_use(dir: &Path, max_files: usize) -> u64 {
+    let mut total = 0u64;
+    let mut seen = 0usize;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > max_files {
+                return u64::MAX;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(entry.path());
+            }
+            total = total.saturating_add(meta.len().max(4096));
+        }
+    }
+    total
+}
+
+/// One captured stream.
+#[derive(Debug, Default)]
+struct Stream {
+    bytes: Vec<u8>,
+    truncated: bool,
+}
+
+/// How often the reader thread looks at memory and disk.
+const WATCH_EVERY: Duration = Duration::from_millis(50);
+
+/// The reader thread: drains both pipes until they end, stopping the run at
+/// the deadline, when a stream passes the cap, or when the tree uses more
+/// memory or disk than allowed.
+fn capture(out: OwnedFd, err: OwnedFd, watch: &Watch, stop: &StopFlag, tree: Tree) -> (Stream, Stream) {
+    let mut streams = [(Some(out), Stream::default()), (Some(err), Stream::default())];
+    let mut drain_until: Option<Instant> = None;
+    let mut next_watch = Instant::now() + WATCH_EVERY;
+    let mut buf = vec![0u8; 64 * 1024];
+    let stop_now = |why, drain_until: &mut Option<Instant>| {
+        stop.stop(why);
+        // Everything is dead now, so the pipes end at once.
+        drain_until.get_or_insert(Instant::now() + Duration::from_millis(500));
+    };
+    while streams.iter().any(|(fd, _)| fd.is_some()) {
+        let now = Instant::now();
+        if drain_until.is_some_and(|end| now >= end) {
+            break;
+        }
+        if drain_until.is_none() {
+            if now >= watch.deadline {
+                stop_now(Stopped::TimedOut, &mut drain_until);
+            } else if now >= next_watch {
+                next_watch = now + WATCH_EVERY;
+                if let Some(why) = watch.over(|| procfs::resident_bytes(&tree.alive())) {
+                    stop_now(why, &mut drain_until);
+                }
+            }
+        }
+        let wait = drain_until
+            .unwrap_or(watch.deadline.min(next_watch))
+            .saturating_duration_since(Instant::now())
+            .min(WATCH_EVERY);
+        let ready: Vec<bool> = {
+            let mut fds: Vec<PollFd> = streams
+                .iter()
+                .filter_map(|(fd, _)| fd.as_ref())
+                .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+                .collect();
+            let ms = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
+            if let Err(e) = poll(&mut fds, PollTimeout::from(ms))
+                && e != nix::errno::Errno::EINTR
+            {
+                break;
+            }
+            fds.iter().map(|fd| fd.any().unwrap_or(false)).collect()
+        };
+        let open = streams.iter_mut().filter(|(fd, _)| fd.is_some());
+        for ((fd, stream), ready) in open.zip(ready) {
+            if !ready {
+                continue;
+            }
+            match nix::unistd::read(fd.as_ref().expect("open"), &mut buf) {
+                Ok(0) => *fd = None,
+                Ok(n) => {
+                    let room = watch.cap.saturating_sub(stream.bytes.len());
+                    stream.bytes.extend_from_slice(&buf[..n.min(room)]);
+                    if n > room {
+                        stream.truncated = true;
+                        *fd = None;
+                        stop_now(Stopped::Flooded, &mut drain_until);
+                    }
+                }
+                Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => {}
+                Err(_) => *fd = None,
+            }
+        }
+    }
+    let [(_, out), (_, err)] = streams;
+    (out, err)
+}
+
+#[cfg(target_os = "linux")]
+fn become_subreaper() -> bool {
+    nix::sys::prctl::set_child_subreaper(true).is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn become_subreaper() -> bool {
+    false
+}

@@ -1,0 +1,144 @@
+//! What `/proc` says about the processes below the supervisor: who they
+//! are, which state they are in, how much memory they hold. Linux only;
+//! elsewhere nothing can be seen and every function answers "nothing".
+//!
+//! The supervisor is a child subreaper, so everything the program starts
+//! stays below it, even after its parent exits: walking down from the
+//! supervisor finds all of it.
+
+use std::collections::HashSet;
+
+/// A process below the supervisor.
+#[derive(Debug, Clone)]
+pub struct ProcInfo {
+    pub pid: i32,
+    pub name: String,
+    /// 'R', 'S', 'Z' (a zombie: exited, not reaped), 'X' (dying), ...
+    pub state: char,
+}
+
+/// Every process below this one (children, their children, ...).
+pub fn descendants() -> Vec<ProcInfo> {
+    let me = std::process::id() as i32;
+    let pids = match children_of(me) {
+        Some(first) => walk_children(first),
+        // Kernels without CONFIG_PROC_CHILDREN: read every process's parent.
+        None => scan_all(me),
+    };
+    pids.into_iter().filter_map(info).collect()
+}
+
+/// Follows `/proc/<pid>/task/<tid>/children` down from `first`.
+fn walk_children(first: Vec<i32>) -> Vec<i32> {
+    let mut seen = HashSet::new();
+    let mut queue = first;
+    let mut found = Vec::new();
+    while let Some(pid) = queue.pop() {
+        if seen.insert(pid) {
+            found.push(pid);
+            queue.extend(children_of(pid).unwrap_or_default());
+        }
+    }
+    found
+}
+
+/// The children of every thread of `pid`; `None` if the kernel has no
+/// `children` files.
+fn children_of(pid: i32) -> Option<Vec<i32>> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut children = Vec::new();
+    let mut any = false;
+    for task in tasks.flatten() {
+        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+            any = true;
+            children.extend(text.split_whitespace().filter_map(|p| p.parse::<i32>().ok()));
+        }
+    }
+    // A process that exited between the two reads has no tasks left.
+    (any || !std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(children)
+}
+
+/// Every process whose chain of parents leads to `root`.
+fn scan_all(root: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut parents: Vec<(i32, i32)> = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if let Some(ppid) = stat(pid).and_then(|(_, _, ppid)| ppid) {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut found = Vec::new();
+    let mut queue = vec![root];
+    while let Some(parent) = queue.pop() {
+        for &(pid, _) in parents.iter().filter(|(_, ppid)| *ppid == parent) {
+            if !found.contains(&pid) {
+                found.push(pid);
+                queue.push(pid);
+            }
+        }
+    }
+    found
+}
+
+fn info(pid: i32) -> Option<ProcInfo> {
+    let (name, state, _) = stat(pid)?;
+    Some(ProcInfo { pid, name, state })
+}
+
+/// Name, state and parent from `/proc/<pid>/stat`.
+fn stat(pid: i32) -> Option<(String, char, Option<i32>)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The name is in parentheses and may itself contain spaces or ')'.
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let name = stat[open + 1..close].to_string();
+    let mut rest = stat[close + 1..].split_whitespace();
+    let state = rest.next().and_then(|s| s.chars().next()).unwrap_or('?');
+    let ppid = rest.next().and_then(|s| s.parse::<i32>().ok());
+    Some((name, state, ppid))
+}
+
+/// Resident memory of these processes together, in bytes.
+pub fn resident_bytes(processes: &[ProcInfo]) -> u64 {
+    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).ok().flatten().unwrap_or(4096) as u64;
+    processes
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{}/statm", p.pid)).ok())
+        .filter_map(|statm| statm.split_whitespace().nth(1).and_then(|r| r.parse::<u64>().ok()))
+        .sum::<u64>()
+        * page
+}
+
+/// The process (thread group) a task belongs to.
+pub fn tgid_of(task: i32) -> Option<i32> {
+    let status = std::fs::read_to_string(format!("/proc/{task}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Tgid:")).and_then(|v| v.trim().parse().ok())
+}
+
+/// The file name of the executable `pid` runs.
+pub fn exe_name(pid: i32) -> Option<String> {
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    exe.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_child_and_its_memory() {
+        let mut child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let found = descendants();
+        let mine: Vec<ProcInfo> = found.into_iter().filter(|p| p.pid == child.id() as i32).collect();
+        let memory = resident_bytes(&mine);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(mine.len(), 1, "the child is found");
+        assert_eq!(mine[0].name, "sleep");
+        assert!(memory > 0);
+    }
+}

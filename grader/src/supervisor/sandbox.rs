@@ -1,0 +1,551 @@
+//! The sandbox a program (or cargo, building a submission) runs in: what it
+//! may touch, which system calls it may make, how much it may use.
+//!
+//! Everything is prepared by the supervisor before it forks (the Landlock
+//! ruleset is opened, the seccomp filters compiled), so that the child, between
+//! `fork` and `exec`, only makes system calls: drop root's capabilities, lower
+//! its rlimits, restrict itself with Landlock, install the filters. Each
+//! layer is best effort by kernel: the child reports what it got through a
+//! pipe, and the supervisor turns that into a [`SandboxStatus`] that every
+//! report carries, so a scorecard can say what was not in force.
+//!
+//! - **Files and network** (Landlock, the `landlock` crate): read and execute
+//!   only what the [`Policy`] lists; TCP bind and connect denied (ABI 4,
+//!   Linux 6.7); signals and abstract sockets scoped to the sandbox (ABI 6,
+//!   Linux 6.12).
+//! - **System calls** (seccomp, the `seccompiler` crate): [`FORBIDDEN`] calls
+//!   are refused; the witness, when it traces, sees which and stops the run.
+//!   `clone3` answers `ENOSYS`, so the C library falls back to `clone`, whose
+//!   flags a filter can read (`clone3` keeps them in memory it cannot).
+//! - **Privileges** (the `caps` crate): a grader running as root starts the
+//!   program with no capabilities, so root is just another user to it.
+//! - **Resources** (rlimits): memory, file size, CPU time, open files; the
+//!   supervisor also watches the whole tree's memory and the run's disk use.
+
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::protocol::{Guard, Level, Limits, Policy, Protection, SandboxStatus};
+
+/// What the child reports, one byte each, in a single `write`.
+const STATUS_LEN: usize = 6;
+
+/// A system call the filter refuses.
+#[derive(Debug, Clone, Copy)]
+pub struct Forbidden {
+    pub name: &'static str,
+    /// What trying it means, to a student.
+    pub why: &'static str,
+}
+
+/// Everything prepared before the fork.
+#[derive(Debug)]
+pub struct Prepared {
+    limits: Limits,
+    sandboxed: bool,
+    required: bool,
+    #[cfg(target_os = "linux")]
+    inner: linux::Inner,
+    status_w: OwnedFd,
+}
+
+impl Prepared {
+    /// Prepares `policy` (none: only the limits) for one start of a
+    /// program; `status_w` is where the child reports what it got.
+    pub fn new(policy: Option<&Policy>, limits: &Limits, status_w: OwnedFd) -> Result<Prepared> {
+        Ok(Prepared {
+            limits: *limits,
+            sandboxed: policy.is_some(),
+            required: policy.is_some_and(|p| p.required),
+            #[cfg(target_os = "linux")]
+            inner: linux::Inner::new(policy)?,
+            status_w,
+        })
+    }
+
+    /// In the child, between `fork` and `exec`: enters the sandbox and
+    /// reports what it got. Mostly bare system calls; the little the
+    /// capability crate allocates is safe only because the supervisor forks
+    /// while single-threaded (no other thread can hold the allocator's lock
+    /// at the fork).
+    pub fn enter(&mut self) -> std::io::Result<()> {
+        let mut report = [0u8; STATUS_LEN];
+        report[0] = 1;
+        report[1] = u8::from(set_limits(&self.limits).is_ok());
+        #[cfg(target_os = "linux")]
+        self.inner.enter(&mut report[2..]);
+        // One write of a few bytes to a pipe: all of it or nothing.
+        let _ = nix::unistd::write(&self.status_w, &report);
+        if self.required && !status(self.sandboxed, &report).complete() {
+            return Err(std::io::Error::other("the sandbox is not fully in force here (--require-sandbox)"));
+        }
+        Ok(())
+    }
+}
+
+/// What the child reported, as protections (`sandboxed`: a policy was
+/// asked for).
+pub fn status(sandboxed: bool, report: &[u8]) -> SandboxStatus {
+    let got = |i: usize| report.get(i).copied().unwrap_or(0);
+    let limits_set = got(0) == 1 && got(1) == 1;
+    let mut protections = vec![
+        Protection {
+            guard: Guard::Resources,
+            level: if limits_set { Level::Full } else { Level::Off },
+            detail: if limits_set {
+                "rlimits on memory, file size, CPU time and open files; the tree's memory and disk use watched"
+                    .into()
+            } else {
+                "the rlimits could not be set".into()
+            },
+        },
+        Protection {
+            guard: Guard::Environment,
+            level: Level::Full,
+            detail: "a small fixed environment, nothing of the grader's".into(),
+        },
+    ];
+    #[cfg(target_os = "linux")]
+    protections.extend(linux::protections(sandboxed, report.get(2..).unwrap_or_default()));
+    #[cfg(not(target_os = "linux"))]
+    protections.extend(
+        [Guard::Files, Guard::Network, Guard::Signals, Guard::Syscalls, Guard::Privileges].map(|guard| {
+            Protection {
+                guard,
+                level: Level::Off,
+                detail: if sandboxed {
+                    format!("needs Linux (Landlock and seccomp); this is {}", std::env::consts::OS)
+                } else {
+                    "not sandboxed (the grader's own step)".into()
+                },
+            }
+        }),
+    );
+    SandboxStatus { protections }
+}
+
+/// Where a program's libraries are, to read (and its ELF interpreter's
+/// directory among them). Paths that do not exist here are left out.
+const LIBRARIES: &[&str] =
+    &["/lib", "/lib64", "/lib32", "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/local/lib"];
+
+/// What a student's program may touch: read and execute its own binary (and
+/// the ELF interpreter that loads it); read the system's libraries and a few
+/// devices; write only its own directory.
+pub fn program_policy(binary: &Path, dir: &Path, required: bool) -> Policy {
+    let mut exec = vec![binary.to_path_buf()];
+    exec.extend(interpreter(binary));
+    let mut read: Vec<PathBuf> = LIBRARIES.iter().map(PathBuf::from).collect();
+    read.extend(["/etc/ld.so.cache", "/dev/urandom", "/dev/random", "/dev/zero"].map(PathBuf::from));
+    Policy {
+        read,
+        exec,
+        write: vec![dir.to_path_buf(), PathBuf::from("/dev/null")],
+        required,
+        protect_pids: grader_pids(),
+    }
+}
+
+/// What a build of a submission may touch: read its workspace, the cargo
+/// home's registry and configuration, the system's libraries; read and
+/// execute the toolchain and the system's programs (the linker); write only
+/// its target directory and its temporary directory. The template, its
+/// `target/`, `$HOME`, other submissions and the gradebook are out of reach.
+pub fn build_policy(
+    workspace: &Path,
+    toolchain: &[PathBuf],
+    cargo_home: &Path,
+    writable: &[&Path],
+) -> Policy {
+    let mut read =
+        vec![workspace.to_path_buf(), PathBuf::from("/etc/ld.so.cache"), PathBuf::from("/dev/urandom")];
+    read.extend(["registry", "git", "config.toml", "config"].map(|p| cargo_home.join(p)));
+    let mut exec: Vec<PathBuf> = toolchain.to_vec();
+    exec.extend(["/usr", "/bin", "/lib", "/lib64", "/lib32"].map(PathBuf::from));
+    let mut write: Vec<PathBuf> = writable.iter().map(|p| p.to_path_buf()).collect();
+    write.push(PathBuf::from("/dev/null"));
+    Policy { read, exec, write, required: false, protect_pids: grader_pids() }
+}
+
+/// The grader's pid and process group, which no sandboxed program may
+/// signal (the supervisor adds its own pid).
+fn grader_pids() -> Vec<i32> {
+    vec![std::process::id() as i32, nix::unistd::getpgrp().as_raw()]
+}
+
+/// A program's whole environment: its directory as `HOME` and `TMPDIR`,
+/// and nothing of the grader's (tokens, paths, cargo's variables).
+pub fn program_env(dir: &Path) -> Vec<(String, String)> {
+    let dir = dir.to_string_lossy().into_owned();
+    vec![
+        ("PATH".into(), "/usr/bin:/bin".into()),
+        ("HOME".into(), dir.clone()),
+        ("TMPDIR".into(), dir),
+        ("LANG".into(), "C.UTF-8".into()),
+    ]
+}
+
+/// The ELF interpreter a dynamically linked binary asks for (`PT_INTERP`),
+/// which `exec` opens as it opens the binary. 64-bit little-endian ELF only
+/// (x86_64, aarch64); anything else: none.
+pub fn interpreter(binary: &Path) -> Option<PathBuf> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(binary).ok()?;
+    let mut header = [0u8; 64];
+    file.read_exact(&mut header).ok()?;
+    if &header[..4] != b"\x7fELF" || header[4] != 2 || header[5] != 1 {
+        return None;
+    }
+    let u16_at = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]);
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+    let (phoff, phentsize, phnum) = (u64_at(&header, 0x20), u16_at(&header, 0x36), u16_at(&header, 0x38));
+    if phentsize < 56 {
+        return None;
+    }
+    for i in 0..u64::from(phnum.min(256)) {
+        let mut entry = [0u8; 56];
+        file.seek(SeekFrom::Start(phoff + i * u64::from(phentsize))).ok()?;
+        file.read_exact(&mut entry).ok()?;
+        const PT_INTERP: u32 = 3;
+        if u32::from_le_bytes(entry[..4].try_into().expect("4 bytes")) == PT_INTERP {
+            let (offset, size) = (u64_at(&entry, 8), u64_at(&entry, 32).min(4096));
+            let mut name = vec![0u8; size as usize];
+            file.seek(SeekFrom::Start(offset)).ok()?;
+            file.read_exact(&mut name).ok()?;
+            let name = name.split(|&b| b == 0).next()?;
+            return Some(PathBuf::from(std::ffi::OsStr::from_bytes(name)));
+        }
+    }
+    None
+}
+
+/// Lowers the rlimits to `limits` (never above what is allowed already).
+fn set_limits(limits: &Limits) -> nix::Result<()> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    const MIB: u64 = 1 << 20;
+    let wanted = [
+        (Resource::RLIMIT_DATA, limits.memory_mib.saturating_mul(MIB)),
+        (Resource::RLIMIT_FSIZE, limits.file_size_mib.saturating_mul(MIB)),
+        (Resource::RLIMIT_CPU, limits.cpu_seconds),
+        (Resource::RLIMIT_NOFILE, limits.open_files),
+        (Resource::RLIMIT_CORE, 0),
+    ];
+    for (resource, value) in wanted {
+        let (_, hard) = getrlimit(resource)?;
+        let value = value.min(hard);
+        // CPU: SIGXCPU at the soft limit, SIGKILL a second later.
+        let hard_wanted =
+            if resource == Resource::RLIMIT_CPU { value.saturating_add(1).min(hard) } else { value };
+        setrlimit(resource, value, hard_wanted)?;
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+pub use linux::{FORBIDDEN, forbidden_call};
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use anyhow::{Context, Result};
+    use caps::CapSet;
+    use landlock::{
+        ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, LandlockStatus, PathBeneath, PathFd,
+        RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetStatus, Scope,
+    };
+    use nix::libc;
+    use seccompiler::{
+        BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+        SeccompRule, TargetArch,
+    };
+
+    use super::{Forbidden, Guard, Level, Policy, Protection};
+
+    /// The newest Landlock ABI whose rights this sandbox asks for: files
+    /// (with truncate, ABI 3, and device ioctls, ABI 5), TCP (ABI 4),
+    /// signal and abstract-socket scoping (ABI 6).
+    const ABI_USED: ABI = ABI::V6;
+
+    /// The system calls a run of these exercises never makes and an
+    /// attacker would, with the condition on the arguments (none: always).
+    /// `protect` stands for the grader's own pids (signals).
+    pub const FORBIDDEN: &[(i64, Forbidden)] = &[
+        (
+            libc::SYS_clone,
+            Forbidden { name: "clone", why: "to create a process the witness cannot see, or a namespace" },
+        ),
+        (libc::SYS_ptrace, Forbidden { name: "ptrace", why: "to trace another process" }),
+        (
+            libc::SYS_process_vm_readv,
+            Forbidden { name: "process_vm_readv", why: "to read another process's memory" },
+        ),
+        (
+            libc::SYS_process_vm_writev,
+            Forbidden { name: "process_vm_writev", why: "to write another process's memory" },
+        ),
+        (libc::SYS_pidfd_getfd, Forbidden { name: "pidfd_getfd", why: "to take another process's files" }),
+        (libc::SYS_socket, Forbidden { name: "socket", why: "to use the network" }),
+        (libc::SYS_unshare, Forbidden { name: "unshare", why: "to enter a new namespace" }),
+        (libc::SYS_setns, Forbidden { name: "setns", why: "to enter another namespace" }),
+        (libc::SYS_mount, Forbidden { name: "mount", why: "to mount a file system" }),
+        (libc::SYS_umount2, Forbidden { name: "umount2", why: "to unmount a file system" }),
+        (libc::SYS_pivot_root, Forbidden { name: "pivot_root", why: "to change the root file system" }),
+        (libc::SYS_chroot, Forbidden { name: "chroot", why: "to change the root directory" }),
+        (libc::SYS_open_tree, Forbidden { name: "open_tree", why: "to mount a file system" }),
+        (libc::SYS_move_mount, Forbidden { name: "move_mount", why: "to mount a file system" }),
+        (libc::SYS_fsopen, Forbidden { name: "fsopen", why: "to mount a file system" }),
+        (libc::SYS_fsmount, Forbidden { name: "fsmount", why: "to mount a file system" }),
+        (libc::SYS_bpf, Forbidden { name: "bpf", why: "to load a kernel program" }),
+        (libc::SYS_perf_event_open, Forbidden { name: "perf_event_open", why: "to watch other processes" }),
+        (libc::SYS_userfaultfd, Forbidden { name: "userfaultfd", why: "to stall the kernel" }),
+        (
+            libc::SYS_io_uring_setup,
+            Forbidden { name: "io_uring_setup", why: "to make system calls the filter cannot see" },
+        ),
+        (
+            libc::SYS_io_uring_enter,
+            Forbidden { name: "io_uring_enter", why: "to make system calls the filter cannot see" },
+        ),
+        (
+            libc::SYS_io_uring_register,
+            Forbidden { name: "io_uring_register", why: "to make system calls the filter cannot see" },
+        ),
+        (libc::SYS_keyctl, Forbidden { name: "keyctl", why: "to use the kernel's keyrings" }),
+        (libc::SYS_add_key, Forbidden { name: "add_key", why: "to use the kernel's keyrings" }),
+        (libc::SYS_request_key, Forbidden { name: "request_key", why: "to use the kernel's keyrings" }),
+        (libc::SYS_kexec_load, Forbidden { name: "kexec_load", why: "to replace the kernel" }),
+        (libc::SYS_init_module, Forbidden { name: "init_module", why: "to load a kernel module" }),
+        (libc::SYS_finit_module, Forbidden { name: "finit_module", why: "to load a kernel module" }),
+        (libc::SYS_delete_module, Forbidden { name: "delete_module", why: "to unload a kernel module" }),
+        (libc::SYS_reboot, Forbidden { name: "reboot", why: "to reboot the machine" }),
+        (
+            libc::SYS_open_by_handle_at,
+            Forbidden { name: "open_by_handle_at", why: "to open a file by handle, around the file rules" },
+        ),
+        (
+            libc::SYS_name_to_handle_at,
+            Forbidden { name: "name_to_handle_at", why: "to open a file by handle, around the file rules" },
+        ),
+        (libc::SYS_setrlimit, Forbidden { name: "setrlimit", why: "to change its limits" }),
+        (libc::SYS_prlimit64, Forbidden { name: "prlimit64", why: "to change its limits" }),
+        (libc::SYS_kill, Forbidden { name: "kill", why: "to signal the grader or every process" }),
+        (libc::SYS_tkill, Forbidden { name: "tkill", why: "to signal the grader" }),
+        (libc::SYS_tgkill, Forbidden { name: "tgkill", why: "to signal the grader" }),
+        (libc::SYS_rt_sigqueueinfo, Forbidden { name: "rt_sigqueueinfo", why: "to signal the grader" }),
+        (libc::SYS_rt_tgsigqueueinfo, Forbidden { name: "rt_tgsigqueueinfo", why: "to signal the grader" }),
+        (libc::SYS_pidfd_open, Forbidden { name: "pidfd_open", why: "to signal the grader" }),
+    ];
+
+    /// The name and meaning of a forbidden call, by number.
+    pub fn forbidden_call(nr: i64) -> Option<&'static Forbidden> {
+        FORBIDDEN.iter().find(|(n, _)| *n == nr).map(|(_, f)| f)
+    }
+
+    /// The conditions (any of which) under which `nr` is refused; empty:
+    /// always.
+    fn conditions(nr: i64, protect: &[i32]) -> Result<Vec<SeccompRule>> {
+        let rule = |index: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64| -> Result<SeccompRule> {
+            Ok(SeccompRule::new(vec![SeccompCondition::new(index, len, op, value)?])?)
+        };
+        let bit = |flag: u64| rule(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(flag), flag);
+        // A pid argument is an `int`: compare its low 32 bits.
+        let pid = |value: i32| rule(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, u64::from(value as u32));
+        let targets = || -> Result<Vec<SeccompRule>> {
+            let mut pids = vec![-1];
+            pids.extend(protect.iter().flat_map(|&p| [p, -p]));
+            pids.into_iter().map(pid).collect()
+        };
+        Ok(match nr {
+            libc::SYS_clone => [
+                libc::CLONE_UNTRACED,
+                libc::CLONE_NEWNS,
+                libc::CLONE_NEWUTS,
+                libc::CLONE_NEWIPC,
+                libc::CLONE_NEWUSER,
+                libc::CLONE_NEWPID,
+                libc::CLONE_NEWNET,
+                libc::CLONE_NEWCGROUP,
+            ]
+            .into_iter()
+            .map(|flag| bit(flag as u32 as u64))
+            .collect::<Result<_>>()?,
+            // Reading a limit is fine; setting one is not.
+            libc::SYS_prlimit64 => vec![rule(2, SeccompCmpArgLen::Qword, SeccompCmpOp::Ne, 0)?],
+            libc::SYS_kill
+            | libc::SYS_tkill
+            | libc::SYS_tgkill
+            | libc::SYS_rt_sigqueueinfo
+            | libc::SYS_rt_tgsigqueueinfo
+            | libc::SYS_pidfd_open => targets()?,
+            _ => Vec::new(),
+        })
+    }
+
+    /// The two filters: `clone3` answers ENOSYS (the C library then uses
+    /// `clone`); the forbidden calls stop at the tracer when there is one
+    /// (which stops the run), and answer ENOSYS when there is none.
+    fn filters(protect: &[i32]) -> Result<Vec<BpfProgram>> {
+        let arch = TargetArch::try_from(std::env::consts::ARCH).context("seccomp on this architecture")?;
+        let clone3: BTreeMap<i64, Vec<SeccompRule>> = [(libc::SYS_clone3, Vec::new())].into();
+        let forbidden: BTreeMap<i64, Vec<SeccompRule>> =
+            FORBIDDEN.iter().map(|(nr, _)| Ok((*nr, conditions(*nr, protect)?))).collect::<Result<_>>()?;
+        let compile = |rules, action| -> Result<BpfProgram> {
+            Ok(SeccompFilter::new(rules, SeccompAction::Allow, action, arch)?.try_into()?)
+        };
+        Ok(vec![
+            compile(clone3, SeccompAction::Errno(libc::ENOSYS as u32))?,
+            compile(forbidden, SeccompAction::Trace(0))?,
+        ])
+    }
+
+    #[derive(Debug)]
+    pub struct Inner {
+        ruleset: Option<RulesetCreated>,
+        filters: Vec<BpfProgram>,
+        drop_caps: bool,
+    }
+
+    impl Inner {
+        pub fn new(policy: Option<&Policy>) -> Result<Inner> {
+            let Some(policy) = policy else {
+                return Ok(Inner { ruleset: None, filters: Vec::new(), drop_caps: false });
+            };
+            let drop_caps = caps::read(None, CapSet::Permitted).is_ok_and(|set| !set.is_empty());
+            Ok(Inner { ruleset: Some(ruleset(policy)?), filters: filters(&policy.protect_pids)?, drop_caps })
+        }
+
+        /// Writes [capabilities, landlock status, landlock ABI, seccomp]
+        /// into `status`.
+        pub fn enter(&mut self, status: &mut [u8]) {
+            let Some(ruleset) = self.ruleset.take() else {
+                return;
+            };
+            status[0] = if !self.drop_caps { 2 } else { u8::from(drop_capabilities().is_ok()) };
+            if let Ok(got) = ruleset.restrict_self() {
+                status[1] = match got.ruleset {
+                    RulesetStatus::FullyEnforced => 2,
+                    RulesetStatus::PartiallyEnforced => 1,
+                    _ => 0,
+                };
+                status[2] = match got.landlock {
+                    LandlockStatus::Available { effective_abi, .. } => effective_abi as u8,
+                    _ => 0,
+                };
+            }
+            status[3] = u8::from(self.filters.iter().all(|f| seccompiler::apply_filter(f).is_ok()));
+        }
+    }
+
+    /// Drops every capability: bounding set, ambient, then the rest.
+    fn drop_capabilities() -> Result<(), caps::errors::CapsError> {
+        caps::clear(None, CapSet::Ambient)?;
+        caps::clear(None, CapSet::Bounding)?;
+        caps::clear(None, CapSet::Inheritable)?;
+        caps::clear(None, CapSet::Effective)?;
+        caps::clear(None, CapSet::Permitted)
+    }
+
+    /// The Landlock ruleset of `policy`, opened (paths that do not exist
+    /// are left out: nothing is granted there).
+    fn ruleset(policy: &Policy) -> Result<RulesetCreated> {
+        let abi = ABI_USED;
+        let mut ruleset = landlock::Ruleset::default()
+            .set_compatibility(CompatLevel::BestEffort)
+            .handle_access(AccessFs::from_all(abi))?
+            .handle_access(AccessNet::from_all(abi))?
+            .scope(Scope::from_all(abi))?
+            .create()?;
+        let read = AccessFs::from_read(abi) & !AccessFs::Execute;
+        let exec = AccessFs::from_read(abi);
+        let write = AccessFs::from_all(abi) & !AccessFs::Execute;
+        for (paths, access) in [(&policy.read, read), (&policy.exec, exec), (&policy.write, write)] {
+            for path in paths {
+                let Ok(fd) = PathFd::new(path) else { continue };
+                let access = if is_dir(path) { access } else { access & AccessFs::from_file(abi) };
+                ruleset = ruleset.add_rule(PathBeneath::new(fd, access))?;
+            }
+        }
+        Ok(ruleset)
+    }
+
+    fn is_dir(path: &Path) -> bool {
+        std::fs::metadata(path).is_ok_and(|m| m.is_dir())
+    }
+
+    /// The protections the child's report shows, for a sandboxed start.
+    pub fn protections(sandboxed: bool, report: &[u8]) -> Vec<Protection> {
+        let got = |i: usize| report.get(i).copied().unwrap_or(0);
+        let (caps, ruleset, abi, seccomp) = (got(0), got(1), got(2), got(3) == 1);
+        let p = |guard, level, detail: String| Protection { guard, level, detail };
+        if !sandboxed {
+            return [Guard::Files, Guard::Network, Guard::Signals, Guard::Syscalls, Guard::Privileges]
+                .map(|g| p(g, Level::Off, "not sandboxed (the grader's own step)".into()))
+                .into();
+        }
+        let landlock = if ruleset == 0 || abi == 0 {
+            "Landlock is not available on this kernel (needs Linux 5.13 with Landlock enabled)".to_string()
+        } else {
+            format!("Landlock ABI {abi}")
+        };
+        let files = match abi {
+            0 => p(Guard::Files, Level::Off, landlock.clone()),
+            1 | 2 => p(
+                Guard::Files,
+                Level::Partial,
+                format!(
+                    "{landlock}: truncating files outside the run is not stopped (needs ABI 3, Linux 6.2)"
+                ),
+            ),
+            _ => p(Guard::Files, Level::Full, format!("{landlock}: it may write only its own directory (a build: its target directory)")),
+        };
+        let network = match (seccomp, abi >= 4) {
+            (true, _) => p(Guard::Network, Level::Full, "seccomp: no sockets".into()),
+            (false, true) => p(Guard::Network, Level::Full, format!("{landlock}: no TCP")),
+            (false, false) => {
+                p(Guard::Network, Level::Off, "needs seccomp, or Landlock ABI 4 (Linux 6.7)".into())
+            }
+        };
+        let signals = match (abi >= 6, seccomp) {
+            (true, _) => p(Guard::Signals, Level::Full, format!("{landlock}: signals scoped to the run")),
+            (false, true) => p(
+                Guard::Signals,
+                Level::Partial,
+                "seccomp keeps signals from the grader and this run's supervisor, not from other runs of a batch (needs Landlock ABI 6, Linux 6.12)".into(),
+            ),
+            (false, false) => p(Guard::Signals, Level::Off, "needs Landlock ABI 6 (Linux 6.12)".into()),
+        };
+        let syscalls = if seccomp {
+            p(Guard::Syscalls, Level::Full, "seccomp filter".into())
+        } else {
+            p(Guard::Syscalls, Level::Off, "seccomp filters could not be installed".into())
+        };
+        let privileges = match caps {
+            1 => p(Guard::Privileges, Level::Full, "root's capabilities dropped".into()),
+            2 => p(Guard::Privileges, Level::Full, "not run as root".into()),
+            _ => p(Guard::Privileges, Level::Off, "root's capabilities could not be dropped".into()),
+        };
+        vec![files, network, signals, syscalls, privileges]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_interpreter_of_a_dynamic_binary() {
+        let me = std::env::current_exe().unwrap();
+        let found = interpreter(&me);
+        if cfg!(all(target_os = "linux", target_env = "gnu")) {
+            let found = found.expect("a glibc binary has an interpreter");
+            assert!(found.to_string_lossy().contains("ld-linux"), "{}", found.display());
+            assert!(found.exists());
+        }
+        assert_eq!(interpreter(Path::new("/dev/null")), None);
+    }
+}
