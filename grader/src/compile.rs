@@ -38,7 +38,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::run::Runner;
-use crate::supervisor::protocol::{Limits, Request, SandboxStatus};
+use crate::supervisor::protocol::{Layers, Limits, Request, SandboxStatus};
 use crate::supervisor::sandbox;
 
 /// Lines of compiler output quoted in a message.
@@ -369,6 +369,8 @@ pub struct Build {
     pub target_dir: PathBuf,
     /// Refuse to build unless every protection of the sandbox is in force.
     pub require_sandbox: bool,
+    /// The sandbox's kernel layers (all, but in the grader's own tests).
+    pub layers: Layers,
 }
 
 impl Build {
@@ -381,6 +383,7 @@ impl Build {
             package: package.to_string(),
             target_dir: crate::workspace::target_dir(workspace).join("grader-build"),
             require_sandbox: false,
+            layers: Layers::ALL,
         }
     }
 
@@ -391,6 +394,11 @@ impl Build {
 
     pub fn require_sandbox(mut self, required: bool) -> Build {
         self.require_sandbox = required;
+        self
+    }
+
+    pub fn layers(mut self, layers: Layers) -> Build {
+        self.layers = layers;
         self
     }
 }
@@ -452,6 +460,7 @@ fn build_uncached(runner: &Runner, spec: &Build) -> Result<Built, String> {
         &[&spec.target_dir],
     );
     policy.required = spec.require_sandbox;
+    policy.layers = spec.layers;
     let request = Request {
         program: toolchain.cargo.clone(),
         args: args.iter().map(|a| a.to_string()).collect(),

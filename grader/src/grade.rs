@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::compile::{Build, build};
-use crate::run::{Limits, Observation, RunSpec, Runner, SandboxStatus};
+use crate::run::{Layers, Limits, Observation, RunSpec, Runner, SandboxStatus};
 
 /// Set this to a number to replay the random inputs of an earlier grading.
 pub const SEED_ENV: &str = "GRADER_SEED";
@@ -37,6 +37,8 @@ pub struct Context {
     /// Refuse to build or run anything unless every protection of the
     /// sandbox is in force.
     pub require_sandbox: bool,
+    /// The sandbox's kernel layers (all, but in the grader's own tests).
+    pub layers: Layers,
     /// What held of the sandbox over every build and run so far.
     sandbox: Arc<Mutex<Option<SandboxStatus>>>,
 }
@@ -60,6 +62,7 @@ impl Context {
             seed,
             witness: true,
             require_sandbox: false,
+            layers: Layers::ALL,
             sandbox: Arc::default(),
         }
     }
@@ -79,7 +82,8 @@ impl Context {
     pub fn binary(&self, package: &str) -> Result<PathBuf, String> {
         let spec = Build::new(&self.template, &self.workspace, package)
             .target_dir(self.target_dir.clone())
-            .require_sandbox(self.require_sandbox);
+            .require_sandbox(self.require_sandbox)
+            .layers(self.layers);
         let built = build(&self.runner, &spec)?;
         self.record(&built.sandbox);
         Ok(built.binary)
@@ -91,6 +95,7 @@ impl Context {
             .args(args.iter().cloned())
             .limits(self.limits)
             .witness(self.witness)
+            .sandbox(Some(self.layers))
             .require_sandbox(self.require_sandbox);
         let seen = self
             .runner

@@ -35,8 +35,13 @@ pub const REF_KEY: &str = "TEMPLATE_REF:";
 pub const WORKFLOW: &str = ".github/workflows/grade.yml";
 
 /// Paths (or path prefixes) of this repository that the release leaves out.
-const LEFT_OUT: &[&str] =
-    &["grader/tests/fixtures/", "grader/tests/submissions.rs", "grader/tests/release.rs", ".ci/"];
+const LEFT_OUT: &[&str] = &[
+    "grader/tests/fixtures/",
+    "grader/tests/submissions.rs",
+    "grader/tests/attacks.rs",
+    "grader/tests/release.rs",
+    ".ci/",
+];
 
 /// Where the released workflow fetches the grader from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-pub use crate::supervisor::protocol::{Exit, Leftover, Limits, SandboxStatus, Stopped, Witness};
-use crate::supervisor::protocol::{Report, Request};
+pub use crate::supervisor::protocol::{Exit, Layers, Leftover, Limits, SandboxStatus, Stopped, Witness};
+use crate::supervisor::protocol::{Policy, Report, Request};
 use crate::supervisor::sandbox;
 
 /// One run to make: a program, its arguments, its limits.
@@ -37,8 +37,9 @@ pub struct RunSpec {
     /// Watch the run with the process [witness](crate::supervisor::witness)
     /// (Linux, where `ptrace` is permitted).
     pub witness: bool,
-    /// Run it in the sandbox (always, but to measure what the sandbox costs).
-    pub sandbox: bool,
+    /// Run it in the sandbox, with these layers (`None`: outside it, only
+    /// to measure what the sandbox costs).
+    pub sandbox: Option<Layers>,
     /// Refuse to run it unless every protection of the sandbox is in force.
     pub require_sandbox: bool,
 }
@@ -50,7 +51,7 @@ impl RunSpec {
             args: Vec::new(),
             limits: crate::rubric::LIMITS,
             witness: true,
-            sandbox: true,
+            sandbox: Some(Layers::ALL),
             require_sandbox: false,
         }
     }
@@ -70,7 +71,7 @@ impl RunSpec {
         self
     }
 
-    pub fn sandbox(mut self, sandbox: bool) -> RunSpec {
+    pub fn sandbox(mut self, sandbox: Option<Layers>) -> RunSpec {
         self.sandbox = sandbox;
         self
     }
@@ -214,9 +215,10 @@ impl Runner {
         let dir = RunDir::new()?;
         let request = Request {
             env: sandbox::program_env(dir.path()),
-            sandbox: spec
-                .sandbox
-                .then(|| sandbox::program_policy(&program, dir.path(), spec.require_sandbox)),
+            sandbox: spec.sandbox.map(|layers| Policy {
+                layers,
+                ..sandbox::program_policy(&program, dir.path(), spec.require_sandbox)
+            }),
             program,
             args: spec.args.clone(),
             dir: dir.path().to_path_buf(),

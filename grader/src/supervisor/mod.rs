@@ -40,7 +40,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, kill};
@@ -75,6 +75,7 @@ pub fn serve() -> Result<()> {
 /// stderr.
 pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     let subreaper = become_subreaper();
+    close_inherited_on_exec();
     // Close-on-exec: only the copies the program gets as its fds 1 and 2
     // survive its `exec`, so it cannot hold its own pipes open (or read them).
     let (out_r, out_w) = pipe2(OFlag::O_CLOEXEC)?;
@@ -189,8 +190,15 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
         // The command holds the parent's copy of the status pipe's write
         // end: close it, so the read below ends.
         drop(command);
-        let child = spawned.with_context(|| format!("starting {}", request.program.display()))?;
-        Ok((child, sandbox::status(request.sandbox.is_some(), &read_status(status_r))))
+        let status = sandbox::status(policy.as_ref(), &read_status(status_r));
+        match spawned {
+            Ok(child) => Ok((child, status)),
+            // The child refused to go on (it reports only an errno): say why.
+            Err(_) if policy.as_ref().is_some_and(|p| p.required) && !status.complete() => {
+                bail!("{}", crate::report::sandbox_refusal(&status))
+            }
+            Err(e) => Err(e).with_context(|| format!("starting {}", request.program.display())),
+        }
     };
     if request.trace && cfg!(target_os = "linux") {
         let why = match start(true) {
@@ -223,6 +231,24 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
     };
     let (child, sandbox) = start(false)?;
     Ok(Spawned { child, tracer: None, untraced_because: why, sandbox })
+}
+
+/// Marks every file descriptor this supervisor inherited (beyond stdin,
+/// stdout and stderr) close-on-exec, so the program inherits none of them:
+/// a test harness or a build tool may pass down pipes (cargo's jobserver)
+/// that are none of the program's business.
+fn close_inherited_on_exec() {
+    use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+    let fds: Vec<i32> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(entries) => entries.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect(),
+        Err(_) => (3..1024).collect(),
+    };
+    for fd in fds.into_iter().filter(|&fd| fd > 2) {
+        // SAFETY: only the flags of a descriptor are changed; one that is
+        // not open (or was the directory listing's, now closed) fails.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let _ = fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+    }
 }
 
 /// Reads what the child reported about its sandbox (nothing, if it failed

@@ -78,6 +78,22 @@ pub struct Policy {
     /// The grader's own process ids, which the program may not signal
     /// (kept by the system-call filter where Landlock cannot scope signals).
     pub protect_pids: Vec<i32>,
+    pub layers: Layers,
+}
+
+/// Which of the sandbox's kernel layers to use: both, but in the grader's
+/// own tests of what it does and says on a system without them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layers {
+    /// Landlock, where the kernel has it.
+    pub landlock: bool,
+    /// The seccomp filters.
+    pub seccomp: bool,
+}
+
+impl Layers {
+    pub const ALL: Layers = Layers { landlock: true, seccomp: true };
 }
 
 /// What the supervisor saw.

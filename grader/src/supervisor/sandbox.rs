@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::protocol::{Guard, Level, Limits, Policy, Protection, SandboxStatus};
+use super::protocol::{Guard, Layers, Level, Limits, Policy, Protection, SandboxStatus};
 
 /// What the child reports, one byte each, in a single `write`.
 const STATUS_LEN: usize = 6;
@@ -45,8 +45,7 @@ pub struct Forbidden {
 #[derive(Debug)]
 pub struct Prepared {
     limits: Limits,
-    sandboxed: bool,
-    required: bool,
+    policy: Option<Policy>,
     #[cfg(target_os = "linux")]
     inner: linux::Inner,
     status_w: OwnedFd,
@@ -58,8 +57,7 @@ impl Prepared {
     pub fn new(policy: Option<&Policy>, limits: &Limits, status_w: OwnedFd) -> Result<Prepared> {
         Ok(Prepared {
             limits: *limits,
-            sandboxed: policy.is_some(),
-            required: policy.is_some_and(|p| p.required),
+            policy: policy.cloned(),
             #[cfg(target_os = "linux")]
             inner: linux::Inner::new(policy)?,
             status_w,
@@ -79,16 +77,16 @@ impl Prepared {
         self.inner.enter(&mut report[2..]);
         // One write of a few bytes to a pipe: all of it or nothing.
         let _ = nix::unistd::write(&self.status_w, &report);
-        if self.required && !status(self.sandboxed, &report).complete() {
+        let required = self.policy.as_ref().is_some_and(|p| p.required);
+        if required && !status(self.policy.as_ref(), &report).complete() {
             return Err(std::io::Error::other("the sandbox is not fully in force here (--require-sandbox)"));
         }
         Ok(())
     }
 }
 
-/// What the child reported, as protections (`sandboxed`: a policy was
-/// asked for).
-pub fn status(sandboxed: bool, report: &[u8]) -> SandboxStatus {
+/// What the child reported, as protections, for a start under `policy`.
+pub fn status(policy: Option<&Policy>, report: &[u8]) -> SandboxStatus {
     let got = |i: usize| report.get(i).copied().unwrap_or(0);
     let limits_set = got(0) == 1 && got(1) == 1;
     let mut protections = vec![
@@ -109,14 +107,14 @@ pub fn status(sandboxed: bool, report: &[u8]) -> SandboxStatus {
         },
     ];
     #[cfg(target_os = "linux")]
-    protections.extend(linux::protections(sandboxed, report.get(2..).unwrap_or_default()));
+    protections.extend(linux::protections(policy, report.get(2..).unwrap_or_default()));
     #[cfg(not(target_os = "linux"))]
     protections.extend(
         [Guard::Files, Guard::Network, Guard::Signals, Guard::Syscalls, Guard::Privileges].map(|guard| {
             Protection {
                 guard,
                 level: Level::Off,
-                detail: if sandboxed {
+                detail: if policy.is_some() {
                     format!("needs Linux (Landlock and seccomp); this is {}", std::env::consts::OS)
                 } else {
                     "not sandboxed (the grader's own step)".into()
@@ -146,6 +144,7 @@ pub fn program_policy(binary: &Path, dir: &Path, required: bool) -> Policy {
         write: vec![dir.to_path_buf(), PathBuf::from("/dev/null")],
         required,
         protect_pids: grader_pids(),
+        layers: Layers::ALL,
     }
 }
 
@@ -167,7 +166,7 @@ pub fn build_policy(
     exec.extend(["/usr", "/bin", "/lib", "/lib64", "/lib32"].map(PathBuf::from));
     let mut write: Vec<PathBuf> = writable.iter().map(|p| p.to_path_buf()).collect();
     write.push(PathBuf::from("/dev/null"));
-    Policy { read, exec, write, required: false, protect_pids: grader_pids() }
+    Policy { read, exec, write, required: false, protect_pids: grader_pids(), layers: Layers::ALL }
 }
 
 /// The grader's pid and process group, which no sandboxed program may
@@ -406,6 +405,7 @@ mod linux {
     #[derive(Debug)]
     pub struct Inner {
         ruleset: Option<RulesetCreated>,
+        landlock: bool,
         filters: Vec<BpfProgram>,
         drop_caps: bool,
     }
@@ -413,10 +413,15 @@ mod linux {
     impl Inner {
         pub fn new(policy: Option<&Policy>) -> Result<Inner> {
             let Some(policy) = policy else {
-                return Ok(Inner { ruleset: None, filters: Vec::new(), drop_caps: false });
+                return Ok(Inner { ruleset: None, landlock: false, filters: Vec::new(), drop_caps: false });
             };
             let drop_caps = caps::read(None, CapSet::Permitted).is_ok_and(|set| !set.is_empty());
-            Ok(Inner { ruleset: Some(ruleset(policy)?), filters: filters(&policy.protect_pids)?, drop_caps })
+            Ok(Inner {
+                ruleset: Some(ruleset(policy)?),
+                landlock: policy.layers.landlock,
+                filters: if policy.layers.seccomp { filters(&policy.protect_pids)? } else { Vec::new() },
+                drop_caps,
+            })
         }
 
         /// Writes [capabilities, landlock status, landlock ABI, seccomp]
@@ -426,7 +431,9 @@ mod linux {
                 return;
             };
             status[0] = if !self.drop_caps { 2 } else { u8::from(drop_capabilities().is_ok()) };
-            if let Ok(got) = ruleset.restrict_self() {
+            if self.landlock
+                && let Ok(got) = ruleset.restrict_self()
+            {
                 status[1] = match got.ruleset {
                     RulesetStatus::FullyEnforced => 2,
                     RulesetStatus::PartiallyEnforced => 1,
@@ -437,7 +444,9 @@ mod linux {
                     _ => 0,
                 };
             }
-            status[3] = u8::from(self.filters.iter().all(|f| seccompiler::apply_filter(f).is_ok()));
+            status[3] = u8::from(
+                !self.filters.is_empty() && self.filters.iter().all(|f| seccompiler::apply_filter(f).is_ok()),
+            );
         }
     }
 
@@ -477,17 +486,19 @@ mod linux {
         std::fs::metadata(path).is_ok_and(|m| m.is_dir())
     }
 
-    /// The protections the child's report shows, for a sandboxed start.
-    pub fn protections(sandboxed: bool, report: &[u8]) -> Vec<Protection> {
+    /// The protections the child's report shows, for a start under `policy`.
+    pub fn protections(policy: Option<&Policy>, report: &[u8]) -> Vec<Protection> {
         let got = |i: usize| report.get(i).copied().unwrap_or(0);
         let (caps, ruleset, abi, seccomp) = (got(0), got(1), got(2), got(3) == 1);
         let p = |guard, level, detail: String| Protection { guard, level, detail };
-        if !sandboxed {
+        let Some(policy) = policy else {
             return [Guard::Files, Guard::Network, Guard::Signals, Guard::Syscalls, Guard::Privileges]
                 .map(|g| p(g, Level::Off, "not sandboxed (the grader's own step)".into()))
                 .into();
-        }
-        let landlock = if ruleset == 0 || abi == 0 {
+        };
+        let landlock = if !policy.layers.landlock {
+            "Landlock was turned off".to_string()
+        } else if ruleset == 0 || abi == 0 {
             "Landlock is not available on this kernel (needs Linux 5.13 with Landlock enabled)".to_string()
         } else {
             format!("Landlock ABI {abi}")
@@ -501,7 +512,11 @@ mod linux {
                     "{landlock}: truncating files outside the run is not stopped (needs ABI 3, Linux 6.2)"
                 ),
             ),
-            _ => p(Guard::Files, Level::Full, format!("{landlock}: it may write only its own directory (a build: its target directory)")),
+            _ => p(
+                Guard::Files,
+                Level::Full,
+                format!("{landlock}: it may write only its own directory (a build: its target directory)"),
+            ),
         };
         let network = match (seccomp, abi >= 4) {
             (true, _) => p(Guard::Network, Level::Full, "seccomp: no sockets".into()),
@@ -519,10 +534,12 @@ mod linux {
             ),
             (false, false) => p(Guard::Signals, Level::Off, "needs Landlock ABI 6 (Linux 6.12)".into()),
         };
-        let syscalls = if seccomp {
-            p(Guard::Syscalls, Level::Full, "seccomp filter".into())
-        } else {
-            p(Guard::Syscalls, Level::Off, "seccomp filters could not be installed".into())
+        let syscalls = match (seccomp, policy.layers.seccomp) {
+            (true, _) => p(Guard::Syscalls, Level::Full, "seccomp filter".into()),
+            (false, true) => {
+                p(Guard::Syscalls, Level::Off, "the seccomp filters could not be installed".into())
+            }
+            (false, false) => p(Guard::Syscalls, Level::Off, "seccomp was turned off".into()),
         };
         let privileges = match caps {
             1 => p(Guard::Privileges, Level::Full, "root's capabilities dropped".into()),
