@@ -140,6 +140,11 @@ impl Package {
     }
 }
 
+/// The packages' directories, as workspace members.
+pub fn members(packages: &[Package]) -> Vec<&str> {
+    packages.iter().map(|p| p.dir.as_str()).collect()
+}
+
 /// The template's dependencies, built.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dependencies {
@@ -307,7 +312,10 @@ fn write_stub_workspace(template: &Path, stub: &Path, packages: &[Package]) -> R
     std::fs::create_dir_all(stub)?;
     let manifest =
         std::fs::read_to_string(template.join("Cargo.toml")).context("reading the template's Cargo.toml")?;
-    std::fs::write(stub.join("Cargo.toml"), crate::workspace::exercises_manifest(&manifest, packages)?)?;
+    std::fs::write(
+        stub.join("Cargo.toml"),
+        crate::workspace::exercises_manifest(&manifest, &members(packages))?,
+    )?;
     std::fs::copy(template.join("Cargo.lock"), stub.join("Cargo.lock")).context("copying Cargo.lock")?;
     for package in packages {
         let dir = stub.join(&package.dir);

@@ -69,7 +69,7 @@ impl Context {
 
     /// A context for grading a scratch workspace (a submission) with its
     /// template's dependencies, building into the scratch's own target.
-    pub fn for_scratch(scratch: &crate::workspace::Scratch, supervisor: PathBuf) -> Context {
+    pub fn for_scratch(scratch: &crate::scratch::Scratch, supervisor: PathBuf) -> Context {
         Context {
             template: scratch.template.clone(),
             target_dir: scratch.target(),

@@ -28,6 +28,7 @@ pub mod report;
 pub mod rubric;
 pub mod run;
 pub mod score;
+pub mod scratch;
 pub mod snapshot;
 pub mod submission;
 pub mod supervisor;

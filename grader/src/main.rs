@@ -166,7 +166,7 @@ fn check_sandbox(m: &ArgMatches) -> Result<bool> {
     }
     let status = Runner::new(me()?).probe_sandbox().context("trying the sandbox")?;
     if !status.complete() {
-        bail!("{}", report::sandbox_refusal(&status));
+        bail!("{}", status.refusal());
     }
     Ok(true)
 }
@@ -206,7 +206,7 @@ fn grade(m: &ArgMatches) -> Result<ExitCode> {
         eprint!("\r\x1b[2K");
     }
     if require_sandbox && !card.sandbox.as_ref().is_none_or(|s| s.complete()) {
-        bail!("{}", report::sandbox_refusal(card.sandbox.as_ref().expect("checked")));
+        bail!("{}", card.sandbox.as_ref().expect("checked").refusal());
     }
     write_reports(&card, m)?;
     Ok(if card.full_marks() { ExitCode::SUCCESS } else { ExitCode::from(1) })

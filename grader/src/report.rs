@@ -15,7 +15,6 @@
 
 use serde_json::{Value, json};
 
-use crate::run::SandboxStatus;
 use crate::score::Scorecard;
 
 /// Said wherever a scorecard is shown when some run was not traced.
@@ -50,16 +49,6 @@ pub fn sandbox_warning(card: &Scorecard) -> Option<String> {
             list.join("; ")
         )
     })
-}
-
-/// Why `--require-sandbox` refused to grade.
-pub fn sandbox_refusal(status: &SandboxStatus) -> String {
-    let list: Vec<String> = status
-        .missing()
-        .iter()
-        .map(|p| format!("{} ({:?}): {}", p.guard.title(), p.level, p.detail))
-        .collect();
-    format!("the sandbox is not fully in force here, and --require-sandbox was given: {}", list.join("; "))
 }
 
 /// `text` with every control character (but newline and tab) and every

@@ -23,7 +23,8 @@ use crate::release::{WORKFLOW, unpin_workflow};
 use crate::rubric::Question;
 use crate::run::{Limits, Runner};
 use crate::score::{Scorecard, grade_all};
-use crate::workspace::{MAX_FILE, Refused, Scratch, read_regular};
+use crate::scratch::Scratch;
+use crate::workspace::{MAX_FILE, Refused, read_regular};
 
 /// What a submission may not change: the grader, the workflows, the
 /// workspace's build settings. (The exercises' own manifests and build
@@ -79,7 +80,7 @@ pub fn grade_submission(options: &Options, dir: &Path, progress: impl FnMut(Ques
     ctx.require_sandbox = options.require_sandbox;
     let mut card = grade_all(&ctx, progress);
     if let Some(status) = card.sandbox.as_ref().filter(|s| options.require_sandbox && !s.complete()) {
-        bail!("{}", crate::report::sandbox_refusal(status));
+        bail!("{}", status.refusal());
     }
     card.changed_protected_paths = changed;
     card.skipped_files = scratch.skipped.clone();

@@ -31,9 +31,10 @@ use grader::report;
 use grader::rubric::Question;
 use grader::run::{Layers, RunSpec, Runner};
 use grader::score::{QuestionScore, Scorecard, score_question};
+use grader::scratch::Scratch;
 use grader::submission::{Options, grade_submission};
 use grader::supervisor::protocol::{Guard, Level};
-use grader::workspace::{Scratch, home};
+use grader::workspace::home;
 
 fn runner() -> Runner {
     Runner::new(PathBuf::from(common::GRADER))

@@ -12,7 +12,7 @@ use grader::checks;
 use grader::grade::Context;
 use grader::rubric::Question;
 use grader::score::{QuestionScore, score_question};
-use grader::workspace::Scratch;
+use grader::scratch::Scratch;
 use grader::workspace::home as workspace;
 
 /// What a fixture should get: the checks that fail, each with a fragment of

@@ -5,16 +5,24 @@
 use super::{QuestionReport, Verdict};
 use crate::grade::Context;
 use crate::rubric::{MIN_SENTENCES, MIN_WORDS, PLACEHOLDERS, Question, concepts};
+use crate::workspace::{Refused, read_regular};
+
+/// The longest answer read (a few thousand words fit many times).
+const MAX_ANSWER: u64 = 256 << 10;
 
 pub const NOTE: &str = "written answers are checked automatically; the instructor may re-grade";
 
 pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
     let n = question.number();
     let path = ctx.workspace.join(question.location());
-    let (substance, coverage) = match std::fs::read(&path) {
-        Err(_) => {
+    let (substance, coverage) = match read_regular(&path, MAX_ANSWER) {
+        Err(Refused::Unreadable(_)) => {
             let missing = format!("{} is missing: write your answer there", question.location());
             (Verdict::fail(&missing), Verdict::fail(missing))
+        }
+        Err(refused) => {
+            let message = format!("{} {refused}: write your answer in the file itself", question.location());
+            (Verdict::fail(&message), Verdict::fail(message))
         }
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);

@@ -41,11 +41,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
-use nix::unistd::{Pid, pipe2};
+use nix::unistd::Pid;
 
 use protocol::{Exit, Limits, Report, Request, SandboxStatus, Stopped};
 use sandbox::Prepared;
@@ -78,8 +77,8 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     close_inherited_on_exec();
     // Close-on-exec: only the copies the program gets as its fds 1 and 2
     // survive its `exec`, so it cannot hold its own pipes open (or read them).
-    let (out_r, out_w) = pipe2(OFlag::O_CLOEXEC)?;
-    let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC)?;
+    let (out_r, out_w) = cloexec_pipe()?;
+    let (err_r, err_w) = cloexec_pipe()?;
     let started = Instant::now();
     let spawned = spawn(request, &out_w, &err_w)?;
     // Only the program may hold the write ends now, or the pipes never end.
@@ -155,7 +154,7 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
         policy
     });
     let start = |traced: bool| -> Result<(Child, SandboxStatus)> {
-        let (status_r, status_w) = pipe2(OFlag::O_CLOEXEC)?;
+        let (status_r, status_w) = cloexec_pipe()?;
         let mut prepared = Prepared::new(policy.as_ref(), &request.limits, status_w)?;
         let mut command = Command::new(&request.program);
         command
@@ -195,7 +194,7 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
             Ok(child) => Ok((child, status)),
             // The child refused to go on (it reports only an errno): say why.
             Err(_) if policy.as_ref().is_some_and(|p| p.required) && !status.complete() => {
-                bail!("{}", crate::report::sandbox_refusal(&status))
+                bail!("{}", status.refusal())
             }
             Err(e) => Err(e).with_context(|| format!("starting {}", request.program.display())),
         }
@@ -233,6 +232,24 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
     Ok(Spawned { child, tracer: None, untraced_because: why, sandbox })
 }
 
+/// A pipe whose ends close on `exec`.
+#[cfg(target_os = "linux")]
+fn cloexec_pipe() -> nix::Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+}
+
+/// A pipe whose ends close on `exec` (no `pipe2` here: the supervisor is
+/// single-threaded, so no fork can come between the two calls).
+#[cfg(not(target_os = "linux"))]
+fn cloexec_pipe() -> nix::Result<(OwnedFd, OwnedFd)> {
+    use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+    let (r, w) = nix::unistd::pipe()?;
+    for fd in [&r, &w] {
+        fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
+    }
+    Ok((r, w))
+}
+
 /// Marks every file descriptor this supervisor inherited (beyond stdin,
 /// stdout and stderr) close-on-exec, so the program inherits none of them:
 /// a test harness or a build tool may pass down pipes (cargo's jobserver)
@@ -264,22 +281,12 @@ fn wait_for(main: Pid) -> Exit {
     loop {
         match waitpid(main, None) {
             Err(nix::errno::Errno::EINTR) => continue,
-            Ok(status) => match exit_of(status) {
+            Ok(status) => match Exit::from_wait(status) {
                 Some(exit) => return exit,
                 None => continue,
             },
             Err(_) => return Exit::Killed,
         }
-    }
-}
-
-/// How a process ended, from its wait status (`None`: it only stopped).
-pub(crate) fn exit_of(status: nix::sys::wait::WaitStatus) -> Option<Exit> {
-    use nix::sys::wait::WaitStatus;
-    match status {
-        WaitStatus::Exited(_, code) => Some(Exit::Code(code)),
-        WaitStatus::Signaled(_, signal, _) => Some(Exit::Signal(signal.as_str().to_string())),
-        _ => None,
     }
 }
 

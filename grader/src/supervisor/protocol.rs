@@ -133,6 +133,16 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// How a process ended, from its wait status (`None`: it only stopped).
+    pub fn from_wait(status: nix::sys::wait::WaitStatus) -> Option<Exit> {
+        use nix::sys::wait::WaitStatus;
+        match status {
+            WaitStatus::Exited(_, code) => Some(Exit::Code(code)),
+            WaitStatus::Signaled(_, signal, _) => Some(Exit::Signal(signal.as_str().to_string())),
+            _ => None,
+        }
+    }
+
     /// For a process tree: "exit 0", "killed by SIGABRT".
     pub fn short(&self) -> String {
         match self {
@@ -385,6 +395,19 @@ impl SandboxStatus {
     /// The protections not fully in force, for a warning.
     pub fn missing(&self) -> Vec<&Protection> {
         self.protections.iter().filter(|p| p.level != Level::Full).collect()
+    }
+
+    /// Why `--require-sandbox` refuses to grade.
+    pub fn refusal(&self) -> String {
+        let list: Vec<String> = self
+            .missing()
+            .iter()
+            .map(|p| format!("{} ({:?}): {}", p.guard.title(), p.level, p.detail))
+            .collect();
+        format!(
+            "the sandbox is not fully in force here, and --require-sandbox was given: {}",
+            list.join("; ")
+        )
     }
 }
 

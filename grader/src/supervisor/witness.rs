@@ -54,7 +54,7 @@ mod imp {
     use nix::sys::signal::Signal;
 
     use super::*;
-    use crate::supervisor::{exit_of, procfs, sandbox};
+    use crate::supervisor::{procfs, sandbox};
 
     impl Tracer {
         /// Takes control of `main`, which called `PTRACE_TRACEME` and is
@@ -164,7 +164,7 @@ mod imp {
                     None
                 }
                 WaitStatus::Exited(pid, _) | WaitStatus::Signaled(pid, _, _) => {
-                    let exit = exit_of(status);
+                    let exit = Exit::from_wait(status);
                     if let Some(task) = self.tasks.remove(&pid.as_raw())
                         && task.tgid == pid.as_raw()
                         && let Some(&i) = self.index.get(&pid.as_raw())

@@ -1,0 +1,207 @@
+//! Scratch workspaces: the template's manifests with a submission's sources
+//! and answers, in a directory of their own, so that grading never writes
+//! into (or trusts the build settings of) what it grades.
+//!
+//! ```no_run
+//! use grader::run::Runner;
+//! use grader::scratch::Scratch;
+//! let template = grader::workspace::home();
+//! let runner = Runner::new("target/debug/grader".into());
+//! let scratch = Scratch::create(&template, &[std::path::Path::new("../student")], &runner)?;
+//! println!("grading {}", scratch.path().display());
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! Only files are taken from a submission, read with
+//! [`read_regular`](crate::workspace::read_regular) and within a budget: a
+//! link, a device or a pipe is never opened (a top-level `exercises` or
+//! `answers` that is a link refuses the submission). Every package's
+//! `Cargo.toml` comes from the template, no build script is copied, and
+//! packages the template does not have are left out.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::compile::{Package, dependencies, members};
+use crate::run::Runner;
+use crate::workspace::{
+    MAX_FILE, MAX_FILES, MAX_TOTAL, Refused, exercises_manifest, kind_of, read_regular, target_dir,
+};
+
+/// What is taken from a submission; everything else comes from the template.
+pub const GRADED_DIRS: &[&str] = &["exercises", "answers"];
+
+/// A temporary workspace with its own target directory, removed when
+/// dropped.
+#[derive(Debug)]
+pub struct Scratch {
+    dir: tempfile::TempDir,
+    /// Where its manifests and dependencies come from.
+    pub template: PathBuf,
+    /// Files of the submission that were not taken (links, devices, build
+    /// scripts), with why, relative to the submission.
+    pub skipped: Vec<String>,
+}
+
+impl Scratch {
+    /// Makes a workspace from `template`'s root manifest, its exercise
+    /// packages' manifests and the graded directories of each of `sources`,
+    /// later ones overlaying earlier ones.
+    pub fn create(template: &Path, sources: &[&Path], runner: &Runner) -> Result<Scratch> {
+        let deps = dependencies(template, runner)?;
+        let parent = target_dir(template).join("grader-scratch");
+        std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+        let dir = tempfile::Builder::new().prefix("submission-").tempdir_in(&parent)?;
+        let mut scratch = Scratch { dir, template: template.to_path_buf(), skipped: Vec::new() };
+        let workspace = scratch.path().to_path_buf();
+        std::fs::create_dir_all(&workspace)?;
+        let manifest = std::fs::read_to_string(template.join("Cargo.toml"))
+            .context("reading the template's Cargo.toml")?;
+        std::fs::write(
+            workspace.join("Cargo.toml"),
+            exercises_manifest(&manifest, &members(&deps.packages))?,
+        )?;
+        std::fs::write(workspace.join("Cargo.lock"), &deps.lock)?;
+        let mut budget = Budget { bytes: MAX_TOTAL, files: MAX_FILES };
+        for source in sources {
+            for sub in GRADED_DIRS {
+                let top = source.join(sub);
+                match std::fs::symlink_metadata(&top) {
+                    Err(_) => {}
+                    Ok(meta) if meta.is_dir() => {}
+                    Ok(meta) => bail!(
+                        "the submission's {sub} {}: a submission's exercises/ and answers/ must be its own directories",
+                        Refused::NotAFile(kind_of(meta.file_type()))
+                    ),
+                }
+            }
+            for package in &deps.packages {
+                let from = source.join(&package.dir);
+                if std::fs::symlink_metadata(&from).is_ok_and(|m| m.file_type().is_symlink()) {
+                    bail!(
+                        "the submission's {} is a symbolic link: it must be a directory of its own",
+                        package.dir
+                    );
+                }
+                if from.is_dir() {
+                    let copy =
+                        Copy { root: &from, shown: &package.dir, skip_root: &["Cargo.toml", "build.rs"] };
+                    copy.tree(&from, &workspace.join(&package.dir), &mut budget, &mut scratch.skipped)?;
+                }
+            }
+            let answers = source.join("answers");
+            if answers.is_dir() {
+                let copy = Copy { root: &answers, shown: "answers", skip_root: &[] };
+                copy.tree(&answers, &workspace.join("answers"), &mut budget, &mut scratch.skipped)?;
+            }
+        }
+        for package in &deps.packages {
+            let dir = workspace.join(&package.dir);
+            std::fs::create_dir_all(&dir)?;
+            std::fs::copy(template.join(&package.dir).join("Cargo.toml"), dir.join("Cargo.toml"))
+                .with_context(|| format!("copying the template's {}/Cargo.toml", package.dir))?;
+            stub_missing_targets(&dir, package)?;
+        }
+        scratch.skipped.sort();
+        scratch.skipped.dedup();
+        Ok(scratch)
+    }
+
+    /// The workspace.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Its own target directory, beside it.
+    pub fn target(&self) -> PathBuf {
+        self.dir.path().join("target")
+    }
+}
+
+/// What may still be copied.
+#[derive(Debug)]
+struct Budget {
+    bytes: u64,
+    files: usize,
+}
+
+/// Copies a submitted directory tree: regular files only, never through a
+/// link, within the budget.
+#[derive(Debug)]
+struct Copy<'a> {
+    /// The directory copied, and its name as the submission shows it.
+    root: &'a Path,
+    shown: &'a str,
+    /// Names left out at the top (taken from the template, or never run).
+    skip_root: &'a [&'a str],
+}
+
+impl Copy<'_> {
+    fn tree(&self, from: &Path, to: &Path, budget: &mut Budget, skipped: &mut Vec<String>) -> Result<()> {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let path = entry.path();
+            let shown =
+                format!("{}/{}", self.shown, path.strip_prefix(self.root).unwrap_or(&path).to_string_lossy());
+            let kind = entry.file_type()?;
+            if from == self.root && self.skip_root.iter().any(|s| name == *s) {
+                if name == "build.rs" {
+                    skipped.push(format!("{shown} (build scripts are never run)"));
+                }
+                continue;
+            }
+            if kind.is_dir() {
+                if name == "target" || name == ".git" {
+                    continue;
+                }
+                if name == ".cargo" {
+                    skipped.push(format!("{shown} (cargo settings come from the template)"));
+                    continue;
+                }
+                self.tree(&path, &to.join(&name), budget, skipped)?;
+                continue;
+            }
+            if budget.files == 0 {
+                bail!("the submission has more than {MAX_FILES} files in exercises/ and answers/");
+            }
+            budget.files -= 1;
+            match read_regular(&path, MAX_FILE.min(budget.bytes)) {
+                Ok(bytes) => {
+                    budget.bytes -= bytes.len() as u64;
+                    let target = to.join(&name);
+                    std::fs::write(&target, &bytes)?;
+                    // Keep the time it was written: cargo rebuilds by it.
+                    if let Ok(modified) = std::fs::symlink_metadata(&path).and_then(|m| m.modified()) {
+                        let _ = std::fs::File::options()
+                            .write(true)
+                            .open(&target)
+                            .and_then(|f| f.set_modified(modified));
+                    }
+                }
+                Err(Refused::TooLarge(_)) if budget.bytes < MAX_FILE => {
+                    bail!("the submission's exercises/ and answers/ hold more than {} MiB", MAX_TOTAL >> 20)
+                }
+                Err(why) => skipped.push(format!("{shown} ({why})")),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Empty sources for the targets a manifest names that the submission does
+/// not have (a bench, a test), so cargo can read the manifest; the graded
+/// binary and library are never stubbed (a missing one is the student's
+/// compile error).
+fn stub_missing_targets(dir: &Path, package: &Package) -> Result<()> {
+    for (kind, path) in &package.targets {
+        let file = dir.join(path);
+        if kind != "lib" && kind != "bin" && !file.exists() {
+            std::fs::create_dir_all(file.parent().unwrap_or(dir))?;
+            std::fs::write(file, "fn main() {}\n")?;
+        }
+    }
+    Ok(())
+}
