@@ -360,3 +360,41 @@ fn without_the_witness_the_reference_passes_on_output_and_says_so() {
         assert!(scored.checks.iter().all(|c| c.passed), "{question:?} on output alone");
     }
 }
+
+/// The reference and the right submissions written differently, graded 50
+/// times each in the sandbox: full marks every time. Slow; run it with the
+/// CPU loaded (for example two `yes > /dev/null` beside it):
+/// `cargo test -p grader --test submissions -- --ignored`.
+#[test]
+#[ignore = "50 gradings of each right submission: run by hand, with the CPU loaded"]
+fn right_submissions_get_full_marks_50_times_in_the_sandbox() {
+    let reference = workspace();
+    let runner = grader::run::Runner::new(PathBuf::from(common::GRADER));
+    let right = [
+        ("reference", None, [Question::Q3, Question::Q5, Question::Q6].as_slice()),
+        ("q6_spawn_right", Some("q6_spawn_right"), [Question::Q6].as_slice()),
+        ("q3_spawn_right", Some("q3_spawn_right"), [Question::Q3].as_slice()),
+    ];
+    for (name, fixture, questions) in right {
+        let fixture = fixture.map(fixture_dir);
+        let mut sources: Vec<&Path> = vec![&reference];
+        sources.extend(fixture.as_deref());
+        let scratch = Scratch::create(&reference, &sources, &runner).expect("scratch workspace");
+        let ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
+        for round in 0..50 {
+            for &question in questions {
+                let scored = score_question(checks::grade(&ctx, question));
+                let lost: Vec<String> = scored
+                    .checks
+                    .iter()
+                    .filter(|c| !c.passed)
+                    .map(|c| format!("{} {}", c.check.id, c.message))
+                    .collect();
+                assert!(lost.is_empty(), "{name} {question:?}, round {round}: {lost:#?}");
+            }
+        }
+        // In the sandbox, as far as this kernel allows one.
+        let sandbox = ctx.sandbox().expect("runs were made");
+        assert_eq!(sandbox.complete(), runner.probe_sandbox().unwrap().complete(), "{:?}", sandbox.missing());
+    }
+}
