@@ -18,6 +18,8 @@
 
 mod common;
 
+use common::{assert_nothing_left_running, copy_submission};
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -149,26 +151,6 @@ fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)
 }
 
-/// Copies `from`'s exercises and answers (sources only) into `to`.
-fn copy_submission(from: &Path, to: &Path) {
-    fn copy_tree(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap().flatten() {
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                if entry.file_name() != "target" {
-                    copy_tree(&entry.path(), &target);
-                }
-            } else {
-                std::fs::copy(entry.path(), target).unwrap();
-            }
-        }
-    }
-    for sub in ["exercises", "answers"] {
-        copy_tree(&from.join(sub), &to.join(sub));
-    }
-}
-
 /// Grades Q6 of `fork` as a submission is graded, and returns it, as a
 /// scorecard of its own, for the reports.
 fn grade_q6(fork: &Path) -> Scorecard {
@@ -232,20 +214,6 @@ fn assert_stopped_for(card: &Scorecard, guard: Guard, call: &str) {
     } else {
         let warning = report::sandbox_warning(card).expect("a missing protection is said");
         assert!(warning.contains(guard.title()), "{warning}");
-    }
-}
-
-/// No process runs from the scratch workspace's build any more.
-fn assert_nothing_left_running(scratch: &Path) {
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        if let Ok(exe) = std::fs::read_link(entry.path().join("exe")) {
-            assert!(
-                !exe.starts_with(scratch),
-                "process {:?} ({}) outlived its grading",
-                entry.file_name(),
-                exe.display()
-            );
-        }
     }
 }
 

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::{copy_submission, copy_tree};
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -22,27 +24,6 @@ fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// Copies `from/sub` into `to/sub` for each graded directory.
-fn copy_submission(from: &Path, to: &Path) {
-    for sub in ["exercises", "answers"] {
-        copy_tree(&from.join(sub), &to.join(sub));
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "target" {
-                copy_tree(&entry.path(), &target);
-            }
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// Every line of code that appears only inside solution regions of the

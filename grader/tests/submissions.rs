@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::assert_nothing_left_running;
+
 use std::path::{Path, PathBuf};
 
 use grader::checks;
@@ -62,23 +64,6 @@ fn assert_graded(name: &str, question: Question, alone: bool, expect: Expect) {
                 assert!(c.score < c.check.points, "{name}: {id} lost no points:{card}");
             }
             None => assert!(c.passed, "{name}: {} should pass:{card}", c.check.id),
-        }
-    }
-}
-
-/// No process whose executable lies in the scratch workspace is alive.
-fn assert_nothing_left_running(scratch: &Path) {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if let Ok(exe) = std::fs::read_link(entry.path().join("exe")) {
-            assert!(
-                !exe.starts_with(scratch),
-                "process {:?} ({}) outlived its grading",
-                entry.file_name(),
-                exe.display()
-            );
         }
     }
 }

@@ -1,5 +1,8 @@
 //! Shared by the test files: each rubric check is a `#[test]` that fails
-//! with the check's message exactly when it loses points.
+//! with the check's message exactly when it loses points; and the helpers
+//! the tests of submissions share (copying a fork, nothing left running).
+
+use std::path::Path;
 
 use grader::rubric::Question;
 
@@ -25,5 +28,48 @@ pub fn snapshot(question: Question, name: &str, id: &str) {
     check(id);
     if let Err(panic) = insta {
         std::panic::resume_unwind(panic);
+    }
+}
+
+/// Copies `from`'s graded directories (`exercises/`, `answers/`; no build
+/// output) into `to`, as a student's fork holds them.
+#[allow(dead_code)] // not every test file copies submissions
+pub fn copy_submission(from: &Path, to: &Path) {
+    for sub in ["exercises", "answers"] {
+        copy_tree(&from.join(sub), &to.join(sub));
+    }
+}
+
+/// Copies a directory tree, leaving out `target/`.
+#[allow(dead_code)]
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "target" {
+                copy_tree(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// No process whose executable lies in the scratch workspace is alive.
+#[allow(dead_code)]
+pub fn assert_nothing_left_running(scratch: &Path) {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if let Ok(exe) = std::fs::read_link(entry.path().join("exe")) {
+            assert!(
+                !exe.starts_with(scratch),
+                "process {:?} ({}) outlived its grading",
+                entry.file_name(),
+                exe.display()
+            );
+        }
     }
 }
