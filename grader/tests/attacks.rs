@@ -321,6 +321,10 @@ fn attack_by_escaping_the_witness_or_the_sandbox_is_stopped_and_named() {
         // The C library's setrlimit is the prlimit64 system call.
         ("raise_limit", "prlimit64"),
         ("kill_everyone", "kill"),
+        ("tiocsti", "ioctl"),
+        ("setown", "fcntl"),
+        ("pidfd_signal", "pidfd_send_signal"),
+        ("memfd", "memfd_create"),
     ] {
         let card = grade_q6(&arena.fork(attack, attack));
         assert_stopped_for(&card, Guard::Syscalls, call);
@@ -358,9 +362,12 @@ fn attack_by_disk_is_stopped_and_nothing_stays() {
     let said = message(&card, "6.1");
     assert!(said.contains("SIGXFSZ (it wrote a file larger than the limit)"), "{said}");
     assert!(!run_dir(&card).exists(), "the big file stayed");
-    let card = grade_q6(&arena.fork("many", "many_files"));
-    let said = message(&card, "6.1");
-    assert!(said.contains("wrote more than 64 MiB of files and was stopped"), "{said}");
+    for attack in ["many_files", "unlinked_files"] {
+        let card = grade_q6(&arena.fork(attack, attack));
+        let said = message(&card, "6.1");
+        assert!(said.contains("wrote more than 64 MiB of files and was stopped"), "{attack}: {said}");
+        assert!(!run_dir(&card).exists(), "{attack}: the files stayed");
+    }
 }
 
 #[test]

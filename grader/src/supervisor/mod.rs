@@ -164,16 +164,17 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
             .current_dir(&request.dir)
             .stdin(Stdio::null())
             .stdout(Stdio::from(out.try_clone()?))
-            .stderr(Stdio::from(err.try_clone()?))
-            // Its own process group, so that one signal reaches all of it
-            // that did not move away.
-            .process_group(0);
+            .stderr(Stdio::from(err.try_clone()?));
         // SAFETY: the supervisor is single-threaded when it forks (the reader
         // thread starts after), so the child may do what `enter` does; and
         // `prctl`, `ptrace` and the sandbox's calls are system calls made
         // before `exec`, as code between fork and exec must be.
         unsafe {
             command.pre_exec(move || {
+                // A session of its own: no controlling terminal to type
+                // into, and a process group of its own, so that one signal
+                // reaches all of it that did not move away.
+                nix::unistd::setsid()?;
                 #[cfg(target_os = "linux")]
                 {
                     // If the supervisor dies, the program goes with it.
@@ -311,23 +312,33 @@ impl Watch {
     }
 
     /// Why the run must stop now, if it must: the tree's memory, or what
-    /// its directory holds.
-    fn over(&self, tree_memory: impl FnOnce() -> u64) -> Option<Stopped> {
-        if tree_memory() > self.memory {
+    /// it wrote (its directory, and files it deleted but holds open).
+    fn over(&self, tree: &Tree) -> Option<Stopped> {
+        let alive = tree.alive();
+        if procfs::resident_bytes(&alive) > self.memory {
             return Some(Stopped::Memory);
         }
         let (dir, most) = self.disk.as_ref()?;
-        (disk_use(dir, MAX_FILES) > *most).then_some(Stopped::Disk)
+        (disk_use(dir, &procfs::unlinked_files(&alive), MAX_FILES) > *most).then_some(Stopped::Disk)
     }
 }
 
 /// Files a run may create before its directory counts as full.
 const MAX_FILES: usize = 4096;
 
-/// Bytes under `dir`, counting each file at least a block; more than
+/// Bytes of the files under `dir` and of `also` (each file once, however
+/// many names or descriptors it has; each entry at least a block); more than
 /// `max_files` entries count as full (`u64::MAX`).
-fn disk_use(dir: &Path, max_files: usize) -> u64 {
+fn disk_use(dir: &Path, also: &[std::fs::Metadata], max_files: usize) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut files = std::collections::HashSet::new();
     let mut total = 0u64;
+    let mut count = |meta: &std::fs::Metadata| {
+        if files.insert((meta.dev(), meta.ino())) {
+            total = total.saturating_add(meta.len().max(4096));
+        }
+    };
+    also.iter().for_each(&mut count);
     let mut seen = 0usize;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -341,7 +352,7 @@ fn disk_use(dir: &Path, max_files: usize) -> u64 {
             if meta.is_dir() {
                 stack.push(entry.path());
             }
-            total = total.saturating_add(meta.len().max(4096));
+            count(&meta);
         }
     }
     total
@@ -380,7 +391,7 @@ fn capture(out: OwnedFd, err: OwnedFd, watch: &Watch, stop: &StopFlag, tree: Tre
                 stop_now(Stopped::TimedOut, &mut drain_until);
             } else if now >= next_watch {
                 next_watch = now + WATCH_EVERY;
-                if let Some(why) = watch.over(|| procfs::resident_bytes(&tree.alive())) {
+                if let Some(why) = watch.over(&tree) {
                     stop_now(why, &mut drain_until);
                 }
             }

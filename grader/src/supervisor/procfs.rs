@@ -113,6 +113,20 @@ pub fn resident_bytes(processes: &[ProcInfo]) -> u64 {
         * page
 }
 
+/// The regular files these processes hold open that no longer have a name
+/// (deleted while open): disk, or memory on a tmpfs, that no directory
+/// listing shows.
+pub fn unlinked_files(processes: &[ProcInfo]) -> Vec<std::fs::Metadata> {
+    use std::os::unix::fs::MetadataExt;
+    processes
+        .iter()
+        .filter_map(|p| std::fs::read_dir(format!("/proc/{}/fd", p.pid)).ok())
+        .flat_map(|fds| fds.flatten())
+        .filter_map(|fd| std::fs::metadata(fd.path()).ok())
+        .filter(|meta| meta.is_file() && meta.nlink() == 0)
+        .collect()
+}
+
 /// The process (thread group) a task belongs to.
 pub fn tgid_of(task: i32) -> Option<i32> {
     let status = std::fs::read_to_string(format!("/proc/{task}/status")).ok()?;

@@ -338,6 +338,16 @@ mod linux {
         (libc::SYS_rt_sigqueueinfo, Forbidden { name: "rt_sigqueueinfo", why: "to signal the grader" }),
         (libc::SYS_rt_tgsigqueueinfo, Forbidden { name: "rt_tgsigqueueinfo", why: "to signal the grader" }),
         (libc::SYS_pidfd_open, Forbidden { name: "pidfd_open", why: "to signal the grader" }),
+        (
+            libc::SYS_pidfd_send_signal,
+            Forbidden { name: "pidfd_send_signal", why: "to signal another process" },
+        ),
+        (
+            libc::SYS_fcntl,
+            Forbidden { name: "fcntl", why: "to have the kernel signal the grader (F_SETOWN)" },
+        ),
+        (libc::SYS_ioctl, Forbidden { name: "ioctl", why: "to type into the grader's terminal (TIOCSTI)" }),
+        (libc::SYS_memfd_create, Forbidden { name: "memfd_create", why: "to hold memory no limit sees" }),
     ];
 
     /// The name and meaning of a forbidden call, by number.
@@ -354,11 +364,7 @@ mod linux {
         let bit = |flag: u64| rule(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(flag), flag);
         // A pid argument is an `int`: compare its low 32 bits.
         let pid = |value: i32| rule(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, u64::from(value as u32));
-        let targets = || -> Result<Vec<SeccompRule>> {
-            let mut pids = vec![-1];
-            pids.extend(protect.iter().flat_map(|&p| [p, -p]));
-            pids.into_iter().map(pid).collect()
-        };
+        let targets = || -> Result<Vec<SeccompRule>> { protected(protect).into_iter().map(pid).collect() };
         Ok(match nr {
             libc::SYS_clone => [
                 libc::CLONE_UNTRACED,
@@ -381,11 +387,41 @@ mod linux {
             | libc::SYS_rt_sigqueueinfo
             | libc::SYS_rt_tgsigqueueinfo
             | libc::SYS_pidfd_open => targets()?,
+            // SIGIO to a process of the grader's when the file is ready;
+            // F_SETOWN_EX hides its target in memory: refused whole.
+            libc::SYS_fcntl => {
+                const F_SETOWN_EX: u64 = 15; // linux/fcntl.h; not in the libc crate
+                let mut rules = vec![rule(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, F_SETOWN_EX)?];
+                for p in protected(protect) {
+                    rules.push(SeccompRule::new(vec![
+                        SeccompCondition::new(
+                            1,
+                            SeccompCmpArgLen::Dword,
+                            SeccompCmpOp::Eq,
+                            libc::F_SETOWN as u64,
+                        )?,
+                        SeccompCondition::new(
+                            2,
+                            SeccompCmpArgLen::Dword,
+                            SeccompCmpOp::Eq,
+                            u64::from(p as u32),
+                        )?,
+                    ])?);
+                }
+                rules
+            }
+            libc::SYS_ioctl => vec![rule(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, libc::TIOCSTI)?],
             _ => Vec::new(),
         })
     }
 
-    /// The two filters: `clone3` answers ENOSYS (the C library then uses
+    /// Every process and process group a program may not signal: the
+    /// grader's (as pids and as groups), and all (-1).
+    fn protected(protect: &[i32]) -> Vec<i32> {
+        std::iter::once(-1).chain(protect.iter().flat_map(|&p| [p, -p])).collect()
+    }
+
+    /// The filters: `clone3` answers ENOSYS (the C library then uses
     /// `clone`); the forbidden calls stop at the tracer when there is one
     /// (which stops the run), and answer ENOSYS when there is none.
     fn filters(protect: &[i32]) -> Result<Vec<BpfProgram>> {
@@ -396,10 +432,41 @@ mod linux {
         let compile = |rules, action| -> Result<BpfProgram> {
             Ok(SeccompFilter::new(rules, SeccompAction::Allow, action, arch)?.try_into()?)
         };
-        Ok(vec![
+        let mut filters = vec![
             compile(clone3, SeccompAction::Errno(libc::ENOSYS as u32))?,
             compile(forbidden, SeccompAction::Trace(0))?,
+        ];
+        filters.extend(x32_filter());
+        Ok(filters)
+    }
+
+    /// seccompiler matches system call numbers exactly, and the x32 ABI's
+    /// (the same numbers with bit 30 set, under the same architecture)
+    /// would pass every rule: where a kernel has x32, all of them answer
+    /// ENOSYS. Written out because the crate has no way to say it.
+    #[cfg(target_arch = "x86_64")]
+    fn x32_filter() -> Option<BpfProgram> {
+        use seccompiler::sock_filter;
+        const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+        const JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+        const JSET_K: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
+        const RET_K: u16 = 0x06; // BPF_RET | BPF_K
+        const AUDIT_ARCH_X86_64: u32 = 62 | 0x8000_0000 | 0x4000_0000;
+        const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+        let at = |code, jt, jf, k| sock_filter { code, jt, jf, k };
+        Some(vec![
+            at(LD_W_ABS, 0, 0, 4),              // seccomp_data.arch
+            at(JEQ_K, 0, 3, AUDIT_ARCH_X86_64), // another architecture: allow
+            at(LD_W_ABS, 0, 0, 0),              // seccomp_data.nr
+            at(JSET_K, 0, 1, X32_SYSCALL_BIT),  // x32: refuse
+            at(RET_K, 0, 0, libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
+            at(RET_K, 0, 0, libc::SECCOMP_RET_ALLOW),
         ])
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn x32_filter() -> Option<BpfProgram> {
+        None
     }
 
     #[derive(Debug)]
