@@ -45,14 +45,17 @@ use crate::supervisor::sandbox;
 const QUOTED_LINES: usize = 25;
 
 /// The limits of a build (cargo, rustc and the linker together).
+/// Its target directory holds the dependencies (hard links) and the
+/// exercise's own build: a few hundred MiB at most, unless the source means
+/// to fill the disk.
 pub const BUILD_LIMITS: Limits = Limits {
-    timeout_ms: 300_000,
+    timeout_ms: 120_000,
     output_cap: 4 << 20,
     processes: usize::MAX,
     memory_mib: 4096,
-    file_size_mib: 1024,
-    disk: false,
-    cpu_seconds: 900,
+    file_size_mib: 512,
+    disk: true,
+    cpu_seconds: 600,
     open_files: 4096,
 };
 

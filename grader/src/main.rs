@@ -131,7 +131,8 @@ fn main() -> ExitCode {
         _ => grade(&matches),
     };
     result.unwrap_or_else(|err| {
-        eprintln!("grader: could not grade: {err:#}");
+        // The error may quote a submission's file names.
+        eprintln!("grader: could not grade: {}", report::printable(&format!("{err:#}")));
         ExitCode::from(2)
     })
 }

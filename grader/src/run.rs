@@ -330,19 +330,8 @@ impl RunDir {
 
 impl Drop for RunDir {
     fn drop(&mut self) {
-        // A directory the program made unreadable cannot be emptied: give
-        // every directory its owner's rights back first.
-        make_removable(self.0.path());
-    }
-}
-
-fn make_removable(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            make_removable(&entry.path());
-        }
+        // However deep and unreadable the program made it (the supervisor
+        // has killed everything that could still write in it).
+        let _ = crate::workspace::remove_tree(self.0.path());
     }
 }

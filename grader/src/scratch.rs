@@ -137,54 +137,70 @@ struct Copy<'a> {
     skip_root: &'a [&'a str],
 }
 
+/// How deep a submission's directories may nest (`exercises/q5_pool/src`
+/// is 1 below the package; a real one needs a few).
+const MAX_DEPTH: usize = 16;
+
 impl Copy<'_> {
+    /// Walks without recursion (a tree nested thousands deep must not
+    /// overflow a stack), and refuses one deeper than [`MAX_DEPTH`].
     fn tree(&self, from: &Path, to: &Path, budget: &mut Budget, skipped: &mut Vec<String>) -> Result<()> {
-        std::fs::create_dir_all(to)?;
-        for entry in std::fs::read_dir(from)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let path = entry.path();
-            let shown =
-                format!("{}/{}", self.shown, path.strip_prefix(self.root).unwrap_or(&path).to_string_lossy());
-            let kind = entry.file_type()?;
-            if from == self.root && self.skip_root.iter().any(|s| name == *s) {
-                if name == "build.rs" {
-                    skipped.push(format!("{shown} (build scripts are never run)"));
-                }
-                continue;
+        let mut pending = vec![(from.to_path_buf(), to.to_path_buf(), 0usize)];
+        while let Some((from, to, depth)) = pending.pop() {
+            if depth > MAX_DEPTH {
+                bail!("the submission's {} nests directories more than {MAX_DEPTH} deep", self.shown);
             }
-            if kind.is_dir() {
-                if name == "target" || name == ".git" {
-                    continue;
+            std::fs::create_dir_all(&to)?;
+            for entry in std::fs::read_dir(&from)? {
+                let entry = entry?;
+                let name = entry.file_name();
+                let path = entry.path();
+                let shown = format!(
+                    "{}/{}",
+                    self.shown,
+                    path.strip_prefix(self.root).unwrap_or(&path).to_string_lossy()
+                );
+                if budget.files == 0 {
+                    bail!("the submission has more than {MAX_FILES} files in exercises/ and answers/");
                 }
-                if name == ".cargo" {
-                    skipped.push(format!("{shown} (cargo settings come from the template)"));
-                    continue;
-                }
-                self.tree(&path, &to.join(&name), budget, skipped)?;
-                continue;
-            }
-            if budget.files == 0 {
-                bail!("the submission has more than {MAX_FILES} files in exercises/ and answers/");
-            }
-            budget.files -= 1;
-            match read_regular(&path, MAX_FILE.min(budget.bytes)) {
-                Ok(bytes) => {
-                    budget.bytes -= bytes.len() as u64;
-                    let target = to.join(&name);
-                    std::fs::write(&target, &bytes)?;
-                    // Keep the time it was written: cargo rebuilds by it.
-                    if let Ok(modified) = std::fs::symlink_metadata(&path).and_then(|m| m.modified()) {
-                        let _ = std::fs::File::options()
-                            .write(true)
-                            .open(&target)
-                            .and_then(|f| f.set_modified(modified));
+                budget.files -= 1;
+                if depth == 0 && self.skip_root.iter().any(|s| name == *s) {
+                    if name == "build.rs" {
+                        skipped.push(format!("{shown} (build scripts are never run)"));
                     }
+                    continue;
                 }
-                Err(Refused::TooLarge(_)) if budget.bytes < MAX_FILE => {
-                    bail!("the submission's exercises/ and answers/ hold more than {} MiB", MAX_TOTAL >> 20)
+                if entry.file_type()?.is_dir() {
+                    match name.to_str() {
+                        Some("target" | ".git") => {}
+                        Some(".cargo") => {
+                            skipped.push(format!("{shown} (cargo settings come from the template)"))
+                        }
+                        _ => pending.push((path, to.join(&name), depth + 1)),
+                    }
+                    continue;
                 }
-                Err(why) => skipped.push(format!("{shown} ({why})")),
+                match read_regular(&path, MAX_FILE.min(budget.bytes)) {
+                    Ok(bytes) => {
+                        budget.bytes -= bytes.len() as u64;
+                        let target = to.join(&name);
+                        std::fs::write(&target, &bytes)?;
+                        // Keep the time it was written: cargo rebuilds by it.
+                        if let Ok(modified) = std::fs::symlink_metadata(&path).and_then(|m| m.modified()) {
+                            let _ = std::fs::File::options()
+                                .write(true)
+                                .open(&target)
+                                .and_then(|f| f.set_modified(modified));
+                        }
+                    }
+                    Err(Refused::TooLarge(_)) if budget.bytes < MAX_FILE => {
+                        bail!(
+                            "the submission's exercises/ and answers/ hold more than {} MiB",
+                            MAX_TOTAL >> 20
+                        )
+                    }
+                    Err(why) => skipped.push(format!("{shown} ({why})")),
+                }
             }
         }
         Ok(())

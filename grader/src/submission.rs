@@ -149,26 +149,27 @@ pub fn changed_protected_paths(template: &Path, submission: &Path) -> Result<Vec
 
 /// Files under `root/path` (or `path` itself if it is not a directory),
 /// relative to `root`, skipping build output and version control; links
-/// are listed, never followed.
+/// are listed, never followed. No recursion: a tree nested thousands deep
+/// is counted against the budget, not the stack.
 fn files_under(root: &Path, path: &Path, budget: &mut usize) -> Result<Vec<PathBuf>> {
-    let full = root.join(path);
-    let Ok(meta) = std::fs::symlink_metadata(&full) else {
-        return Ok(Vec::new());
-    };
-    if !meta.is_dir() {
+    let mut files = Vec::new();
+    let mut pending = vec![path.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(root.join(&path)) else { continue };
         if *budget == 0 {
             bail!("the submission has more than {MAX_PROTECTED_FILES} files outside exercises/ and answers/");
         }
         *budget -= 1;
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(&full)?.flatten() {
-        let name = entry.file_name();
-        if name == "target" || name == ".git" {
+        if !meta.is_dir() {
+            files.push(path);
             continue;
         }
-        files.extend(files_under(root, &path.join(name), budget)?);
+        for entry in std::fs::read_dir(root.join(&path))?.flatten() {
+            let name = entry.file_name();
+            if name != "target" && name != ".git" {
+                pending.push(path.join(name));
+            }
+        }
     }
     Ok(files)
 }

@@ -139,6 +139,60 @@ pub fn build_scripts(dir: &Path) -> Vec<String> {
     found
 }
 
+/// Removes the directory tree at `root` without following a link, however
+/// deep it is and whatever its directories' permissions: one directory
+/// open at a time (going back up through `..`), and no recursion, so a
+/// tree nested thousands deep neither runs out of descriptors nor
+/// overflows a stack.
+pub fn remove_tree(root: &Path) -> nix::Result<()> {
+    use std::ffi::CString;
+
+    use nix::dir::{Dir, Type};
+    use nix::fcntl::{AtFlags, OFlag, open, openat};
+    use nix::sys::stat::{FchmodatFlags, Mode, fchmod, fchmodat, fstatat};
+    use nix::unistd::{UnlinkatFlags, unlinkat};
+
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let mut dir = open(root, flags, Mode::empty())?;
+    // The names of the directories above `dir`, below `root`.
+    let mut names: Vec<CString> = Vec::new();
+    loop {
+        // A directory the program made unreadable is made readable again.
+        let _ = fchmod(&dir, Mode::S_IRWXU);
+        let mut listing = Dir::from_fd(openat(&dir, ".", flags, Mode::empty())?)?;
+        let mut child = None;
+        for entry in listing.iter() {
+            let entry = entry?;
+            let name = entry.file_name();
+            if name.to_bytes() == b"." || name.to_bytes() == b".." {
+                continue;
+            }
+            let is_dir = match entry.file_type() {
+                Some(kind) => kind == Type::Directory,
+                None => fstatat(&dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)
+                    .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR),
+            };
+            if is_dir {
+                child = Some(name.to_owned());
+                break;
+            }
+            unlinkat(&dir, name, UnlinkatFlags::NoRemoveDir)?;
+        }
+        if let Some(name) = child {
+            let _ = fchmodat(&dir, name.as_c_str(), Mode::S_IRWXU, FchmodatFlags::NoFollowSymlink);
+            dir = openat(&dir, name.as_c_str(), flags, Mode::empty())?;
+            names.push(name);
+            continue;
+        }
+        let Some(name) = names.pop() else { break };
+        let parent = openat(&dir, "..", flags, Mode::empty())?;
+        unlinkat(&parent, name.as_c_str(), UnlinkatFlags::RemoveDir)?;
+        dir = parent;
+    }
+    drop(dir);
+    std::fs::remove_dir(root).map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +211,41 @@ mod tests {
         assert_eq!(read_regular(&dir.path().join("zero"), 10), Err(Refused::NotAFile("a symbolic link")));
         assert_eq!(read_regular(&dir.path().join("fifo"), 10), Err(Refused::NotAFile("a named pipe")));
         assert_eq!(read_regular(Path::new("/dev/null"), 10), Err(Refused::NotAFile("a device")));
+    }
+
+    #[test]
+    fn removes_a_tree_deeper_than_path_max_with_unreadable_directories() {
+        use std::os::unix::fs::PermissionsExt;
+        let top = tempfile::tempdir().unwrap();
+        let root = top.path().join("run");
+        // Deeper than PATH_MAX, built through relative paths.
+        std::fs::create_dir(&root).unwrap();
+        let name = "d".repeat(200);
+        let mut dir =
+            nix::fcntl::open(&root, nix::fcntl::OFlag::O_DIRECTORY, nix::sys::stat::Mode::empty()).unwrap();
+        for _ in 0..40 {
+            nix::sys::stat::mkdirat(&dir, name.as_str(), nix::sys::stat::Mode::S_IRWXU).unwrap();
+            let next = nix::fcntl::openat(
+                &dir,
+                name.as_str(),
+                nix::fcntl::OFlag::O_DIRECTORY,
+                nix::sys::stat::Mode::empty(),
+            )
+            .unwrap();
+            nix::fcntl::openat(
+                &next,
+                "file",
+                nix::fcntl::OFlag::O_CREAT | nix::fcntl::OFlag::O_WRONLY,
+                nix::sys::stat::Mode::S_IRUSR,
+            )
+            .unwrap();
+            dir = next;
+        }
+        std::os::unix::fs::symlink("/etc", root.join("link")).unwrap();
+        std::fs::set_permissions(root.join(&name), std::fs::Permissions::from_mode(0o000)).unwrap();
+        remove_tree(&root).unwrap();
+        assert!(!root.exists());
+        assert!(Path::new("/etc/passwd").exists(), "the link was not followed");
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod common;
 use common::{assert_nothing_left_running, copy_submission};
 
 use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -59,6 +60,8 @@ struct Arena {
     token: String,
     victim: Child,
     listener: std::net::TcpListener,
+    /// Just before the canaries were written.
+    created: std::time::SystemTime,
 }
 
 impl Arena {
@@ -73,6 +76,9 @@ impl Arena {
             std::fs::write(path, text).unwrap();
         };
         write("home/.ssh/id_rsa", &format!("PRIVATE KEY {token}\n"));
+        let secret = root.join("home/.ssh/id_rsa");
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let created = std::fs::metadata(&secret).unwrap().modified().unwrap() - Duration::from_secs(1);
         write("home/.bashrc", "original\n");
         write("marks/earlier/results.json", "earlier\n");
         copy_submission(&home(), &root.join("forks/bob"));
@@ -82,7 +88,7 @@ impl Arena {
         let victim = Command::new("sleep").arg("300").spawn().unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
-        Arena { dir, token, victim, listener }
+        Arena { dir, token, victim, listener, created }
     }
 
     fn path(&self) -> &Path {
@@ -123,6 +129,9 @@ impl Arena {
         assert_eq!(read("marks/earlier/results.json"), "earlier\n", "an earlier result was touched");
         assert!(!self.path().join("marks/gradebook.csv").exists(), "the gradebook was written by a program");
         assert!(!self.path().join("escaped").exists(), "an untraced process ran");
+        let secret = std::fs::metadata(self.path().join("home/.ssh/id_rsa")).unwrap();
+        assert_eq!(secret.permissions().mode() & 0o777, 0o600, "the secret's mode was changed");
+        assert!(secret.modified().unwrap() > self.created, "the secret's time was changed");
         assert!(!home().join("target/planted-by-attacker").exists(), "the template's target/ was written");
     }
 }
@@ -239,6 +248,8 @@ fn attack_on_files_outside_the_run_fails_and_the_rest_is_graded_right() {
         "delete_results",
         "write_gradebook",
         "replace_grader",
+        "chmod_secret",
+        "touch_secret",
         "plant_cargo_config",
         "plant_in_template_target",
     ] {
@@ -325,6 +336,8 @@ fn attack_by_escaping_the_witness_or_the_sandbox_is_stopped_and_named() {
         ("setown", "fcntl"),
         ("pidfd_signal", "pidfd_send_signal"),
         ("memfd", "memfd_create"),
+        ("shm", "shmget"),
+        ("inotify", "inotify_init1"),
     ] {
         let card = grade_q6(&arena.fork(attack, attack));
         assert_stopped_for(&card, Guard::Syscalls, call);
@@ -343,6 +356,34 @@ fn attack_on_the_network_is_stopped_and_nothing_arrives() {
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
         other => panic!("a connection reached the test's server: {other:?}"),
     }
+    // A datagram from a socket pair, addressed to a socket of the machine's.
+    let socket = std::os::unix::net::UnixDatagram::bind(arena.path().join("dgram.sock")).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let card = grade_q6(&arena.fork("datagram", "datagram"));
+    assert_stopped_for(&card, Guard::Network, "sendto");
+    let mut buf = [0u8; 64];
+    assert!(socket.recv(&mut buf).is_err(), "a datagram arrived: {:?}", String::from_utf8_lossy(&buf));
+}
+
+#[test]
+fn a_process_or_thread_named_in_bytes_that_are_not_utf8_is_still_seen() {
+    let arena = Arena::new();
+    let card = grade_q6(&arena.fork("threads", "renamed_threads"));
+    let said = message(&card, "6.3");
+    if card.sandbox.is_some() && q6(&card).notes.iter().any(|n| n.contains("seen with ptrace")) {
+        assert!(said.contains("the program created 0 processes and 4 threads"), "{said}");
+    }
+    let card = grade_q6(&arena.fork("memory", "renamed_memory"));
+    let said = message(&card, "6.1");
+    assert!(said.contains("used more than 512 MiB of memory"), "{said}");
+}
+
+#[test]
+fn a_thread_bomb_is_stopped() {
+    let arena = Arena::new();
+    let card = grade_q6(&arena.fork("bomb", "thread_bomb"));
+    let said = message(&card, "6.1");
+    assert!(said.contains("created more than 64 processes (or 1024 threads)"), "{said}");
 }
 
 #[test]
@@ -362,7 +403,7 @@ fn attack_by_disk_is_stopped_and_nothing_stays() {
     let said = message(&card, "6.1");
     assert!(said.contains("SIGXFSZ (it wrote a file larger than the limit)"), "{said}");
     assert!(!run_dir(&card).exists(), "the big file stayed");
-    for attack in ["many_files", "unlinked_files"] {
+    for attack in ["many_files", "unlinked_files", "fallocate", "deep_dirs"] {
         let card = grade_q6(&arena.fork(attack, attack));
         let said = message(&card, "6.1");
         assert!(said.contains("wrote more than 64 MiB of files and was stopped"), "{attack}: {said}");
@@ -628,4 +669,24 @@ fn require_sandbox_grades_where_every_protection_is_in_force() {
         assert_eq!(run.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&run.stderr).contains("--require-sandbox was given"));
     }
+}
+
+#[test]
+fn a_submission_nested_thousands_deep_is_refused_not_a_crash() {
+    let arena = Arena::new();
+    let fork = arena.path().join("forks/deep");
+    copy_submission(&home(), &fork);
+    let mut dir = std::fs::File::open(fork.join("exercises/q6_four_procs/src")).unwrap();
+    for _ in 0..2000 {
+        nix::sys::stat::mkdirat(&dir, "d", nix::sys::stat::Mode::S_IRWXU).unwrap();
+        dir = std::fs::File::from(
+            nix::fcntl::openat(&dir, "d", nix::fcntl::OFlag::O_DIRECTORY, nix::sys::stat::Mode::empty())
+                .unwrap(),
+        );
+    }
+    let error =
+        grade_submission(&Options::new(&home(), Path::new(common::GRADER)), &fork, |_| {}).unwrap_err();
+    assert!(format!("{error:#}").contains("nests directories more than 16 deep"), "{error:#}");
+    // The arena's own removal must not recurse 2000 deep either.
+    grader::workspace::remove_tree(&fork).unwrap();
 }

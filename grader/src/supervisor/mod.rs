@@ -35,7 +35,7 @@ pub mod witness;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -89,8 +89,8 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     let stop = Arc::new(StopFlag::new(tree));
     let reader = {
         let stop = stop.clone();
-        let watch = Watch::new(request, started);
-        std::thread::spawn(move || capture(out_r, err_r, &watch, &stop, tree))
+        let watch = Watch::new(request, started, spawned.tracer.is_some());
+        std::thread::spawn(move || capture(out_r, err_r, &watch, &stop))
     };
 
     let mut tracer = spawned.tracer;
@@ -296,53 +296,75 @@ struct Watch {
     cap: usize,
     deadline: Instant,
     memory: u64,
-    /// The run's own directory and the most it may hold, when watched.
-    disk: Option<(std::path::PathBuf, u64)>,
+    /// The directories it may write in and the most they may hold, when
+    /// watched.
+    disk: Option<(Vec<PathBuf>, u64)>,
+    /// Untraced, the witness cannot count processes as they are made: count
+    /// them here (zombies too: they hold process ids).
+    processes: Option<usize>,
 }
 
 impl Watch {
-    fn new(request: &Request, started: Instant) -> Watch {
-        let Limits { output_cap, timeout_ms, memory_mib, file_size_mib, disk, .. } = request.limits;
+    fn new(request: &Request, started: Instant, traced: bool) -> Watch {
+        let Limits { output_cap, timeout_ms, memory_mib, file_size_mib, disk, processes, .. } =
+            request.limits;
+        let writable = request.sandbox.iter().flat_map(|p| p.write.iter()).filter(|w| w.is_dir()).cloned();
         Watch {
             cap: output_cap,
             deadline: started + Duration::from_millis(timeout_ms),
             memory: memory_mib.saturating_mul(1 << 20),
-            disk: disk.then(|| (request.dir.clone(), file_size_mib.saturating_mul(1 << 20))),
+            disk: disk.then(|| (writable.collect(), file_size_mib.saturating_mul(1 << 20))),
+            processes: (!traced).then_some(processes),
         }
     }
 
-    /// Why the run must stop now, if it must: the tree's memory, or what
-    /// it wrote (its directory, and files it deleted but holds open).
-    fn over(&self, tree: &Tree) -> Option<Stopped> {
-        let alive = tree.alive();
+    /// Why the run must stop now, if it must: the tree's memory, what it
+    /// wrote (in its directories, and files it deleted but holds open), or
+    /// (untraced) how many processes it has.
+    fn over(&self) -> Option<Stopped> {
+        let all = procfs::descendants();
+        if self.processes.is_some_and(|cap| all.len() > cap.saturating_add(1)) {
+            return Some(Stopped::TooManyProcesses);
+        }
+        let alive: Vec<procfs::ProcInfo> =
+            all.into_iter().filter(|p| !matches!(p.state, 'Z' | 'X')).collect();
         if procfs::resident_bytes(&alive) > self.memory {
             return Some(Stopped::Memory);
         }
-        let (dir, most) = self.disk.as_ref()?;
-        (disk_use(dir, &procfs::unlinked_files(&alive), MAX_FILES) > *most).then_some(Stopped::Disk)
+        let (dirs, most) = self.disk.as_ref()?;
+        // A file may be as large as the limit: allow its last block.
+        (disk_use(dirs, &procfs::unlinked_files(&alive), MAX_FILES) > most.saturating_add(1 << 20))
+            .then_some(Stopped::Disk)
     }
 }
 
-/// Files a run may create before its directory counts as full.
+/// Entries a run may create before its directory counts as full.
 const MAX_FILES: usize = 4096;
 
-/// Bytes of the files under `dir` and of `also` (each file once, however
-/// many names or descriptors it has; each entry at least a block); more than
-/// `max_files` entries count as full (`u64::MAX`).
-fn disk_use(dir: &Path, also: &[std::fs::Metadata], max_files: usize) -> u64 {
+/// Bytes of the files under `dirs` and of `also` (each file once, however
+/// many names or descriptors it has; each its length or the blocks it
+/// holds, whichever is more, and at least a block). More than `max_files`
+/// entries, or a directory that cannot be read (made unreadable, or nested
+/// past what a path can name), count as full (`u64::MAX`).
+fn disk_use(dirs: &[PathBuf], also: &[std::fs::Metadata], max_files: usize) -> u64 {
     use std::os::unix::fs::MetadataExt;
     let mut files = std::collections::HashSet::new();
     let mut total = 0u64;
     let mut count = |meta: &std::fs::Metadata| {
         if files.insert((meta.dev(), meta.ino())) {
-            total = total.saturating_add(meta.len().max(4096));
+            let held = meta.len().max(meta.blocks().saturating_mul(512)).max(4096);
+            total = total.saturating_add(held);
         }
     };
     also.iter().for_each(&mut count);
     let mut seen = 0usize;
-    let mut stack = vec![dir.to_path_buf()];
+    let mut stack: Vec<PathBuf> = dirs.to_vec();
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(_) => return u64::MAX,
+        };
         for entry in entries.flatten() {
             seen += 1;
             if seen > max_files {
@@ -371,7 +393,7 @@ const WATCH_EVERY: Duration = Duration::from_millis(50);
 /// The reader thread: drains both pipes until they end, stopping the run at
 /// the deadline, when a stream passes the cap, or when the tree uses more
 /// memory or disk than allowed.
-fn capture(out: OwnedFd, err: OwnedFd, watch: &Watch, stop: &StopFlag, tree: Tree) -> (Stream, Stream) {
+fn capture(out: OwnedFd, err: OwnedFd, watch: &Watch, stop: &StopFlag) -> (Stream, Stream) {
     let mut streams = [(Some(out), Stream::default()), (Some(err), Stream::default())];
     let mut drain_until: Option<Instant> = None;
     let mut next_watch = Instant::now() + WATCH_EVERY;
@@ -391,7 +413,7 @@ fn capture(out: OwnedFd, err: OwnedFd, watch: &Watch, stop: &StopFlag, tree: Tre
                 stop_now(Stopped::TimedOut, &mut drain_until);
             } else if now >= next_watch {
                 next_watch = now + WATCH_EVERY;
-                if let Some(why) = watch.over(&tree) {
+                if let Some(why) = watch.over() {
                     stop_now(why, &mut drain_until);
                 }
             }

@@ -90,13 +90,17 @@ fn info(pid: i32) -> Option<ProcInfo> {
     Some(ProcInfo { pid, name, state })
 }
 
-/// Name, state and parent from `/proc/<pid>/stat`.
+/// Name, state and parent from `/proc/<pid>/stat`. Read as bytes: a
+/// process may name itself anything (`prctl(PR_SET_NAME)`), bytes that are
+/// not UTF-8 included, and must not vanish from view for it.
 fn stat(pid: i32) -> Option<(String, char, Option<i32>)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
     // The name is in parentheses and may itself contain spaces or ')'.
-    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
-    let name = stat[open + 1..close].to_string();
-    let mut rest = stat[close + 1..].split_whitespace();
+    let open = stat.iter().position(|&b| b == b'(')?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let name = shown(&String::from_utf8_lossy(&stat[open + 1..close]));
+    let rest = String::from_utf8_lossy(&stat[close + 1..]);
+    let mut rest = rest.split_whitespace();
     let state = rest.next().and_then(|s| s.chars().next()).unwrap_or('?');
     let ppid = rest.next().and_then(|s| s.parse::<i32>().ok());
     Some((name, state, ppid))
@@ -127,16 +131,24 @@ pub fn unlinked_files(processes: &[ProcInfo]) -> Vec<std::fs::Metadata> {
         .collect()
 }
 
-/// The process (thread group) a task belongs to.
+/// The process (thread group) a task belongs to (read as bytes: its name,
+/// on the first line, is the program's to choose).
 pub fn tgid_of(task: i32) -> Option<i32> {
-    let status = std::fs::read_to_string(format!("/proc/{task}/status")).ok()?;
+    let status = std::fs::read(format!("/proc/{task}/status")).ok()?;
+    let status = String::from_utf8_lossy(&status);
     status.lines().find_map(|l| l.strip_prefix("Tgid:")).and_then(|v| v.trim().parse().ok())
 }
 
-/// The file name of the executable `pid` runs.
+/// The file name of the executable `pid` runs, as it may be shown.
 pub fn exe_name(pid: i32) -> Option<String> {
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
-    exe.file_name().map(|n| n.to_string_lossy().into_owned())
+    exe.file_name().map(|n| shown(&n.to_string_lossy()))
+}
+
+/// A name a program chose, on one line: control characters (a newline
+/// that would forge a line of the process tree, an escape) as escapes.
+fn shown(name: &str) -> String {
+    name.chars().flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] }).collect()
 }
 
 #[cfg(all(test, target_os = "linux"))]

@@ -62,6 +62,11 @@ pub struct Limits {
     pub open_files: u64,
 }
 
+/// Threads a program may start for each process it may create before the
+/// run is stopped: many threads exhaust the machine's process ids as surely
+/// as many processes.
+pub const THREADS_PER_PROCESS: usize = 16;
+
 /// What a sandboxed program may touch: everything else on the file system
 /// is out of reach, and so are the network and other processes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +84,9 @@ pub struct Policy {
     /// (kept by the system-call filter where Landlock cannot scope signals).
     pub protect_pids: Vec<i32>,
     pub layers: Layers,
+    /// A build (cargo, rustc, the linker: tools, not the student's code)
+    /// rather than a student's program: it may change files' metadata.
+    pub build: bool,
 }
 
 /// Which of the sandbox's kernel layers to use: both, but in the grader's
@@ -197,7 +205,11 @@ impl Stopped {
             Stopped::Flooded => {
                 format!("wrote more than {} to stdout or stderr", mib(limits.output_cap as u64))
             }
-            Stopped::TooManyProcesses => format!("created more than {} processes", limits.processes),
+            Stopped::TooManyProcesses => format!(
+                "created more than {} processes (or {} threads)",
+                limits.processes,
+                limits.processes.saturating_mul(THREADS_PER_PROCESS)
+            ),
             Stopped::Memory => format!("used more than {} MiB of memory", limits.memory_mib),
             Stopped::Disk => format!("wrote more than {} MiB of files", limits.file_size_mib),
             Stopped::Forbidden => "tried something the sandbox forbids".to_string(),

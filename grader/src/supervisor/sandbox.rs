@@ -145,14 +145,17 @@ pub fn program_policy(binary: &Path, dir: &Path, required: bool) -> Policy {
         required,
         protect_pids: grader_pids(),
         layers: Layers::ALL,
+        build: false,
     }
 }
 
 /// What a build of a submission may touch: read its workspace, the cargo
-/// home's registry and configuration, the system's libraries; read and
-/// execute the toolchain and the system's programs (the linker); write only
-/// its target directory and its temporary directory. The template, its
-/// `target/`, `$HOME`, other submissions and the gradebook are out of reach.
+/// home's registry, the system's libraries, and the configuration files
+/// cargo reads (its home's, and those in the workspace's parents: cargo
+/// fails on one it cannot read); read and execute the toolchain and the
+/// system's programs (the linker); write only its target directory. The
+/// template, its `target/`, `$HOME` (but those files), cargo's credentials,
+/// other submissions and the gradebook are out of reach.
 pub fn build_policy(
     workspace: &Path,
     toolchain: &[PathBuf],
@@ -162,17 +165,37 @@ pub fn build_policy(
     let mut read =
         vec![workspace.to_path_buf(), PathBuf::from("/etc/ld.so.cache"), PathBuf::from("/dev/urandom")];
     read.extend(["registry", "git", "config.toml", "config"].map(|p| cargo_home.join(p)));
+    let configs = workspace
+        .ancestors()
+        .skip(1)
+        .flat_map(|a| ["config.toml", "config"].map(|c| a.join(".cargo").join(c)));
+    read.extend(configs.filter(|c| c.is_file()));
     let mut exec: Vec<PathBuf> = toolchain.to_vec();
     exec.extend(["/usr", "/bin", "/lib", "/lib64", "/lib32"].map(PathBuf::from));
     let mut write: Vec<PathBuf> = writable.iter().map(|p| p.to_path_buf()).collect();
     write.push(PathBuf::from("/dev/null"));
-    Policy { read, exec, write, required: false, protect_pids: grader_pids(), layers: Layers::ALL }
+    Policy {
+        read,
+        exec,
+        write,
+        required: false,
+        protect_pids: grader_pids(),
+        layers: Layers::ALL,
+        build: true,
+    }
 }
 
-/// The grader's pid and process group, which no sandboxed program may
-/// signal (the supervisor adds its own pid).
+/// The grader's pid, process group and threads, which no sandboxed program
+/// may signal (the supervisor adds its own pid). Where Landlock scopes
+/// signals this is a second wall; where it cannot, the only one: threads
+/// the grader starts later, and other runs, are not on it.
 fn grader_pids() -> Vec<i32> {
-    vec![std::process::id() as i32, nix::unistd::getpgrp().as_raw()]
+    let mut pids = vec![std::process::id() as i32, nix::unistd::getpgrp().as_raw()];
+    let tasks = std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten();
+    pids.extend(tasks.filter_map(|t| t.file_name().to_str()?.parse::<i32>().ok()));
+    pids.sort_unstable();
+    pids.dedup();
+    pids
 }
 
 /// A program's whole environment: its directory as `HOME` and `TMPDIR`,
@@ -270,84 +293,122 @@ mod linux {
     /// signal and abstract-socket scoping (ABI 6).
     const ABI_USED: ABI = ABI::V6;
 
+    const fn f(nr: i64, name: &'static str, why: &'static str) -> (i64, Forbidden) {
+        (nr, Forbidden { name, why })
+    }
+
+    const ESCAPE: &str = "to create a process the witness cannot see, or a namespace";
+    const MOUNT: &str = "to mount a file system";
+    const URING: &str = "to make system calls the filter cannot see";
+    const KEYS: &str = "to use the kernel's keyrings";
+    const MODULE: &str = "to load a kernel module";
+    const HANDLE: &str = "to open a file by handle, around the file rules";
+    const LIMIT: &str = "to change its limits";
+    const SIGNAL: &str = "to signal the grader or every process";
+    const REACH: &str = "to reach a socket outside the run";
+    const IPC: &str = "to use System V shared memory or queues, which outlive the run";
+    const WATCH: &str = "to watch files outside the run";
+
     /// The system calls a run of these exercises never makes and an
-    /// attacker would, with the condition on the arguments (none: always).
-    /// `protect` stands for the grader's own pids (signals).
+    /// attacker would (some only with the arguments [`conditions`] names):
+    /// the witness stops the run and names the call; untraced, it fails.
     pub const FORBIDDEN: &[(i64, Forbidden)] = &[
-        (
-            libc::SYS_clone,
-            Forbidden { name: "clone", why: "to create a process the witness cannot see, or a namespace" },
-        ),
-        (libc::SYS_ptrace, Forbidden { name: "ptrace", why: "to trace another process" }),
-        (
-            libc::SYS_process_vm_readv,
-            Forbidden { name: "process_vm_readv", why: "to read another process's memory" },
-        ),
-        (
-            libc::SYS_process_vm_writev,
-            Forbidden { name: "process_vm_writev", why: "to write another process's memory" },
-        ),
-        (libc::SYS_pidfd_getfd, Forbidden { name: "pidfd_getfd", why: "to take another process's files" }),
-        (libc::SYS_socket, Forbidden { name: "socket", why: "to use the network" }),
-        (libc::SYS_unshare, Forbidden { name: "unshare", why: "to enter a new namespace" }),
-        (libc::SYS_setns, Forbidden { name: "setns", why: "to enter another namespace" }),
-        (libc::SYS_mount, Forbidden { name: "mount", why: "to mount a file system" }),
-        (libc::SYS_umount2, Forbidden { name: "umount2", why: "to unmount a file system" }),
-        (libc::SYS_pivot_root, Forbidden { name: "pivot_root", why: "to change the root file system" }),
-        (libc::SYS_chroot, Forbidden { name: "chroot", why: "to change the root directory" }),
-        (libc::SYS_open_tree, Forbidden { name: "open_tree", why: "to mount a file system" }),
-        (libc::SYS_move_mount, Forbidden { name: "move_mount", why: "to mount a file system" }),
-        (libc::SYS_fsopen, Forbidden { name: "fsopen", why: "to mount a file system" }),
-        (libc::SYS_fsmount, Forbidden { name: "fsmount", why: "to mount a file system" }),
-        (libc::SYS_bpf, Forbidden { name: "bpf", why: "to load a kernel program" }),
-        (libc::SYS_perf_event_open, Forbidden { name: "perf_event_open", why: "to watch other processes" }),
-        (libc::SYS_userfaultfd, Forbidden { name: "userfaultfd", why: "to stall the kernel" }),
-        (
-            libc::SYS_io_uring_setup,
-            Forbidden { name: "io_uring_setup", why: "to make system calls the filter cannot see" },
-        ),
-        (
-            libc::SYS_io_uring_enter,
-            Forbidden { name: "io_uring_enter", why: "to make system calls the filter cannot see" },
-        ),
-        (
-            libc::SYS_io_uring_register,
-            Forbidden { name: "io_uring_register", why: "to make system calls the filter cannot see" },
-        ),
-        (libc::SYS_keyctl, Forbidden { name: "keyctl", why: "to use the kernel's keyrings" }),
-        (libc::SYS_add_key, Forbidden { name: "add_key", why: "to use the kernel's keyrings" }),
-        (libc::SYS_request_key, Forbidden { name: "request_key", why: "to use the kernel's keyrings" }),
-        (libc::SYS_kexec_load, Forbidden { name: "kexec_load", why: "to replace the kernel" }),
-        (libc::SYS_init_module, Forbidden { name: "init_module", why: "to load a kernel module" }),
-        (libc::SYS_finit_module, Forbidden { name: "finit_module", why: "to load a kernel module" }),
-        (libc::SYS_delete_module, Forbidden { name: "delete_module", why: "to unload a kernel module" }),
-        (libc::SYS_reboot, Forbidden { name: "reboot", why: "to reboot the machine" }),
-        (
-            libc::SYS_open_by_handle_at,
-            Forbidden { name: "open_by_handle_at", why: "to open a file by handle, around the file rules" },
-        ),
-        (
-            libc::SYS_name_to_handle_at,
-            Forbidden { name: "name_to_handle_at", why: "to open a file by handle, around the file rules" },
-        ),
-        (libc::SYS_setrlimit, Forbidden { name: "setrlimit", why: "to change its limits" }),
-        (libc::SYS_prlimit64, Forbidden { name: "prlimit64", why: "to change its limits" }),
-        (libc::SYS_kill, Forbidden { name: "kill", why: "to signal the grader or every process" }),
-        (libc::SYS_tkill, Forbidden { name: "tkill", why: "to signal the grader" }),
-        (libc::SYS_tgkill, Forbidden { name: "tgkill", why: "to signal the grader" }),
-        (libc::SYS_rt_sigqueueinfo, Forbidden { name: "rt_sigqueueinfo", why: "to signal the grader" }),
-        (libc::SYS_rt_tgsigqueueinfo, Forbidden { name: "rt_tgsigqueueinfo", why: "to signal the grader" }),
-        (libc::SYS_pidfd_open, Forbidden { name: "pidfd_open", why: "to signal the grader" }),
-        (
-            libc::SYS_pidfd_send_signal,
-            Forbidden { name: "pidfd_send_signal", why: "to signal another process" },
-        ),
-        (
-            libc::SYS_fcntl,
-            Forbidden { name: "fcntl", why: "to have the kernel signal the grader (F_SETOWN)" },
-        ),
-        (libc::SYS_ioctl, Forbidden { name: "ioctl", why: "to type into the grader's terminal (TIOCSTI)" }),
-        (libc::SYS_memfd_create, Forbidden { name: "memfd_create", why: "to hold memory no limit sees" }),
+        f(libc::SYS_clone, "clone", ESCAPE),
+        f(libc::SYS_ptrace, "ptrace", "to trace another process"),
+        f(libc::SYS_process_vm_readv, "process_vm_readv", "to read another process's memory"),
+        f(libc::SYS_process_vm_writev, "process_vm_writev", "to write another process's memory"),
+        f(libc::SYS_pidfd_getfd, "pidfd_getfd", "to take another process's files"),
+        f(libc::SYS_socket, "socket", "to use the network"),
+        f(libc::SYS_connect, "connect", REACH),
+        f(libc::SYS_sendto, "sendto", REACH),
+        f(libc::SYS_sendmsg, "sendmsg", REACH),
+        f(libc::SYS_sendmmsg, "sendmmsg", REACH),
+        f(libc::SYS_unshare, "unshare", "to enter a new namespace"),
+        f(libc::SYS_setns, "setns", "to enter another namespace"),
+        f(libc::SYS_mount, "mount", MOUNT),
+        f(libc::SYS_umount2, "umount2", MOUNT),
+        f(libc::SYS_pivot_root, "pivot_root", MOUNT),
+        f(libc::SYS_chroot, "chroot", "to change the root directory"),
+        f(libc::SYS_open_tree, "open_tree", MOUNT),
+        f(libc::SYS_move_mount, "move_mount", MOUNT),
+        f(libc::SYS_fsopen, "fsopen", MOUNT),
+        f(libc::SYS_fsmount, "fsmount", MOUNT),
+        f(libc::SYS_bpf, "bpf", "to load a kernel program"),
+        f(libc::SYS_perf_event_open, "perf_event_open", "to watch other processes"),
+        f(libc::SYS_userfaultfd, "userfaultfd", "to stall the kernel"),
+        f(libc::SYS_io_uring_setup, "io_uring_setup", URING),
+        f(libc::SYS_io_uring_enter, "io_uring_enter", URING),
+        f(libc::SYS_io_uring_register, "io_uring_register", URING),
+        f(libc::SYS_keyctl, "keyctl", KEYS),
+        f(libc::SYS_add_key, "add_key", KEYS),
+        f(libc::SYS_request_key, "request_key", KEYS),
+        f(libc::SYS_kexec_load, "kexec_load", "to replace the kernel"),
+        f(libc::SYS_init_module, "init_module", MODULE),
+        f(libc::SYS_finit_module, "finit_module", MODULE),
+        f(libc::SYS_delete_module, "delete_module", MODULE),
+        f(libc::SYS_reboot, "reboot", "to reboot the machine"),
+        f(libc::SYS_open_by_handle_at, "open_by_handle_at", HANDLE),
+        f(libc::SYS_name_to_handle_at, "name_to_handle_at", HANDLE),
+        f(libc::SYS_setrlimit, "setrlimit", LIMIT),
+        f(libc::SYS_prlimit64, "prlimit64", LIMIT),
+        f(libc::SYS_kill, "kill", SIGNAL),
+        f(libc::SYS_tkill, "tkill", SIGNAL),
+        f(libc::SYS_tgkill, "tgkill", SIGNAL),
+        f(libc::SYS_rt_sigqueueinfo, "rt_sigqueueinfo", SIGNAL),
+        f(libc::SYS_rt_tgsigqueueinfo, "rt_tgsigqueueinfo", SIGNAL),
+        f(libc::SYS_pidfd_open, "pidfd_open", SIGNAL),
+        f(libc::SYS_pidfd_send_signal, "pidfd_send_signal", "to signal another process"),
+        f(libc::SYS_fcntl, "fcntl", "to have the kernel signal the grader (F_SETOWN)"),
+        f(libc::SYS_ioctl, "ioctl", "to type into the grader's terminal (TIOCSTI)"),
+        f(libc::SYS_memfd_create, "memfd_create", "to hold memory no limit sees, or run code no rule sees"),
+        f(libc::SYS_execveat, "execveat", "to run a program from a descriptor, around the file rules"),
+        f(libc::SYS_shmget, "shmget", IPC),
+        f(libc::SYS_shmat, "shmat", IPC),
+        f(libc::SYS_shmctl, "shmctl", IPC),
+        f(libc::SYS_msgget, "msgget", IPC),
+        f(libc::SYS_msgsnd, "msgsnd", IPC),
+        f(libc::SYS_msgrcv, "msgrcv", IPC),
+        f(libc::SYS_msgctl, "msgctl", IPC),
+        f(libc::SYS_semget, "semget", IPC),
+        f(libc::SYS_semop, "semop", IPC),
+        f(libc::SYS_semtimedop, "semtimedop", IPC),
+        f(libc::SYS_semctl, "semctl", IPC),
+        f(libc::SYS_mq_open, "mq_open", IPC),
+        f(libc::SYS_inotify_init1, "inotify_init1", WATCH),
+        #[cfg(target_arch = "x86_64")]
+        f(libc::SYS_inotify_init, "inotify_init", WATCH),
+        f(libc::SYS_fanotify_init, "fanotify_init", WATCH),
+    ];
+
+    /// Calls that change a file's metadata, which Landlock does not guard:
+    /// a program owns every file its user owns (all of them, for root), so
+    /// these fail quietly (`EPERM`) rather than stop the run, since a
+    /// student's `fs::copy` in its own directory could make one.
+    const REFUSED: &[i64] = &[
+        libc::SYS_fchmod,
+        libc::SYS_fchmodat,
+        libc::SYS_fchmodat2,
+        libc::SYS_fchown,
+        libc::SYS_fchownat,
+        libc::SYS_utimensat,
+        libc::SYS_setxattr,
+        libc::SYS_lsetxattr,
+        libc::SYS_fsetxattr,
+        libc::SYS_removexattr,
+        libc::SYS_lremovexattr,
+        libc::SYS_fremovexattr,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_chmod,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_chown,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_lchown,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_utime,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_utimes,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_futimesat,
     ];
 
     /// The name and meaning of a forbidden call, by number.
@@ -411,6 +472,8 @@ mod linux {
                 rules
             }
             libc::SYS_ioctl => vec![rule(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, libc::TIOCSTI)?],
+            // A socketpair may send to its other end; not to an address.
+            libc::SYS_sendto => vec![rule(4, SeccompCmpArgLen::Qword, SeccompCmpOp::Ne, 0)?],
             _ => Vec::new(),
         })
     }
@@ -424,7 +487,7 @@ mod linux {
     /// The filters: `clone3` answers ENOSYS (the C library then uses
     /// `clone`); the forbidden calls stop at the tracer when there is one
     /// (which stops the run), and answer ENOSYS when there is none.
-    fn filters(protect: &[i32]) -> Result<Vec<BpfProgram>> {
+    fn filters(protect: &[i32], build: bool) -> Result<Vec<BpfProgram>> {
         let arch = TargetArch::try_from(std::env::consts::ARCH).context("seccomp on this architecture")?;
         let clone3: BTreeMap<i64, Vec<SeccompRule>> = [(libc::SYS_clone3, Vec::new())].into();
         let forbidden: BTreeMap<i64, Vec<SeccompRule>> =
@@ -436,6 +499,13 @@ mod linux {
             compile(clone3, SeccompAction::Errno(libc::ENOSYS as u32))?,
             compile(forbidden, SeccompAction::Trace(0))?,
         ];
+        // Cargo and rustc set the modes of what they write; a student's
+        // program has no need to.
+        if !build {
+            let refused: BTreeMap<i64, Vec<SeccompRule>> =
+                REFUSED.iter().map(|&nr| (nr, Vec::new())).collect();
+            filters.push(compile(refused, SeccompAction::Errno(libc::EPERM as u32))?);
+        }
         filters.extend(x32_filter());
         Ok(filters)
     }
@@ -486,7 +556,11 @@ mod linux {
             Ok(Inner {
                 ruleset: Some(ruleset(policy)?),
                 landlock: policy.layers.landlock,
-                filters: if policy.layers.seccomp { filters(&policy.protect_pids)? } else { Vec::new() },
+                filters: if policy.layers.seccomp {
+                    filters(&policy.protect_pids, policy.build)?
+                } else {
+                    Vec::new()
+                },
                 drop_caps,
             })
         }

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use super::protocol::{Exit, ProcessRecord, Stopped, Witness};
+use super::protocol::{Exit, ProcessRecord, Stopped, THREADS_PER_PROCESS, Witness};
 use super::tree::StopFlag;
 
 /// A task (process or thread) being traced.
@@ -147,7 +147,9 @@ mod imp {
                         }
                         _ => {}
                     }
-                    if self.processes.len() > process_cap.saturating_add(1) {
+                    if self.processes.len() > process_cap.saturating_add(1)
+                        || self.threads as usize > process_cap.saturating_mul(THREADS_PER_PROCESS)
+                    {
                         stop.stop_once(Stopped::TooManyProcesses);
                     }
                     let _ = ptrace::cont(pid, None);
