@@ -52,7 +52,9 @@ fn main() {
     for (name, t) in names.iter().zip(&times) {
         println!("  {name:<30} {:6.2} ms  {:6.2} ms", ms(median(t)), ms(p90(t)));
     }
+    // Each against the run as graded without it (an untraced run pays for a
+    // count of the user's processes the witness makes unneeded).
     let added = |with: usize, without: usize| ms(median(&times[with])) - ms(median(&times[without]));
-    println!("  the sandbox adds:  {:6.2} ms (target: under 20 ms)", added(1, 0));
-    println!("  the witness adds:  {:6.2} ms (target: under 50 ms)", added(2, 0));
+    println!("  the sandbox adds:  {:6.2} ms (target: under 20 ms)", added(3, 2));
+    println!("  the witness adds:  {:6.2} ms (target: under 50 ms)", added(3, 1));
 }

@@ -690,3 +690,39 @@ fn a_submission_nested_thousands_deep_is_refused_not_a_crash() {
     // The arena's own removal must not recurse 2000 deep either.
     grader::workspace::remove_tree(&fork).unwrap();
 }
+
+#[test]
+fn a_fork_bomb_meets_a_wall_even_untraced() {
+    let workspace = home();
+    let fixture = fixture("q6_fork_bomb");
+    let scratch = Scratch::create(&workspace, &[&workspace, &fixture], &runner()).unwrap();
+    let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
+    // As where ptrace is not allowed: no witness to count processes.
+    ctx.witness = false;
+    // Every process on the machine (the bomb may run as a user of its own).
+    let mine = || {
+        let entries = std::fs::read_dir("/proc").unwrap().flatten();
+        entries.filter(|e| e.file_name().to_str().is_some_and(|n| n.parse::<u32>().is_ok())).count()
+    };
+    let before = mine();
+    // The most processes of ours seen while it runs.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (q6, peak) = std::thread::scope(|s| {
+        let sampler = s.spawn(|| {
+            let mut peak = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                peak = peak.max(mine());
+            }
+            peak
+        });
+        let q6 = score_question(checks::grade(&ctx, Question::Q6));
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        (q6, sampler.join().unwrap())
+    });
+    let said = &q6.checks[0].message;
+    assert!(said.contains("created more than 64 processes"), "{said}");
+    assert_nothing_left_running(scratch.path());
+    // Without a wall it reaches thousands in the time it takes to stop it.
+    assert!(peak < before + 2048, "the bomb reached {peak} processes (from {before})");
+    assert!(mine() < before + 64, "{} processes before, {} after", before, mine());
+}

@@ -46,7 +46,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
-use protocol::{Exit, Limits, Report, Request, SandboxStatus, Stopped};
+use protocol::{Exit, Limits, Report, Request, SandboxStatus, Stopped, THREADS_PER_PROCESS};
 use sandbox::Prepared;
 use tree::{StopFlag, Tree};
 use witness::Tracer;
@@ -143,20 +143,48 @@ struct Spawned {
     /// Why it is not traced, when it is not.
     untraced_because: String,
     sandbox: SandboxStatus,
+    /// The user it runs as, if not the grader's: its binary's copy lives
+    /// as long as this (a spawn re-runs it).
+    _user: Option<sandbox::User>,
 }
 
 /// Starts the program in its sandbox, traced if asked and allowed;
 /// otherwise untraced, with the reason tracing was not possible.
 fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
     // The program may not signal this supervisor either.
-    let policy = request.sandbox.clone().map(|mut policy| {
+    let mut policy = request.sandbox.clone().map(|mut policy| {
         policy.protect_pids.push(std::process::id() as i32);
         policy
     });
+    // Run by root, a student's program runs as a user of its own instead.
+    let user = match policy.as_mut() {
+        Some(policy) => sandbox::User::for_program(&request.program, &request.dir, policy)?,
+        None => None,
+    };
+    let program = user.as_ref().map_or(request.program.as_path(), |u| u.program.as_path());
     let start = |traced: bool| -> Result<(Child, SandboxStatus)> {
         let (status_r, status_w) = cloexec_pipe()?;
-        let mut prepared = Prepared::new(policy.as_ref(), &request.limits, status_w)?;
-        let mut command = Command::new(&request.program);
+        // The most processes and threads the program's user may have: all
+        // of its own user's are this run's (a little over what the witness
+        // allows, so that the witness, which names it, stops it first);
+        // otherwise, untraced (no witness to count them as they come), a
+        // backstop over what the user has.
+        let tasks = match &user {
+            Some(_) => {
+                Some(request.limits.processes.saturating_mul(THREADS_PER_PROCESS + 1).saturating_add(1) as u64)
+            }
+            None => (!traced && cfg!(target_os = "linux")).then(|| {
+                let mine = procfs::tasks_of(nix::unistd::getuid().as_raw());
+                (mine + request.limits.processes.saturating_mul(4).min(1 << 20)) as u64
+            }),
+        };
+        let mut prepared = Prepared::new(policy.as_ref(), &request.limits, tasks, status_w)?;
+        let mut command = Command::new(program);
+        if let Some(user) = &user {
+            // std drops root's supplementary groups, then sets the group and
+            // the user, before the code below runs.
+            command.uid(user.uid).gid(user.uid);
+        }
         command
             .args(&request.args)
             .env_clear()
@@ -200,37 +228,30 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
             Err(e) => Err(e).with_context(|| format!("starting {}", request.program.display())),
         }
     };
-    if request.trace && cfg!(target_os = "linux") {
-        let why = match start(true) {
+    let untraced = |why: String| -> Result<(Child, Option<Tracer>, String, SandboxStatus)> {
+        let (child, sandbox) = start(false)?;
+        Ok((child, None, why, sandbox))
+    };
+    let (child, tracer, untraced_because, sandbox) = if request.trace && cfg!(target_os = "linux") {
+        match start(true) {
             Ok((child, sandbox)) => match Tracer::attach(Pid::from_raw(child.id() as i32)) {
-                Ok(tracer) => {
-                    return Ok(Spawned {
-                        child,
-                        tracer: Some(tracer),
-                        untraced_because: String::new(),
-                        sandbox,
-                    });
-                }
+                Ok(tracer) => (child, Some(tracer), String::new(), sandbox),
                 Err(e) => {
                     // Traced but not under control: do not let it run.
                     let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
                     let _ = waitpid(Pid::from_raw(child.id() as i32), None);
-                    format!("ptrace options could not be set: {e}")
+                    untraced(format!("ptrace options could not be set: {e}"))?
                 }
             },
             Err(e) if request.sandbox.as_ref().is_some_and(|p| p.required) => return Err(e),
-            Err(e) => format!("ptrace is not permitted here: {e:#}"),
-        };
-        let (child, sandbox) = start(false)?;
-        return Ok(Spawned { child, tracer: None, untraced_because: why, sandbox });
-    }
-    let why = if request.trace {
-        format!("ptrace is only used on Linux (this is {})", std::env::consts::OS)
+            Err(e) => untraced(format!("ptrace is not permitted here: {e:#}"))?,
+        }
+    } else if request.trace {
+        untraced(format!("ptrace is only used on Linux (this is {})", std::env::consts::OS))?
     } else {
-        "tracing was turned off".to_string()
+        untraced("tracing was turned off".to_string())?
     };
-    let (child, sandbox) = start(false)?;
-    Ok(Spawned { child, tracer: None, untraced_because: why, sandbox })
+    Ok(Spawned { child, tracer, untraced_because, sandbox, _user: user })
 }
 
 /// A pipe whose ends close on `exec`.

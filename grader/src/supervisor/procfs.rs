@@ -106,6 +106,30 @@ fn stat(pid: i32) -> Option<(String, char, Option<i32>)> {
     Some((name, state, ppid))
 }
 
+/// The processes and threads of user `uid` on the machine, as the kernel
+/// counts them against `RLIMIT_NPROC`.
+pub fn tasks_of(uid: u32) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
+        .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
+        .map(|e| {
+            // num_threads: the 20th field, the 18th after the name.
+            let stat = std::fs::read(e.path().join("stat")).unwrap_or_default();
+            let after = stat.iter().rposition(|&b| b == b')').map_or(&stat[..0], |i| &stat[i + 1..]);
+            String::from_utf8_lossy(after)
+                .split_whitespace()
+                .nth(17)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1)
+        })
+        .sum()
+}
+
 /// Resident memory of these processes together, in bytes.
 pub fn resident_bytes(processes: &[ProcInfo]) -> u64 {
     let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).ok().flatten().unwrap_or(4096) as u64;

@@ -45,6 +45,7 @@ pub struct Forbidden {
 #[derive(Debug)]
 pub struct Prepared {
     limits: Limits,
+    tasks: Option<u64>,
     policy: Option<Policy>,
     #[cfg(target_os = "linux")]
     inner: linux::Inner,
@@ -54,9 +55,19 @@ pub struct Prepared {
 impl Prepared {
     /// Prepares `policy` (none: only the limits) for one start of a
     /// program; `status_w` is where the child reports what it got.
-    pub fn new(policy: Option<&Policy>, limits: &Limits, status_w: OwnedFd) -> Result<Prepared> {
+    /// `tasks`: when the run is not traced (no witness to count processes
+    /// as they are made), the most processes and threads its user may have
+    /// (`RLIMIT_NPROC`), so that a fork bomb meets a wall before the
+    /// supervisor's next look.
+    pub fn new(
+        policy: Option<&Policy>,
+        limits: &Limits,
+        tasks: Option<u64>,
+        status_w: OwnedFd,
+    ) -> Result<Prepared> {
         Ok(Prepared {
             limits: *limits,
+            tasks,
             policy: policy.cloned(),
             #[cfg(target_os = "linux")]
             inner: linux::Inner::new(policy)?,
@@ -72,7 +83,7 @@ impl Prepared {
     pub fn enter(&mut self) -> std::io::Result<()> {
         let mut report = [0u8; STATUS_LEN];
         report[0] = 1;
-        report[1] = u8::from(set_limits(&self.limits).is_ok());
+        report[1] = u8::from(set_limits(&self.limits, self.tasks).is_ok());
         #[cfg(target_os = "linux")]
         self.inner.enter(&mut report[2..]);
         // One write of a few bytes to a pipe: all of it or nothing.
@@ -123,6 +134,48 @@ pub fn status(policy: Option<&Policy>, report: &[u8]) -> SandboxStatus {
         }),
     );
     SandboxStatus { protections }
+}
+
+/// The user a program of a grader running as root runs as: one of its own,
+/// with no name, no files but its run directory, and no processes but its
+/// own, so that the kernel's ownership checks, and `RLIMIT_NPROC` (which
+/// root is exempt from), hold it too. Its binary is copied where that user
+/// may reach it (the grader's `target/` may sit in root's home), read-only.
+#[derive(Debug)]
+pub struct User {
+    pub uid: u32,
+    /// The copy of the binary it runs.
+    pub program: PathBuf,
+    _bin: tempfile::TempDir,
+}
+
+impl User {
+    /// The user for `program` (run in `dir` under `policy`, which is
+    /// changed to name the copy), when this supervisor runs as root;
+    /// otherwise `None`. A build keeps root's user (without its
+    /// capabilities): the toolchain may sit in root's home.
+    pub fn for_program(program: &Path, dir: &Path, policy: &mut Policy) -> Result<Option<User>> {
+        use std::os::unix::fs::PermissionsExt;
+        if policy.build || !nix::unistd::geteuid().is_root() || !cfg!(target_os = "linux") {
+            return Ok(None);
+        }
+        // Unique among the runs alive: the supervisor's pid, in a range no
+        // account uses.
+        let uid = 0x4000_0000 | std::process::id();
+        let bin = tempfile::Builder::new().prefix("grader-bin-").tempdir()?;
+        std::fs::set_permissions(bin.path(), std::fs::Permissions::from_mode(0o711))?;
+        let copy = bin.path().join(program.file_name().unwrap_or_default());
+        std::fs::copy(program, &copy)?;
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o555))?;
+        let owner = Some(nix::unistd::Uid::from_raw(uid));
+        nix::unistd::chown(dir, owner, Some(nix::unistd::Gid::from_raw(uid)))?;
+        for granted in &mut policy.exec {
+            if granted == program {
+                *granted = copy.clone();
+            }
+        }
+        Ok(Some(User { uid, program: copy, _bin: bin }))
+    }
 }
 
 /// Where a program's libraries are, to read (and its ELF interpreter's
@@ -245,9 +298,12 @@ pub fn interpreter(binary: &Path) -> Option<PathBuf> {
 }
 
 /// Lowers the rlimits to `limits` (never above what is allowed already).
-fn set_limits(limits: &Limits) -> nix::Result<()> {
+fn set_limits(limits: &Limits, tasks: Option<u64>) -> nix::Result<()> {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
     const MIB: u64 = 1 << 20;
+    // Processes and threads are counted per user, over every process of
+    // the user (root's are not counted at all).
+    let tasks = tasks.map(|n| (Resource::RLIMIT_NPROC, n));
     let wanted = [
         (Resource::RLIMIT_DATA, limits.memory_mib.saturating_mul(MIB)),
         (Resource::RLIMIT_FSIZE, limits.file_size_mib.saturating_mul(MIB)),
@@ -255,7 +311,7 @@ fn set_limits(limits: &Limits) -> nix::Result<()> {
         (Resource::RLIMIT_NOFILE, limits.open_files),
         (Resource::RLIMIT_CORE, 0),
     ];
-    for (resource, value) in wanted {
+    for (resource, value) in wanted.into_iter().chain(tasks) {
         let (_, hard) = getrlimit(resource)?;
         let value = value.min(hard);
         // CPU: SIGXCPU at the soft limit, SIGKILL a second later.
@@ -571,7 +627,15 @@ mod linux {
             let Some(ruleset) = self.ruleset.take() else {
                 return;
             };
-            status[0] = if !self.drop_caps { 2 } else { u8::from(drop_capabilities().is_ok()) };
+            status[0] = if !self.drop_caps {
+                2
+            } else if !nix::unistd::geteuid().is_root() {
+                // Root switched to a user of the run's own: the kernel
+                // cleared the capabilities with the change of user.
+                3
+            } else {
+                u8::from(drop_capabilities().is_ok())
+            };
             if self.landlock
                 && let Ok(got) = ruleset.restrict_self()
             {
@@ -684,6 +748,7 @@ mod linux {
         };
         let privileges = match caps {
             1 => p(Guard::Privileges, Level::Full, "root's capabilities dropped".into()),
+            3 => p(Guard::Privileges, Level::Full, "run as a user of its own, not root's".into()),
             2 => p(Guard::Privileges, Level::Full, "not run as root".into()),
             _ => p(Guard::Privileges, Level::Off, "root's capabilities could not be dropped".into()),
         };
