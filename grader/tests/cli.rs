@@ -30,8 +30,8 @@ fn cli_bad_usage_exits_2() {
 
 #[test]
 fn cli_writes_gradescope_json_and_markdown() {
-    let out = std::env::temp_dir().join(format!("grader-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&out).unwrap();
+    let top = tempfile::Builder::new().prefix("grader-cli-").tempdir().unwrap();
+    let out = top.path();
     let (json_path, md_path) = (out.join("results.json"), out.join("summary.md"));
     let run = grader().arg("--json").arg(&json_path).arg("--markdown").arg(&md_path).output().unwrap();
 
@@ -57,5 +57,4 @@ fn cli_writes_gradescope_json_and_markdown() {
     assert!(!String::from_utf8_lossy(&run.stdout).contains('\x1b'));
     let markdown = std::fs::read_to_string(&md_path).unwrap();
     assert!(markdown.starts_with(&format!("## Multiprocessing: {sum}/100")));
-    std::fs::remove_dir_all(&out).unwrap();
 }

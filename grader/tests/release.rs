@@ -19,11 +19,8 @@ fn grader() -> Command {
 }
 
 /// A fresh, empty temporary directory.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("grader-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("grader-{name}-")).tempdir().unwrap()
 }
 
 /// Every line of code that appears only inside solution regions of the
@@ -75,7 +72,8 @@ fn all_files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn release_has_no_solution_and_scores_zero_with_what_to_do() {
-    let out = temp_dir("release").join("student");
+    let top = temp_dir("release");
+    let out = top.path().join("student");
     grader()
         .args(["release", "--repository", "teacher/multiprocessing", "--allow-dirty"])
         .arg(&out)
@@ -137,7 +135,8 @@ fn release_has_no_solution_and_scores_zero_with_what_to_do() {
 
 #[test]
 fn an_edited_grader_in_a_submission_changes_nothing_and_is_listed() {
-    let dir = temp_dir("edited");
+    let top = temp_dir("edited");
+    let dir = top.path().to_path_buf();
     copy_submission(&workspace(), &dir);
     // A wrong Q6, and a grader "fixed" to give full marks.
     let wrong = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -165,7 +164,8 @@ fn an_edited_grader_in_a_submission_changes_nothing_and_is_listed() {
 
 #[test]
 fn batch_grades_a_class_with_broken_and_hanging_work() {
-    let root = temp_dir("batch");
+    let top = temp_dir("batch");
+    let root = top.path().to_path_buf();
     let reference = workspace();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut dirs = Vec::new();
