@@ -17,10 +17,12 @@
 //!   are refused; the witness, when it traces, sees which and stops the run.
 //!   `clone3` answers `ENOSYS`, so the C library falls back to `clone`, whose
 //!   flags a filter can read (`clone3` keeps them in memory it cannot).
-//! - **Privileges** (the `caps` crate): a grader running as root starts the
-//!   program with no capabilities, so root is just another user to it.
-//! - **Resources** (rlimits): memory, file size, CPU time, open files; the
-//!   supervisor also watches the whole tree's memory and the run's disk use.
+//!   Changes to files' metadata, which Landlock does not guard, fail quietly.
+//! - **Privileges**: a grader running as root runs a program as a [`User`]
+//!   of its own, and a build with no capabilities (the `caps` crate).
+//! - **Resources** (rlimits): memory, file size, CPU time, open files, and
+//!   the processes of the program's own user; the supervisor also watches
+//!   the whole tree's memory and what it writes.
 
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;

@@ -66,13 +66,24 @@ impl Tree {
 pub fn reap_all() {
     let end = Instant::now() + Duration::from_secs(2);
     while Instant::now() < end {
-        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL)) {
+        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG | all_children())) {
             Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(1)),
             Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => {}
             Err(_) => break, // ECHILD: nothing left
         }
     }
+}
+
+/// Wait for every kind of child (Linux: threads' clones too).
+#[cfg(target_os = "linux")]
+fn all_children() -> WaitPidFlag {
+    WaitPidFlag::__WALL
+}
+
+#[cfg(not(target_os = "linux"))]
+fn all_children() -> WaitPidFlag {
+    WaitPidFlag::empty()
 }
 
 /// Shared by the supervisor's two threads: the first reason to stop the
