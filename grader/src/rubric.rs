@@ -56,7 +56,7 @@ impl Question {
 /// One check of the rubric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Check {
-    /// "<question>.<check>", e.g. "6.2".
+    /// `"<question>.<check>"`, e.g. `"6.2"`.
     pub id: &'static str,
     pub question: Question,
     pub title: &'static str,

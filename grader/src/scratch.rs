@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Only files are taken from a submission, read with
-//! [`read_regular`](crate::workspace::read_regular) and within a budget: a
+//! [`crate::workspace::read_regular`] and within a budget: a
 //! link, a device or a pipe is never opened (a top-level `exercises` or
 //! `answers` that is a link refuses the submission). Every package's
 //! `Cargo.toml` comes from the template, no build script is copied, and

@@ -368,7 +368,7 @@ mod linux {
     const WATCH: &str = "to watch files outside the run";
 
     /// The system calls a run of these exercises never makes and an
-    /// attacker would (some only with the arguments [`conditions`] names):
+    /// attacker would (some only with the arguments `conditions` names):
     /// the witness stops the run and names the call; untraced, it fails.
     pub const FORBIDDEN: &[(i64, Forbidden)] = &[
         f(libc::SYS_clone, "clone", ESCAPE),
