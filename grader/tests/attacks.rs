@@ -166,7 +166,7 @@ fn grade_q6(fork: &Path) -> Scorecard {
     let scratch = Scratch::create(&home(), &[fork], &runner()).expect("a scratch workspace");
     let ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
     let q6 = score_question(checks::grade(&ctx, Question::Q6));
-    assert_nothing_left_running(scratch.path());
+    assert_nothing_left_running(Some(scratch.path()));
     Scorecard {
         questions: vec![q6],
         elapsed: Duration::ZERO,
@@ -721,7 +721,7 @@ fn a_fork_bomb_meets_a_wall_even_untraced() {
     });
     let said = &q6.checks[0].message;
     assert!(said.contains("created more than 64 processes"), "{said}");
-    assert_nothing_left_running(scratch.path());
+    assert_nothing_left_running(Some(scratch.path()));
     // Without a wall it reaches thousands in the time it takes to stop it.
     assert!(peak < before + 2048, "the bomb reached {peak} processes (from {before})");
     assert!(mine() < before + 64, "{} processes before, {} after", before, mine());

@@ -198,16 +198,9 @@ fn batch_grades_a_class_with_broken_and_hanging_work() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let pid = run.id();
     assert!(run.wait_with_output().unwrap().status.success());
-    // Nothing it started is left running: its scratch workspaces are named
-    // after its pid.
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(exe) = std::fs::read_link(entry.path().join("exe")) {
-            let exe = exe.to_string_lossy().into_owned();
-            assert!(!exe.contains(&format!("grader-scratch-{pid}-")), "{exe} is still running");
-        }
-    }
+    // Nothing it started is left running.
+    common::assert_nothing_left_running(None);
 
     let csv = std::fs::read_to_string(out.join("gradebook.csv")).unwrap();
     let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();

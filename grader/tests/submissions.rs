@@ -42,7 +42,7 @@ fn grade(name: &str, question: Question, alone: bool) -> QuestionScore {
     let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
     ctx.limits.timeout_ms = 2_000;
     let scored = score_question(checks::grade(&ctx, question));
-    assert_nothing_left_running(scratch.path());
+    assert_nothing_left_running(Some(scratch.path()));
     scored
 }
 
