@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Grades a submission with a template's grader, as the workflow does on every
-# push (and .ci/run does here): the scorecard on stdout, the Markdown
-# scorecard appended to $GITHUB_STEP_SUMMARY, results.json in OUT, one notice
-# with the total, and the exit status of the grader (0 only at full marks).
+# Grades a submission with the grader of a workspace (the assignment's, at the
+# workflow's pinned commit), as the workflow does on every push (and .ci/run
+# does here): the scorecard on stdout, the Markdown scorecard appended to
+# $GITHUB_STEP_SUMMARY, results.json in OUT, one notice with the total, and
+# the exit status of the grader (0 only at full marks).
 #
-#   bash .github/grade.sh TEMPLATE_DIR SUBMISSION_DIR OUT_DIR
+#   bash .github/grade.sh GRADER_WORKSPACE SUBMISSION_DIR OUT_DIR
 set -uo pipefail
-template=$(cd "$1" && pwd)
+grader=$(cd "$1" && pwd)
 submission=$(cd "$2" && pwd)
 mkdir -p "$3"
 out=$(cd "$3" && pwd)
 
-(cd "$template" && cargo build -p grader --locked --quiet) || exit 2
-(cd "$template" && cargo run -p grader --locked --quiet -- grade --submission "$submission" \
+(cd "$grader" && cargo build -p grader --locked --quiet) || exit 2
+(cd "$grader" && cargo run -p grader --locked --quiet -- grade --submission "$submission" \
   --json "$out/results.json" --markdown "$out/summary.md") > "$out/scorecard.txt" 2> "$out/grader-stderr.txt"
 status=$?
 

@@ -15,7 +15,7 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 use grader::batch::{Batch, batch};
 use grader::grade::Context;
-use grader::release::{Pin, head_commit, origin_repository, release};
+use grader::release::release;
 use grader::run::{Limits, Runner};
 use grader::score::Scorecard;
 use grader::submission::Options;
@@ -103,16 +103,16 @@ fn cli() -> Command {
         )
         .subcommand(
             Command::new("release")
-                .about("Write the repository students fork: solutions replaced by todo!(), the workflow pinned to this commit")
+                .about("Write the assignment repository: solutions replaced by todo!(), the students' README, its workflow pinned to its own first commit")
                 .arg(Arg::new("out").value_name("OUT_DIR").required(true).value_parser(value_parser!(PathBuf)))
                 .arg(
                     Arg::new("repository")
                         .long("repository")
                         .value_name("OWNER/NAME")
-                        .help("This template's GitHub repository [default: from the `origin` remote]"),
+                        .required(true)
+                        .help("The public GitHub repository the assignment will be pushed to (never this one)"),
                 )
-                .arg(Arg::new("allow-dirty").long("allow-dirty").action(ArgAction::SetTrue).help("Release even with uncommitted changes"))
-                .arg(Arg::new("no-git").long("no-git").action(ArgAction::SetTrue).help("Do not make the release a git repository")),
+                .arg(Arg::new("no-git").long("no-git").action(ArgAction::SetTrue).help("Do not make the release a git repository (its workflow then stays unpinned)")),
         )
         .subcommand(
             Command::new("supervise")
@@ -123,16 +123,16 @@ fn cli() -> Command {
 
 fn main() -> ExitCode {
     let matches = cli().get_matches();
-    let result = match matches.subcommand() {
-        Some(("supervise", _)) => supervisor::serve().map(|()| ExitCode::SUCCESS),
-        Some(("batch", m)) => run_batch(m),
-        Some(("release", m)) => run_release(m),
-        Some(("grade", m)) => grade(m),
-        _ => grade(&matches),
+    let (result, failed) = match matches.subcommand() {
+        Some(("supervise", _)) => (supervisor::serve().map(|()| ExitCode::SUCCESS), "supervise"),
+        Some(("batch", m)) => (run_batch(m), "grade the batch"),
+        Some(("release", m)) => (run_release(m), "release"),
+        Some(("grade", m)) => (grade(m), "grade"),
+        _ => (grade(&matches), "grade"),
     };
     result.unwrap_or_else(|err| {
         // The error may quote a submission's file names.
-        eprintln!("grader: could not grade: {}", report::printable(&format!("{err:#}")));
+        eprintln!("grader: could not {failed}: {}", report::printable(&format!("{err:#}")));
         ExitCode::from(2)
     })
 }
@@ -261,21 +261,33 @@ fn run_batch(m: &ArgMatches) -> Result<ExitCode> {
 
 fn run_release(m: &ArgMatches) -> Result<ExitCode> {
     let template = workspace::home();
-    let repository = match m.get_one::<String>("repository") {
-        Some(repository) => repository.clone(),
-        None => origin_repository(&template)
-            .context("give --repository OWNER/NAME: the `origin` remote is not a GitHub repository")?,
-    };
-    let pin = Pin { repository, commit: head_commit(&template, m.get_flag("allow-dirty"))? };
+    let repository = m.get_one::<String>("repository").expect("required");
     let out: &Path = m.get_one::<PathBuf>("out").expect("required");
-    let summary = release(&template, out, &pin, !m.get_flag("no-git"))?;
+    let summary = release(&template, out, repository, !m.get_flag("no-git"))?;
     println!(
-        "wrote the student release to {}: {} files, {} solution regions replaced by todo!(), grading pinned to {}@{}",
+        "wrote the assignment repository to {}: {} files, {} solution regions replaced by todo!()",
         out.display(),
         summary.files,
         summary.regions,
-        pin.repository,
-        pin.commit
     );
+    match &summary.pinned {
+        Some(first) => println!(
+            "{}",
+            PUSH.replace("{out}", &out.display().to_string())
+                .replace("{repository}", repository)
+                .replace("{first}", first)
+        ),
+        None => println!("not a git repository (--no-git): its workflow is not pinned, and grades itself"),
+    }
     Ok(ExitCode::SUCCESS)
 }
+
+/// What to do with a release, once written.
+const PUSH: &str = "its workflow grades every push with the grader of its first commit, {first}.
+Make an empty public repository https://github.com/{repository} (no README), then:
+
+    cd {out}
+    git remote add origin https://github.com/{repository}.git
+    git push -u origin main
+
+and in its Settings, tick \"Template repository\", so students can press \"Use this template\".";

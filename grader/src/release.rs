@@ -1,10 +1,10 @@
-//! The student release: the repository students fork, made from this one.
+//! The assignment repository: what students make their repositories from,
+//! written from this one, which holds the solutions and may stay private.
 //!
 //! ```no_run
-//! use grader::release::{Pin, release};
+//! use grader::release::release;
 //! let template = grader::workspace::home();
-//! let pin = Pin { repository: "teacher/multiprocessing".into(), commit: "0123abc".into() };
-//! let summary = release(&template, std::path::Path::new("../student-release"), &pin, false)?;
+//! let summary = release(&template, std::path::Path::new("../assignment"), "teacher/multiprocessing", true)?;
 //! println!("{} files, {} solution regions removed", summary.files, summary.regions);
 //! # Ok::<(), anyhow::Error>(())
 //! ```
@@ -12,10 +12,12 @@
 //! Every solution region of the exercises (between `// BEGIN SOLUTION: hint`
 //! and `// END SOLUTION`) becomes a `todo!()` with its hint; the written
 //! answers become their questions and a prompt; the exercise READMEs lose
-//! their "How the solution works" section; the grading workflow is pinned to
-//! this repository's commit; and the grader's own fixtures (right submissions
-//! among them) and CI stay behind. The result is a fresh tree, with no history
-//! that could hold a solution.
+//! their "How the solution works" section; the README becomes the students'
+//! (`student_readme.md`); the grader's own fixtures (right submissions among
+//! them) and CI stay behind. The result is a fresh git repository of two
+//! commits: the assignment, then its grading workflow pinned to that first
+//! commit of the same repository, so that it grades itself, with a grader no
+//! student can change, and never names this one.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,9 +32,17 @@ pub const END: &str = "// END SOLUTION";
 pub const ANSWER_PROMPT: &str =
     "_Not attempted yet: write your answer here, in your own words (at least 150 words)._";
 /// The workflow lines `release` fills in.
-pub const REPOSITORY_KEY: &str = "TEMPLATE_REPOSITORY:";
-pub const REF_KEY: &str = "TEMPLATE_REF:";
+pub const REPOSITORY_KEY: &str = "GRADER_REPOSITORY:";
+pub const REF_KEY: &str = "GRADER_REF:";
 pub const WORKFLOW: &str = ".github/workflows/grade.yml";
+/// The students' README, written as the release's `README.md`.
+const STUDENT_README: &str = include_str!("student_readme.md");
+/// Put at the top of every exercise file with a `todo!()`: the hints name
+/// the imports they need, which the compiler would otherwise call unused
+/// (and `cargo fix` would delete).
+const QUIET: &str = "// Remove the next line once your solution is in: it keeps the compiler quiet\n\
+                     // about the imports and names the `todo!()`s below do not use yet.\n\
+                     #![allow(unused_imports, unused_variables, unused_mut, dead_code)]\n";
 
 /// Paths (or path prefixes) of this repository that the release leaves out.
 const LEFT_OUT: &[&str] = &[
@@ -43,29 +53,26 @@ const LEFT_OUT: &[&str] = &[
     ".ci/",
 ];
 
-/// Where the released workflow fetches the grader from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pin {
-    /// `owner/name` of the template repository on GitHub.
-    pub repository: String,
-    /// The commit of the template whose grader grades the forks.
-    pub commit: String,
-}
-
 /// What a release wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     pub files: usize,
     pub regions: usize,
+    /// The commit the workflow is pinned to: the release's first (`None`
+    /// without git: the workflow is then unpinned, and grades itself).
+    pub pinned: Option<String>,
 }
 
-/// Writes the student release of `template` into `out`, which must not exist
-/// or be empty. With `git`, also makes it a fresh repository with one commit.
-pub fn release(template: &Path, out: &Path, pin: &Pin, git: bool) -> Result<Summary> {
+/// Writes the assignment repository of `template` into `out`, which must
+/// not exist or be empty, for the GitHub repository `repository`
+/// (`owner/name`, where it will be pushed). With `git`, makes it a fresh
+/// repository of two commits, the workflow pinned to the first.
+pub fn release(template: &Path, out: &Path, repository: &str, git: bool) -> Result<Summary> {
+    ensure!(valid_repository(repository), "not a GitHub repository (OWNER/NAME): {repository:?}");
     if out.exists() && std::fs::read_dir(out)?.next().is_some() {
         bail!("{} is not empty: give a new directory for the release", out.display());
     }
-    let mut summary = Summary { files: 0, regions: 0 };
+    let mut summary = Summary { files: 0, regions: 0, pinned: None };
     for path in tracked_files(template)? {
         let name = path.to_string_lossy().replace('\\', "/");
         if LEFT_OUT.iter().any(|prefix| name.starts_with(prefix)) {
@@ -76,7 +83,7 @@ pub fn release(template: &Path, out: &Path, pin: &Pin, git: bool) -> Result<Summ
         }
         let bytes = std::fs::read(template.join(&path)).with_context(|| format!("reading {name}"))?;
         let released = match String::from_utf8(bytes) {
-            Ok(text) => transform(&name, &text, pin, &mut summary.regions)?.into_bytes(),
+            Ok(text) => transform(&name, &text, repository, &mut summary.regions)?.into_bytes(),
             Err(e) => e.into_bytes(),
         };
         let target = out.join(&path);
@@ -86,15 +93,28 @@ pub fn release(template: &Path, out: &Path, pin: &Pin, git: bool) -> Result<Summ
     }
     ensure!(summary.regions > 0, "no `{BEGIN}` region found: nothing would be left for students to do");
     if git {
-        init_repository(out)?;
+        summary.pinned = Some(commit_and_pin(out, repository)?);
     }
     Ok(summary)
 }
 
+fn valid_repository(repository: &str) -> bool {
+    let mut parts = repository.split('/');
+    let part = |p: Option<&str>| {
+        p.is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+    };
+    part(parts.next()) && part(parts.next()) && parts.next().is_none()
+}
+
 /// What one file of the template becomes in the release.
-pub fn transform(name: &str, text: &str, pin: &Pin, regions: &mut usize) -> Result<String> {
+pub fn transform(name: &str, text: &str, repository: &str, regions: &mut usize) -> Result<String> {
     if name.starts_with("exercises/") && name.ends_with(".rs") {
-        return strip_solutions(text, regions).with_context(|| name.to_string());
+        let before = *regions;
+        let stripped = strip_solutions(text, regions).with_context(|| name.to_string())?;
+        return Ok(if *regions > before { quieted(&stripped) } else { stripped });
+    }
+    if name == "README.md" {
+        return Ok(STUDENT_README.replace("{repository}", &format!("https://github.com/{repository}")));
     }
     if name.starts_with("exercises/") && name.ends_with("README.md") {
         return Ok(match text.find("\n## How the solution works") {
@@ -105,10 +125,15 @@ pub fn transform(name: &str, text: &str, pin: &Pin, regions: &mut usize) -> Resu
     if let Some(question) = Question::ALL.into_iter().find(|q| q.is_written() && q.location() == name) {
         return Ok(format!("# Q{}. {}\n\n{ANSWER_PROMPT}\n", question.number(), question.title()));
     }
-    if name == WORKFLOW {
-        return pin_workflow(text, pin);
-    }
     Ok(text.to_string())
+}
+
+/// `text` with [`QUIET`] after its leading inner doc comments and attributes.
+fn quieted(text: &str) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let at =
+        lines.iter().position(|l| !(l.starts_with("//!") || l.starts_with("#!["))).unwrap_or(lines.len());
+    format!("{}{QUIET}{}", lines[..at].concat(), lines[at..].concat())
 }
 
 /// Replaces each solution region with a `todo!()` carrying its hint.
@@ -150,10 +175,10 @@ pub fn unpin_workflow(text: &str) -> String {
         .join("\n")
 }
 
-fn pin_workflow(text: &str, pin: &Pin) -> Result<String> {
-    let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
-    ensure!(valid(&pin.repository) && pin.repository.contains('/'), "not a repository: {:?}", pin.repository);
-    ensure!(valid(&pin.commit), "not a commit: {:?}", pin.commit);
+/// The workflow, set to grade with `repository` at `commit`.
+pub fn pin_workflow(text: &str, repository: &str, commit: &str) -> Result<String> {
+    ensure!(valid_repository(repository), "not a repository: {repository:?}");
+    ensure!(!commit.is_empty() && commit.chars().all(|c| c.is_ascii_hexdigit()), "not a commit: {commit:?}");
     let mut found = 0;
     let lines: Vec<String> = text
         .lines()
@@ -162,10 +187,10 @@ fn pin_workflow(text: &str, pin: &Pin) -> Result<String> {
             let indent = &line[..line.len() - l.len()];
             if l.starts_with(REPOSITORY_KEY) {
                 found += 1;
-                format!("{indent}{REPOSITORY_KEY} \"{}\"", pin.repository)
+                format!("{indent}{REPOSITORY_KEY} \"{repository}\"")
             } else if l.starts_with(REF_KEY) {
                 found += 1;
-                format!("{indent}{REF_KEY} \"{}\"", pin.commit)
+                format!("{indent}{REF_KEY} \"{commit}\"")
             } else {
                 line.to_string()
             }
@@ -191,11 +216,16 @@ fn tracked_files(dir: &Path) -> Result<Vec<PathBuf>> {
         .collect())
 }
 
-/// This repository's commit, refusing uncommitted changes unless `allow_dirty`
-/// (the release must match the commit its workflow is pinned to).
-pub fn head_commit(dir: &Path, allow_dirty: bool) -> Result<String> {
+/// Makes `dir` a git repository of two commits: the assignment, then its
+/// workflow pinned to that first commit of `repository`. Returns the first.
+fn commit_and_pin(dir: &Path, repository: &str) -> Result<String> {
     let git = |args: &[&str]| -> Result<String> {
-        let out = Command::new("git").args(args).current_dir(dir).output().context("running git")?;
+        let out = Command::new("git")
+            .args(["-c", "user.name=Multiprocessing", "-c", "user.email=assignment@localhost"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .context("running git")?;
         ensure!(
             out.status.success(),
             "git {} failed: {}",
@@ -204,45 +234,27 @@ pub fn head_commit(dir: &Path, allow_dirty: bool) -> Result<String> {
         );
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     };
-    if !allow_dirty && !git(&["status", "--porcelain"])?.is_empty() {
-        bail!(
-            "the template has uncommitted changes: commit (and push) them first, since the release is pinned to a commit"
-        );
-    }
-    git(&["rev-parse", "HEAD"])
-}
-
-/// `owner/name` of the `origin` remote, if it is on GitHub.
-pub fn origin_repository(dir: &Path) -> Option<String> {
-    let out = Command::new("git").args(["remote", "get-url", "origin"]).current_dir(dir).output().ok()?;
-    let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let path = url.split_once("github.com").map(|(_, p)| p.trim_start_matches([':', '/']))?;
-    Some(path.trim_end_matches(".git").to_string()).filter(|p| p.contains('/'))
-}
-
-fn init_repository(dir: &Path) -> Result<()> {
-    let git = |args: &[&str]| -> Result<()> {
-        let status = Command::new("git").args(args).current_dir(dir).status().context("running git")?;
-        ensure!(status.success(), "git {} failed", args.join(" "));
-        Ok(())
-    };
-    git(&["init", "-q"])?;
+    git(&["init", "-q", "-b", "main"])?;
     git(&["add", "-A"])?;
-    git(&[
-        "-c",
-        "user.name=grader release",
-        "-c",
-        "user.email=release@localhost",
-        "commit",
-        "-q",
-        "-m",
-        "The Multiprocessing assignment",
-    ])
+    git(&["commit", "-q", "-m", "The Multiprocessing assignment"])?;
+    let first = git(&["rev-parse", "HEAD"])?;
+    let workflow = dir.join(WORKFLOW);
+    let text = std::fs::read_to_string(&workflow).with_context(|| format!("reading {WORKFLOW}"))?;
+    std::fs::write(&workflow, pin_workflow(&text, repository, &first)?)?;
+    git(&["add", WORKFLOW])?;
+    git(&["commit", "-q", "-m", &format!("Grade every push with the grader of {first}")])?;
+    Ok(first)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_with_todos_keep_the_compiler_quiet_after_their_docs() {
+        let text = "//! Q1.\n//! More.\nuse std::io;\n";
+        assert_eq!(quieted(text), format!("//! Q1.\n//! More.\n{QUIET}use std::io;\n"));
+    }
 
     #[test]
     fn regions_become_todos_with_their_hint() {
@@ -263,14 +275,14 @@ mod tests {
 
     #[test]
     fn the_workflow_is_pinned_and_unpinned() {
-        let text = "env:\n  TEMPLATE_REPOSITORY: \"\"\n  TEMPLATE_REF: \"\"\n";
-        let pin = Pin { repository: "t/a".into(), commit: "abc123".into() };
-        let pinned = pin_workflow(text, &pin).unwrap();
-        assert!(
-            pinned.contains("TEMPLATE_REF: \"abc123\"") && pinned.contains("TEMPLATE_REPOSITORY: \"t/a\"")
-        );
+        let text = "env:\n  GRADER_REPOSITORY: \"\"\n  GRADER_REF: \"\"\n";
+        let pinned = pin_workflow(text, "t/a", "abc123").unwrap();
+        assert!(pinned.contains("GRADER_REF: \"abc123\"") && pinned.contains("GRADER_REPOSITORY: \"t/a\""));
         assert_eq!(unpin_workflow(&pinned), unpin_workflow(text));
-        let bad = Pin { repository: "t/a\"; rm".into(), commit: "x".into() };
-        assert!(pin_workflow(text, &bad).is_err());
+        assert!(pin_workflow(text, "t/a\"; rm", "abc").is_err());
+        assert!(pin_workflow(text, "t/a", "x; rm").is_err());
+        assert!(
+            !valid_repository("a/b/c") && !valid_repository("a") && valid_repository("me/multi.processing")
+        );
     }
 }

@@ -70,17 +70,42 @@ fn all_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-#[test]
-fn release_has_no_solution_and_scores_zero_with_what_to_do() {
-    let top = temp_dir("release");
-    let out = top.path().join("student");
-    grader()
-        .args(["release", "--repository", "teacher/multiprocessing", "--allow-dirty"])
-        .arg(&out)
-        .assert()
-        .success();
+/// Runs git in `dir` and returns its stdout.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git").args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
 
-    // None of the solution code, and none of the fixtures.
+/// Cargo in the assignment repository `dir`, with warnings as errors, in a
+/// target directory kept between runs (`.ci/run` builds there too).
+fn cargo_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    let target = grader::workspace::target_dir(&workspace()).join("release-check/target");
+    std::process::Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env("RUSTFLAGS", "-D warnings")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_assignment_repository_holds_no_solution_names_no_template_and_grades_itself() {
+    let top = temp_dir("release");
+    let out = top.path().join("assignment");
+    grader().args(["release", "--repository", "teacher/multiprocessing"]).arg(&out).assert().success();
+
+    // Two commits: the assignment, then its workflow pinned to the first.
+    let first = git(&out, &["rev-list", "--max-parents=0", "HEAD"]).trim().to_string();
+    assert_eq!(git(&out, &["rev-list", "--count", "HEAD"]).trim(), "2");
+    let workflow = std::fs::read_to_string(out.join(".github/workflows/grade.yml")).unwrap();
+    assert!(workflow.contains("GRADER_REPOSITORY: \"teacher/multiprocessing\""), "{workflow}");
+    assert!(workflow.contains(&format!("GRADER_REF: \"{first}\"")), "{workflow}");
+
+    // No object of its history holds a solution line, a written answer, or
+    // names the template (its directory, its own repository).
     let solutions = solution_lines();
     assert!(solutions.len() > 50, "the reference has solution regions");
     let answers: Vec<String> = ["q1", "q2", "q4"]
@@ -93,43 +118,76 @@ fn release_has_no_solution_and_scores_zero_with_what_to_do() {
                 .collect::<Vec<_>>()
         })
         .collect();
-    for file in all_files(&out) {
-        let name = file.strip_prefix(&out).unwrap().to_string_lossy().into_owned();
-        assert!(!name.starts_with("grader/tests/fixtures"), "{name} is in the release");
-        let Ok(text) = std::fs::read_to_string(&file) else {
-            continue;
-        };
-        if !name.starts_with("exercises/") {
-            // The grader names the markers; only the exercises may not hold them.
-        } else if text.contains("BEGIN SOLUTION") {
+    let mut names = vec![workspace().to_string_lossy().into_owned()];
+    let origin = std::process::Command::new("git")
+        .args(["remote", "get-url", "origin"])
+        .current_dir(workspace())
+        .output();
+    if let Ok(origin) = origin
+        && origin.status.success()
+    {
+        let url = String::from_utf8_lossy(&origin.stdout).trim().trim_end_matches(".git").to_string();
+        names.extend(url.rsplit(['/', ':']).next().map(str::to_string));
+    }
+    let objects = git(&out, &["rev-list", "--all", "--objects"]);
+    let mut blobs = 0;
+    for object in objects.lines().filter_map(|l| l.split_whitespace().next()) {
+        let text = git(&out, &["cat-file", "-p", object]);
+        blobs += 1;
+        let name = objects.lines().find(|l| l.starts_with(object)).unwrap_or(object);
+        // The grader names the markers, and checks some of what the
+        // solutions compute; only the exercises may hold neither.
+        let exercise = name.contains(" exercises/");
+        if exercise && text.contains("BEGIN SOLUTION") {
             panic!("{name} still has a solution marker");
-        } else if let Some(line) = solutions.iter().find(|l| text.contains(l.as_str())) {
+        }
+        if let Some(line) = solutions.iter().find(|l| exercise && text.contains(l.as_str())) {
             panic!("{name} holds solution code: {line}");
         }
         if let Some(line) = answers.iter().find(|l| text.contains(l.as_str())) {
             panic!("{name} holds a written answer: {line}");
         }
+        if let Some(template) = names.iter().find(|n| text.contains(n.as_str())) {
+            panic!("{name} names the template: {template}");
+        }
     }
-    // A fresh history: one commit.
-    let log = std::process::Command::new("git")
-        .args(["rev-list", "--count", "HEAD"])
-        .current_dir(&out)
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&log.stdout).trim(), "1");
-    // Pinned to this commit of this template.
-    let workflow = std::fs::read_to_string(out.join(".github/workflows/grade.yml")).unwrap();
-    assert!(workflow.contains("TEMPLATE_REPOSITORY: \"teacher/multiprocessing\""));
-    assert!(!workflow.contains("TEMPLATE_REF: \"\""));
+    assert!(blobs > 60, "{blobs} objects");
+    for file in all_files(&out) {
+        let name = file.strip_prefix(&out).unwrap().to_string_lossy().into_owned();
+        assert!(
+            !name.starts_with("grader/tests/fixtures") && !name.starts_with(".ci"),
+            "{name} is in the release"
+        );
+    }
 
-    // It builds, and scores 0 with every message saying what to do.
-    let json = out.parent().unwrap().join("results.json");
-    grader().args(["grade", "--submission"]).arg(&out).arg("--json").arg(&json).assert().code(1);
-    let results: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(results["score"], 0);
+    // It builds with no warning, and its own grader grades it: nothing
+    // attempted, 0; the solutions pasted back, 100.
+    let build = cargo_in(&out, &["build", "--workspace", "--all-targets", "--quiet"]);
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let grade = |json: &str| {
+        let run = cargo_in(&out, &["run", "-p", "grader", "--quiet", "--", "--json", json]);
+        let results: Value = serde_json::from_str(&std::fs::read_to_string(top.path().join(json)).unwrap())
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&run.stderr)));
+        (run.status.code(), results)
+    };
+    let json = top.path().join("untouched.json");
+    let (code, results) = grade(json.to_str().unwrap());
+    assert_eq!((code, results["score"].as_u64()), (Some(1), Some(0)), "{results}");
     for test in results["tests"].as_array().unwrap() {
         assert!(test["output"].as_str().unwrap().contains("not attempted yet"), "{test}");
     }
+    // Testing leaves nothing behind either.
+    let test = cargo_in(&out, &["test", "-p", "grader", "--test", "q6", "--quiet"]);
+    assert!(!test.status.success(), "the untouched Q6 fails its tests");
+    assert_eq!(git(&out, &["status", "--porcelain"]), "", "grading and testing left files");
+    for package in ["q3_process", "q5_pool", "q6_four_procs"] {
+        let from = workspace().join("exercises").join(package).join("src");
+        copy_tree(&from, &out.join("exercises").join(package).join("src"));
+    }
+    copy_tree(&workspace().join("answers"), &out.join("answers"));
+    let json = top.path().join("solved.json");
+    let (code, results) = grade(json.to_str().unwrap());
+    assert_eq!((code, results["score"].as_u64()), (Some(0), Some(100)), "{results}");
     assert_eq!(results["extra_data"]["changed_protected_paths"], serde_json::json!([]));
 }
 
