@@ -2,39 +2,68 @@
 //! time-limited, into one gradebook.
 //!
 //! ```no_run
-//! use grader::batch::{Batch, batch};
+//! use grader::batch::{Batch, Submission, batch};
 //! use grader::submission::Options;
 //! let options = Options::new(&grader::workspace::home(), "target/debug/grader".as_ref());
-//! let dirs = vec!["../alice".into(), "../bob".into()];
-//! let rows = batch(&Batch { options, dirs, out: "marks".into(), jobs: 2 }, |_, _| {})?;
+//! let submissions = Submission::from_dirs(&["../alice".into(), "../bob".into()]);
+//! let rows = batch(&Batch { options, submissions, out: "marks".into(), jobs: 2 }, |_, _| {})?;
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
 //! Writes `OUT/gradebook.csv` (a row per submission: name, points per
-//! question, total, changed protected paths, errors) and each submission's
+//! question, total, changed protected paths, the commit graded, errors) and
+//! each submission's
 //! `OUT/<name>/results.json`. A submission that cannot be graded gets a row
 //! with its error; it never stops the batch. Nothing is written to OUT
 //! until every submission has been graded, and only by the grader: no
 //! submission's program can reach OUT (see the
 //! [sandbox](crate::supervisor::sandbox)), and none runs any more.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::report;
+use crate::roster::unique_names;
 use crate::rubric::Question;
 use crate::submission::{Options, grade_submission};
+
+/// One submission to grade: a checkout (or why there is none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    /// Its row's name, unique in the batch.
+    pub name: String,
+    pub dir: Result<PathBuf, String>,
+    /// The commit checked out, when known.
+    pub commit: Option<String>,
+}
+
+impl Submission {
+    /// Submissions from directories, named after them.
+    pub fn from_dirs(dirs: &[PathBuf]) -> Vec<Submission> {
+        let names =
+            unique_names(dirs.iter().map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned())));
+        dirs.iter()
+            .zip(names)
+            .map(|(dir, name)| Submission { name, dir: Ok(dir.clone()), commit: None })
+            .collect()
+    }
+
+    /// Submissions from a roster's repositories (named after their students,
+    /// made unique already).
+    pub fn from_roster(fetched: Vec<crate::roster::Fetched>) -> Vec<Submission> {
+        fetched.into_iter().map(|f| Submission { name: f.name, dir: f.dir, commit: f.commit }).collect()
+    }
+}
 
 /// What to grade, and where to write.
 #[derive(Debug, Clone)]
 pub struct Batch {
     /// The template, the grader, the limits.
     pub options: Options,
-    pub dirs: Vec<PathBuf>,
+    pub submissions: Vec<Submission>,
     pub out: PathBuf,
     /// Submissions graded at once.
     pub jobs: usize,
@@ -48,22 +77,22 @@ pub struct Row {
     pub points: Vec<u32>,
     pub total: u32,
     pub changed: Vec<String>,
+    pub commit: Option<String>,
     pub error: Option<String>,
 }
 
 /// Grades every submission; `progress(done, all)` hears of each finished one.
 pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec<Row>> {
     std::fs::create_dir_all(&spec.out).with_context(|| format!("creating {}", spec.out.display()))?;
-    let names = unique_names(&spec.dirs);
     let done = AtomicUsize::new(0);
+    let all = spec.submissions.len();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(spec.jobs.max(1)).build()?;
     let graded: Vec<(Row, Option<String>)> = pool.install(|| {
-        spec.dirs
+        spec.submissions
             .par_iter()
-            .zip(names.par_iter())
-            .map(|(dir, name)| {
-                let graded = grade_one(spec, dir, name);
-                progress(done.fetch_add(1, Ordering::SeqCst) + 1, spec.dirs.len());
+            .map(|submission| {
+                let graded = grade_one(spec, submission);
+                progress(done.fetch_add(1, Ordering::SeqCst) + 1, all);
                 graded
             })
             .collect()
@@ -87,15 +116,21 @@ pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec
 }
 
 /// One submission's row, and its results.json (none if it was not graded).
-fn grade_one(spec: &Batch, dir: &Path, name: &str) -> (Row, Option<String>) {
-    let graded = std::panic::catch_unwind(|| grade_submission(&spec.options, dir, |_| {}));
+fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<String>) {
+    let name = &submission.name;
     let failed = |error: String| Row {
         name: name.to_string(),
         points: vec![0; Question::ALL.len()],
         total: 0,
         changed: Vec::new(),
+        commit: submission.commit.clone(),
         error: Some(error),
     };
+    let dir = match &submission.dir {
+        Ok(dir) => dir,
+        Err(e) => return (failed(e.clone()), None),
+    };
+    let graded = std::panic::catch_unwind(|| grade_submission(&spec.options, dir, |_| {}));
     match graded {
         Err(_) => (failed("the grader failed on this submission (a bug: please report it)".into()), None),
         Ok(Err(e)) => (failed(format!("{e:#}")), None),
@@ -106,6 +141,7 @@ fn grade_one(spec: &Batch, dir: &Path, name: &str) -> (Row, Option<String>) {
                 points: card.questions.iter().map(|q| q.score()).collect(),
                 total: card.score(),
                 changed: card.changed_protected_paths.clone(),
+                commit: submission.commit.clone(),
                 error: None,
             };
             (row, Some(json))
@@ -113,41 +149,18 @@ fn grade_one(spec: &Batch, dir: &Path, name: &str) -> (Row, Option<String>) {
     }
 }
 
-/// A name per submission: its directory's name, made unique.
-fn unique_names(dirs: &[PathBuf]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    dirs.iter()
-        .map(|dir| {
-            let base = dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "submission".into());
-            let base: String = base
-                .chars()
-                .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
-                .collect();
-            let mut name = base.clone();
-            let mut n = 2;
-            while !seen.insert(name.clone()) {
-                name = format!("{base}-{n}");
-                n += 1;
-            }
-            name
-        })
-        .collect()
-}
-
 /// The gradebook as CSV.
 pub fn gradebook(rows: &[Row]) -> String {
     let mut header: Vec<String> = vec!["name".into()];
     header.extend(Question::ALL.iter().map(|q| format!("q{}", q.number())));
-    header.extend(["total", "changed_protected_paths", "errors"].map(String::from));
+    header.extend(["total", "changed_protected_paths", "commit", "errors"].map(String::from));
     let mut out = header.join(",") + "\n";
     for row in rows {
         let mut fields = vec![field(&row.name)];
         fields.extend(row.points.iter().map(u32::to_string));
         fields.push(row.total.to_string());
         fields.push(field(&row.changed.join("; ")));
+        fields.push(field(row.commit.as_deref().unwrap_or("")));
         fields.push(field(row.error.as_deref().unwrap_or("")));
         out.push_str(&(fields.join(",") + "\n"));
     }
@@ -169,7 +182,9 @@ mod tests {
     #[test]
     fn names_are_unique_and_safe() {
         let dirs = [PathBuf::from("a/alice"), PathBuf::from("b/alice"), PathBuf::from("x/b o,b")];
-        assert_eq!(unique_names(&dirs), ["alice", "alice-2", "b_o_b"]);
+        let names: Vec<String> = Submission::from_dirs(&dirs).into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["alice", "alice-2", "b_o_b"]);
+        assert_eq!(unique_names([Some("..".to_string()), None].into_iter()), ["_..", "submission"]);
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod grade;
 pub mod normalize;
 pub mod release;
 pub mod report;
+pub mod roster;
 pub mod rubric;
 pub mod run;
 pub mod score;

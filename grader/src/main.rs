@@ -13,9 +13,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
-use grader::batch::{Batch, batch};
+use grader::batch::{Batch, Submission, batch};
 use grader::grade::Context;
 use grader::release::release;
+use grader::roster::{Fetch, fetch_all, read_roster};
 use grader::run::{Limits, Runner};
 use grader::score::Scorecard;
 use grader::submission::Options;
@@ -90,8 +91,20 @@ fn cli() -> Command {
         .subcommand(Command::new("grade").about("Grade the workspace (the default)").args(grade_args()))
         .subcommand(
             Command::new("batch")
-                .about("Grade many submissions (checkouts of students' forks) into OUT/gradebook.csv")
-                .arg(Arg::new("dirs").value_name("DIR").required(true).num_args(1..).value_parser(value_parser!(PathBuf)))
+                .about("Grade many submissions (checkouts of students' repositories, or a roster of them) into OUT/gradebook.csv")
+                .arg(Arg::new("dirs").value_name("DIR").num_args(1..).value_parser(value_parser!(PathBuf)))
+                .arg(
+                    path_arg("roster", "A CSV of `student,repository` (a URL git can clone, or a path): each is cloned or fetched, then graded")
+                        .required_unless_present("dirs"),
+                )
+                .arg(path_arg("cache", "Where the roster's repositories are kept between batches [default: OUT/.repositories]"))
+                .arg(
+                    Arg::new("before")
+                        .long("before")
+                        .value_name("DATE")
+                        .requires("roster")
+                        .help("Grade each repository's last commit before this date (e.g. 2026-12-01T23:59:59Z); commit dates are the student's to set"),
+                )
                 .arg(path_arg("out", "Where to write gradebook.csv and each submission's results.json").required(true))
                 .arg(
                     Arg::new("jobs")
@@ -234,19 +247,36 @@ fn run_batch(m: &ArgMatches) -> Result<ExitCode> {
         require_sandbox: check_sandbox(m)?,
         ..Options::new(&workspace::home(), &me()?)
     };
-    let spec = Batch {
-        options,
-        dirs: m.get_many::<PathBuf>("dirs").expect("required").cloned().collect(),
-        out: m.get_one::<PathBuf>("out").expect("required").clone(),
-        jobs: m.get_one::<usize>("jobs").copied().unwrap_or(cores).clamp(1, cores.max(1) * 4),
-    };
+    let out = m.get_one::<PathBuf>("out").expect("required").clone();
     let terminal = std::io::stderr().is_terminal();
-    let rows = batch(&spec, |done, all| {
-        if terminal {
-            let filled = done * 30 / all.max(1);
-            eprint!("\r\x1b[2K[{}{}] {done}/{all} graded", "#".repeat(filled), ".".repeat(30 - filled));
+    let bar = |what: &'static str| {
+        move |done: usize, all: usize| {
+            if terminal {
+                let filled = done * 30 / all.max(1);
+                eprint!("\r\x1b[2K[{}{}] {done}/{all} {what}", "#".repeat(filled), ".".repeat(30 - filled));
+            }
         }
-    })?;
+    };
+    let dirs: Vec<PathBuf> = m.get_many::<PathBuf>("dirs").into_iter().flatten().cloned().collect();
+    let mut submissions = Submission::from_dirs(&dirs);
+    if let Some(roster) = m.get_one::<PathBuf>("roster") {
+        let students = read_roster(roster)?;
+        let cache = m.get_one::<PathBuf>("cache").cloned().unwrap_or_else(|| out.join(".repositories"));
+        let fetch = Fetch { cache, before: m.get_one::<String>("before").cloned() };
+        let fetched = fetch_all(&students, &fetch, bar("fetched"));
+        if terminal {
+            eprintln!();
+        }
+        submissions.extend(Submission::from_roster(fetched));
+    }
+    // Unique over directories and roster together: each names a directory of OUT.
+    let names = grader::roster::unique_names(submissions.iter().map(|s| Some(s.name.clone())));
+    for (submission, name) in submissions.iter_mut().zip(names) {
+        submission.name = name;
+    }
+    let jobs = m.get_one::<usize>("jobs").copied().unwrap_or(cores).clamp(1, cores.max(1) * 4);
+    let spec = Batch { options, submissions, out, jobs };
+    let rows = batch(&spec, bar("graded"))?;
     if terminal {
         eprintln!();
     }

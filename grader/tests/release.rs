@@ -264,14 +264,14 @@ fn batch_grades_a_class_with_broken_and_hanging_work() {
     let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
     assert_eq!(
         rows[0],
-        ["name", "q1", "q2", "q3", "q4", "q5", "q6", "total", "changed_protected_paths", "errors"]
+        ["name", "q1", "q2", "q3", "q4", "q5", "q6", "total", "changed_protected_paths", "commit", "errors"]
     );
     assert_eq!(rows.len(), 21, "{csv}");
     for (i, row) in rows[1..].iter().enumerate() {
         assert_eq!(row[0], format!("student{i:02}"));
         let total: u32 = row[7].parse().unwrap();
         match i {
-            3 => assert!(total == 0 && row[9].contains("not a submission"), "{row:?}"),
+            3 => assert!(total == 0 && row[10].contains("not a submission"), "{row:?}"),
             7 => assert_eq!((row[6], total), ("0", 80), "{row:?}"),
             11 => assert!(row[6].parse::<u32>().unwrap() < 20 && total < 100, "{row:?}"),
             15 => assert!(row[1] == "0" && row[4] == "0" && total < 100, "{row:?}"),
@@ -281,4 +281,85 @@ fn batch_grades_a_class_with_broken_and_hanging_work() {
             assert!(out.join(row[0]).join("results.json").is_file());
         }
     }
+}
+
+/// Commits `dir`'s whole tree, dated `date`; returns the commit.
+fn commit_all(dir: &Path, date: &str, message: &str) -> String {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=Student", "-c", "user.email=student@localhost"])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    if !dir.join(".git").exists() {
+        run(&["init", "-q", "-b", "main"]);
+    }
+    run(&["add", "-A"]);
+    run(&["commit", "-q", "-m", message]);
+    git(dir, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+#[test]
+fn a_roster_is_fetched_and_graded_at_the_deadline() {
+    let top = temp_dir("roster");
+    let root = top.path();
+    let reference = workspace();
+    // alice: right before the deadline, wrong after; bob: right; dave: only
+    // after; carol's repository does not exist.
+    let alice = root.join("alice");
+    copy_submission(&reference, &alice);
+    let alice_right = commit_all(&alice, "2026-11-20T12:00:00Z", "done");
+    let wrong = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/q6_duplicate");
+    copy_tree(&wrong, &alice);
+    let alice_late = commit_all(&alice, "2026-12-05T12:00:00Z", "a late change");
+    let bob = root.join("bob");
+    copy_submission(&reference, &bob);
+    let bob_right = commit_all(&bob, "2026-11-30T23:00:00Z", "done");
+    let dave = root.join("dave");
+    copy_submission(&reference, &dave);
+    commit_all(&dave, "2026-12-10T12:00:00Z", "late");
+    let roster = root.join("roster.csv");
+    let line = |name: &str, dir: &Path| format!("{name},{}\n", dir.display());
+    let text = format!(
+        "student,repository\n{}{}{}{}",
+        line("alice", &alice),
+        line("bob", &bob),
+        line("carol", &root.join("nowhere")),
+        line("dave", &dave)
+    );
+    std::fs::write(&roster, text).unwrap();
+    let marks = root.join("marks");
+    let batch = |before: Option<&str>| {
+        let mut cmd = grader();
+        cmd.arg("batch").arg("--roster").arg(&roster).arg("--out").arg(&marks).args(["--jobs", "2"]);
+        if let Some(before) = before {
+            cmd.args(["--before", before]);
+        }
+        cmd.assert().success();
+        let csv = std::fs::read_to_string(marks.join("gradebook.csv")).unwrap();
+        let row = |name: &str| -> Vec<String> {
+            let line =
+                csv.lines().find(|l| l.starts_with(&format!("{name},"))).unwrap_or_else(|| panic!("{csv}"));
+            line.split(',').map(str::to_string).collect()
+        };
+        (row("alice"), row("bob"), row("carol"), row("dave"))
+    };
+
+    let (a, b, c, d) = batch(Some("2026-12-01T23:59:59Z"));
+    assert_eq!((a[7].as_str(), a[9].as_str()), ("100", alice_right.as_str()), "{a:?}");
+    assert_eq!((b[7].as_str(), b[9].as_str()), ("100", bob_right.as_str()), "{b:?}");
+    assert!(c[7] == "0" && c[10].contains("cloning"), "{c:?}");
+    assert!(d[7] == "0" && d[10].contains("no commit before 2026-12-01T23:59:59Z"), "{d:?}");
+    assert!(!marks.join("carol/results.json").exists());
+    // Again, without a deadline: the cached clones are fetched, the last
+    // commits graded.
+    let (a, _, _, d) = batch(None);
+    assert_eq!(a[9], alice_late, "{a:?}");
+    assert!(a[6].parse::<u32>().unwrap() < 20, "the late Q6 is wrong: {a:?}");
+    assert_eq!(d[7], "100", "{d:?}");
 }
