@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Grades a submission with the grader of a workspace (the assignment's, at the
 # workflow's pinned commit), as the workflow does on every push (and .ci/run
-# does here): the scorecard on stdout, the Markdown scorecard appended to
+# does in the instructor's CI): the scorecard on stdout, the Markdown scorecard appended to
 # $GITHUB_STEP_SUMMARY, results.json in OUT, one notice with the total, and
 # the exit status of the grader (0 only at full marks).
 #

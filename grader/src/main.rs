@@ -60,7 +60,7 @@ fn limit_args() -> Vec<Arg> {
         Arg::new("require-sandbox")
             .long("require-sandbox")
             .action(ArgAction::SetTrue)
-            .help("Refuse to grade unless every protection of the sandbox is in force (see the README)"),
+            .help("Refuse to grade unless every protection of the sandbox is in force here"),
     ]
 }
 

@@ -126,8 +126,11 @@ fn the_assignment_repository_holds_no_solution_names_no_template_and_grades_itse
     if let Ok(origin) = origin
         && origin.status.success()
     {
+        // A GitHub repository's `owner/name` (a local path is checked above).
         let url = String::from_utf8_lossy(&origin.stdout).trim().trim_end_matches(".git").to_string();
-        names.extend(url.rsplit(['/', ':']).next().map(str::to_string));
+        names.extend(
+            url.split_once("github.com").map(|(_, path)| path.trim_start_matches([':', '/']).to_string()),
+        );
     }
     let objects = git(&out, &["rev-list", "--all", "--objects"]);
     let mut blobs = 0;

@@ -56,7 +56,7 @@ fn worker() -> Result<()> {
 
 /// Creates the worker with `fork` and returns its exit status.
 fn fork_worker() -> Result<i32> {
-    // BEGIN SOLUTION: flush stdout and fork; the child runs worker() and leaves with _exit; the parent waits with waitpid and returns the exit status
+    // BEGIN SOLUTION: flush stdout and fork (nix::unistd::fork is unsafe); the child runs worker() and leaves with nix::libc::_exit; the parent waits with waitpid and returns the exit status
     // Anything still in Rust's stdout buffer would be copied into the child
     // and printed twice, once by each process: flush first.
     std::io::stdout().flush()?;

@@ -87,7 +87,7 @@ impl ProcessPool {
     {
         ensure!(workers > 0, "a pool needs at least one worker");
         ensure!((1..=max_chunk()).contains(&chunk), "a chunk holds 1 to {} numbers", max_chunk());
-        // BEGIN SOLUTION: create the task and result pipes, flush stdout, fork the workers; each runs worker_loop and leaves with _exit
+        // BEGIN SOLUTION: create the task and result pipes, flush stdout, fork the workers (nix::unistd::fork is unsafe); each runs worker_loop and leaves with nix::libc::_exit
         let (tasks_rx, tasks_tx) = pipe().context("creating the task pipe")?;
         let (results_rx, results_tx) = pipe().context("creating the results pipe")?;
         // Anything still in Rust's stdout buffer would be copied into every

@@ -18,7 +18,7 @@ use nix::unistd::{ForkResult, Pid, fork, getpid};
 const CHILDREN: u32 = 4;
 
 fn main() -> Result<()> {
-    // BEGIN SOLUTION: fork 4 children (flush stdout first); child k runs child(k); then wait for all 4 with waitpid and print the last line
+    // BEGIN SOLUTION: fork 4 children with nix::unistd::fork (unsafe: flush stdout first); child k runs child(k); then wait for all 4 with waitpid and print the last line
     let mut children: Vec<Pid> = Vec::new();
     for k in 1..=CHILDREN {
         // Anything still in Rust's stdout buffer would be copied into the
@@ -53,7 +53,7 @@ fn main() -> Result<()> {
 
 /// The child's whole life: print one line and leave.
 fn child(k: u32) -> ! {
-    // BEGIN SOLUTION: print this child's line with print_line, then leave with _exit
+    // BEGIN SOLUTION: print this child's line with print_line, then leave with nix::libc::_exit(0)
     let code = match print_line(&format!("Process {k} (pid {}) prints {k}", getpid())) {
         Ok(()) => 0,
         Err(err) => {
