@@ -73,9 +73,10 @@ pub struct Batch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub name: String,
-    /// Points per question, Q1 to Q6 (zeros when it could not be graded).
+    /// Points per question, Q1 to Q6; none when it could not be graded (its
+    /// cells stay empty: an error is not a zero).
     pub points: Vec<u32>,
-    pub total: u32,
+    pub total: Option<u32>,
     pub changed: Vec<String>,
     pub commit: Option<String>,
     pub error: Option<String>,
@@ -120,8 +121,8 @@ fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<String>) {
     let name = &submission.name;
     let failed = |error: String| Row {
         name: name.to_string(),
-        points: vec![0; Question::ALL.len()],
-        total: 0,
+        points: Vec::new(),
+        total: None,
         changed: Vec::new(),
         commit: submission.commit.clone(),
         error: Some(error),
@@ -139,7 +140,7 @@ fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<String>) {
             let row = Row {
                 name: name.to_string(),
                 points: card.questions.iter().map(|q| q.score()).collect(),
-                total: card.score(),
+                total: Some(card.score()),
                 changed: card.changed_protected_paths.clone(),
                 commit: submission.commit.clone(),
                 error: None,
@@ -157,8 +158,11 @@ pub fn gradebook(rows: &[Row]) -> String {
     let mut out = header.join(",") + "\n";
     for row in rows {
         let mut fields = vec![field(&row.name)];
-        fields.extend(row.points.iter().map(u32::to_string));
-        fields.push(row.total.to_string());
+        match row.points.is_empty() {
+            true => fields.extend(Question::ALL.map(|_| String::new())),
+            false => fields.extend(row.points.iter().map(u32::to_string)),
+        }
+        fields.push(row.total.map(|t| t.to_string()).unwrap_or_default());
         fields.push(field(&row.changed.join("; ")));
         fields.push(field(row.commit.as_deref().unwrap_or("")));
         fields.push(field(row.error.as_deref().unwrap_or("")));

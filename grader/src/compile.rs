@@ -7,9 +7,11 @@
 //! use grader::run::Runner;
 //! let runner = Runner::new("target/debug/grader".into());
 //! let workspace = std::path::Path::new(".");
-//! let built = build(&runner, &Build::new(workspace, workspace, "q6_four_procs"))?; // Err: the compiler's errors
-//! println!("{}", built.binary.display());
-//! # Ok::<(), String>(())
+//! let built = build(&runner, &Build::new(workspace, workspace, "q6_four_procs"));
+//! match built {
+//!     Ok(built) => println!("{}", built.binary.display()),
+//!     Err(failure) => println!("{}", failure.message()), // the compiler's errors, or the grader's
+//! }
 //! ```
 //!
 //! Two steps, because a build in the sandbox may not execute anything it
@@ -86,7 +88,10 @@ impl Toolchain {
             Some(home) => PathBuf::from(home),
             None => std::env::home_dir().context("no home directory for cargo")?.join(".cargo"),
         };
-        let from_cargo = std::env::var_os("CARGO").map(PathBuf::from).filter(|c| c.is_file());
+        let from_cargo = std::env::var_os("CARGO").map(PathBuf::from);
+        if let Some(cargo) = from_cargo.as_ref().filter(|c| !c.is_file()) {
+            bail!("CARGO is set to {}, which is not cargo", cargo.display());
+        }
         let bin = match from_cargo.as_deref().and_then(Path::parent).filter(|b| b.join("rustc").is_file()) {
             Some(bin) => bin.to_path_buf(),
             None => {
@@ -414,6 +419,25 @@ impl Build {
     }
 }
 
+/// Why a package was not built: the submission's doing (a compile error,
+/// a build past its limits: it costs the question), or the grader's (no
+/// toolchain, no dependencies, a supervisor that failed: nothing can be
+/// graded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildFailure {
+    Compile(String),
+    Grader(String),
+}
+
+impl BuildFailure {
+    /// What to say, whoever's it is.
+    pub fn message(&self) -> &str {
+        match self {
+            BuildFailure::Compile(m) | BuildFailure::Grader(m) => m,
+        }
+    }
+}
+
 /// A package built.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Built {
@@ -424,8 +448,8 @@ pub struct Built {
 
 /// Builds the package (once per process) and returns its binary, or the
 /// compiler's message.
-pub fn build(runner: &Runner, spec: &Build) -> Result<Built, String> {
-    static CACHE: OnceLock<Mutex<HashMap<Build, Result<Built, String>>>> = OnceLock::new();
+pub fn build(runner: &Runner, spec: &Build) -> Result<Built, BuildFailure> {
+    static CACHE: OnceLock<Mutex<HashMap<Build, Result<Built, BuildFailure>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(done) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(spec) {
         return done.clone();
@@ -438,12 +462,15 @@ pub fn build(runner: &Runner, spec: &Build) -> Result<Built, String> {
     result
 }
 
-fn build_uncached(runner: &Runner, spec: &Build) -> Result<Built, String> {
+fn build_uncached(runner: &Runner, spec: &Build) -> Result<Built, BuildFailure> {
     let manifest = spec.workspace.join("exercises").join(&spec.package).join("Cargo.toml");
     if !manifest.is_file() {
-        return Err(format!("exercises/{}/Cargo.toml is missing: the package is not there", spec.package));
+        let message = format!("exercises/{}/Cargo.toml is missing: the package is not there", spec.package);
+        return Err(BuildFailure::Compile(message));
     }
-    let could_not = |e: anyhow::Error| format!("the grader could not build {}: {e:#}", spec.package);
+    let could_not = |e: anyhow::Error| {
+        BuildFailure::Grader(format!("the grader could not build {}: {e:#}", spec.package))
+    };
     let toolchain = Toolchain::find().map_err(could_not)?;
     let deps = dependencies(&spec.template, runner).map_err(could_not)?;
     let tmp = spec.target_dir.join("tmp");
@@ -485,14 +512,17 @@ fn build_uncached(runner: &Runner, spec: &Build) -> Result<Built, String> {
     let (report, _, stderr) = runner.request(&request, &what).map_err(could_not)?;
     let messages = String::from_utf8_lossy(&stderr);
     if let Some(stopped) = report.stopped {
-        return Err(format!("`{what}` {} and was stopped", stopped.phrase(&BUILD_LIMITS)));
+        return Err(BuildFailure::Compile(format!(
+            "`{what}` {} and was stopped",
+            stopped.phrase(&BUILD_LIMITS)
+        )));
     }
     if report.exit != crate::run::Exit::Code(0) {
-        return Err(format!("`{what}` failed:\n{}", quote_errors(&messages)));
+        return Err(BuildFailure::Compile(format!("`{what}` failed:\n{}", quote_errors(&messages))));
     }
     let binary = spec.target_dir.join("debug").join(&spec.package);
     if !binary.is_file() {
-        return Err(format!("cargo built no binary {}", binary.display()));
+        return Err(BuildFailure::Compile(format!("cargo built no binary {}", binary.display())));
     }
     Ok(Built { binary, sandbox: report.sandbox })
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::compile::{Build, build};
+use crate::compile::{Build, BuildFailure, build};
 use crate::run::{Layers, Limits, Observation, RunSpec, Runner, SandboxStatus};
 
 /// Set this to a number to replay the random inputs of an earlier grading.
@@ -41,6 +41,9 @@ pub struct Context {
     pub layers: Layers,
     /// What held of the sandbox over every build and run so far.
     sandbox: Arc<Mutex<Option<SandboxStatus>>>,
+    /// The first error of the grader's own (no toolchain, a supervisor that
+    /// failed): with one, nothing this context graded may be scored.
+    failure: Arc<Mutex<Option<String>>>,
 }
 
 impl Context {
@@ -64,6 +67,7 @@ impl Context {
             require_sandbox: false,
             layers: Layers::ALL,
             sandbox: Arc::default(),
+            failure: Arc::default(),
         }
     }
 
@@ -84,9 +88,14 @@ impl Context {
             .target_dir(self.target_dir.clone())
             .require_sandbox(self.require_sandbox)
             .layers(self.layers);
-        let built = build(&self.runner, &spec)?;
-        self.record(&built.sandbox);
-        Ok(built.binary)
+        match build(&self.runner, &spec) {
+            Ok(built) => {
+                self.record(&built.sandbox);
+                Ok(built.binary)
+            }
+            Err(BuildFailure::Compile(message)) => Err(message),
+            Err(BuildFailure::Grader(message)) => Err(self.fail(message)),
+        }
     }
 
     /// Runs `binary` with `args` under the supervisor.
@@ -100,9 +109,21 @@ impl Context {
         let seen = self
             .runner
             .run(&spec)
-            .map_err(|e| format!("the grader could not run `{}`: {e:#}", spec.display()))?;
+            .map_err(|e| self.fail(format!("the grader could not run `{}`: {e:#}", spec.display())))?;
         self.record(&seen.sandbox);
         Ok(seen)
+    }
+
+    /// The first error of the grader's own, if there was one: then the
+    /// grading is void, whatever the checks said.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Records an error of the grader's own, and returns its message.
+    fn fail(&self, message: String) -> String {
+        self.failure.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(|| message.clone());
+        message
     }
 
     /// What held of the sandbox over every build and run so far (`None`:

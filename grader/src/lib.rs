@@ -14,8 +14,9 @@
 //! ```no_run
 //! use grader::{grade::Context, report, score};
 //! let ctx = Context::new(".".into(), "target/debug/grader".into());
-//! let card = score::grade_all(&ctx, |_| {});
+//! let card = score::grade_all(&ctx, |_| {})?; // Err: the grader could not grade
 //! print!("{}", report::terminal(&card, false));
+//! # Ok::<(), anyhow::Error>(())
 //! ```
 
 pub mod batch;

@@ -214,7 +214,7 @@ fn grade(m: &ArgMatches) -> Result<ExitCode> {
         ctx.limits = limits;
         ctx.witness = !m.get_flag("no-witness");
         ctx.require_sandbox = require_sandbox;
-        score::grade_all(&ctx, show)
+        score::grade_all(&ctx, show)?
     };
     if progress {
         eprint!("\r\x1b[2K");

@@ -98,7 +98,8 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
 }
 
 /// Grades every question in order; `progress` hears of each as it starts.
-pub fn grade_all(ctx: &Context, mut progress: impl FnMut(Question)) -> Scorecard {
+/// An error of the grader's own makes it an error, never lost points.
+pub fn grade_all(ctx: &Context, mut progress: impl FnMut(Question)) -> anyhow::Result<Scorecard> {
     let started = Instant::now();
     let questions = Question::ALL
         .into_iter()
@@ -107,12 +108,15 @@ pub fn grade_all(ctx: &Context, mut progress: impl FnMut(Question)) -> Scorecard
             score_question(checks::grade(ctx, question))
         })
         .collect();
-    Scorecard {
+    if let Some(failure) = ctx.failure() {
+        anyhow::bail!("{failure}");
+    }
+    Ok(Scorecard {
         questions,
         elapsed: started.elapsed(),
         seed: ctx.seed,
         changed_protected_paths: Vec::new(),
         skipped_files: Vec::new(),
         sandbox: ctx.sandbox(),
-    }
+    })
 }

@@ -78,7 +78,7 @@ pub fn grade_submission(options: &Options, dir: &Path, progress: impl FnMut(Ques
     let mut ctx = Context::for_scratch(&scratch, options.supervisor.clone());
     ctx.limits = options.limits;
     ctx.require_sandbox = options.require_sandbox;
-    let mut card = grade_all(&ctx, progress);
+    let mut card = grade_all(&ctx, progress)?;
     if let Some(status) = card.sandbox.as_ref().filter(|s| options.require_sandbox && !s.complete()) {
         bail!("{}", status.refusal());
     }

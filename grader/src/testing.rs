@@ -35,6 +35,9 @@ pub fn report(supervisor: &str, question: Question) -> Graded {
     slot.get_or_init(|| {
         let ctx = Context::new(crate::workspace::home(), PathBuf::from(supervisor));
         let report = checks::grade(&ctx, question);
+        if let Some(failure) = ctx.failure() {
+            panic!("the grader could not grade Q{}: {failure}", question.number());
+        }
         let score = score_question(report.clone());
         Arc::new((report, score))
     })

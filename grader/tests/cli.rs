@@ -58,3 +58,21 @@ fn cli_writes_gradescope_json_and_markdown() {
     let markdown = std::fs::read_to_string(&md_path).unwrap();
     assert!(markdown.starts_with(&format!("## Multiprocessing: {sum}/100")));
 }
+
+#[test]
+fn cli_the_graders_own_failure_is_exit_2_never_points_lost() {
+    let top = tempfile::Builder::new().prefix("grader-cli-").tempdir().unwrap();
+    let json = top.path().join("results.json");
+    grader()
+        .env("CARGO", "/nonexistent")
+        .arg("--json")
+        .arg(&json)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(
+            predicate::str::contains("could not grade")
+                .and(predicate::str::contains("CARGO is set to /nonexistent")),
+        );
+    assert!(!json.exists(), "no mark is written");
+}
