@@ -100,9 +100,14 @@ impl Context {
 
     /// Runs `binary` with `args` under the supervisor.
     pub fn run(&self, binary: &Path, args: &[String]) -> Result<Observation, String> {
+        self.run_with(binary, args, self.limits)
+    }
+
+    /// Runs `binary` with `args` under the supervisor, with other limits.
+    pub fn run_with(&self, binary: &Path, args: &[String], limits: Limits) -> Result<Observation, String> {
         let spec = RunSpec::new(binary)
             .args(args.iter().cloned())
-            .limits(self.limits)
+            .limits(limits)
             .witness(self.witness)
             .sandbox(Some(self.layers))
             .require_sandbox(self.require_sandbox);

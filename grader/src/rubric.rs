@@ -82,19 +82,20 @@ pub const CHECKS: &[Check] = &[
     check("4.1", Question::Q4, "answer is written out (not the prompt, not a placeholder)", 4),
     check("4.2", Question::Q4, "answer covers the key concepts", 6),
     check("5.1", Question::Q5, "builds, runs and exits with status 0", 3),
-    check("5.2", Question::Q5, "a worker line for every number, each square right", 5),
-    check("5.3", Question::Q5, "the Results line comes last, squares in input order", 5),
-    check("5.4", Question::Q5, "a pool: at most N worker processes, reused", 4),
-    check("5.5", Question::Q5, "right for numbers drawn at random", 4),
+    check("5.2", Question::Q5, "a worker line for every number, each square right", 4),
+    check("5.3", Question::Q5, "the Results line comes last, squares in input order", 4),
+    check("5.4", Question::Q5, "a pool: at most N worker processes, reused, in every run", 4),
+    check("5.5", Question::Q5, "right for numbers drawn at random", 3),
     check(
         "5.6",
         Question::Q5,
         "right for edge cases (one number, negatives, big squares, more workers than numbers)",
-        4,
+        3,
     ),
     check("5.7", Question::Q5, "bad arguments: exit status 2, a message on stderr, nothing on stdout", 3),
     check("5.8", Question::Q5, "no process outlives the program", 1),
     check("5.9", Question::Q5, "normalized output matches the reference snapshot", 1),
+    check("5.10", Question::Q5, "right for more numbers than the pipes hold: no deadlock", 4),
     check("6.1", Question::Q6, "builds, runs and exits with status 0", 3),
     check("6.2", Question::Q6, "prints the numbers 1 to 4, one line each", 5),
     check("6.3", Question::Q6, "each number comes from a process of its own", 4),
@@ -102,6 +103,22 @@ pub const CHECKS: &[Check] = &[
     check("6.5", Question::Q6, "no process outlives the program", 2),
     check("6.6", Question::Q6, "normalized output matches the reference snapshot", 2),
 ];
+
+/// The check that is the point of each programming question: separate
+/// processes (Q3, Q6), a pool of at most N processes, reused (Q5). When it
+/// fails, the question's other checks together count for at most
+/// [`MISSED_POINT_SHARE`] of its points: right output from the wrong kind of
+/// program is worth little.
+pub const POINTS_OF_QUESTIONS: &[(Question, &str)] =
+    &[(Question::Q3, "3.3"), (Question::Q5, "5.4"), (Question::Q6, "6.3")];
+
+/// What a question is worth at most when its point is missed: 40%.
+pub const MISSED_POINT_SHARE: (u32, u32) = (2, 5);
+
+/// The check that is the point of `question`, if it has one.
+pub fn point_of(question: Question) -> Option<&'static Check> {
+    POINTS_OF_QUESTIONS.iter().find(|(q, _)| *q == question).and_then(|(_, id)| check_by_id(id))
+}
 
 /// The checks of one question.
 pub fn checks_of(question: Question) -> impl Iterator<Item = &'static Check> {
@@ -272,6 +289,13 @@ mod tests {
     #[test]
     fn points_add_up_to_100() {
         assert_eq!(CHECKS.iter().map(|c| c.points).sum::<u32>(), 100);
+    }
+
+    #[test]
+    fn every_point_of_a_question_is_a_check_of_it() {
+        for (question, id) in POINTS_OF_QUESTIONS {
+            assert_eq!(check_by_id(id).map(|c| c.question), Some(*question), "{id}");
+        }
     }
 
     #[test]

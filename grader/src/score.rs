@@ -75,9 +75,10 @@ impl Scorecard {
 }
 
 /// Scores one question's report. A check the report has no verdict for
-/// fails: a rubric entry is never passed by being forgotten.
+/// fails: a rubric entry is never passed by being forgotten. When the point
+/// of the question is missed, the rest counts for at most its share.
 pub fn score_question(report: QuestionReport) -> QuestionScore {
-    let checks = rubric::checks_of(report.question)
+    let mut checks: Vec<Scored> = rubric::checks_of(report.question)
         .map(|check| {
             let verdict = report
                 .verdicts
@@ -94,7 +95,40 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
             }
         })
         .collect();
+    cap_when_the_point_is_missed(report.question, &mut checks);
     QuestionScore { question: report.question, checks, notes: report.notes, witnessed: report.witnessed }
+}
+
+/// Takes points back, from the last checks first, until the question counts
+/// for at most [`rubric::MISSED_POINT_SHARE`] of its points, if its point
+/// was missed; each check so reduced says why.
+fn cap_when_the_point_is_missed(question: Question, checks: &mut [Scored]) {
+    let Some(point) = rubric::point_of(question) else { return };
+    if checks.iter().any(|c| c.check.id == point.id && c.passed) {
+        return;
+    }
+    let max: u32 = checks.iter().map(|c| c.check.points).sum();
+    let (share, of) = rubric::MISSED_POINT_SHARE;
+    let cap = max * share / of;
+    let mut excess = checks.iter().map(|c| c.score).sum::<u32>().saturating_sub(cap);
+    for c in checks.iter_mut().rev() {
+        if excess == 0 {
+            break;
+        }
+        let taken = c.score.min(excess);
+        if taken > 0 {
+            c.score -= taken;
+            excess -= taken;
+            c.passed = false;
+            c.message = format!(
+                "{} (not counted: {} \"{}\" failed, and without it Q{} counts for at most {cap} of {max})",
+                c.message,
+                point.id,
+                point.title,
+                question.number()
+            );
+        }
+    }
 }
 
 /// Grades every question in order; `progress` hears of each as it starts.

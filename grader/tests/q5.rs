@@ -48,3 +48,8 @@ fn q5_no_process_outlives_the_program() {
 fn q5_snapshot() {
     common::snapshot(Question::Q5, "q5_pool", "5.9");
 }
+
+#[test]
+fn q5_more_numbers_than_the_pipes_hold_without_deadlock() {
+    check("5.10");
+}

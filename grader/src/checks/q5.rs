@@ -1,7 +1,11 @@
 //! Q5: a pool of worker processes.
 //!
 //! Besides the default run, the program is run on numbers drawn at random
-//! (so output cannot be hard-coded), on edge cases, and with bad arguments.
+//! (so output cannot be hard-coded), on edge cases, with bad arguments, and
+//! on more numbers than the pipes between a pool and its workers hold (a
+//! pool that sends every task before it reads any result deadlocks there).
+//! Each run is judged for its output; whether it was a pool is judged once,
+//! over all of them, by 5.4.
 
 use std::collections::BTreeSet;
 
@@ -62,6 +66,21 @@ fn edge_cases() -> Vec<Case> {
 
 const BAD_ARGUMENTS: &[&[&str]] = &[&["abc"], &["--workers", "0"], &["--workers"], &["--bogus"]];
 
+/// More numbers than a pipe holds (64 KiB: a few thousand tasks or results
+/// of any encoding), small enough that the output stays under its cap.
+const LARGE: i64 = 12_000;
+/// The time the large input may take.
+const LARGE_TIMEOUT_MS: u64 = 15_000;
+
+fn large_case() -> Case {
+    // Neither ascending nor descending (7919 is prime): results in any other
+    // order than the input's show.
+    let numbers: Vec<i64> = (0..LARGE).map(|i| i * 7919 % LARGE + 1).collect();
+    let mut args = vec!["--workers".to_string(), "3".to_string(), "--".to_string()];
+    args.extend(numbers.iter().map(i64::to_string));
+    Case { args, workers: 3, numbers }
+}
+
 pub fn grade(ctx: &Context) -> QuestionReport {
     let question = Question::Q5;
     let mut notes = vec![format!(
@@ -77,27 +96,52 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &["Worker pid "]));
     let mut all_runs = vec![seen.clone()];
 
+    let mut cases = vec![(seen.clone(), default_case.clone())];
     // A program that hangs would cost a time-out per run: stop after one.
     let more = if seen.timed_out() {
         let skipped = Err("skipped: the default run did not finish (see 5.1)".to_string());
-        [skipped.clone(), skipped.clone(), skipped]
+        [skipped.clone(), skipped.clone(), skipped.clone(), skipped]
     } else {
         let mut rng = Rng::new(ctx.seed);
         let random: Vec<Case> = [true, true, false].map(|crowded| Case::random(&mut rng, crowded)).to_vec();
+        let random_result = check_cases(&random, &run, &mut cases);
+        let edge_result = check_cases(&edge_cases(), &run, &mut cases);
         let mut runs = Vec::new();
-        let random_result = check_cases(&random, &run, &mut runs);
-        let edge_result = check_cases(&edge_cases(), &run, &mut runs);
         let bad_result = check_bad_arguments(&run, &mut runs);
         all_runs.extend(runs);
-        [random_result, edge_result, bad_result]
+        let large = large_case();
+        let mut limits = ctx.limits;
+        limits.timeout_ms = limits.timeout_ms.max(LARGE_TIMEOUT_MS);
+        let large_result = ctx.run_with(&binary, &large.args, limits).and_then(|seen| {
+            let result = check_large(&seen, &large);
+            cases.push((seen, large));
+            result
+        });
+        [random_result, edge_result, bad_result, large_result]
     };
-    let [random, edge, bad] = more;
+    all_runs.extend(cases.iter().skip(1).map(|(seen, _)| seen.clone()));
+    let [random, edge, bad, large] = more;
+    // Whether it is a pool, judged once, over every run.
+    let pool = cases
+        .iter()
+        .find_map(|(seen, case)| {
+            check_pool(seen, case).err().map(|m| match seen.command == default_case_command() {
+                true => m,
+                false => format!("`{}`: {m}", short(&seen.command)),
+            })
+        })
+        .map_or(Ok(()), Err);
     let leftovers = match check_worker_lines(&seen, &default_case) {
         Err(_) if seen.finished() => {
             Err("nothing to check: the default run printed no worker line, so no worker was seen (see 5.2)"
                 .into())
         }
-        _ => all_runs.iter().find_map(leftovers_problem).map_or(Ok(()), Err),
+        // A run the supervisor had to stop is judged by the check that
+        // stopped it; here, the runs that ended by themselves.
+        _ => match all_runs.iter().filter(|r| r.finished()).find_map(leftovers_problem) {
+            None if all_runs.iter().all(|r| !r.finished()) => leftovers_problem(&seen).map_or(Ok(()), Err),
+            found => found.map_or(Ok(()), Err),
+        },
     };
     let verdicts = vec![
         ("5.1", Verdict::from_result(seen.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
@@ -112,42 +156,67 @@ pub fn grade(ctx: &Context) -> QuestionReport {
             "5.3",
             Verdict::from_result(check_results(&seen, &default_case), "Results came last, in input order"),
         ),
-        (
-            "5.4",
-            Verdict::from_result(
-                check_pool(&seen, &default_case),
-                "at most 4 worker processes did all 9 numbers",
-            ),
-        ),
+        ("5.4", Verdict::from_result(pool, "in every run, at most N worker processes did all the numbers")),
         ("5.5", Verdict::from_result(random, "right for 3 runs on random numbers")),
         ("5.6", Verdict::from_result(edge, "right for every edge case")),
         ("5.7", Verdict::from_result(bad, "every bad argument was refused with status 2")),
         ("5.8", Verdict::from_result(leftovers, "every process had exited in every run")),
         ("5.9", snapshot_verdict(PACKAGE, normalized.as_deref())),
+        ("5.10", Verdict::from_result(large, "right for 12000 numbers on 3 workers")),
     ];
     let (note, witnessed) = witness_note(&seen, PACKAGE);
     notes.push(note);
     QuestionReport { question, verdicts, notes, normalized, witnessed: Some(witnessed) }
 }
 
-/// Runs each case and checks all of its output; the first failure is the message.
+/// Runs each case and checks its output; the first failure is the message.
+/// Each run is kept (with its case), for 5.4 to judge whether it was a pool.
 fn check_cases(
     cases: &[Case],
     run: &dyn Fn(&[String]) -> Result<Observation, String>,
-    runs: &mut Vec<Observation>,
+    runs: &mut Vec<(Observation, Case)>,
 ) -> Result<(), String> {
     for case in cases {
         let seen = run(&case.args)?;
-        let result = seen
-            .problem()
-            .map_or(Ok(()), Err)
-            .and_then(|()| check_worker_lines(&seen, case).map(|_| ()))
-            .and_then(|()| check_results(&seen, case))
-            .and_then(|()| check_pool(&seen, case));
-        runs.push(seen.clone());
+        let result = check_output(&seen, case);
+        runs.push((seen.clone(), case.clone()));
         result.map_err(|message| format!("`{}`: {message}", seen.command))?;
     }
     Ok(())
+}
+
+/// The run ended well, with a right line for every number and the results.
+fn check_output(seen: &Observation, case: &Case) -> Result<(), String> {
+    seen.problem()
+        .map_or(Ok(()), Err)
+        .and_then(|()| check_worker_lines(seen, case).map(|_| ()))
+        .and_then(|()| check_results(seen, case))
+}
+
+/// The large input: as any case, but a hang there is named for what it
+/// most likely is.
+fn check_large(seen: &Observation, case: &Case) -> Result<(), String> {
+    let cmd = short(&seen.command);
+    if seen.timed_out() {
+        return Err(format!(
+            "`{cmd}` ({LARGE} numbers, 3 workers) did not finish within {} s: a deadlock? A pool that writes every task before it reads any result stops once the pipes are full (a pipe holds 64 KiB): the workers wait to write results nobody reads, the pool waits to write tasks nobody takes. Read results while tasks are still being sent (another thread, or a few tasks at a time)",
+            seen.limits.timeout_ms / 1000
+        ));
+    }
+    check_output(seen, case).map_err(|message| format!("`{cmd}` ({LARGE} numbers): {message}"))
+}
+
+/// A command line cut to a length a message can show.
+fn short(command: &str) -> String {
+    match command.char_indices().nth(50) {
+        Some((at, _)) if command.len() > 60 => format!("{} …", &command[..at]),
+        _ => command.to_string(),
+    }
+}
+
+/// The default run's command line, as messages show it.
+fn default_case_command() -> String {
+    PACKAGE.to_string()
 }
 
 fn check_bad_arguments(
@@ -190,7 +259,11 @@ fn check_worker_lines(seen: &Observation, case: &Case) -> Result<Vec<String>, St
     if lines[0] != header {
         return Err(format!("the first line should be {header:?}, got {:?}", lines[0]));
     }
-    let mut expected: Vec<i64> = case.numbers.clone();
+    // How often each number is still to be seen.
+    let mut expected: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for &n in &case.numbers {
+        *expected.entry(n).or_default() += 1;
+    }
     let mut pids = Vec::new();
     for line in &lines[1..] {
         if line.starts_with("Results: ") {
@@ -207,17 +280,13 @@ fn check_worker_lines(seen: &Observation, case: &Case) -> Result<Vec<String>, St
         if f[2] != square.to_string() {
             return Err(format!("{line:?}: {x} squared is {square}, not {}", f[2]));
         }
-        match expected.iter().position(|&n| n == x) {
-            Some(i) => {
-                expected.swap_remove(i);
-            }
-            None => {
-                return Err(format!("{line:?}: {x} was squared more often than it was given"));
-            }
+        match expected.get_mut(&x) {
+            Some(left) if *left > 0 => *left -= 1,
+            _ => return Err(format!("{line:?}: {x} was squared more often than it was given")),
         }
         pids.push(f[0].to_string());
     }
-    if let Some(missing) = expected.first() {
+    if let Some(missing) = case.numbers.iter().find(|n| expected.get(n).is_some_and(|&left| left > 0)) {
         return Err(format!(
             "no worker line for the number {missing}: each number gets a \"Worker pid …\" line from the worker that squared it"
         ));
@@ -256,8 +325,16 @@ fn check_results(seen: &Observation, case: &Case) -> Result<(), String> {
     }
 }
 
+/// Whether the run was a pool: judged on the worker lines it printed, even
+/// if it did not print them all (that is 5.2's, or its case's, to say), and
+/// on what the witness saw.
 fn check_pool(seen: &Observation, case: &Case) -> Result<(), String> {
-    let pids = check_worker_lines(seen, case)?;
+    let text = String::from_utf8_lossy(&seen.stdout);
+    let pids: Vec<String> =
+        text.lines().filter_map(|l| fields(WORKER_LINE, l)).map(|f| f[0].to_string()).collect();
+    if pids.is_empty() {
+        return Err(check_worker_lines(seen, case).err().unwrap_or_else(|| "no worker line to check".into()));
+    }
     let main = seen.pid.to_string();
     if pids.contains(&main) {
         return Err(format!(
