@@ -265,10 +265,17 @@ pub fn foreign_pid_problem(seen: &Observation, printed: &[&str], whose: &str) ->
     ))
 }
 
-/// Fails every check of a question with the same message (it did not build,
-/// or its program could not be run).
+/// Fails every check of a question for one reason (it did not build, its
+/// program could not be run, it is not attempted yet): said in full once, by
+/// the first check; the others say they were not run, and why, in a line.
 pub fn fail_all(question: Question, message: &str) -> Vec<(&'static str, Verdict)> {
-    crate::rubric::checks_of(question).map(|c| (c.id, Verdict::fail(message))).collect()
+    let mut checks = crate::rubric::checks_of(question);
+    let Some(first) = checks.next() else { return Vec::new() };
+    let reason = message.lines().next().unwrap_or_default().trim_end_matches(':');
+    let not_run = format!("not run: {reason} (see {})", first.id);
+    std::iter::once((first.id, Verdict::fail(message)))
+        .chain(checks.map(|c| (c.id, Verdict::fail(&not_run))))
+        .collect()
 }
 
 /// Compares normalized output with the reference snapshot.
