@@ -17,6 +17,7 @@ use grader::batch::{Batch, Submission, batch};
 use grader::grade::Context;
 use grader::release::release;
 use grader::roster::{Fetch, fetch_all, read_roster};
+use grader::rubric::Question;
 use grader::run::{Limits, Runner};
 use grader::score::Scorecard;
 use grader::submission::Options;
@@ -65,7 +66,19 @@ fn limit_args() -> Vec<Arg> {
 }
 
 fn grade_args() -> Vec<Arg> {
+    let question =
+        |s: &str| Question::parse(s).ok_or_else(|| format!("{s:?} is not a question (1 to 6, or q1 to q6)"));
     let mut args = vec![
+        Arg::new("question")
+            .value_name("QUESTION")
+            .value_parser(question)
+            .help("Grade this question only: q6, or 6"),
+        Arg::new("question-flag")
+            .long("question")
+            .value_name("N")
+            .value_parser(question)
+            .conflicts_with("question")
+            .help("Grade this question only (as the QUESTION argument)"),
         path_arg("json", "Also write Gradescope's results.json to this file"),
         path_arg("markdown", "Also write the scorecard as Markdown to this file (for a CI job summary)"),
         path_arg("workspace", "The workspace to grade [default: the one this grader sits in]"),
@@ -187,6 +200,11 @@ fn check_sandbox(m: &ArgMatches) -> Result<bool> {
 
 fn grade(m: &ArgMatches) -> Result<ExitCode> {
     let limits = limits(m)?;
+    let questions: Vec<Question> =
+        match m.get_one::<Question>("question").or(m.get_one::<Question>("question-flag")) {
+            Some(&one) => vec![one],
+            None => Question::ALL.to_vec(),
+        };
     let require_sandbox = check_sandbox(m)?;
     let progress = std::io::stderr().is_terminal();
     let show = |q: grader::rubric::Question| {
@@ -198,7 +216,12 @@ fn grade(m: &ArgMatches) -> Result<ExitCode> {
         if m.get_flag("no-witness") {
             bail!("--no-witness applies to the workspace, not to --submission");
         }
-        let options = Options { limits, require_sandbox, ..Options::new(&workspace::home(), &me()?) };
+        let options = Options {
+            limits,
+            require_sandbox,
+            questions: questions.clone(),
+            ..Options::new(&workspace::home(), &me()?)
+        };
         submission::grade_submission(&options, dir, show)?
     } else {
         let workspace = m.get_one::<PathBuf>("workspace").cloned().unwrap_or_else(workspace::home);
@@ -214,7 +237,7 @@ fn grade(m: &ArgMatches) -> Result<ExitCode> {
         ctx.limits = limits;
         ctx.witness = !m.get_flag("no-witness");
         ctx.require_sandbox = require_sandbox;
-        score::grade_all(&ctx, show)?
+        score::grade_questions(&ctx, &questions, show)?
     };
     if progress {
         eprint!("\r\x1b[2K");

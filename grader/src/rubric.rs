@@ -47,6 +47,12 @@ impl Question {
         }
     }
 
+    /// The question `text` names: `6`, `q6` or `Q6`.
+    pub fn parse(text: &str) -> Option<Question> {
+        let number = text.trim().trim_start_matches(['q', 'Q']).parse::<u32>().ok()?;
+        Question::ALL.into_iter().find(|q| q.number() == number)
+    }
+
     /// A written answer, checked by reading it rather than running code.
     pub fn is_written(self) -> bool {
         matches!(self, Question::Q1 | Question::Q2 | Question::Q4)

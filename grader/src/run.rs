@@ -280,13 +280,17 @@ impl Runner {
             let _ = tx.send(read.map(|_| (report, errors)));
         });
         // The supervisor enforces the time limit itself; this is the safety
-        // net in case it cannot (it kills the program when it dies).
-        let grace = Duration::from_millis(request.limits.timeout_ms) + Duration::from_secs(10);
+        // net in case it cannot. Killed, it can clean up nothing: what the
+        // program started goes with it where it was traced (the witness's
+        // PTRACE_O_EXITKILL), and a root grader kills all of the run's own
+        // user.
+        let grace = Duration::from_millis(request.limits.timeout_ms) + Duration::from_secs(30);
         let (report, errors) = match rx.recv_timeout(grace) {
             Ok(read) => read.context("reading the supervisor's report")?,
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
+                sandbox::kill_user(sandbox::run_user(child.id()));
                 bail!("the supervisor for `{what}` did not finish in {} s", grace.as_secs());
             }
         };

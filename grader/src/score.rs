@@ -133,10 +133,20 @@ fn cap_when_the_point_is_missed(question: Question, checks: &mut [Scored]) {
 
 /// Grades every question in order; `progress` hears of each as it starts.
 /// An error of the grader's own makes it an error, never lost points.
-pub fn grade_all(ctx: &Context, mut progress: impl FnMut(Question)) -> anyhow::Result<Scorecard> {
+pub fn grade_all(ctx: &Context, progress: impl FnMut(Question)) -> anyhow::Result<Scorecard> {
+    grade_questions(ctx, &Question::ALL, progress)
+}
+
+/// Grades these questions, in order (see [`grade_all`]).
+pub fn grade_questions(
+    ctx: &Context,
+    questions: &[Question],
+    mut progress: impl FnMut(Question),
+) -> anyhow::Result<Scorecard> {
     let started = Instant::now();
-    let questions = Question::ALL
-        .into_iter()
+    let questions = questions
+        .iter()
+        .copied()
         .map(|question| {
             progress(question);
             score_question(checks::grade(ctx, question))

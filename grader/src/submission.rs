@@ -22,7 +22,7 @@ use crate::grade::Context;
 use crate::release::{WORKFLOW, unpin_workflow};
 use crate::rubric::Question;
 use crate::run::{Limits, Runner};
-use crate::score::{Scorecard, grade_all};
+use crate::score::{Scorecard, grade_questions};
 use crate::scratch::Scratch;
 use crate::workspace::{MAX_FILE, Refused, read_regular};
 
@@ -54,6 +54,8 @@ pub struct Options {
     pub limits: Limits,
     /// Refuse to grade unless every protection of the sandbox is in force.
     pub require_sandbox: bool,
+    /// The questions to grade (all of them, but to look at one).
+    pub questions: Vec<Question>,
 }
 
 impl Options {
@@ -63,6 +65,7 @@ impl Options {
             supervisor: supervisor.to_path_buf(),
             limits: crate::rubric::LIMITS,
             require_sandbox: false,
+            questions: Question::ALL.to_vec(),
         }
     }
 }
@@ -78,7 +81,7 @@ pub fn grade_submission(options: &Options, dir: &Path, progress: impl FnMut(Ques
     let mut ctx = Context::for_scratch(&scratch, options.supervisor.clone());
     ctx.limits = options.limits;
     ctx.require_sandbox = options.require_sandbox;
-    let mut card = grade_all(&ctx, progress)?;
+    let mut card = grade_questions(&ctx, &options.questions, progress)?;
     if let Some(status) = card.sandbox.as_ref().filter(|s| options.require_sandbox && !s.complete()) {
         bail!("{}", status.refusal());
     }

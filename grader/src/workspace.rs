@@ -21,10 +21,26 @@ pub const MAX_FILE: u64 = 1 << 20;
 pub const MAX_TOTAL: u64 = 16 << 20;
 pub const MAX_FILES: usize = 2000;
 
-/// The workspace this grader sits in: the template, with the reference
-/// solutions (or, in a student's fork, their work).
+/// The workspace this grader belongs to: the one around the current
+/// directory, found as cargo finds it (the nearest parent whose `Cargo.toml`
+/// has a `[workspace]` and a `grader` package), or else the one it was built
+/// in. Found at run time: with a target directory shared by several clones
+/// (`CARGO_TARGET_DIR`), a binary built in one must not grade another.
 pub fn home() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    let built_in =
+        || Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default();
+    std::env::current_dir().ok().and_then(|dir| enclosing_workspace(&dir)).unwrap_or_else(built_in)
+}
+
+/// The nearest of `dir` and its parents that is an assignment workspace.
+fn enclosing_workspace(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|a| {
+            a.join("grader/Cargo.toml").is_file()
+                && read_regular(&a.join("Cargo.toml"), MAX_FILE)
+                    .is_ok_and(|m| String::from_utf8_lossy(&m).lines().any(|l| l.trim() == "[workspace]"))
+        })
+        .map(Path::to_path_buf)
 }
 
 /// Where cargo builds for `workspace`: `CARGO_TARGET_DIR` (relative to the
@@ -246,6 +262,20 @@ mod tests {
         remove_tree(&root).unwrap();
         assert!(!root.exists());
         assert!(Path::new("/etc/passwd").exists(), "the link was not followed");
+    }
+
+    #[test]
+    fn the_workspace_is_found_from_the_current_directory() {
+        let top = tempfile::tempdir().unwrap();
+        let ws = top.path().join("clone");
+        std::fs::create_dir_all(ws.join("grader")).unwrap();
+        std::fs::create_dir_all(ws.join("exercises/q6/src")).unwrap();
+        std::fs::write(ws.join("grader/Cargo.toml"), "[package]\n").unwrap();
+        std::fs::write(ws.join("exercises/q6/Cargo.toml"), "[package]\n").unwrap();
+        assert_eq!(enclosing_workspace(&ws.join("exercises/q6/src")), None, "no [workspace] yet");
+        std::fs::write(ws.join("Cargo.toml"), "[workspace]\nmembers = []\n").unwrap();
+        assert_eq!(enclosing_workspace(&ws.join("exercises/q6/src")), Some(ws.clone()));
+        assert_eq!(enclosing_workspace(top.path()), None);
     }
 
     #[test]

@@ -76,3 +76,17 @@ fn cli_the_graders_own_failure_is_exit_2_never_points_lost() {
         );
     assert!(!json.exists(), "no mark is written");
 }
+
+#[test]
+fn cli_one_question_is_graded_alone() {
+    let run = grader().arg("q6").output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("\nQ6 ") && !stdout.contains("\nQ5 ") && stdout.contains("Total: 20/20"),
+        "{stdout}"
+    );
+    let same = grader().args(["grade", "--question", "6"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&same.stdout).contains("Total: 20/20"));
+    grader().arg("q9").assert().code(2).stderr(predicate::str::contains("is not a question"));
+}

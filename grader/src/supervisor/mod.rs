@@ -114,6 +114,10 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
         None => (Err(spawned.untraced_because), Vec::new()),
     };
     tree.kill_all();
+    if let Some(user) = &spawned.user {
+        // Whatever of the run's own user is left, below us or not.
+        user.kill_all();
+    }
     tree::reap_all();
     let (out, err) = reader.join().unwrap_or_default();
 
@@ -145,7 +149,7 @@ struct Spawned {
     sandbox: SandboxStatus,
     /// The user it runs as, if not the grader's: its binary's copy lives
     /// as long as this (a spawn re-runs it).
-    _user: Option<sandbox::User>,
+    user: Option<sandbox::User>,
 }
 
 /// Starts the program in its sandbox, traced if asked and allowed;
@@ -251,7 +255,7 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
     } else {
         untraced("tracing was turned off".to_string())?
     };
-    Ok(Spawned { child, tracer, untraced_because, sandbox, _user: user })
+    Ok(Spawned { child, tracer, untraced_because, sandbox, user })
 }
 
 /// A pipe whose ends close on `exec`.

@@ -161,9 +161,7 @@ impl User {
         if policy.build || !nix::unistd::geteuid().is_root() || !cfg!(target_os = "linux") {
             return Ok(None);
         }
-        // Unique among the runs alive: the supervisor's pid, in a range no
-        // account uses.
-        let uid = 0x4000_0000 | std::process::id();
+        let uid = run_user(std::process::id());
         let bin = tempfile::Builder::new().prefix("grader-bin-").tempdir()?;
         std::fs::set_permissions(bin.path(), std::fs::Permissions::from_mode(0o711))?;
         let copy = bin.path().join(program.file_name().unwrap_or_default());
@@ -177,6 +175,59 @@ impl User {
             }
         }
         Ok(Some(User { uid, program: copy, _bin: bin }))
+    }
+
+    /// Stops, then kills, every process of this user, wherever it went.
+    pub fn kill_all(&self) {
+        kill_user(self.uid);
+    }
+}
+
+/// The user of the run a root grader's supervisor `supervisor` makes:
+/// unique among the runs alive (the supervisor's pid), in a range no
+/// account uses.
+pub fn run_user(supervisor: u32) -> u32 {
+    0x4000_0000 | supervisor
+}
+
+/// Stops, then kills, every process of user `uid`: a child that sets its
+/// user to that one signals them all at once (`kill(-1)` as a user reaches
+/// every process of that user but itself). A few rounds, for any forked
+/// between. Only root can; for anyone else it does nothing.
+pub fn kill_user(uid: u32) {
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    for _ in 0..3 {
+        // SAFETY: the child makes only system calls (setgid, setuid,
+        // kill, _exit), all async-signal-safe, whatever threads the
+        // process that forks it has.
+        match unsafe { nix::unistd::fork() } {
+            Ok(nix::unistd::ForkResult::Child) => {
+                let id = |raw: u32| (nix::unistd::Gid::from_raw(raw), nix::unistd::Uid::from_raw(raw));
+                let (gid, uid) = id(uid);
+                let code = if nix::unistd::setgid(gid).is_ok() && nix::unistd::setuid(uid).is_ok() {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(-1),
+                        nix::sys::signal::Signal::SIGSTOP,
+                    );
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(-1),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                    0
+                } else {
+                    1
+                };
+                // SAFETY: leaves the child at once, running nothing of the
+                // supervisor's (no destructor, no buffered output).
+                unsafe { nix::libc::_exit(code) };
+            }
+            Ok(nix::unistd::ForkResult::Parent { child }) => {
+                let _ = nix::sys::wait::waitpid(child, None);
+            }
+            Err(_) => return,
+        }
     }
 }
 

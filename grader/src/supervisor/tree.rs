@@ -47,16 +47,21 @@ impl Tree {
         }
     }
 
-    /// Sends SIGKILL to the program's process group and to every process
+    /// Stops, then kills, the program's process group and every process
     /// below the supervisor that has not ended yet; returns how many there
-    /// were.
+    /// were. Stopped first, all of them: a process being killed one at a
+    /// time while its siblings fork would have them outrun the killing (a
+    /// stopped process forks no more).
     pub fn kill_once(&self) -> usize {
         // The process group first: where `/proc` cannot be read (not
         // Linux), that is all there is to go on.
+        let _ = killpg(self.main, Signal::SIGSTOP);
         let _ = killpg(self.main, Signal::SIGKILL);
         let alive = self.alive();
-        for p in &alive {
-            let _ = kill(Pid::from_raw(p.pid), Signal::SIGKILL);
+        for signal in [Signal::SIGSTOP, Signal::SIGKILL] {
+            for p in &alive {
+                let _ = kill(Pid::from_raw(p.pid), signal);
+            }
         }
         alive.len()
     }
