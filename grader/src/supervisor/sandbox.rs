@@ -195,7 +195,9 @@ pub fn run_user(supervisor: u32) -> u32 {
 /// every process of that user but itself). A few rounds, for any forked
 /// between. Only root can; for anyone else it does nothing.
 pub fn kill_user(uid: u32) {
-    if !nix::unistd::geteuid().is_root() {
+    // Only ever a run's own user: `kill(-1)` as anyone else's would reach
+    // every process of theirs.
+    if !nix::unistd::geteuid().is_root() || uid < run_user(0) {
         return;
     }
     for _ in 0..3 {
