@@ -26,7 +26,6 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::report;
-use crate::roster::unique_names;
 use crate::rubric::Question;
 use crate::submission::{Options, grade_submission};
 
@@ -49,12 +48,6 @@ impl Submission {
             .zip(names)
             .map(|(dir, name)| Submission { name, dir: Ok(dir.clone()), commit: None })
             .collect()
-    }
-
-    /// Submissions from a roster's repositories (named after their students,
-    /// made unique already).
-    pub fn from_roster(fetched: Vec<crate::roster::Fetched>) -> Vec<Submission> {
-        fetched.into_iter().map(|f| Submission { name: f.name, dir: f.dir, commit: f.commit }).collect()
     }
 }
 
@@ -150,6 +143,30 @@ fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<String>) {
     }
 }
 
+/// A name per submission (its directory's, its student's), fit to name a
+/// directory of its own (letters, digits, `-`, `_`, `.`; never `.`, `..` or
+/// hidden) and unique.
+pub fn unique_names(names: impl Iterator<Item = Option<String>>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    names
+        .map(|base| {
+            let base = base.filter(|b| !b.is_empty()).unwrap_or_else(|| "submission".into());
+            let base: String = base
+                .chars()
+                .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+                .collect();
+            let base = if base.starts_with('.') { format!("_{base}") } else { base };
+            let mut name = base.clone();
+            let mut n = 2;
+            while !seen.insert(name.clone()) {
+                name = format!("{base}-{n}");
+                n += 1;
+            }
+            name
+        })
+        .collect()
+}
+
 /// The gradebook as CSV.
 pub fn gradebook(rows: &[Row]) -> String {
     let mut header: Vec<String> = vec!["name".into()];
@@ -189,6 +206,9 @@ mod tests {
         let names: Vec<String> = Submission::from_dirs(&dirs).into_iter().map(|s| s.name).collect();
         assert_eq!(names, ["alice", "alice-2", "b_o_b"]);
         assert_eq!(unique_names([Some("..".to_string()), None].into_iter()), ["_..", "submission"]);
+        let names =
+            unique_names(["../evil name", "a b", "a_b", "."].map(|n| Some(n.to_string())).into_iter());
+        assert_eq!(names, ["_.._evil_name", "a_b", "a_b-2", "_."]);
     }
 
     #[test]

@@ -290,10 +290,10 @@ fn run_batch(m: &ArgMatches) -> Result<ExitCode> {
         if terminal {
             eprintln!();
         }
-        submissions.extend(Submission::from_roster(fetched));
+        submissions.extend(fetched);
     }
     // Unique over directories and roster together: each names a directory of OUT.
-    let names = grader::roster::unique_names(submissions.iter().map(|s| Some(s.name.clone())));
+    let names = grader::batch::unique_names(submissions.iter().map(|s| Some(s.name.clone())));
     for (submission, name) in submissions.iter_mut().zip(names) {
         submission.name = name;
     }

@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::batch::{Submission, unique_names};
+
 /// How long one clone or fetch may take.
 const GIT_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -34,15 +36,6 @@ pub struct Student {
     pub name: String,
     /// A URL git can clone, or a path.
     pub repository: String,
-}
-
-/// A student's repository, ready to grade (or why it is not).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fetched {
-    pub name: String,
-    pub dir: Result<PathBuf, String>,
-    /// The commit checked out.
-    pub commit: Option<String>,
 }
 
 /// Where to keep the clones, and which commit to take.
@@ -87,9 +80,9 @@ pub fn read_roster(path: &Path) -> Result<Vec<Student>> {
 
 /// Fetches every student's repository (one at a time: the network and the
 /// disk are the limit, not the cores); `progress(done, all)` hears of each.
-/// Each is named (its row, its directory in the cache) after its student,
-/// made unique.
-pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(usize, usize)) -> Vec<Fetched> {
+/// Each is a submission, named (its row, its directory in the cache) after
+/// its student, made unique.
+pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(usize, usize)) -> Vec<Submission> {
     let names = unique_names(students.iter().map(|s| Some(s.name.clone())));
     students
         .iter()
@@ -98,35 +91,11 @@ pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(usize, u
         .map(|(i, (student, name))| {
             let dir = fetch.cache.join(&name);
             let fetched = match checkout(&student.repository, &dir, fetch.before.as_deref()) {
-                Ok(commit) => Fetched { name, dir: Ok(dir), commit: Some(commit) },
-                Err(e) => Fetched { name, dir: Err(format!("{e:#}")), commit: None },
+                Ok(commit) => Submission { name, dir: Ok(dir), commit: Some(commit) },
+                Err(e) => Submission { name, dir: Err(format!("{e:#}")), commit: None },
             };
             progress(i + 1, students.len());
             fetched
-        })
-        .collect()
-}
-
-/// A name per submission (its directory's, its student's), fit to name a
-/// directory of its own (letters, digits, `-`, `_`, `.`; never `.`, `..` or
-/// hidden) and unique.
-pub fn unique_names(names: impl Iterator<Item = Option<String>>) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    names
-        .map(|base| {
-            let base = base.filter(|b| !b.is_empty()).unwrap_or_else(|| "submission".into());
-            let base: String = base
-                .chars()
-                .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
-                .collect();
-            let base = if base.starts_with('.') { format!("_{base}") } else { base };
-            let mut name = base.clone();
-            let mut n = 2;
-            while !seen.insert(name.clone()) {
-                name = format!("{base}-{n}");
-                n += 1;
-            }
-            name
         })
         .collect()
 }
@@ -232,8 +201,5 @@ mod tests {
         assert_eq!(students[0], Student { name: "Ann Lee".into(), repository: "https://x/ann.git".into() });
         std::fs::write(&path, "bob\n").unwrap();
         assert!(read_roster(&path).is_err());
-        let names =
-            unique_names(["../evil name", "a b", "a_b", "."].map(|n| Some(n.to_string())).into_iter());
-        assert_eq!(names, ["_.._evil_name", "a_b", "a_b-2", "_."]);
     }
 }
