@@ -333,12 +333,15 @@ fn a_roster_is_fetched_and_graded_at_the_deadline() {
     commit_all(&dave, "2026-12-10T12:00:00Z", "late");
     let roster = root.join("roster.csv");
     let line = |name: &str, dir: &Path| format!("{name},{}\n", dir.display());
+    // eve's "repository" would run a command, were git's ext:: transport allowed.
+    let pwned = root.join("pwned-by-ext");
     let text = format!(
-        "student,repository\n{}{}{}{}",
+        "student,repository\n{}{}{}{}eve,ext::sh -c touch% {}\n",
         line("alice", &alice),
         line("bob", &bob),
         line("carol", &root.join("nowhere")),
-        line("dave", &dave)
+        line("dave", &dave),
+        pwned.display()
     );
     std::fs::write(&roster, text).unwrap();
     let marks = root.join("marks");
@@ -355,6 +358,7 @@ fn a_roster_is_fetched_and_graded_at_the_deadline() {
                 csv.lines().find(|l| l.starts_with(&format!("{name},"))).unwrap_or_else(|| panic!("{csv}"));
             line.split(',').map(str::to_string).collect()
         };
+        assert!(row("eve")[7].is_empty() && !pwned.exists(), "a roster's URL ran a command");
         (row("alice"), row("bob"), row("carol"), row("dave"))
     };
 
