@@ -40,7 +40,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::run::Runner;
-use crate::supervisor::protocol::{Layers, Limits, Request, SandboxStatus};
+use crate::supervisor::protocol::{Layers, Limits, Request, SandboxStatus, Schedule};
 use crate::supervisor::sandbox;
 
 /// Lines of compiler output quoted in a message.
@@ -210,6 +210,7 @@ fn prepare(template: &Path, runner: &Runner) -> Result<Dependencies> {
             limits: Limits { timeout_ms: 900_000, ..BUILD_LIMITS },
             trace: false,
             sandbox: None,
+            schedule: Schedule::AsItComes,
         };
         let (report, _, stderr) = runner.request(&request, what)?;
         if report.exit != crate::run::Exit::Code(0) || report.stopped.is_some() {
@@ -507,6 +508,7 @@ fn build_uncached(runner: &Runner, spec: &Build) -> Result<Built, BuildFailure> 
         limits: BUILD_LIMITS,
         trace: false,
         sandbox: Some(policy),
+        schedule: Schedule::AsItComes,
     };
     let what = format!("cargo build -p {}", spec.package);
     let (report, _, stderr) = runner.request(&request, &what).map_err(could_not)?;

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::compile::{Build, BuildFailure, build};
-use crate::run::{Layers, Limits, Observation, RunSpec, Runner, SandboxStatus};
+use crate::run::{Layers, Limits, Observation, RunSpec, Runner, SandboxStatus, Schedule};
 
 /// Set this to a number to replay the random inputs of an earlier grading.
 pub const SEED_ENV: &str = "GRADER_SEED";
@@ -105,7 +105,20 @@ impl Context {
 
     /// Runs `binary` with `args` under the supervisor, with other limits.
     pub fn run_with(&self, binary: &Path, args: &[String], limits: Limits) -> Result<Observation, String> {
+        self.run_scheduled(binary, args, limits, Schedule::AsItComes)
+    }
+
+    /// Runs `binary` with `args` under the supervisor, with other limits,
+    /// its children scheduled by `schedule`.
+    pub fn run_scheduled(
+        &self,
+        binary: &Path,
+        args: &[String],
+        limits: Limits,
+        schedule: Schedule,
+    ) -> Result<Observation, String> {
         let spec = RunSpec::new(binary)
+            .schedule(schedule)
             .args(args.iter().cloned())
             .limits(limits)
             .witness(self.witness)

@@ -24,7 +24,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-pub use crate::supervisor::protocol::{Exit, Layers, Leftover, Limits, SandboxStatus, Stopped, Witness};
+pub use crate::supervisor::protocol::{
+    AFTER_EXIT_MS, Exit, Layers, Leftover, Limits, SandboxStatus, Schedule, Stopped, Witness,
+};
 use crate::supervisor::protocol::{Policy, Report, Request};
 use crate::supervisor::sandbox;
 
@@ -42,6 +44,8 @@ pub struct RunSpec {
     pub sandbox: Option<Layers>,
     /// Refuse to run it unless every protection of the sandbox is in force.
     pub require_sandbox: bool,
+    /// How its children are scheduled (see [`Schedule`]).
+    pub schedule: Schedule,
 }
 
 impl RunSpec {
@@ -53,7 +57,13 @@ impl RunSpec {
             witness: true,
             sandbox: Some(Layers::ALL),
             require_sandbox: false,
+            schedule: Schedule::AsItComes,
         }
+    }
+
+    pub fn schedule(mut self, schedule: Schedule) -> RunSpec {
+        self.schedule = schedule;
+        self
     }
 
     pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> RunSpec {
@@ -110,6 +120,11 @@ pub struct Observation {
     /// Processes alive, or never reaped, when the program exited; `None`
     /// where that could not be checked (not Linux).
     pub leftovers: Option<Vec<Leftover>>,
+    /// Of those, the ones still running a while after the program exited,
+    /// which the supervisor killed: their output may be missing.
+    pub killed_after_exit: Vec<Leftover>,
+    /// How its children were scheduled.
+    pub schedule: Schedule,
     /// What the process witness saw, or why the run was not traced.
     pub witness: Result<Witness, String>,
     /// Which protections of the sandbox were in force.
@@ -224,6 +239,7 @@ impl Runner {
             dir: dir.path().to_path_buf(),
             limits: Limits { disk: true, ..spec.limits },
             trace: spec.witness,
+            schedule: spec.schedule,
         };
         let (report, stdout, stderr) = self.request(&request, &spec.display())?;
         drop(dir);
@@ -240,6 +256,8 @@ impl Runner {
             stderr_truncated: report.stderr_truncated,
             elapsed: Duration::from_secs_f64(report.elapsed_ms.max(0.0) / 1000.0),
             leftovers: report.leftovers,
+            killed_after_exit: report.killed_after_exit,
+            schedule: spec.schedule,
             witness: report.witness,
             sandbox: report.sandbox,
             forbidden: report.forbidden,

@@ -11,7 +11,7 @@ use predicates::prelude::*;
 
 use crate::grade::Context;
 use crate::rubric::Question;
-use crate::run::Observation;
+use crate::run::{Observation, Schedule};
 
 /// The outcome of one check: the fraction of its points earned, and what to
 /// tell the student.
@@ -144,6 +144,13 @@ pub fn contract_lines(seen: &Observation) -> Result<Vec<&str>, String> {
 
 /// The message for processes that outlived the program, if any did.
 pub fn leftovers_problem(seen: &Observation) -> Option<String> {
+    outlived_problem(seen, &[])
+}
+
+/// The message for processes that outlived the program, other than
+/// `excused` (children of the main process it never waited for, which the
+/// wait check counts), if any did.
+pub fn outlived_problem(seen: &Observation, excused: &[i32]) -> Option<String> {
     if !seen.finished() {
         return Some(
             "could not be checked: the program did not finish by itself and was killed (see the first check)"
@@ -156,15 +163,27 @@ pub fn leftovers_problem(seen: &Observation) -> Option<String> {
             std::env::consts::OS
         ));
     };
-    let running: Vec<String> =
-        leftovers.iter().filter(|l| l.running).map(|l| format!("{} ({})", l.pid, l.name)).collect();
-    if !running.is_empty() {
-        return Some(format!(
-            "{} still running after the program exited: every process the program starts must have exited first (it was killed)",
-            processes(&running)
-        ));
+    let running: Vec<String> = leftovers
+        .iter()
+        .filter(|l| l.running && !excused.contains(&l.pid))
+        .map(|l| format!("{} ({})", l.pid, l.name))
+        .collect();
+    if running.is_empty() {
+        return None;
     }
-    None
+    let killed = seen.killed_after_exit.iter().filter(|k| !excused.contains(&k.pid)).count();
+    let later = crate::run::AFTER_EXIT_MS / 1000;
+    let end = match (killed, running.len()) {
+        (0, 1) => "it ended on its own soon after".to_string(),
+        (0, _) => "they ended on their own soon after".to_string(),
+        (1, 1) => format!("still running {later} s later, it was killed by the grader"),
+        (k, n) if k == n => format!("still running {later} s later, they were killed by the grader"),
+        (k, _) => format!("{k} of them, still running {later} s later, were killed by the grader"),
+    };
+    Some(format!(
+        "{} still running after the program exited ({end}): every process the program starts must have exited first",
+        processes(&running)
+    ))
 }
 
 /// "process 7 was" or "processes 7, 8 were".
@@ -175,25 +194,121 @@ fn processes(pids: &[String]) -> String {
     }
 }
 
-/// The message for children the program did not wait for: still running
-/// when it exited, or exited but never reaped.
+/// The children of the main process that it never waited for: still
+/// running when it exited, or exited but never reaped. With the witness,
+/// only the main process's own children; without it, every leftover.
+pub fn not_waited_for(seen: &Observation) -> Vec<i32> {
+    let own: Option<Vec<i32>> = seen
+        .witness
+        .as_ref()
+        .ok()
+        .map(|w| w.children().iter().filter(|c| c.parent == Some(seen.pid)).map(|c| c.pid).collect());
+    seen.leftovers
+        .iter()
+        .flatten()
+        .map(|l| l.pid)
+        .filter(|pid| own.as_ref().is_none_or(|own| own.contains(pid)))
+        .collect()
+}
+
+/// The message for children the main process never waited for (still
+/// running when it exited, or exited but never reaped): the same words
+/// whichever it was, for that is the scheduler's choice.
 pub fn unreaped_problem(seen: &Observation) -> Option<String> {
-    let running: Vec<String> =
-        seen.leftovers.iter().flatten().filter(|l| l.running).map(|l| l.pid.to_string()).collect();
-    if !running.is_empty() {
-        return Some(format!(
-            "the program exited while {} still running: it must wait for every child before it exits",
-            processes(&running)
-        ));
+    // Killed by the grader, it had no chance to wait: the first check says
+    // why it was stopped.
+    if !seen.finished() {
+        return None;
     }
-    let unreaped: Vec<String> =
-        seen.leftovers.iter().flatten().filter(|l| !l.running).map(|l| l.pid.to_string()).collect();
-    (!unreaped.is_empty()).then(|| {
+    let pids: Vec<String> = not_waited_for(seen).iter().map(i32::to_string).collect();
+    (!pids.is_empty()).then(|| {
+        let them = if pids.len() == 1 { "it" } else { "them" };
         format!(
-            "{} exited but never waited for: the parent must reap each child (waitpid, or Child::wait) before it exits",
-            processes(&unreaped)
+            "the main process never waited for its child {}: it must wait for each child (waitpid, or Child::wait) before it exits, or nothing makes {them} finish first",
+            match pids.as_slice() {
+                [one] => format!("process {one}"),
+                many => format!("processes {}", many.join(", ")),
+            }
         )
     })
+}
+
+/// What to add to a message about missing output when the grader killed
+/// processes the program left running: their lines may never have come.
+pub fn killed_note(seen: &Observation) -> String {
+    let pids: Vec<String> = seen.killed_after_exit.iter().map(|k| k.pid.to_string()).collect();
+    match pids.as_slice() {
+        [] => String::new(),
+        [one] => format!(
+            " (process {one} was still running {} s after the program exited, and the grader killed it: what it had not printed by then is missing)",
+            crate::run::AFTER_EXIT_MS / 1000
+        ),
+        many => format!(
+            " (processes {} were still running {} s after the program exited, and the grader killed them: what they had not printed by then is missing)",
+            many.join(", "),
+            crate::run::AFTER_EXIT_MS / 1000
+        ),
+    }
+}
+
+/// When the children were held back in `seen` (see [`Schedule`]): words
+/// that say so, for a message about the order of lines, which the student
+/// may not see in their own terminal.
+pub fn held_note(seen: &Observation) -> &'static str {
+    let held = seen.witness.as_ref().is_ok_and(|w| w.held > 0);
+    if seen.schedule == Schedule::ChildrenLate && held {
+        " (the grader started the children late, as a busy machine may: the order must not depend on the scheduler)"
+    } else {
+        ""
+    }
+}
+
+/// The runs a question about a parent and its children is judged on: its
+/// default run with each child held back until the parent waits (a race
+/// shows every time), then the same run as the scheduler takes it.
+pub fn default_runs(
+    ctx: &Context,
+    question: Question,
+    package: &str,
+) -> Result<[Observation; 2], QuestionReport> {
+    let failed = |message: &str| QuestionReport::failed(question, message, Vec::new());
+    let binary = ctx.binary(package).map_err(|m| failed(&m))?;
+    let held = ctx.run_scheduled(&binary, &[], ctx.limits, Schedule::ChildrenLate).map_err(|m| failed(&m))?;
+    if let Some(message) = not_attempted(&held) {
+        return Err(failed(&message));
+    }
+    let as_it_comes = ctx.run(&binary, &[]).map_err(|m| failed(&m))?;
+    Ok([held, as_it_comes])
+}
+
+/// A verdict that passed only because the children the main process never
+/// waited for were left to `wait_check` (one mistake, one loss) says so.
+pub fn excused(verdict: Verdict, seen: &Observation, wait_check: &str) -> Verdict {
+    let pids: Vec<String> = not_waited_for(seen).iter().map(i32::to_string).collect();
+    if !verdict.passed() || pids.is_empty() {
+        return verdict;
+    }
+    Verdict::pass(format!(
+        "passed, but for what the main process's missing wait did (to {} {}), which {wait_check} counts",
+        if pids.len() == 1 { "process" } else { "processes" },
+        pids.join(", ")
+    ))
+}
+
+/// Judges one check on each of `runs` (see [`default_runs`]): it passes
+/// only where it passes in all; the first run's failure is said first, so
+/// that a race held to show in it is named the same way every time.
+pub fn judged(runs: &[Observation], check: impl Fn(&Observation) -> Result<(), String>, ok: &str) -> Verdict {
+    for (i, run) in runs.iter().enumerate() {
+        if let Err(message) = check(run) {
+            return Verdict::fail(if i == 0 {
+                message
+            } else {
+                format!("in the run where the children were not held back: {message}")
+            });
+        }
+    }
+    Verdict::pass(ok)
 }
 
 /// Builds `package` and runs it without arguments (its default run): the
@@ -278,16 +393,26 @@ pub fn fail_all(question: Question, message: &str) -> Vec<(&'static str, Verdict
         .collect()
 }
 
-/// Compares normalized output with the reference snapshot.
-pub fn snapshot_verdict(name: &str, normalized: Option<&str>) -> Verdict {
+/// Compares normalized output with the reference snapshot, line for line
+/// but not in order: the order is `order_check`'s to judge, and one
+/// mistake costs its points once.
+pub fn snapshot_verdict(name: &str, normalized: Option<&str>, order_check: &str) -> Verdict {
     let Some(expected) = crate::snapshot::expected(name) else {
         return Verdict::fail(format!("the grader has no snapshot named {name}"));
+    };
+    let sorted = |text: &str| {
+        let mut lines: Vec<String> = text.trim_end().lines().map(str::to_string).collect();
+        lines.sort();
+        lines
     };
     match normalized {
         None => Verdict::fail("there was no output to compare with the snapshot"),
         Some(actual) if predicate::eq(expected.trim_end()).eval(actual.trim_end()) => {
             Verdict::pass("matches the reference, PIDs and line order aside")
         }
+        Some(actual) if sorted(expected) == sorted(actual) => Verdict::pass(format!(
+            "the same lines as the reference, PIDs aside (their order is {order_check}'s to judge)"
+        )),
         Some(actual) => Verdict::fail(format!(
             "differs from the reference (PIDs shown as [pid], free lines sorted):\n--- expected\n{}\n--- got\n{}",
             expected.trim_end(),

@@ -1,8 +1,9 @@
 //! Q3: create a process.
 
 use super::{
-    QuestionReport, Verdict, contract_lines, default_run, fields, foreign_pid_problem, leftovers_problem,
-    process_count_problem, snapshot_verdict, unreaped_problem, witness_note,
+    QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
+    killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
+    witness_note,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -16,42 +17,39 @@ const EXITING: &str = "Main process exiting (worker 1 exited with status {})";
 
 pub fn grade(ctx: &Context) -> QuestionReport {
     let question = Question::Q3;
-    let (_, seen) = match default_run(ctx, question, PACKAGE, &[]) {
-        Ok(ran) => ran,
+    let runs = match default_runs(ctx, question, PACKAGE) {
+        Ok(runs) => runs,
         Err(report) => return report,
     };
+    let seen = &runs[0];
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &[]));
-    let parsed = Parsed::from(&seen);
     let verdicts = vec![
-        ("3.1", Verdict::from_result(seen.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
-        (
-            "3.2",
-            Verdict::from_result(parsed.clone().map(|_| ()), "the three lines of the contract, in order"),
-        ),
+        ("3.1", judged(&runs, |r| r.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
+        ("3.2", judged(&runs, |r| Parsed::from(r).map(|_| ()), "the three lines of the contract")),
         (
             "3.3",
-            Verdict::from_result(
-                parsed.clone().and_then(|p| p.own_process(&seen)),
+            judged(
+                &runs,
+                |r| Parsed::from(r).and_then(|p| p.own_process(r)),
                 "the worker has a pid of its own",
             ),
         ),
         (
             "3.4",
-            Verdict::from_result(
-                parsed.clone().and_then(|p| p.parent(&seen)),
-                "the worker's parent is the main process",
+            excused(
+                judged(
+                    &runs,
+                    |r| Parsed::from(r).and_then(|p| p.parent(r)),
+                    "the worker's parent is the main process",
+                ),
+                seen,
+                "3.5",
             ),
         ),
-        (
-            "3.5",
-            Verdict::from_result(
-                check_waits(&seen),
-                "the main process reaped its worker, then printed its last line",
-            ),
-        ),
-        ("3.6", snapshot_verdict(PACKAGE, normalized.as_deref())),
+        ("3.5", judged(&runs, check_waits, "the main process reaped its worker, then printed its last line")),
+        ("3.6", snapshot_verdict(PACKAGE, normalized.as_deref(), "3.5")),
     ];
-    let (note, witnessed) = witness_note(&seen, PACKAGE);
+    let (note, witnessed) = witness_note(seen, PACKAGE);
     QuestionReport { question, verdicts, notes: vec![note], normalized, witnessed: Some(witnessed) }
 }
 
@@ -64,32 +62,34 @@ struct Parsed {
 }
 
 impl Parsed {
+    /// The three lines, each once, the worker's two in order; where the
+    /// main process's line falls is [`check_waits`]'s to judge.
     fn from(seen: &Observation) -> Result<Parsed, String> {
         let lines = contract_lines(seen)?;
-        let expected = [STARTING, FINISHING, EXITING];
-        for (i, template) in expected.iter().enumerate() {
+        let find = |template: &str| -> Result<(usize, Vec<&str>), String> {
             let shown = template.replace("{}", "…");
-            match lines.get(i) {
-                None => {
-                    return Err(format!(
-                        "line {} should be \"{shown}\", but stdout ended after {i} lines",
-                        i + 1
-                    ));
-                }
-                Some(line) if fields(template, line).is_none() => {
-                    return Err(format!("line {} should be \"{shown}\", got {line:?}", i + 1));
-                }
-                Some(_) => {}
+            let mut found = lines.iter().enumerate().filter_map(|(i, l)| fields(template, l).map(|f| (i, f)));
+            let first = found
+                .next()
+                .ok_or_else(|| format!("the line \"{shown}\" is missing{}", killed_note(seen)))?;
+            if found.next().is_some() {
+                return Err(format!("the line \"{shown}\" came more than once"));
             }
-        }
-        if let Some(extra) = lines.get(3) {
+            Ok(first)
+        };
+        let (start_at, start) = find(STARTING)?;
+        let (finish_at, finish) = find(FINISHING)?;
+        let (_, status) = find(EXITING)?;
+        if let Some(extra) =
+            lines.iter().find(|l| [STARTING, FINISHING, EXITING].iter().all(|t| fields(t, l).is_none()))
+        {
             return Err(format!(
-                "stdout had more than three lines, from {extra:?} on: debug output goes to stderr"
+                "unexpected line {extra:?}: stdout may only have the three lines (debug output goes to stderr)"
             ));
         }
-        let start = fields(STARTING, lines[0]).unwrap_or_default();
-        let finish = fields(FINISHING, lines[1]).unwrap_or_default();
-        let status = fields(EXITING, lines[2]).unwrap_or_default();
+        if finish_at < start_at {
+            return Err("the worker's \"finishing\" line came before its \"starting\" line".into());
+        }
         if status[0] != "0" {
             return Err(format!(
                 "the main process reports the worker's exit status as {}: it should exit with 0",
@@ -126,8 +126,11 @@ impl Parsed {
             );
         }
         let orphaned = |p: &str| p == "1" || p == seen.supervisor_pid.to_string();
+        let not_waited = not_waited_for(seen).iter().any(|p| p.to_string() == self.worker);
         match self.parent.as_str() {
             p if p == main => Ok(()),
+            // Orphaned because the main process did not wait: 3.5's loss.
+            p if orphaned(p) && not_waited => Ok(()),
             p if orphaned(p) => Err(format!(
                 "the worker's parent is {p}, not the main process: it was orphaned (its parent had exited) — the main process must wait for it"
             )),
@@ -137,16 +140,21 @@ impl Parsed {
 }
 
 fn check_waits(seen: &Observation) -> Result<(), String> {
+    // Whether it waited is a fact of the run, whatever the scheduler did:
+    // said first, so it is said every time.
+    if let Some(problem) = unreaped_problem(seen) {
+        return Err(problem);
+    }
     let lines = contract_lines(seen)?;
     let last = lines.iter().position(|l| fields(EXITING, l).is_some());
     let worker = lines.iter().rposition(|l| fields(STARTING, l).is_some() || fields(FINISHING, l).is_some());
     match (last, worker) {
         (None, _) => Err("the main process's last line \"Main process exiting (…)\" is missing".into()),
         (_, None) => Err("the worker printed nothing, so there is nothing it could have waited for".into()),
-        (Some(l), Some(w)) if l < w => {
-            Err("the main process's last line came before the worker's: it must wait for the worker first"
-                .into())
-        }
-        _ => unreaped_problem(seen).map_or(Ok(()), Err).and(leftovers_problem(seen).map_or(Ok(()), Err)),
+        (Some(l), Some(w)) if l < w => Err(format!(
+            "the main process's last line came before the worker's{}: it must wait for the worker first",
+            held_note(seen)
+        )),
+        _ => outlived_problem(seen, &[]).map_or(Ok(()), Err),
     }
 }

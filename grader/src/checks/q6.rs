@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use super::{
-    QuestionReport, Verdict, contract_lines, default_run, fields, foreign_pid_problem, leftovers_problem,
-    process_count_problem, snapshot_verdict, unreaped_problem, witness_note,
+    QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
+    killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
+    witness_note,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -17,26 +18,21 @@ const LAST_LINE: &str = "All 4 processes finished";
 
 pub fn grade(ctx: &Context) -> QuestionReport {
     let question = Question::Q6;
-    let (_, seen) = match default_run(ctx, question, PACKAGE, &[]) {
-        Ok(ran) => ran,
+    let runs = match default_runs(ctx, question, PACKAGE) {
+        Ok(runs) => runs,
         Err(report) => return report,
     };
+    let seen = &runs[0];
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &["Process "]));
     let verdicts = vec![
-        ("6.1", Verdict::from_result(seen.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
-        ("6.2", Verdict::from_result(check_numbers(&seen), "the numbers 1, 2, 3 and 4, one line each")),
-        (
-            "6.3",
-            Verdict::from_result(
-                check_own_processes(&seen),
-                "four different processes, none of them the parent",
-            ),
-        ),
-        ("6.4", Verdict::from_result(check_waits(&seen), "the last line came after all four")),
-        ("6.5", Verdict::from_result(check_no_leftovers(&seen), "every process had exited")),
-        ("6.6", snapshot_verdict(PACKAGE, normalized.as_deref())),
+        ("6.1", judged(&runs, |r| r.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
+        ("6.2", judged(&runs, check_numbers, "the numbers 1, 2, 3 and 4, one line each")),
+        ("6.3", judged(&runs, check_own_processes, "four different processes, none of them the parent")),
+        ("6.4", judged(&runs, check_waits, "the parent reaped all four, then printed the last line")),
+        ("6.5", excused(judged(&runs, check_no_leftovers, "every process had exited"), seen, "6.4")),
+        ("6.6", snapshot_verdict(PACKAGE, normalized.as_deref(), "6.4")),
     ];
-    let (note, witnessed) = witness_note(&seen, PACKAGE);
+    let (note, witnessed) = witness_note(seen, PACKAGE);
     QuestionReport { question, verdicts, notes: vec![note], normalized, witnessed: Some(witnessed) }
 }
 
@@ -61,7 +57,10 @@ fn check_numbers(seen: &Observation) -> Result<(), String> {
     numbers.sort_by_key(|n| (n.len(), *n));
     if numbers != ["1", "2", "3", "4"] {
         let got = if numbers.is_empty() { "none".to_string() } else { numbers.join(", ") };
-        return Err(format!("expected 4 different numbers, 1 to 4, one line each; got {got}"));
+        return Err(format!(
+            "expected 4 different numbers, 1 to 4, one line each; got {got}{}",
+            killed_note(seen)
+        ));
     }
     if let Some((_, k, _, n)) = children.iter().find(|(_, k, _, n)| k != n) {
         return Err(format!("the line of process {k} says it prints {n}: process k prints k"));
@@ -107,24 +106,31 @@ fn check_own_processes(seen: &Observation) -> Result<(), String> {
 }
 
 fn check_waits(seen: &Observation) -> Result<(), String> {
+    // Whether the parent waited is a fact of the run, whatever the
+    // scheduler did: said first, so it is said every time.
+    if let Some(problem) = unreaped_problem(seen) {
+        return Err(problem);
+    }
     let lines = contract_lines(seen)?;
     let Some(last) = lines.iter().position(|l| *l == LAST_LINE) else {
         return Err(format!("the parent's last line \"{LAST_LINE}\" is missing"));
     };
     if let Some((_, k, _, _)) = child_lines(&lines).into_iter().find(|c| c.0 > last) {
         return Err(format!(
-            "the last line came before process {k}'s line: the parent must wait for its children"
+            "the last line came before process {k}'s line{}: the parent must wait for its children before printing it",
+            held_note(seen)
         ));
     }
     if last + 1 != lines.len() {
         return Err(format!("\"{LAST_LINE}\" must be the last line; stdout went on after it"));
     }
-    if let Some(problem) = unreaped_problem(seen) {
-        return Err(problem);
-    }
     if let Ok(witness) = &seen.witness
         && let Some(main_end) = witness.main().and_then(|m| m.ended)
-        && let Some(late) = witness.children().iter().find(|c| c.ended.is_none_or(|end| end > main_end))
+        && let Some(late) = witness
+            .children()
+            .iter()
+            .filter(|c| c.parent == Some(seen.pid))
+            .find(|c| c.ended.is_none_or(|end| end > main_end))
     {
         return Err(format!(
             "process {} ended after the parent: the parent must wait for all four",
@@ -135,7 +141,8 @@ fn check_waits(seen: &Observation) -> Result<(), String> {
 }
 
 fn check_no_leftovers(seen: &Observation) -> Result<(), String> {
-    if let Some(problem) = leftovers_problem(seen) {
+    // Children the parent never waited for are 6.4's: one mistake, one loss.
+    if let Some(problem) = outlived_problem(seen, &not_waited_for(seen)) {
         return Err(problem);
     }
     if child_lines(&contract_lines(seen)?).is_empty() {

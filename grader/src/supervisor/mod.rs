@@ -100,8 +100,20 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     };
     let elapsed = started.elapsed();
     // The program is gone: whatever it started and is still here is left
-    // over. Note it, then kill it all and reap it.
+    // over. Note it; let it go on a little, as it would in a terminal, so
+    // that what it prints is seen; then kill what is still there, and reap.
     let leftovers = subreaper.then(|| tree.leftovers());
+    let until = (Instant::now() + Duration::from_millis(protocol::AFTER_EXIT_MS))
+        .min(started + Duration::from_millis(request.limits.timeout_ms));
+    let killed_after_exit = if leftovers.as_ref().is_some_and(|l| l.iter().any(|p| p.running)) {
+        match tracer.as_mut() {
+            Some(tracer) => tracer.run_on(until, &stop, request.limits.processes),
+            None => tree.run_on(until),
+        }
+        tree.leftovers().into_iter().filter(|p| p.running).collect()
+    } else {
+        Vec::new()
+    };
     // A killed tracee stops once more on its way out (PTRACE_EVENT_EXIT), and
     // only this thread, its tracer, can let it go on: kill, then drain.
     tree.kill_once();
@@ -133,6 +145,7 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
         stderr_truncated: err.truncated,
         elapsed_ms: elapsed.as_secs_f64() * 1000.0,
         leftovers,
+        killed_after_exit,
         witness,
         sandbox: spawned.sandbox,
         forbidden,
@@ -238,15 +251,17 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
     };
     let (child, tracer, untraced_because, sandbox) = if request.trace && cfg!(target_os = "linux") {
         match start(true) {
-            Ok((child, sandbox)) => match Tracer::attach(Pid::from_raw(child.id() as i32)) {
-                Ok(tracer) => (child, Some(tracer), String::new(), sandbox),
-                Err(e) => {
-                    // Traced but not under control: do not let it run.
-                    let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
-                    let _ = waitpid(Pid::from_raw(child.id() as i32), None);
-                    untraced(format!("ptrace options could not be set: {e}"))?
+            Ok((child, sandbox)) => {
+                match Tracer::attach(Pid::from_raw(child.id() as i32), request.schedule) {
+                    Ok(tracer) => (child, Some(tracer), String::new(), sandbox),
+                    Err(e) => {
+                        // Traced but not under control: do not let it run.
+                        let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+                        let _ = waitpid(Pid::from_raw(child.id() as i32), None);
+                        untraced(format!("ptrace options could not be set: {e}"))?
+                    }
                 }
-            },
+            }
             Err(e) if request.sandbox.as_ref().is_some_and(|p| p.required) => return Err(e),
             Err(e) => untraced(format!("ptrace is not permitted here: {e:#}"))?,
         }

@@ -106,6 +106,59 @@ fn stat(pid: i32) -> Option<(String, char, Option<i32>)> {
     Some((name, state, ppid))
 }
 
+/// The parent (thread group) of `pid`.
+pub fn parent_of(pid: i32) -> Option<i32> {
+    stat(pid).and_then(|(_, _, ppid)| ppid)
+}
+
+/// Whether the process `pid` is waiting: every thread of it blocked in the
+/// kernel (state S or D), and none of them merely sleeping (`nanosleep`,
+/// `clock_nanosleep`, `pause`): a parent blocked in `waitpid`, in a `read`
+/// of its children's pipe, in a `vfork`, or joining threads that do so.
+/// A thread stopped by the tracer (`t`) or runnable (`R`) is not waiting.
+pub fn waiting(pid: i32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    let mut any = false;
+    for task in tasks.flatten() {
+        any = true;
+        let Some(tid) = task.file_name().to_str().and_then(|t| t.parse::<i32>().ok()) else {
+            return false;
+        };
+        let state = std::fs::read(task.path().join("stat")).ok().and_then(|stat| {
+            let close = stat.iter().rposition(|&b| b == b')')?;
+            stat.get(close + 2).copied()
+        });
+        if !matches!(state, Some(b'S' | b'D')) || sleeping(pid, tid) {
+            return false;
+        }
+    }
+    any
+}
+
+/// Whether the thread `tid` of `pid` is blocked in a sleep (its
+/// `/proc/…/syscall` starts with the call's number).
+fn sleeping(pid: i32, tid: i32) -> bool {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall")) else {
+        return false;
+    };
+    let number = text.split_whitespace().next().and_then(|n| n.parse::<i64>().ok());
+    number.is_some_and(|n| SLEEPS.contains(&n))
+}
+
+/// The system calls that only sleep.
+#[cfg(target_os = "linux")]
+const SLEEPS: &[i64] = &[
+    nix::libc::SYS_nanosleep as i64,
+    nix::libc::SYS_clock_nanosleep as i64,
+    #[cfg(target_arch = "x86_64")]
+    (nix::libc::SYS_pause as i64),
+];
+
+#[cfg(not(target_os = "linux"))]
+const SLEEPS: &[i64] = &[];
+
 /// The processes and threads of user `uid` on the machine, as the kernel
 /// counts them against `RLIMIT_NPROC`.
 pub fn tasks_of(uid: u32) -> usize {

@@ -35,7 +35,34 @@ pub struct Request {
     /// What it may touch; `None` only for the grader's own trusted steps
     /// (building the template's dependencies).
     pub sandbox: Option<Policy>,
+    /// How the witness lets the program's children run.
+    pub schedule: Schedule,
 }
+
+/// How the witness schedules the processes the program creates. A race
+/// between a parent and its children (a last line printed before the
+/// children's, a child still running when the parent exits) shows or not as
+/// the scheduler decides; held back, it shows every time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Schedule {
+    /// As the kernel schedules them.
+    AsItComes,
+    /// Each process the program's main process creates is held, stopped
+    /// before its first instruction, until the main process waits (every
+    /// thread of it blocked, and not in a sleep) or exits, or for
+    /// [`HOLD_AT_MOST_MS`] at most. Needs the witness (ptrace); untraced, it
+    /// is [`Schedule::AsItComes`].
+    ChildrenLate,
+}
+
+/// The longest the witness holds a child back (a parent that waits by
+/// polling never blocks).
+pub const HOLD_AT_MOST_MS: u64 = 1_000;
+
+/// How long the processes a program left behind may go on after it exited
+/// (within its time limit) before the supervisor kills them: what they print
+/// meanwhile is captured, as a terminal would show it.
+pub const AFTER_EXIT_MS: u64 = 1_000;
 
 /// The limits of one run. The defaults for students' programs are in the
 /// [rubric](crate::rubric::LIMITS).
@@ -123,6 +150,10 @@ pub struct Report {
     /// Processes alive, or never reaped, when the program exited; `None`
     /// where that cannot be seen (not Linux).
     pub leftovers: Option<Vec<Leftover>>,
+    /// Of those, the ones still running [`AFTER_EXIT_MS`] after the program
+    /// exited (or at its time limit), which the supervisor killed: what
+    /// they had not printed by then is missing from the output.
+    pub killed_after_exit: Vec<Leftover>,
     /// What the witness saw, or why the run was not traced.
     pub witness: Result<Witness, String>,
     /// Which protections were in force.
@@ -256,6 +287,9 @@ pub struct Witness {
     /// The program first, then every process in the order created.
     pub processes: Vec<ProcessRecord>,
     pub threads: u32,
+    /// Processes held back before their first instruction
+    /// ([`Schedule::ChildrenLate`]).
+    pub held: u32,
 }
 
 impl Witness {

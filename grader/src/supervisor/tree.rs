@@ -31,6 +31,19 @@ impl Tree {
             .collect()
     }
 
+    /// Untraced, after `main` exited: reaps what ends and waits until
+    /// nothing is left running, or `until`.
+    pub fn run_on(&self, until: Instant) {
+        while !self.alive().is_empty() && Instant::now() < until {
+            while let Ok(status) = waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG | all_children())) {
+                if status == WaitStatus::StillAlive {
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// The processes still running (not zombies).
     pub fn alive(&self) -> Vec<ProcInfo> {
         // 'Z': a zombie, already dead; 'X': dying.
