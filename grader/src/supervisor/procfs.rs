@@ -143,21 +143,21 @@ fn sleeping(pid: i32, tid: i32) -> bool {
     let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall")) else {
         return false;
     };
-    let number = text.split_whitespace().next().and_then(|n| n.parse::<i64>().ok());
+    let number = text.split_whitespace().next().and_then(|n| n.parse::<std::ffi::c_long>().ok());
     number.is_some_and(|n| SLEEPS.contains(&n))
 }
 
 /// The system calls that only sleep.
 #[cfg(target_os = "linux")]
-const SLEEPS: &[i64] = &[
-    nix::libc::SYS_nanosleep as i64,
-    nix::libc::SYS_clock_nanosleep as i64,
+const SLEEPS: &[std::ffi::c_long] = &[
+    nix::libc::SYS_nanosleep,
+    nix::libc::SYS_clock_nanosleep,
     #[cfg(target_arch = "x86_64")]
-    (nix::libc::SYS_pause as i64),
+    nix::libc::SYS_pause,
 ];
 
 #[cfg(not(target_os = "linux"))]
-const SLEEPS: &[i64] = &[];
+const SLEEPS: &[std::ffi::c_long] = &[];
 
 /// The processes and threads of user `uid` on the machine, as the kernel
 /// counts them against `RLIMIT_NPROC`.
