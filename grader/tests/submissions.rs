@@ -131,9 +131,33 @@ fn q6_lines_lost_because_the_grader_killed_the_children_are_said_so() {
 
 #[test]
 fn q6_last_line_before_the_children_is_caught() {
-    let expect =
-        Expect { fails: &[("6.4", "the last line came before process")], unsure: &[], capped: false };
+    let expect = Expect {
+        fails: &[("6.4", "the last line came before the lines of processes 1, 2, 3, 4")],
+        unsure: &[],
+        capped: false,
+    };
     assert_graded("q6_last_line_first", Question::Q6, false, expect);
+}
+
+#[test]
+fn q6_last_line_racing_the_children_is_caught_with_the_children_held_back() {
+    // Without the hold, the children win this race in about one run of four.
+    let expect = Expect {
+        fails: &[(
+            "6.4",
+            "the last line came before the lines of processes 1, 2, 3, 4 (the grader started the children late",
+        )],
+        unsure: &[],
+        capped: false,
+    };
+    assert_graded("q6_last_line_racy", Question::Q6, false, expect);
+}
+
+#[test]
+fn q3_worker_racing_a_main_process_that_never_waits_costs_the_wait_only() {
+    let expect =
+        Expect { fails: &[("3.5", "never waited for its child process")], unsure: &[], capped: false };
+    assert_graded("q3_no_wait_racy", Question::Q3, false, expect);
 }
 
 #[test]
@@ -459,6 +483,7 @@ fn racy_submissions_get_one_score_50_times() {
         ("q6_last_line_racy", Question::Q6),
         ("q6_waits_for_three", Question::Q6),
         ("q6_sleep_not_wait", Question::Q6),
+        ("q6_spawn_no_wait", Question::Q6),
         ("q3_no_wait_racy", Question::Q3),
     ];
     let mut failures = Vec::new();
@@ -490,15 +515,20 @@ fn racy_submissions_get_one_score_50_times() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// `text` with every run of digits as `N`: pids and timings vary.
+/// `text` with every number of three digits or more (a pid) as `N`; the
+/// small numbers (points, the number a process prints) must not vary.
 fn without_numbers(text: &str) -> String {
     let mut out = String::new();
-    for c in text.chars() {
-        if !c.is_ascii_digit() {
-            out.push(c);
-        } else if !out.ends_with('N') {
-            out.push('N');
+    let mut digits = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
         }
+        out.push_str(if digits.len() >= 3 { "N" } else { &digits });
+        digits.clear();
+        out.push(c);
     }
+    out.pop();
     out
 }

@@ -115,9 +115,15 @@ fn check_waits(seen: &Observation) -> Result<(), String> {
     let Some(last) = lines.iter().position(|l| *l == LAST_LINE) else {
         return Err(format!("the parent's last line \"{LAST_LINE}\" is missing"));
     };
-    if let Some((_, k, _, _)) = child_lines(&lines).into_iter().find(|c| c.0 > last) {
+    let mut late: Vec<&str> = child_lines(&lines).into_iter().filter(|c| c.0 > last).map(|c| c.1).collect();
+    late.sort_by_key(|k| (k.len(), *k));
+    if !late.is_empty() {
+        let whose = match late.as_slice() {
+            [one] => format!("process {one}'s line"),
+            many => format!("the lines of processes {}", many.join(", ")),
+        };
         return Err(format!(
-            "the last line came before process {k}'s line{}: the parent must wait for its children before printing it",
+            "the last line came before {whose}{}: the parent must wait for its children before printing it",
             held_note(seen)
         ));
     }
