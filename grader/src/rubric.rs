@@ -1,11 +1,22 @@
-//! The rubric: every check, its number and its points, the concepts the
-//! written answers are read for, and the limits every run of a student's
-//! program gets. This is the one place marks are set; they add up to 100 (a
-//! unit test makes sure).
+//! The rubric: the questions, each with its checks and their points, the
+//! check that is the point of it, where the student's work lives and the
+//! reference's output; the concepts the written answers are read for; and
+//! the limits every run of a student's program gets. This is the one place
+//! marks are set; they add up to 100 (a unit test makes sure).
+//!
+//! ```
+//! use grader::rubric::Question;
+//! let q6 = Question::Q6.spec();
+//! assert_eq!((q6.package(), q6.points()), (Some("q6_four_procs"), 20));
+//! assert_eq!(Question::parse("q6"), Some(Question::Q6));
+//! ```
+//!
+//! A new question is one entry in [`QUESTIONS`] (and its variant of
+//! [`Question`]), one module in [`checks`](crate::checks), and its snapshot.
 
 use crate::supervisor::protocol::Limits;
 
-/// The six questions of the assignment.
+/// The six questions of the assignment; what each is, is in [`QUESTIONS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Question {
     Q1,
@@ -16,9 +27,160 @@ pub enum Question {
     Q6,
 }
 
+/// One question: everything the grader knows of it.
+#[derive(Debug)]
+pub struct Spec {
+    pub question: Question,
+    pub title: &'static str,
+    /// Where the student's work for it lives.
+    pub location: &'static str,
+    pub work: Work,
+    /// Its checks, in report order; ids are `"<question>.<n>"`.
+    pub checks: &'static [Check],
+    /// The id of the check that is the point of the question: separate
+    /// processes (Q3, Q6), a pool of at most N processes, reused (Q5). When
+    /// it fails, the question's other checks together count for at most
+    /// [`MISSED_POINT_SHARE`] of its points: right output from the wrong kind
+    /// of program is worth little.
+    pub point: Option<&'static str>,
+}
+
+/// What the student hands in for a question.
+#[derive(Debug)]
+pub enum Work {
+    /// A written answer, checked by reading it.
+    Answer,
+    /// A program: its package, and the reference's normalized output, as
+    /// reviewed with insta (compiled in, so that grading compares against
+    /// exactly what was reviewed, whatever insta settings a workspace has).
+    Program { package: &'static str, snapshot: &'static str },
+}
+
+/// One check of the rubric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Check {
+    /// `"<question>.<check>"`, e.g. `"6.2"`.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub points: u32,
+}
+
+const fn check(id: &'static str, title: &'static str, points: u32) -> Check {
+    Check { id, title, points }
+}
+
+const WRITTEN_OUT: &str = "answer is written out (not the prompt, not a placeholder)";
+const KEY_CONCEPTS: &str = "answer covers the key concepts";
+
+/// The assignment, question by question, in order.
+pub const QUESTIONS: [Spec; 6] = [
+    Spec {
+        question: Question::Q1,
+        title: "What is multiprocessing? Why is it useful?",
+        location: "answers/q1.md",
+        work: Work::Answer,
+        checks: &[check("1.1", WRITTEN_OUT, 4), check("1.2", KEY_CONCEPTS, 6)],
+        point: None,
+    },
+    Spec {
+        question: Question::Q2,
+        title: "What are the differences between multiprocessing and multithreading?",
+        location: "answers/q2.md",
+        work: Work::Answer,
+        checks: &[check("2.1", WRITTEN_OUT, 4), check("2.2", KEY_CONCEPTS, 6)],
+        point: None,
+    },
+    Spec {
+        question: Question::Q3,
+        title: "Write code that creates a process.",
+        location: "exercises/q3_process",
+        work: Work::Program {
+            package: "q3_process",
+            snapshot: include_str!("../tests/snapshots/q3_process.snap"),
+        },
+        checks: &[
+            check("3.1", "builds, runs and exits with status 0", 4),
+            check("3.2", "prints the three lines of the contract", 4),
+            check("3.3", "the worker is a process of its own", 3),
+            check("3.4", "the worker's parent is the main process", 3),
+            check("3.5", "the main process waits for the worker, then prints its last line", 4),
+            check("3.6", "normalized output matches the reference snapshot", 2),
+        ],
+        point: Some("3.3"),
+    },
+    Spec {
+        question: Question::Q4,
+        title: "What is a pool of worker processes? Why is it used?",
+        location: "answers/q4.md",
+        work: Work::Answer,
+        checks: &[check("4.1", WRITTEN_OUT, 4), check("4.2", KEY_CONCEPTS, 6)],
+        point: None,
+    },
+    Spec {
+        question: Question::Q5,
+        title: "Create a pool of worker processes.",
+        location: "exercises/q5_pool",
+        work: Work::Program { package: "q5_pool", snapshot: include_str!("../tests/snapshots/q5_pool.snap") },
+        checks: &[
+            check("5.1", "builds, runs and exits with status 0", 3),
+            check("5.2", "a worker line for every number, each square right", 4),
+            check("5.3", "the Results line comes last, squares in input order", 4),
+            check("5.4", "a pool: at most N worker processes, reused, in every run", 4),
+            check("5.5", "right for numbers drawn at random", 3),
+            check(
+                "5.6",
+                "right for edge cases (one number, negatives, big squares, more workers than numbers)",
+                3,
+            ),
+            check("5.7", "bad arguments: exit status 2, a message on stderr, nothing on stdout", 3),
+            check("5.8", "no process outlives the program", 1),
+            check("5.9", "normalized output matches the reference snapshot", 1),
+            check("5.10", "right for more numbers than the pipes hold: no deadlock", 4),
+        ],
+        point: Some("5.4"),
+    },
+    Spec {
+        question: Question::Q6,
+        title: "Create 4 processes, each printing a different number.",
+        location: "exercises/q6_four_procs",
+        work: Work::Program {
+            package: "q6_four_procs",
+            snapshot: include_str!("../tests/snapshots/q6_four_procs.snap"),
+        },
+        checks: &[
+            check("6.1", "builds, runs and exits with status 0", 3),
+            check("6.2", "prints the numbers 1 to 4, one line each", 5),
+            check("6.3", "each number comes from a process of its own", 4),
+            check("6.4", "the parent waits for all four, then prints the last line", 4),
+            check("6.5", "no process outlives the program", 2),
+            check("6.6", "normalized output matches the reference snapshot", 2),
+        ],
+        point: Some("6.3"),
+    },
+];
+
+impl Spec {
+    /// The package of a programming question.
+    pub fn package(&self) -> Option<&'static str> {
+        match self.work {
+            Work::Program { package, .. } => Some(package),
+            Work::Answer => None,
+        }
+    }
+
+    pub fn points(&self) -> u32 {
+        self.checks.iter().map(|c| c.points).sum()
+    }
+}
+
 impl Question {
     pub const ALL: [Question; 6] =
         [Question::Q1, Question::Q2, Question::Q3, Question::Q4, Question::Q5, Question::Q6];
+
+    /// Everything the rubric says of this question.
+    pub fn spec(self) -> &'static Spec {
+        &QUESTIONS[self as usize]
+    }
 
     pub fn number(self) -> u32 {
         self as u32 + 1
@@ -26,25 +188,16 @@ impl Question {
 
     /// Where the student's work for this question lives.
     pub fn location(self) -> &'static str {
-        match self {
-            Question::Q1 => "answers/q1.md",
-            Question::Q2 => "answers/q2.md",
-            Question::Q3 => "exercises/q3_process",
-            Question::Q4 => "answers/q4.md",
-            Question::Q5 => "exercises/q5_pool",
-            Question::Q6 => "exercises/q6_four_procs",
-        }
+        self.spec().location
     }
 
     pub fn title(self) -> &'static str {
-        match self {
-            Question::Q1 => "What is multiprocessing? Why is it useful?",
-            Question::Q2 => "What are the differences between multiprocessing and multithreading?",
-            Question::Q3 => "Write code that creates a process.",
-            Question::Q4 => "What is a pool of worker processes? Why is it used?",
-            Question::Q5 => "Create a pool of worker processes.",
-            Question::Q6 => "Create 4 processes, each printing a different number.",
-        }
+        self.spec().title
+    }
+
+    /// The package of a programming question.
+    pub fn package(self) -> Option<&'static str> {
+        self.spec().package()
     }
 
     /// The question `text` names: `6`, `q6` or `Q6`.
@@ -55,85 +208,39 @@ impl Question {
 
     /// A written answer, checked by reading it rather than running code.
     pub fn is_written(self) -> bool {
-        matches!(self, Question::Q1 | Question::Q2 | Question::Q4)
+        matches!(self.spec().work, Work::Answer)
     }
 }
 
-/// One check of the rubric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Check {
-    /// `"<question>.<check>"`, e.g. `"6.2"`.
-    pub id: &'static str,
-    pub question: Question,
-    pub title: &'static str,
-    pub points: u32,
+impl Check {
+    /// The question the check belongs to (its id says).
+    pub fn question(&self) -> Question {
+        let number = self.id.split('.').next().unwrap_or_default();
+        Question::parse(number).expect("a check's id starts with its question's number")
+    }
 }
-
-const fn check(id: &'static str, question: Question, title: &'static str, points: u32) -> Check {
-    Check { id, question, title, points }
-}
-
-/// Every check, in report order.
-pub const CHECKS: &[Check] = &[
-    check("1.1", Question::Q1, "answer is written out (not the prompt, not a placeholder)", 4),
-    check("1.2", Question::Q1, "answer covers the key concepts", 6),
-    check("2.1", Question::Q2, "answer is written out (not the prompt, not a placeholder)", 4),
-    check("2.2", Question::Q2, "answer covers the key concepts", 6),
-    check("3.1", Question::Q3, "builds, runs and exits with status 0", 4),
-    check("3.2", Question::Q3, "prints the three lines of the contract", 4),
-    check("3.3", Question::Q3, "the worker is a process of its own", 3),
-    check("3.4", Question::Q3, "the worker's parent is the main process", 3),
-    check("3.5", Question::Q3, "the main process waits for the worker, then prints its last line", 4),
-    check("3.6", Question::Q3, "normalized output matches the reference snapshot", 2),
-    check("4.1", Question::Q4, "answer is written out (not the prompt, not a placeholder)", 4),
-    check("4.2", Question::Q4, "answer covers the key concepts", 6),
-    check("5.1", Question::Q5, "builds, runs and exits with status 0", 3),
-    check("5.2", Question::Q5, "a worker line for every number, each square right", 4),
-    check("5.3", Question::Q5, "the Results line comes last, squares in input order", 4),
-    check("5.4", Question::Q5, "a pool: at most N worker processes, reused, in every run", 4),
-    check("5.5", Question::Q5, "right for numbers drawn at random", 3),
-    check(
-        "5.6",
-        Question::Q5,
-        "right for edge cases (one number, negatives, big squares, more workers than numbers)",
-        3,
-    ),
-    check("5.7", Question::Q5, "bad arguments: exit status 2, a message on stderr, nothing on stdout", 3),
-    check("5.8", Question::Q5, "no process outlives the program", 1),
-    check("5.9", Question::Q5, "normalized output matches the reference snapshot", 1),
-    check("5.10", Question::Q5, "right for more numbers than the pipes hold: no deadlock", 4),
-    check("6.1", Question::Q6, "builds, runs and exits with status 0", 3),
-    check("6.2", Question::Q6, "prints the numbers 1 to 4, one line each", 5),
-    check("6.3", Question::Q6, "each number comes from a process of its own", 4),
-    check("6.4", Question::Q6, "the parent waits for all four, then prints the last line", 4),
-    check("6.5", Question::Q6, "no process outlives the program", 2),
-    check("6.6", Question::Q6, "normalized output matches the reference snapshot", 2),
-];
-
-/// The check that is the point of each programming question: separate
-/// processes (Q3, Q6), a pool of at most N processes, reused (Q5). When it
-/// fails, the question's other checks together count for at most
-/// [`MISSED_POINT_SHARE`] of its points: right output from the wrong kind of
-/// program is worth little.
-pub const POINTS_OF_QUESTIONS: &[(Question, &str)] =
-    &[(Question::Q3, "3.3"), (Question::Q5, "5.4"), (Question::Q6, "6.3")];
 
 /// What a question is worth at most when its point is missed: 40%.
 pub const MISSED_POINT_SHARE: (u32, u32) = (2, 5);
 
+/// Every check of every question, in report order.
+pub fn checks() -> impl Iterator<Item = &'static Check> {
+    QUESTIONS.iter().flat_map(|q| q.checks)
+}
+
 /// The check that is the point of `question`, if it has one.
 pub fn point_of(question: Question) -> Option<&'static Check> {
-    POINTS_OF_QUESTIONS.iter().find(|(q, _)| *q == question).and_then(|(_, id)| check_by_id(id))
+    question.spec().point.and_then(check_by_id)
 }
 
 /// The checks of one question.
 pub fn checks_of(question: Question) -> impl Iterator<Item = &'static Check> {
-    CHECKS.iter().filter(move |c| c.question == question)
+    question.spec().checks.iter()
 }
 
 /// The check with this id.
 pub fn check_by_id(id: &str) -> Option<&'static Check> {
-    CHECKS.iter().find(|c| c.id == id)
+    checks().find(|c| c.id == id)
 }
 
 /// The limits of every run of a student's program. Each has a flag of
@@ -294,21 +401,55 @@ mod tests {
 
     #[test]
     fn points_add_up_to_100() {
-        assert_eq!(CHECKS.iter().map(|c| c.points).sum::<u32>(), 100);
+        assert_eq!(QUESTIONS.iter().map(Spec::points).sum::<u32>(), 100);
+    }
+
+    #[test]
+    fn the_table_has_each_question_once_in_order() {
+        for (i, spec) in QUESTIONS.iter().enumerate() {
+            assert_eq!(spec.question, Question::ALL[i]);
+            assert_eq!(spec.question.spec().question, spec.question);
+        }
     }
 
     #[test]
     fn every_point_of_a_question_is_a_check_of_it() {
-        for (question, id) in POINTS_OF_QUESTIONS {
-            assert_eq!(check_by_id(id).map(|c| c.question), Some(*question), "{id}");
+        for spec in &QUESTIONS {
+            if let Some(id) = spec.point {
+                assert_eq!(check_by_id(id).map(Check::question), Some(spec.question), "{id}");
+            }
+            // A written answer has no process to miss.
+            assert_eq!(spec.point.is_some(), spec.package().is_some(), "{:?}", spec.question);
         }
     }
 
     #[test]
     fn ids_are_unique_and_name_their_question() {
-        for (i, c) in CHECKS.iter().enumerate() {
-            assert!(c.id.starts_with(&format!("{}.", c.question.number())), "{}", c.id);
-            assert!(CHECKS[..i].iter().all(|d| d.id != c.id), "{} twice", c.id);
+        let all: Vec<&Check> = checks().collect();
+        for spec in &QUESTIONS {
+            assert!(!spec.checks.is_empty(), "{:?}", spec.question);
+            for c in spec.checks {
+                assert!(c.id.starts_with(&format!("{}.", spec.question.number())), "{}", c.id);
+                assert_eq!(c.question(), spec.question, "{}", c.id);
+                assert_eq!(all.iter().filter(|d| d.id == c.id).count(), 1, "{} twice", c.id);
+            }
+        }
+    }
+
+    #[test]
+    fn every_program_lives_in_its_package_with_a_snapshot() {
+        let home = crate::workspace::home();
+        for spec in &QUESTIONS {
+            match spec.work {
+                Work::Program { package, snapshot } => {
+                    assert_eq!(spec.location, format!("exercises/{package}"));
+                    assert!(home.join(spec.location).join("Cargo.toml").is_file(), "{}", spec.location);
+                    assert!(snapshot.contains("[pid]"), "{package}: {snapshot}");
+                }
+                Work::Answer => {
+                    assert!(spec.location.starts_with("answers/") && spec.location.ends_with(".md"));
+                }
+            }
         }
     }
 

@@ -1,19 +1,19 @@
 //! The reference's normalized output, as accepted through insta's review
-//! flow (`cargo insta review`) into `grader/tests/snapshots/`.
+//! flow (`cargo insta review`) into `grader/tests/snapshots/`, and compiled
+//! into the [rubric](crate::rubric::QUESTIONS).
 //!
-//! The files are compiled in, so grading compares against exactly what was
-//! reviewed, whatever insta settings a workspace carries (`INSTA_FORCE_PASS`,
-//! `.config/insta.yaml`): insta's own assertion only runs after this check.
+//! Grading compares against exactly what was reviewed, whatever insta
+//! settings a workspace carries (`INSTA_FORCE_PASS`, `.config/insta.yaml`):
+//! insta's own assertion only runs after this check.
 
-/// The snapshot called `name` (its body, without insta's header).
-pub fn expected(name: &str) -> Option<&'static str> {
-    let file = match name {
-        "q3_process" => include_str!("../tests/snapshots/q3_process.snap"),
-        "q5_pool" => include_str!("../tests/snapshots/q5_pool.snap"),
-        "q6_four_procs" => include_str!("../tests/snapshots/q6_four_procs.snap"),
-        _ => return None,
-    };
-    Some(body(file))
+use crate::rubric::{Question, Work};
+
+/// The snapshot of `question`'s program (its body, without insta's header).
+pub fn expected(question: Question) -> Option<&'static str> {
+    match question.spec().work {
+        Work::Program { snapshot, .. } => Some(body(snapshot)),
+        Work::Answer => None,
+    }
 }
 
 /// An insta snapshot file is a `---`-fenced header, then the body.
@@ -27,11 +27,13 @@ fn body(file: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use crate::rubric::Question;
+
     #[test]
     fn every_snapshot_has_a_body() {
-        for name in ["q3_process", "q5_pool", "q6_four_procs"] {
-            let body = super::expected(name).unwrap();
-            assert!(!body.contains("expression:") && body.contains("[pid]"), "{name}: {body}");
+        for q in Question::ALL.into_iter().filter(|q| q.package().is_some()) {
+            let body = super::expected(q).unwrap();
+            assert!(!body.contains("expression:") && body.contains("[pid]"), "{q:?}: {body}");
         }
     }
 }

@@ -47,7 +47,7 @@ pub fn report(supervisor: &str, question: Question) -> Graded {
 /// Panics with the check's message unless it earned all its points.
 pub fn assert_check(supervisor: &str, id: &str) {
     let check = rubric::check_by_id(id).unwrap_or_else(|| panic!("no check {id} in the rubric"));
-    let graded = report(supervisor, check.question);
+    let graded = report(supervisor, check.question());
     let scored = graded.1.checks.iter().find(|c| c.check.id == id).expect("every rubric check is scored");
     let notes = graded.1.notes.iter().map(|n| format!("\n(note: {n})")).collect::<String>();
     assert!(

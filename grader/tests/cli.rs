@@ -37,7 +37,7 @@ fn cli_writes_gradescope_json_and_markdown() {
 
     let results: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     let tests = results["tests"].as_array().unwrap();
-    assert_eq!(tests.len(), grader::rubric::CHECKS.len());
+    assert_eq!(tests.len(), grader::rubric::checks().count());
     assert_eq!(results["max_score"], 100);
     let sum: u64 = tests.iter().map(|t| t["score"].as_u64().unwrap()).sum();
     assert_eq!(results["score"].as_u64(), Some(sum));

@@ -266,13 +266,9 @@ pub fn held_note(seen: &Observation) -> &'static str {
 /// The runs a question about a parent and its children is judged on: its
 /// default run with each child held back until the parent waits (a race
 /// shows every time), then the same run as the scheduler takes it.
-pub fn default_runs(
-    ctx: &Context,
-    question: Question,
-    package: &str,
-) -> Result<[Observation; 2], QuestionReport> {
+pub fn default_runs(ctx: &Context, question: Question) -> Result<[Observation; 2], QuestionReport> {
     let failed = |message: &str| QuestionReport::failed(question, message, Vec::new());
-    let binary = ctx.binary(package).map_err(|m| failed(&m))?;
+    let binary = ctx.binary(package(question)).map_err(|m| failed(&m))?;
     let held = ctx.run_scheduled(&binary, &[], ctx.limits, Schedule::ChildrenLate).map_err(|m| failed(&m))?;
     if let Some(message) = not_attempted(&held) {
         return Err(failed(&message));
@@ -311,6 +307,11 @@ pub fn judged(runs: &[Observation], check: impl Fn(&Observation) -> Result<(), S
     Verdict::pass(ok)
 }
 
+/// The package of a programming question.
+pub fn package(question: Question) -> &'static str {
+    question.package().unwrap_or_else(|| panic!("Q{} is not a programming question", question.number()))
+}
+
 /// Builds `package` and runs it without arguments (its default run): the
 /// binary and what the run did; or, when it did not build, could not be run
 /// or is still the stub it started as, a report failing every check of
@@ -318,11 +319,10 @@ pub fn judged(runs: &[Observation], check: impl Fn(&Observation) -> Result<(), S
 pub fn default_run(
     ctx: &Context,
     question: Question,
-    package: &str,
     notes: &[String],
 ) -> Result<(std::path::PathBuf, Observation), QuestionReport> {
     let failed = |message: &str| QuestionReport::failed(question, message, notes.to_vec());
-    let binary = ctx.binary(package).map_err(|m| failed(&m))?;
+    let binary = ctx.binary(package(question)).map_err(|m| failed(&m))?;
     let seen = ctx.run(&binary, &[]).map_err(|m| failed(&m))?;
     match not_attempted(&seen) {
         Some(message) => Err(failed(&message)),
@@ -396,9 +396,9 @@ pub fn fail_all(question: Question, message: &str) -> Vec<(&'static str, Verdict
 /// Compares normalized output with the reference snapshot, line for line
 /// but not in order: the order is `order_check`'s to judge, and one
 /// mistake costs its points once.
-pub fn snapshot_verdict(name: &str, normalized: Option<&str>, order_check: &str) -> Verdict {
-    let Some(expected) = crate::snapshot::expected(name) else {
-        return Verdict::fail(format!("the grader has no snapshot named {name}"));
+pub fn snapshot_verdict(question: Question, normalized: Option<&str>, order_check: &str) -> Verdict {
+    let Some(expected) = crate::snapshot::expected(question) else {
+        return Verdict::fail(format!("the rubric has no snapshot for Q{}", question.number()));
     };
     let sorted = |text: &str| {
         let mut lines: Vec<String> = text.trim_end().lines().map(str::to_string).collect();

@@ -2,22 +2,21 @@
 
 use super::{
     QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
-    killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
-    witness_note,
+    killed_note, not_waited_for, outlived_problem, package, process_count_problem, snapshot_verdict,
+    unreaped_problem, witness_note,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
 use crate::rubric::Question;
 use crate::run::Observation;
 
-const PACKAGE: &str = "q3_process";
 const STARTING: &str = "Worker 1 starting (pid {}, parent {})";
 const FINISHING: &str = "Worker 1 finishing (pid {})";
 const EXITING: &str = "Main process exiting (worker 1 exited with status {})";
 
 pub fn grade(ctx: &Context) -> QuestionReport {
     let question = Question::Q3;
-    let runs = match default_runs(ctx, question, PACKAGE) {
+    let runs = match default_runs(ctx, question) {
         Ok(runs) => runs,
         Err(report) => return report,
     };
@@ -47,9 +46,9 @@ pub fn grade(ctx: &Context) -> QuestionReport {
             ),
         ),
         ("3.5", judged(&runs, check_waits, "the main process reaped its worker, then printed its last line")),
-        ("3.6", snapshot_verdict(PACKAGE, normalized.as_deref(), "3.5")),
+        ("3.6", snapshot_verdict(question, normalized.as_deref(), "3.5")),
     ];
-    let (note, witnessed) = witness_note(seen, PACKAGE);
+    let (note, witnessed) = witness_note(seen, package(question));
     QuestionReport { question, verdicts, notes: vec![note], normalized, witnessed: Some(witnessed) }
 }
 

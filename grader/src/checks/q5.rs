@@ -11,14 +11,13 @@ use std::collections::BTreeSet;
 
 use super::{
     QuestionReport, Verdict, contract_lines, default_run, fields, foreign_pid_problem, leftovers_problem,
-    process_count_problem, snapshot_verdict, witness_note,
+    package, process_count_problem, snapshot_verdict, witness_note,
 };
 use crate::grade::{Context, Rng, SEED_ENV};
 use crate::normalize::normalize;
 use crate::rubric::Question;
 use crate::run::{Exit, Observation};
 
-const PACKAGE: &str = "q5_pool";
 const WORKER_LINE: &str = "Worker pid {} squared {} = {}";
 const DEFAULT_NUMBERS: [i64; 9] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
@@ -88,7 +87,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ctx.seed, ctx.seed
     )];
     let default_case = Case::new(&[], 4, &DEFAULT_NUMBERS);
-    let (binary, seen) = match default_run(ctx, question, PACKAGE, &notes) {
+    let (binary, seen) = match default_run(ctx, question, &notes) {
         Ok(ran) => ran,
         Err(report) => return report,
     };
@@ -161,10 +160,10 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ("5.6", Verdict::from_result(edge, "right for every edge case")),
         ("5.7", Verdict::from_result(bad, "every bad argument was refused with status 2")),
         ("5.8", Verdict::from_result(leftovers, "every process had exited in every run")),
-        ("5.9", snapshot_verdict(PACKAGE, normalized.as_deref(), "5.3")),
+        ("5.9", snapshot_verdict(question, normalized.as_deref(), "5.3")),
         ("5.10", Verdict::from_result(large, "right for 12000 numbers on 3 workers")),
     ];
-    let (note, witnessed) = witness_note(&seen, PACKAGE);
+    let (note, witnessed) = witness_note(&seen, package(question));
     notes.push(note);
     QuestionReport { question, verdicts, notes, normalized, witnessed: Some(witnessed) }
 }
@@ -216,7 +215,7 @@ fn short(command: &str) -> String {
 
 /// The default run's command line, as messages show it.
 fn default_case_command() -> String {
-    PACKAGE.to_string()
+    package(Question::Q5).to_string()
 }
 
 fn check_bad_arguments(

@@ -4,21 +4,20 @@ use std::collections::BTreeMap;
 
 use super::{
     QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
-    killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
-    witness_note,
+    killed_note, not_waited_for, outlived_problem, package, process_count_problem, snapshot_verdict,
+    unreaped_problem, witness_note,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
 use crate::rubric::Question;
 use crate::run::Observation;
 
-const PACKAGE: &str = "q6_four_procs";
 const CHILD_LINE: &str = "Process {} (pid {}) prints {}";
 const LAST_LINE: &str = "All 4 processes finished";
 
 pub fn grade(ctx: &Context) -> QuestionReport {
     let question = Question::Q6;
-    let runs = match default_runs(ctx, question, PACKAGE) {
+    let runs = match default_runs(ctx, question) {
         Ok(runs) => runs,
         Err(report) => return report,
     };
@@ -30,9 +29,9 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ("6.3", judged(&runs, check_own_processes, "four different processes, none of them the parent")),
         ("6.4", judged(&runs, check_waits, "the parent reaped all four, then printed the last line")),
         ("6.5", excused(judged(&runs, check_no_leftovers, "every process had exited"), seen, "6.4")),
-        ("6.6", snapshot_verdict(PACKAGE, normalized.as_deref(), "6.4")),
+        ("6.6", snapshot_verdict(question, normalized.as_deref(), "6.4")),
     ];
-    let (note, witnessed) = witness_note(seen, PACKAGE);
+    let (note, witnessed) = witness_note(seen, package(question));
     QuestionReport { question, verdicts, notes: vec![note], normalized, witnessed: Some(witnessed) }
 }
 
