@@ -19,6 +19,19 @@ use crate::run::{Layers, Limits, Observation, RunSpec, Runner, SandboxStatus, Sc
 /// Set this to a number to replay the random inputs of an earlier grading.
 pub const SEED_ENV: &str = "GRADER_SEED";
 
+/// The seed `GRADER_SEED` sets, if it is set; an error if it is set to
+/// something that is not a number (ignored, it would replay nothing).
+pub fn seed_from_env() -> anyhow::Result<Option<u64>> {
+    match std::env::var(SEED_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Ok(text) if text.trim().parse::<u64>().is_ok() => Ok(text.trim().parse().ok()),
+        Ok(text) => anyhow::bail!("{SEED_ENV} must be a number (the seed a scorecard printed), not {text:?}"),
+        Err(std::env::VarError::NotUnicode(text)) => {
+            anyhow::bail!("{SEED_ENV} must be a number (the seed a scorecard printed), not {text:?}")
+        }
+    }
+}
+
 /// Everything a check needs to build and run the workspace's exercises.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -50,7 +63,7 @@ impl Context {
     /// A context for `workspace` grading itself, with `supervisor` the
     /// grader's executable. The seed comes from `GRADER_SEED`, or the clock.
     pub fn new(workspace: PathBuf, supervisor: PathBuf) -> Context {
-        let seed = std::env::var(SEED_ENV).ok().and_then(|s| s.trim().parse().ok()).unwrap_or_else(|| {
+        let seed = seed_from_env().ok().flatten().unwrap_or_else(|| {
             SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_nanos() as u64 % 1_000_000_000)

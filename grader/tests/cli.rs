@@ -26,6 +26,23 @@ fn cli_not_a_workspace_exits_2_with_a_message() {
 fn cli_bad_usage_exits_2() {
     grader().arg("--no-such-flag").assert().code(2);
     grader().args(["--timeout", "0"]).assert().code(2).stderr(predicate::str::contains("--timeout"));
+    grader().args(["q9"]).assert().code(2).stderr(predicate::str::contains("is not a question"));
+    grader().args(["--memory", "0"]).assert().code(2).stderr(predicate::str::contains("--memory"));
+    // The limits are grade's and batch's; release has none to ignore.
+    grader().args(["release", "out", "--repository", "a/b", "--timeout", "3"]).assert().code(2);
+    grader()
+        .args(["q6", "--question", "5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used"));
+    // A seed that is not a number would replay nothing: said, not ignored.
+    grader()
+        .args(["q1"])
+        .env("GRADER_SEED", "abc")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("GRADER_SEED must be a number"));
 }
 
 #[test]

@@ -343,6 +343,14 @@ pub fn not_attempted(seen: &Observation) -> Option<String> {
 /// that it could not watch; and whether it watched.
 pub fn witness_note(seen: &Observation, name: &str) -> (String, bool) {
     match &seen.witness {
+        Ok(witness) if seen.schedule == Schedule::ChildrenLate => (
+            format!(
+                "run twice: once with each child held back until the parent waited for it (or exited), once as the scheduler chose; a check passes only if it passes in both. What `{}` did in the first, seen with ptrace:\n{}",
+                seen.command,
+                witness.draw(name)
+            ),
+            true,
+        ),
         Ok(witness) => {
             (format!("what `{}` did, seen with ptrace:\n{}", seen.command, witness.draw(name)), true)
         }
