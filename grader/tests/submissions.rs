@@ -468,51 +468,78 @@ fn q5_pool_that_writes_every_task_first_deadlocks_on_a_large_input() {
     assert_graded("q5_deadlock", Question::Q5, false, expect);
 }
 
-/// Wrong submissions whose output depends on the scheduler, graded 50 times
-/// each: one score, and the same messages (pids aside), every time. Slow;
-/// run it with the CPU loaded (for example two `yes > /dev/null` beside
-/// it): `cargo test -p grader --test submissions -- --ignored racy`.
+/// Every wrong submission among the fixtures (the racy ones above all:
+/// `q6_no_wait_racy`, `q6_last_line_racy`, `q6_waits_for_three`,
+/// `q6_sleep_not_wait`, `q6_spawn_no_wait`, `q3_no_wait_racy`), graded 50
+/// times each: one score, and the same messages (pids aside), every time.
+/// Slow (the hanging and deadlocking ones wait out their time limits); run
+/// it with the CPU loaded (for example two `yes > /dev/null` beside it):
+/// `cargo test -p grader --test submissions -- --ignored one_scorecard`.
+/// `ROUNDS=10` runs fewer rounds; `ONLY=q6_` only the fixtures so named.
 #[test]
-#[ignore = "50 gradings of each racy submission: run by hand, with the CPU loaded"]
-fn racy_submissions_get_one_score_50_times() {
-    let rounds: usize = std::env::var("RACY_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(50);
+#[ignore = "50 gradings of each wrong submission: run by hand, with the CPU loaded"]
+fn wrong_submissions_get_one_scorecard_50_times() {
+    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(50);
+    let only = std::env::var("ONLY").unwrap_or_default();
     let reference = workspace();
     let runner = grader::run::Runner::new(PathBuf::from(common::GRADER));
-    let racy = [
-        ("q6_no_wait_racy", Question::Q6),
-        ("q6_last_line_racy", Question::Q6),
-        ("q6_waits_for_three", Question::Q6),
-        ("q6_sleep_not_wait", Question::Q6),
-        ("q6_spawn_no_wait", Question::Q6),
-        ("q3_no_wait_racy", Question::Q3),
-    ];
     let mut failures = Vec::new();
-    for (name, question) in racy {
-        let fixture = fixture_dir(name);
+    for (name, questions) in wrong_fixtures().into_iter().filter(|(name, _)| name.starts_with(&only)) {
+        let fixture = fixture_dir(&name);
         let scratch =
             Scratch::create(&reference, &[&reference, &fixture], &runner).expect("scratch workspace");
-        let ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
-        let mut cards: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-        for _ in 0..rounds {
-            let scored = score_question(checks::grade(&ctx, question));
-            let card: String = scored
-                .checks
-                .iter()
-                .map(|c| format!("\n  {} {}/{} {}", c.check.id, c.score, c.check.points, c.message))
-                .collect();
-            let card = format!("{}/{}{}", scored.score(), scored.max(), without_numbers(&card));
-            *cards.entry(card).or_default() += 1;
+        let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
+        ctx.limits.timeout_ms = 2_000;
+        for question in questions {
+            let mut cards: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+            for _ in 0..rounds {
+                let scored = score_question(checks::grade(&ctx, question));
+                let card: String = scored
+                    .checks
+                    .iter()
+                    .map(|c| format!("\n  {} {}/{} {}", c.check.id, c.score, c.check.points, c.message))
+                    .collect();
+                let card = format!("{}/{}{}", scored.score(), scored.max(), without_numbers(&card));
+                *cards.entry(card).or_default() += 1;
+            }
+            match cards.len() {
+                1 => eprintln!(
+                    "{name} {question:?}: {}",
+                    cards.keys().next().expect("one").lines().next().unwrap_or("")
+                ),
+                n => {
+                    let seen: Vec<String> = cards.iter().map(|(card, k)| format!("{k} ×: {card}")).collect();
+                    failures
+                        .push(format!("{name} {question:?}: {n} different scorecards:\n{}", seen.join("\n")));
+                }
+            }
         }
         assert_nothing_left_running(Some(scratch.path()));
-        if let Some(card) = cards.keys().next() {
-            eprintln!("{name}: {card}");
-        }
-        if cards.len() > 1 {
-            let seen: Vec<String> = cards.iter().map(|(card, n)| format!("{n} ×: {card}")).collect();
-            failures.push(format!("{name}: {} different scorecards:\n{}", cards.len(), seen.join("\n")));
-        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The wrong submissions among the fixtures, and the questions each is
+/// about (its name's prefix says).
+fn wrong_fixtures() -> Vec<(String, Vec<Question>)> {
+    let mut names: Vec<String> = std::fs::read_dir(fixture_dir(""))
+        .expect("the fixtures")
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n != "attacker" && !n.ends_with("_right"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let questions = match name.split('_').next() {
+                Some("answers") => vec![Question::Q1, Question::Q2, Question::Q4],
+                Some(q) => vec![Question::parse(q).unwrap_or_else(|| panic!("fixture {name}: no question"))],
+                None => unreachable!(),
+            };
+            (name, questions)
+        })
+        .collect()
 }
 
 /// `text` with every number of three digits or more (a pid) as `N`; the
