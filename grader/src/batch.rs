@@ -11,9 +11,13 @@
 //! ```
 //!
 //! Writes `OUT/gradebook.csv` (a row per submission: name, points per
-//! question, total, changed protected paths, the commit graded, errors) and
-//! each submission's
-//! `OUT/<name>/results.json`. A submission that cannot be graded gets a row
+//! question, total, changed protected paths, the commit graded, errors, and
+//! the written answers that need the instructor's review), each
+//! submission's `OUT/<name>/results.json`, and, for [`review`](crate::review),
+//! `OUT/gradebook.json` (the rows, as graded) and `OUT/review.json` (the
+//! flagged answers). The instructor's decisions, in `OUT/reviews.json`, are
+//! applied to every gradebook written, for as long as the answer they were
+//! made on is unchanged. A submission that cannot be graded gets a row
 //! with its error; it never stops the batch. Nothing is written to OUT
 //! until every submission has been graded, and only by the grader: no
 //! submission's program can reach OUT (see the
@@ -25,8 +29,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
+use serde::{Deserialize, Serialize};
+
 use crate::report;
+use crate::review::{Decisions, Flagged};
 use crate::rubric::Question;
+use crate::score::Scorecard;
 use crate::submission::{Options, grade_submission};
 
 /// One submission to grade: a checkout (or why there is none).
@@ -62,8 +70,10 @@ pub struct Batch {
     pub jobs: usize,
 }
 
-/// One line of the gradebook.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One line of the gradebook, as graded (the instructor's decisions are
+/// applied when it is written).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Row {
     pub name: String,
     /// Points per question, Q1 to Q6; none when it could not be graded (its
@@ -73,15 +83,34 @@ pub struct Row {
     pub changed: Vec<String>,
     pub commit: Option<String>,
     pub error: Option<String>,
+    /// The written answers, each with its fingerprint and why it needs
+    /// review, if it does.
+    pub answers: Vec<Answer>,
+}
+
+/// A written answer, as graded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    pub question: u32,
+    /// A fingerprint of its text: a decision holds while it is the same.
+    pub fingerprint: String,
+    /// Why it needs the instructor's review (none: it does not).
+    pub reasons: Vec<String>,
+    /// Its text (kept for review, not in the gradebook).
+    #[serde(skip)]
+    pub text: String,
 }
 
 /// Grades every submission; `progress(done, all)` hears of each finished one.
 pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec<Row>> {
     std::fs::create_dir_all(&spec.out).with_context(|| format!("creating {}", spec.out.display()))?;
+    // Read first: a broken file of decisions stops the batch before it starts.
+    let decisions = Decisions::load(&spec.out)?;
     let done = AtomicUsize::new(0);
     let all = spec.submissions.len();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(spec.jobs.max(1)).build()?;
-    let graded: Vec<(Row, Option<String>)> = pool.install(|| {
+    let graded: Vec<(Row, Option<Scorecard>)> = pool.install(|| {
         spec.submissions
             .par_iter()
             .map(|submission| {
@@ -91,26 +120,35 @@ pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec
             })
             .collect()
     });
+    let (mut rows, mut cards): (Vec<Row>, Vec<Option<Scorecard>>) = graded.into_iter().unzip();
+    crate::review::flag_copies(&mut rows, &mut cards);
     // Every run has ended: now, and only now, OUT is written.
-    let mut rows = Vec::with_capacity(graded.len());
-    for (mut row, json) in graded {
-        if let Some(json) = json {
-            let dir = spec.out.join(&row.name);
-            let written =
-                std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join("results.json"), json));
-            if let Err(e) = written {
-                row.error = Some(format!("writing results.json: {e}"));
-            }
+    for (row, card) in rows.iter_mut().zip(&cards) {
+        let Some(card) = card else { continue };
+        let json = serde_json::to_string_pretty(&report::json(card)).unwrap_or_default();
+        let dir = spec.out.join(&row.name);
+        let written =
+            std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join("results.json"), json));
+        if let Err(e) = written {
+            row.error = Some(format!("writing results.json: {e}"));
         }
-        rows.push(row);
     }
-    let csv = spec.out.join("gradebook.csv");
-    std::fs::write(&csv, gradebook(&rows)).with_context(|| format!("writing {}", csv.display()))?;
+    write_gradebook(&spec.out, &rows, &decisions)?;
+    let rows_json = serde_json::to_string_pretty(&rows)?;
+    let path = spec.out.join(crate::review::ROWS_FILE);
+    std::fs::write(&path, rows_json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    Flagged::save(&spec.out, &rows)?;
     Ok(rows)
 }
 
-/// One submission's row, and its results.json (none if it was not graded).
-fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<String>) {
+/// Writes `OUT/gradebook.csv`: `rows` with the instructor's decisions.
+pub fn write_gradebook(out: &std::path::Path, rows: &[Row], decisions: &Decisions) -> Result<()> {
+    let csv = out.join("gradebook.csv");
+    std::fs::write(&csv, gradebook(rows, decisions)).with_context(|| format!("writing {}", csv.display()))
+}
+
+/// One submission's row, and its scorecard (none if it was not graded).
+fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<Scorecard>) {
     let name = &submission.name;
     let failed = |error: String| Row {
         name: name.to_string(),
@@ -119,6 +157,7 @@ fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<String>) {
         changed: Vec::new(),
         commit: submission.commit.clone(),
         error: Some(error),
+        answers: Vec::new(),
     };
     let dir = match &submission.dir {
         Ok(dir) => dir,
@@ -129,7 +168,19 @@ fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<String>) {
         Err(_) => (failed("the grader failed on this submission (a bug: please report it)".into()), None),
         Ok(Err(e)) => (failed(format!("{e:#}")), None),
         Ok(Ok(card)) => {
-            let json = serde_json::to_string_pretty(&report::json(&card)).unwrap_or_default();
+            let answers = card
+                .questions
+                .iter()
+                .filter_map(|q| {
+                    let text = q.answer.clone()?;
+                    Some(Answer {
+                        question: q.question.number(),
+                        fingerprint: crate::review::fingerprint(&text),
+                        reasons: q.review.clone(),
+                        text,
+                    })
+                })
+                .collect();
             let row = Row {
                 name: name.to_string(),
                 points: card.questions.iter().map(|q| q.score()).collect(),
@@ -137,8 +188,9 @@ fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<String>) {
                 changed: card.changed_protected_paths.clone(),
                 commit: submission.commit.clone(),
                 error: None,
+                answers,
             };
-            (row, Some(json))
+            (row, Some(card))
         }
     }
 }
@@ -167,22 +219,25 @@ pub fn unique_names(names: impl Iterator<Item = Option<String>>) -> Vec<String> 
         .collect()
 }
 
-/// The gradebook as CSV.
-pub fn gradebook(rows: &[Row]) -> String {
+/// The gradebook as CSV, with the instructor's decisions applied.
+pub fn gradebook(rows: &[Row], decisions: &Decisions) -> String {
     let mut header: Vec<String> = vec!["name".into()];
     header.extend(Question::ALL.iter().map(|q| format!("q{}", q.number())));
-    header.extend(["total", "changed_protected_paths", "commit", "errors"].map(String::from));
+    header.extend(["total", "changed_protected_paths", "commit", "errors", "review"].map(String::from));
     let mut out = header.join(",") + "\n";
     for row in rows {
+        let (points, review) = decisions.apply(row);
         let mut fields = vec![field(&row.name)];
-        match row.points.is_empty() {
+        match points.is_empty() {
             true => fields.extend(Question::ALL.map(|_| String::new())),
-            false => fields.extend(row.points.iter().map(u32::to_string)),
+            false => fields.extend(points.iter().map(u32::to_string)),
         }
-        fields.push(row.total.map(|t| t.to_string()).unwrap_or_default());
+        let total = (!points.is_empty()).then(|| points.iter().sum::<u32>());
+        fields.push(total.map(|t| t.to_string()).unwrap_or_default());
         fields.push(field(&row.changed.join("; ")));
         fields.push(field(row.commit.as_deref().unwrap_or("")));
         fields.push(field(row.error.as_deref().unwrap_or("")));
+        fields.push(field(&review.join("; ")));
         out.push_str(&(fields.join(",") + "\n"));
     }
     out

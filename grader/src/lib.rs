@@ -7,7 +7,8 @@
 //!    witness): run it with limits, in a directory of its own, touching
 //!    nothing else, and every process it started killed and accounted for;
 //! 3. [`normalize`]: PIDs, line endings and free line order made canonical;
-//! 4. [`checks`]: one verdict per check of the [`rubric`];
+//! 4. [`checks`]: one verdict per check of the [`rubric`] (the written
+//!    answers read by [`written`]);
 //! 5. [`score`]: points from the rubric;
 //! 6. [`report`]: terminal, Gradescope JSON, Markdown.
 //!
@@ -26,6 +27,7 @@ pub mod grade;
 pub mod normalize;
 pub mod release;
 pub mod report;
+pub mod review;
 pub mod roster;
 pub mod rubric;
 pub mod run;
@@ -36,3 +38,4 @@ pub mod submission;
 pub mod supervisor;
 pub mod testing;
 pub mod workspace;
+pub mod written;

@@ -42,6 +42,10 @@ enum Command {
     /// Grade many submissions (checkouts of students' repositories, or a
     /// roster of them) into OUT/gradebook.csv
     Batch(BatchArgs),
+    /// Review the written answers the last batch in OUT flagged: set each
+    /// one's mark (kept in OUT/reviews.json, applied to every gradebook
+    /// while the answer is unchanged)
+    Review(ReviewArgs),
     /// Write the assignment repository: solutions replaced by todo!(), the
     /// students' README, its workflow pinned to its own first commit
     Release(ReleaseArgs),
@@ -133,6 +137,17 @@ struct BatchArgs {
 }
 
 #[derive(Debug, Args)]
+struct ReviewArgs {
+    /// The batch's OUT directory
+    #[arg(value_name = "OUT")]
+    out: PathBuf,
+    /// Set a mark without asking: alice:q1=7 (repeatable); without any,
+    /// each flagged answer is shown and its mark asked for
+    #[arg(long = "set", value_name = "NAME:qN=MARK")]
+    set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 struct ReleaseArgs {
     #[arg(value_name = "OUT_DIR")]
     out: PathBuf,
@@ -161,6 +176,7 @@ fn main() -> ExitCode {
         Some(Command::Supervise) => (supervisor::serve().map(|()| ExitCode::SUCCESS), "supervise"),
         Some(Command::Batch(args)) => (run_batch(&args), "grade the batch"),
         Some(Command::Release(args)) => (run_release(&args), "release"),
+        Some(Command::Review(args)) => (run_review(&args), "review"),
         Some(Command::Grade(args)) => (grade(&args), "grade"),
         None => (grade(&cli.grade), "grade"),
     };
@@ -314,6 +330,18 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
         "graded {} submissions ({failed} with errors): {}",
         rows.len(),
         spec.out.join("gradebook.csv").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_review(args: &ReviewArgs) -> Result<ExitCode> {
+    let summary = grader::review::review(&args.out, &args.set, std::io::stdin().lock(), std::io::stdout())?;
+    println!(
+        "{} decided now; {} of {} flagged answers still open; {} rewritten",
+        summary.decided,
+        summary.open,
+        summary.flagged,
+        args.out.join("gradebook.csv").display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -29,8 +29,7 @@ use crate::rubric::Question;
 pub const BEGIN: &str = "// BEGIN SOLUTION";
 pub const END: &str = "// END SOLUTION";
 /// Said in every prompt left where an answer goes.
-pub const ANSWER_PROMPT: &str =
-    "_Not attempted yet: write your answer here, in your own words (at least 150 words)._";
+pub const ANSWER_PROMPT: &str = "_Not attempted yet: write your answer here, in your own words._";
 /// The workflow lines `release` fills in.
 pub const REPOSITORY_KEY: &str = "GRADER_REPOSITORY:";
 pub const REF_KEY: &str = "GRADER_REF:";

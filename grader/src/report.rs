@@ -95,6 +95,10 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
                 out.push_str(&format!("        {line}\n"));
             }
         }
+        for reason in &q.review {
+            out.push_str(&paint("33", &format!("  needs review: {}", printable(reason))));
+            out.push('\n');
+        }
         for note in &q.notes {
             out.push_str(&format!("  note: {}\n", printable(note).replace('\n', "\n        ")));
         }
@@ -125,6 +129,9 @@ pub fn json(card: &Scorecard) -> Value {
         .flat_map(|q| {
             q.checks.iter().map(move |c| {
                 let mut output = printable(&c.message);
+                for reason in &q.review {
+                    output.push_str(&format!("\n(needs review: {})", printable(reason)));
+                }
                 for note in &q.notes {
                     output.push_str(&format!("\n(note: {})", printable(note)));
                 }
@@ -150,6 +157,15 @@ pub fn json(card: &Scorecard) -> Value {
             "changed_protected_paths": card.changed_protected_paths.iter().map(|p| printable(p)).collect::<Vec<_>>(),
             "skipped_files": card.skipped_files.iter().map(|p| printable(p)).collect::<Vec<_>>(),
             "seed": card.seed,
+            "needs_review": card
+                .questions
+                .iter()
+                .filter(|q| !q.review.is_empty())
+                .map(|q| json!({
+                    "question": q.question.number(),
+                    "reasons": q.review.iter().map(|r| printable(r)).collect::<Vec<_>>(),
+                }))
+                .collect::<Vec<_>>(),
             "sandbox": card.sandbox.as_ref().map(|s| json!({
                 "complete": s.complete(),
                 "protections": s.protections,
@@ -206,6 +222,9 @@ pub fn markdown(card: &Scorecard) -> String {
             } else {
                 out.push_str(&format!(": {}\n", escape(&c.message)));
             }
+        }
+        for reason in &q.review {
+            out.push_str(&format!("\n> **Needs review:** {}\n", escape(reason)));
         }
         for note in &q.notes {
             match note.split_once('\n') {

@@ -1,6 +1,6 @@
 //! The rubric: the questions, each with its checks and their points, the
 //! check that is the point of it, where the student's work lives and the
-//! reference's output; the concepts the written answers are read for; and
+//! reference's output (the concepts the written answers are read for are in `answers.toml`, read by [`written`](crate::written)); and
 //! the limits every run of a student's program gets. This is the one place
 //! marks are set; they add up to 100 (a unit test makes sure).
 //!
@@ -69,8 +69,8 @@ const fn check(id: &'static str, title: &'static str, points: u32) -> Check {
     Check { id, title, points }
 }
 
-const WRITTEN_OUT: &str = "answer is written out (not the prompt, not a placeholder)";
-const KEY_CONCEPTS: &str = "answer covers the key concepts";
+const OWN_ANSWER: &str = "an answer of the student's own, in sentences, on the question asked";
+const KEY_CONCEPTS: &str = "the answer explains the key concepts (grader/src/answers.toml)";
 
 /// The assignment, question by question, in order.
 pub const QUESTIONS: [Spec; 6] = [
@@ -79,7 +79,7 @@ pub const QUESTIONS: [Spec; 6] = [
         title: "What is multiprocessing? Why is it useful?",
         location: "answers/q1.md",
         work: Work::Answer,
-        checks: &[check("1.1", WRITTEN_OUT, 4), check("1.2", KEY_CONCEPTS, 6)],
+        checks: &[check("1.1", OWN_ANSWER, 2), check("1.2", KEY_CONCEPTS, 8)],
         point: None,
     },
     Spec {
@@ -87,7 +87,7 @@ pub const QUESTIONS: [Spec; 6] = [
         title: "What are the differences between multiprocessing and multithreading?",
         location: "answers/q2.md",
         work: Work::Answer,
-        checks: &[check("2.1", WRITTEN_OUT, 4), check("2.2", KEY_CONCEPTS, 6)],
+        checks: &[check("2.1", OWN_ANSWER, 2), check("2.2", KEY_CONCEPTS, 8)],
         point: None,
     },
     Spec {
@@ -113,7 +113,7 @@ pub const QUESTIONS: [Spec; 6] = [
         title: "What is a pool of worker processes? Why is it used?",
         location: "answers/q4.md",
         work: Work::Answer,
-        checks: &[check("4.1", WRITTEN_OUT, 4), check("4.2", KEY_CONCEPTS, 6)],
+        checks: &[check("4.1", OWN_ANSWER, 2), check("4.2", KEY_CONCEPTS, 8)],
         point: None,
     },
     Spec {
@@ -258,143 +258,6 @@ pub const LIMITS: Limits = Limits {
     open_files: 256,
 };
 
-/// The least a written answer must have to count as an answer.
-pub const MIN_WORDS: usize = 150;
-pub const MIN_SENTENCES: usize = 6;
-/// Text that marks an answer as not written yet.
-pub const PLACEHOLDERS: &[&str] =
-    &["todo", "tbd", "write your answer", "your answer here", "lorem ipsum", "fill in", "not attempted"];
-
-/// A concept a written answer should cover. It is covered when, for every
-/// group, the answer contains one of the group's phrasings (lowercase; the
-/// answer is lowercased and stripped of Markdown emphasis first).
-#[derive(Debug, Clone, Copy)]
-pub struct Concept {
-    pub name: &'static str,
-    pub all_of: &'static [&'static [&'static str]],
-}
-
-const fn concept(name: &'static str, all_of: &'static [&'static [&'static str]]) -> Concept {
-    Concept { name, all_of }
-}
-
-const CPU_BOUND: &[&str] =
-    &["cpu-bound", "cpu bound", "cpu-intensive", "cpu intensive", "compute-bound", "computation"];
-const IO_BOUND: &[&str] =
-    &["i/o-bound", "io-bound", "i/o bound", "io bound", "i/o-intensive", "waiting on", "waiting for i/o"];
-
-/// The concepts each written answer is read for.
-pub fn concepts(question: Question) -> &'static [Concept] {
-    match question {
-        Question::Q1 => Q1_CONCEPTS,
-        Question::Q2 => Q2_CONCEPTS,
-        Question::Q4 => Q4_CONCEPTS,
-        _ => &[],
-    }
-}
-
-const Q1_CONCEPTS: &[Concept] = &[
-    concept(
-        "several processes running at once",
-        &[&["process"], &["several", "multiple", "more than one", "many", "two or more"]],
-    ),
-    concept(
-        "parallel execution on several cores",
-        &[&["core", "cpu", "processor"], &["parallel", "at the same time", "simultaneous"]],
-    ),
-    concept(
-        "speeding up CPU-bound work",
-        &[&[
-            "cpu-bound",
-            "cpu bound",
-            "cpu-intensive",
-            "computation",
-            "compute-heavy",
-            "number crunching",
-            "speed",
-        ]],
-    ),
-    concept(
-        "isolation: separate memory, a crash stays in its process",
-        &[&["isolat", "crash", "own memory", "address space", "separate memory"]],
-    ),
-    concept(
-        "how a process is created (fork, spawn, exec)",
-        &[&["fork", "spawn", "exec", "std::process", "command::new"]],
-    ),
-    concept(
-        "the costs: creation and communication overhead",
-        &[&["overhead", "cost", "expensive", "slower"]],
-    ),
-];
-
-const Q2_CONCEPTS: &[Concept] = &[
-    concept(
-        "separate address spaces versus shared memory",
-        &[&["address space", "own memory", "separate memory", "own copy"], &["share"]],
-    ),
-    concept("the GIL: Rust has none, CPython has one", &[&["gil", "global interpreter lock"]]),
-    concept(
-        "the cost of creating each",
-        &[&["cost", "overhead", "expensive", "cheap", "lightweight", "heavyweight"]],
-    ),
-    concept(
-        "communication: pipes, sockets, channels, shared memory",
-        &[&["pipe", "socket", "message passing", "ipc", "inter-process communication", "channel", "queue"]],
-    ),
-    concept("synchronization: locks, mutexes, atomics", &[&["mutex", "lock", "atomic", "synchroniz"]]),
-    concept("fault isolation", &[&["crash", "isolat", "fault", "takes down"]]),
-    concept("CPU-bound versus I/O-bound work", &[CPU_BOUND, IO_BOUND]),
-    concept(
-        "why fork in a multi-threaded program is hazardous",
-        &[
-            &["fork"],
-            &["thread"],
-            &[
-                "deadlock",
-                "only the calling thread",
-                "async-signal-safe",
-                "held a lock",
-                "lock held",
-                "locked state",
-            ],
-        ],
-    ),
-];
-
-const Q4_CONCEPTS: &[Concept] = &[
-    concept(
-        "a fixed set of workers, created once and reused",
-        &[&["reuse", "re-use", "created once", "started once", "long-lived", "kept alive"]],
-    ),
-    concept(
-        "bounded parallelism (pool size, number of cores)",
-        &[&["bound", "limit", "cap ", "caps", "fixed number", "number of cores", "at most"]],
-    ),
-    concept(
-        "load balancing through a shared queue",
-        &[&["queue"], &["idle", "load balanc", "next task", "pull", "free worker", "available worker"]],
-    ),
-    concept("results returned in input order", &[&["order"]]),
-    concept("saving the cost of creating a process per task", &[&["overhead", "cost", "expensive"]]),
-    concept(
-        "when a pool is the wrong tool",
-        &[&[
-            "wrong tool",
-            "not worth",
-            "don't use",
-            "do not use",
-            "avoid",
-            "not a good fit",
-            "slower than",
-            "not suit",
-            "not needed",
-            "plain loop",
-            "instead",
-        ]],
-    ),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,18 +311,6 @@ mod tests {
                 }
                 Work::Answer => {
                     assert!(spec.location.starts_with("answers/") && spec.location.ends_with(".md"));
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn every_written_question_has_concepts_in_lowercase() {
-        for q in Question::ALL.into_iter().filter(|q| q.is_written()) {
-            assert!(!concepts(q).is_empty());
-            for c in concepts(q) {
-                for phrase in c.all_of.iter().flat_map(|g| g.iter()) {
-                    assert_eq!(*phrase, phrase.to_lowercase(), "{}", c.name);
                 }
             }
         }

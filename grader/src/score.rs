@@ -26,6 +26,11 @@ pub struct QuestionScore {
     /// Whether the process witness verified the process checks (`None`:
     /// a written answer, or no program ran).
     pub witnessed: Option<bool>,
+    /// Why the instructor should look at this mark (see
+    /// [`QuestionReport::review`]).
+    pub review: Vec<String>,
+    /// A written answer's text, as read.
+    pub answer: Option<String>,
 }
 
 impl QuestionScore {
@@ -96,7 +101,14 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
         })
         .collect();
     cap_when_the_point_is_missed(report.question, &mut checks);
-    QuestionScore { question: report.question, checks, notes: report.notes, witnessed: report.witnessed }
+    QuestionScore {
+        question: report.question,
+        checks,
+        notes: report.notes,
+        witnessed: report.witnessed,
+        review: report.review,
+        answer: report.answer,
+    }
 }
 
 /// Takes points back, from the last checks first, until the question counts

@@ -314,12 +314,16 @@ fn answers_not_attempted_score_nothing() {
         capped: false,
     };
     assert_graded(fixture, Question::Q2, true, q2);
-    let q4 = Expect {
-        fails: &[("4.1", "at least 150 words"), ("4.2", "not attempted yet")],
-        unsure: &[],
-        capped: false,
-    };
+    // Two honest sentences that say little: the points of an answer of
+    // one's own, none for concepts, each missing one named.
+    let q4 = Expect { fails: &[("4.2", "0 of 8 points for concepts")], unsure: &[], capped: false };
     assert_graded(fixture, Question::Q4, true, q4);
+    let q4 = grade(fixture, Question::Q4, true);
+    assert!(
+        q4.checks[1].message.contains("✗ it saves the cost of starting a process per task"),
+        "{:?}",
+        q4.checks[1]
+    );
 }
 
 #[test]

@@ -1,117 +1,91 @@
-//! Q1, Q2, Q4: the written answers, read for substance and for the concepts
-//! of the [rubric](crate::rubric::concepts). Checked automatically; the
-//! instructor may re-grade.
+//! Q1, Q2, Q4: the written answers, read sentence by sentence for the
+//! concepts of the instructor's rubric (see [`written`](crate::written)).
+//! An answer that looks gamed, answers another question or holds a
+//! misconception is marked "needs review" for the instructor.
 
 use super::{QuestionReport, Verdict};
 use crate::grade::Context;
-use crate::rubric::{MIN_SENTENCES, MIN_WORDS, PLACEHOLDERS, Question, concepts};
+use crate::rubric::Question;
 use crate::workspace::{Refused, read_regular};
+use crate::written::{Marked, hint, mark};
 
 /// The longest answer read (a few thousand words fit many times).
 const MAX_ANSWER: u64 = 256 << 10;
 
-pub const NOTE: &str = "written answers are checked automatically; the instructor may re-grade";
+pub const NOTE: &str = "written answers are marked automatically, by the concepts their sentences show; the instructor reviews those flagged";
 
 pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
-    let n = question.number();
     let path = ctx.workspace.join(question.location());
-    let (substance, coverage) = match read_regular(&path, MAX_ANSWER) {
+    let ids: Vec<&'static str> = crate::rubric::checks_of(question).map(|c| c.id).collect();
+    let refused = |message: String| QuestionReport::failed(question, &message, vec![NOTE.to_string()]);
+    let bytes = match read_regular(&path, MAX_ANSWER) {
         Err(Refused::Unreadable(_)) => {
-            let missing = format!("{} is missing: write your answer there", question.location());
-            (Verdict::fail(&missing), Verdict::fail(missing))
+            return refused(format!("{} is missing: write your answer there", question.location()));
         }
-        Err(refused) => {
-            let message = format!("{} {refused}: write your answer in the file itself", question.location());
-            (Verdict::fail(&message), Verdict::fail(message))
+        Err(refused_because) => {
+            return refused(format!(
+                "{} {refused_because}: write your answer in the file itself",
+                question.location()
+            ));
         }
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            match substance(&text) {
-                Err(problem) => {
-                    let message = format!("{}: {problem}", question.location());
-                    (Verdict::fail(&message), Verdict::fail("not attempted yet: write the answer first"))
-                }
-                Ok(summary) => (Verdict::pass(summary), coverage(question, &text)),
-            }
-        }
+        Ok(bytes) => bytes,
     };
-    let ids = crate::rubric::checks_of(question).map(|c| c.id).collect::<Vec<_>>();
-    debug_assert_eq!(ids.len(), 2, "Q{n} has a substance and a coverage check");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let marked = mark(question, &text);
+    if marked.placeholder {
+        return refused(format!(
+            "not attempted yet: {} has no answer of yours in it yet ({})",
+            question.location(),
+            hint(question)
+        ));
+    }
+    let verdicts = vec![(ids[0], own_answer(&marked)), (ids[1], concepts(question, &marked))];
     QuestionReport {
         question,
-        verdicts: vec![(ids[0], substance), (ids[1], coverage)],
+        verdicts,
         notes: vec![NOTE.to_string()],
         normalized: None,
         witnessed: None,
+        review: marked.flags.clone(),
+        answer: Some(text),
     }
 }
 
-/// The answer's own words: without headings (the question is one) and
-/// without Markdown markup.
-fn prose(text: &str) -> String {
-    let body: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with('#')).collect();
-    body.join("\n").replace(['*', '_', '`'], "").to_lowercase()
+fn own_answer(marked: &Marked) -> Verdict {
+    let sentences = |n: usize| if n == 1 { "1 sentence".to_string() } else { format!("{n} sentences") };
+    if marked.answer_points > 0 {
+        return Verdict::pass(format!("{} on the subject", sentences(marked.on_topic)));
+    }
+    if !marked.flags.is_empty() && marked.misconceptions.len() < marked.flags.len() {
+        let gamed: Vec<&str> =
+            marked.flags.iter().filter(|f| !f.starts_with("a misconception")).map(String::as_str).collect();
+        return Verdict::fail(format!("needs review: {}", gamed.join("; ")));
+    }
+    Verdict::fail(format!(
+        "no sentence says anything about the subject ({} of your own in all): write sentences, not keywords",
+        sentences(marked.sentences)
+    ))
 }
 
-fn substance(text: &str) -> Result<String, String> {
-    let prose = prose(text);
-    if let Some(placeholder) = PLACEHOLDERS.iter().find(|p| contains_word(&prose, p)) {
-        return Err(format!(
-            "not attempted yet: it still says {placeholder:?}; replace that with your answer"
-        ));
+fn concepts(question: Question, marked: &Marked) -> Verdict {
+    let mut parts = Vec::new();
+    for (concept, sentence) in &marked.shown {
+        let extra = if concept.required { "" } else { " (an extra)" };
+        parts.push(format!("✓ {}{extra}: “{sentence}”", concept.name));
     }
-    let words = prose.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count();
-    let sentences = prose.split(['.', '!', '?']).filter(|s| s.split_whitespace().count() >= 3).count();
-    if words < MIN_WORDS || sentences < MIN_SENTENCES {
-        return Err(format!(
-            "{words} words in {sentences} sentences, besides the headings: an answer needs at least {MIN_WORDS} words in {MIN_SENTENCES} sentences"
-        ));
+    for concept in &marked.missing {
+        parts.push(format!("✗ {}: {}", concept.name, concept.hint));
     }
-    Ok(format!("{words} words in {sentences} sentences"))
-}
-
-/// Whether `phrase` occurs in `text` starting at a word boundary (so "tbd"
-/// does not match inside another word).
-fn contains_word(text: &str, phrase: &str) -> bool {
-    text.match_indices(phrase).any(|(i, _)| i == 0 || !text[..i].ends_with(char::is_alphanumeric))
-}
-
-fn coverage(question: Question, text: &str) -> Verdict {
-    let prose = prose(text);
-    let all = concepts(question);
-    let missing: Vec<&str> = all
-        .iter()
-        .filter(|c| !c.all_of.iter().all(|group| group.iter().any(|p| contains_word(&prose, p))))
-        .map(|c| c.name)
-        .collect();
-    let covered = all.len() - missing.len();
-    if missing.is_empty() {
-        Verdict::pass(format!("covers all {} key concepts", all.len()))
-    } else {
-        Verdict::partial(
-            covered,
-            all.len(),
-            format!("covers {covered} of {} key concepts; not found: {}", all.len(), missing.join("; ")),
-        )
+    for (m, sentence) in &marked.misconceptions {
+        parts.push(format!("✗ a misconception, −{}: “{sentence}”: {}", m.points, m.name));
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_prompt_alone_is_not_an_answer() {
-        let prompt = "# Q1. What is multiprocessing? Why is it useful?\n\n_Write your answer here._\n";
-        assert!(substance(prompt).unwrap_err().contains("not attempted yet"));
-        assert!(
-            substance("# Q1\n\nMultiprocessing is good. It is fast.\n").unwrap_err().contains("at least")
-        );
-    }
-
-    #[test]
-    fn placeholders_match_whole_words_only() {
-        assert!(contains_word("a todo list", "todo"));
-        assert!(!contains_word("mastodon", "todo"));
-    }
+    let capped = if marked.capped { " (capped: the answer needs review)" } else { "" };
+    let head = format!(
+        "{} of {} points for concepts{capped}; {}",
+        marked.concept_points,
+        marked.concept_max,
+        hint(question)
+    );
+    let message = std::iter::once(head).chain(parts).collect::<Vec<_>>().join("\n");
+    Verdict::partial(marked.concept_points as usize, marked.concept_max as usize, message)
 }

@@ -62,6 +62,11 @@ pub struct QuestionReport {
     /// Whether the process checks were verified by the witness (`None`: no
     /// program was run).
     pub witnessed: Option<bool>,
+    /// Why the instructor should look at this question's mark, if they
+    /// should (a written answer that looks gamed, or holds a misconception).
+    pub review: Vec<String>,
+    /// A written answer's text, as read.
+    pub answer: Option<String>,
 }
 
 impl QuestionReport {
@@ -74,6 +79,8 @@ impl QuestionReport {
             notes,
             normalized: None,
             witnessed: None,
+            review: Vec::new(),
+            answer: None,
         }
     }
 }
@@ -267,11 +274,10 @@ pub fn held_note(seen: &Observation) -> &'static str {
 /// default run with each child held back until the parent waits (a race
 /// shows every time), then the same run as the scheduler takes it (unless
 /// the first had to be stopped: a hang costs one time limit, not two).
-pub fn default_runs(ctx: &Context, question: Question) -> Result<Vec<Observation>, QuestionReport> {
-    let failed = |message: &str| QuestionReport::failed(question, message, Vec::new());
+pub fn default_runs(ctx: &Context, question: Question) -> Result<Vec<Observation>, Box<QuestionReport>> {
+    let failed = |message: &str| Box::new(QuestionReport::failed(question, message, Vec::new()));
     let binary = ctx.binary(package(question)).map_err(|m| failed(&m))?;
-    let held =
-        ctx.run_scheduled(&binary, &[], ctx.limits, Schedule::ChildrenLate).map_err(|m| failed(&m))?;
+    let held = ctx.run_scheduled(&binary, &[], ctx.limits, Schedule::ChildrenLate).map_err(|m| failed(&m))?;
     if let Some(message) = not_attempted(&held) {
         return Err(failed(&message));
     }
@@ -325,8 +331,8 @@ pub fn default_run(
     ctx: &Context,
     question: Question,
     notes: &[String],
-) -> Result<(std::path::PathBuf, Observation), QuestionReport> {
-    let failed = |message: &str| QuestionReport::failed(question, message, notes.to_vec());
+) -> Result<(std::path::PathBuf, Observation), Box<QuestionReport>> {
+    let failed = |message: &str| Box::new(QuestionReport::failed(question, message, notes.to_vec()));
     let binary = ctx.binary(package(question)).map_err(|m| failed(&m))?;
     let seen = ctx.run(&binary, &[]).map_err(|m| failed(&m))?;
     match not_attempted(&seen) {

@@ -89,7 +89,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let default_case = Case::new(&[], 4, &DEFAULT_NUMBERS);
     let (binary, seen) = match default_run(ctx, question, &notes) {
         Ok(ran) => ran,
-        Err(report) => return report,
+        Err(report) => return *report,
     };
     let run = |args: &[String]| ctx.run(&binary, args);
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &["Worker pid "]));
@@ -165,7 +165,15 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     ];
     let (note, witnessed) = witness_note(&seen, package(question));
     notes.push(note);
-    QuestionReport { question, verdicts, notes, normalized, witnessed: Some(witnessed) }
+    QuestionReport {
+        question,
+        verdicts,
+        notes,
+        normalized,
+        witnessed: Some(witnessed),
+        review: Vec::new(),
+        answer: None,
+    }
 }
 
 /// Runs each case and checks its output; the first failure is the message.

@@ -19,7 +19,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let question = Question::Q6;
     let runs = match default_runs(ctx, question) {
         Ok(runs) => runs,
-        Err(report) => return report,
+        Err(report) => return *report,
     };
     let seen = &runs[0];
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &["Process "]));
@@ -32,7 +32,15 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ("6.6", snapshot_verdict(question, normalized.as_deref(), "6.4")),
     ];
     let (note, witnessed) = witness_note(seen, package(question));
-    QuestionReport { question, verdicts, notes: vec![note], normalized, witnessed: Some(witnessed) }
+    QuestionReport {
+        question,
+        verdicts,
+        notes: vec![note],
+        normalized,
+        witnessed: Some(witnessed),
+        review: Vec::new(),
+        answer: None,
+    }
 }
 
 /// The child lines: (line index, k, pid, number printed).

@@ -1,0 +1,550 @@
+//! Marking a written answer (Q1, Q2, Q4) by what its sentences say, as the
+//! instructor's rubric in `answers.toml` describes, rather than by its
+//! length or its keywords.
+//!
+//! ```
+//! use grader::rubric::Question;
+//! use grader::written::mark;
+//! let marked = mark(Question::Q1, "Multiprocessing runs several processes at the same time, \
+//!     on several cores in parallel, so CPU-bound work finishes faster.");
+//! assert!(marked.concept_points >= 6 && marked.flags.is_empty());
+//! let stuffed = mark(Question::Q1, "- processes\n- cores\n- parallel\n- speed\n- isolation\n- overhead\n");
+//! assert_eq!(stuffed.concept_points, 0);
+//! assert!(!stuffed.flags.is_empty());
+//! ```
+//!
+//! An answer is cut into sentences (each bullet is one). Only a sentence
+//! that says something counts: enough words, enough of them the small words
+//! every English sentence has (a list of keywords has none), not a repeat.
+//! A concept is shown by one such sentence matching one of its patterns, all
+//! of a pattern's words in that sentence; the sentence is quoted back to
+//! the student. Answers that look gamed (keyword lists, repeated or filler
+//! text) or that answer another question are flagged for the instructor's
+//! review, and capped.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::rubric::Question;
+
+/// The rubric of the written answers, as the instructor wrote it.
+const RUBRIC: &str = include_str!("answers.toml");
+
+/// `answers.toml`, read.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rubric {
+    /// What an answer of the student's own, on the question, earns.
+    pub answer_points: u32,
+    /// The most a flagged answer's concepts earn.
+    pub flagged_at_most: u32,
+    pub sentences: Sentences,
+    pub topic: Topic,
+    pub question: Vec<QuestionRubric>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sentences {
+    pub min_words: usize,
+    pub min_function_words: usize,
+    pub min_function_share: f64,
+    pub function_words: Vec<String>,
+    pub placeholders: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    pub words: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionRubric {
+    pub number: u32,
+    pub hint: String,
+    pub different_question: Vec<String>,
+    pub concept: Vec<Concept>,
+    #[serde(default)]
+    pub misconception: Vec<Misconception>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Concept {
+    pub id: String,
+    pub name: String,
+    pub required: bool,
+    pub points: u32,
+    pub shown_by: Vec<String>,
+    pub hint: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Misconception {
+    pub id: String,
+    pub name: String,
+    pub points: u32,
+    pub shown_by: Vec<String>,
+    pub unless: Vec<String>,
+}
+
+impl Rubric {
+    /// `answers.toml`, parsed and checked once.
+    pub fn get() -> &'static Rubric {
+        static RUBRIC_READ: OnceLock<Rubric> = OnceLock::new();
+        RUBRIC_READ.get_or_init(|| match Rubric::parse(RUBRIC) {
+            Ok(rubric) => rubric,
+            // The tests parse it: a grader cannot be built from a broken one
+            // without a failing test.
+            Err(e) => panic!("grader/src/answers.toml: {e}"),
+        })
+    }
+
+    /// Parses a rubric and checks it: every pattern well formed, each
+    /// question's required points what its concepts check is worth.
+    pub fn parse(text: &str) -> Result<Rubric, String> {
+        let rubric: Rubric = toml::from_str(text).map_err(|e| e.to_string())?;
+        for q in &rubric.question {
+            let question =
+                Question::parse(&q.number.to_string()).ok_or_else(|| format!("no question {}", q.number))?;
+            if !question.is_written() {
+                return Err(format!("Q{} is not a written question", q.number));
+            }
+            let required: u32 = q.concept.iter().filter(|c| c.required).map(|c| c.points).sum();
+            let worth = concept_check_points(question);
+            if required != worth {
+                return Err(format!(
+                    "Q{}: the required concepts are worth {required} points, but its concepts check {worth}",
+                    q.number
+                ));
+            }
+            let patterns = q
+                .concept
+                .iter()
+                .flat_map(|c| &c.shown_by)
+                .chain(q.misconception.iter().flat_map(|m| &m.shown_by))
+                .chain(&q.different_question);
+            for pattern in patterns {
+                Pattern::parse(pattern).map_err(|e| format!("Q{}: {e}", q.number))?;
+            }
+        }
+        for question in Question::ALL.into_iter().filter(|q| q.is_written()) {
+            if !rubric.question.iter().any(|q| q.number == question.number()) {
+                return Err(format!("Q{} has no entry", question.number()));
+            }
+        }
+        Ok(rubric)
+    }
+
+    fn of(&self, question: Question) -> &QuestionRubric {
+        self.question.iter().find(|q| q.number == question.number()).expect("checked by parse")
+    }
+}
+
+/// What the concepts check of a written question is worth: all of it but
+/// the answer check's points.
+fn concept_check_points(question: Question) -> u32 {
+    crate::rubric::checks_of(question).skip(1).map(|c| c.points).sum()
+}
+
+/// What reading an answer found.
+#[derive(Debug, Clone)]
+pub struct Marked {
+    /// Nothing but a placeholder, the prompt, or nothing at all.
+    pub placeholder: bool,
+    /// Sentences that say something, counted once each (a line of a few
+    /// words that is no sentence is a fragment: four or more of them, more
+    /// than the sentences on the subject, make a list of keywords).
+    pub sentences: usize,
+    /// Sentences that say something about the subject.
+    pub on_topic: usize,
+    /// Points for an answer of the student's own, on the question.
+    pub answer_points: u32,
+    /// Points for the concepts shown (misconceptions taken off, capped when
+    /// flagged).
+    pub concept_points: u32,
+    /// What the concept points are out of.
+    pub concept_max: u32,
+    /// Each concept shown, with the sentence that showed it.
+    pub shown: Vec<(&'static Concept, String)>,
+    /// The required concepts not shown.
+    pub missing: Vec<&'static Concept>,
+    /// Misconceptions found, with the sentence.
+    pub misconceptions: Vec<(&'static Misconception, String)>,
+    /// Why the answer needs the instructor's review, if it does.
+    pub flags: Vec<String>,
+    /// The concept points were cut to the flagged answer's most.
+    pub capped: bool,
+}
+
+impl Marked {
+    pub fn total(&self) -> u32 {
+        self.answer_points + self.concept_points
+    }
+}
+
+/// Marks `text` as the answer to `question`.
+pub fn mark(question: Question, text: &str) -> Marked {
+    let rubric = Rubric::get();
+    let q = rubric.of(question);
+    let reader = Reader::new(rubric);
+    let units = units(text);
+    let concept_max = concept_check_points(question);
+    if reader.is_placeholder(&units) {
+        return Marked {
+            placeholder: true,
+            sentences: 0,
+            on_topic: 0,
+            answer_points: 0,
+            concept_points: 0,
+            concept_max,
+            shown: Vec::new(),
+            missing: q.concept.iter().filter(|c| c.required).collect(),
+            misconceptions: Vec::new(),
+            flags: Vec::new(),
+            capped: false,
+        };
+    }
+
+    // Each sentence once: a repeat says nothing new.
+    let mut seen = HashSet::new();
+    let (mut valid, mut repeats, mut fragments) = (Vec::new(), 0usize, 0usize);
+    for unit in &units {
+        let words = words(unit);
+        if words.is_empty() {
+            continue;
+        }
+        if !reader.says_something(&words) {
+            if words.len() <= 6 {
+                fragments += 1;
+            }
+            continue;
+        }
+        if !seen.insert(words.join(" ")) {
+            repeats += 1;
+            continue;
+        }
+        valid.push((unit.as_str(), words));
+    }
+    let on_topic = valid.iter().filter(|(_, w)| reader.on_topic(w)).count();
+    let off_topic = valid.len() - on_topic;
+
+    let mut shown = Vec::new();
+    for concept in &q.concept {
+        let patterns: Vec<Pattern> = concept.shown_by.iter().filter_map(|p| Pattern::parse(p).ok()).collect();
+        if let Some((unit, _)) = valid.iter().find(|(_, w)| patterns.iter().any(|p| p.matches(w))) {
+            shown.push((concept, quote(unit)));
+        }
+    }
+    let mut misconceptions = Vec::new();
+    for m in &q.misconception {
+        let patterns: Vec<Pattern> = m.shown_by.iter().filter_map(|p| Pattern::parse(p).ok()).collect();
+        let unless: Vec<Pattern> = m.unless.iter().filter_map(|p| Pattern::parse(p).ok()).collect();
+        let found = valid
+            .iter()
+            .find(|(_, w)| patterns.iter().any(|p| p.matches(w)) && !unless.iter().any(|p| p.matches(w)));
+        if let Some((unit, _)) = found {
+            misconceptions.push((m, quote(unit)));
+        }
+    }
+    let other: Vec<Pattern> = q.different_question.iter().filter_map(|p| Pattern::parse(p).ok()).collect();
+    let about_other = valid.iter().filter(|(_, w)| other.iter().any(|p| p.matches(w))).count();
+
+    let mut flags = Vec::new();
+    if fragments >= 4 && fragments > on_topic {
+        flags.push(format!(
+            "a list of keywords: {fragments} lines of a few words, {on_topic} sentences on the subject"
+        ));
+    }
+    if repeats >= 3 || (repeats >= 2 && repeats * 3 >= valid.len() + repeats) {
+        flags.push(format!("repeated text: {repeats} sentences say again what another said"));
+    }
+    if off_topic >= 3 && off_topic * 5 >= valid.len() * 2 {
+        flags.push(format!("filler: {off_topic} of {} sentences are not about the subject", valid.len()));
+    }
+    let shown_count = shown.len();
+    if about_other >= 2 || (about_other >= 1 && shown_count <= 1) {
+        flags.push(format!("another question answered: {about_other} sentences are about something else"));
+    }
+    let gamed = !flags.is_empty();
+    for (m, _) in &misconceptions {
+        flags.push(format!("a misconception to confirm: {}", m.name));
+    }
+
+    let required: u32 = shown.iter().filter(|(c, _)| c.required).map(|(c, _)| c.points).sum();
+    let extras: u32 = shown.iter().filter(|(c, _)| !c.required).map(|(c, _)| c.points).sum();
+    let taken: u32 = misconceptions.iter().map(|(m, _)| m.points).sum();
+    let earned = (required + extras).min(concept_max).saturating_sub(taken);
+    let capped = gamed && earned > rubric.flagged_at_most;
+    let concept_points = if gamed { earned.min(rubric.flagged_at_most) } else { earned };
+    let answer_points = if !gamed && on_topic > 0 { rubric.answer_points } else { 0 };
+    let missing =
+        q.concept.iter().filter(|c| c.required && !shown.iter().any(|(s, _)| s.id == c.id)).collect();
+    Marked {
+        placeholder: false,
+        sentences: valid.len(),
+        on_topic,
+        answer_points,
+        concept_points,
+        concept_max,
+        shown,
+        missing,
+        misconceptions,
+        flags,
+        capped,
+    }
+}
+
+/// The hint of a written question: what a full answer covers.
+pub fn hint(question: Question) -> &'static str {
+    &Rubric::get().of(question).hint
+}
+
+/// A sentence as quoted back: its first 100 characters.
+fn quote(unit: &str) -> String {
+    let unit = unit.trim();
+    match unit.char_indices().nth(100) {
+        Some((cut, _)) => format!("{}…", &unit[..cut]),
+        None => unit.to_string(),
+    }
+}
+
+/// The answer's sentences and bullets, without headings and Markdown
+/// markup.
+fn units(text: &str) -> Vec<String> {
+    let mut units = Vec::new();
+    let mut paragraph = String::new();
+    let flush = |paragraph: &mut String, units: &mut Vec<String>| {
+        units.extend(sentences(paragraph));
+        paragraph.clear();
+    };
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with("```") {
+            flush(&mut paragraph, &mut units);
+            continue;
+        }
+        let bullet = ["- ", "* ", "+ ", "• "].iter().find_map(|b| line.strip_prefix(b)).or_else(|| {
+            let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+            (digits > 0)
+                .then(|| &line[digits..])
+                .and_then(|rest| rest.strip_prefix(". ").or(rest.strip_prefix(") ")))
+        });
+        // A table row is a unit of its own, its cells read as one sentence.
+        let row = line.starts_with('|').then(|| line.trim_matches('|').replace('|', ","));
+        match bullet.map(str::to_string).or(row) {
+            Some(item) => {
+                flush(&mut paragraph, &mut units);
+                paragraph.push_str(&item);
+            }
+            None => {
+                paragraph.push(' ');
+                paragraph.push_str(line);
+            }
+        }
+    }
+    flush(&mut paragraph, &mut units);
+    units.into_iter().map(|u| u.replace(['*', '_', '`'], "")).filter(|u| !u.trim().is_empty()).collect()
+}
+
+/// A paragraph cut at the ends of its sentences.
+fn sentences(paragraph: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut chars = paragraph.chars().peekable();
+    while let Some(c) = chars.next() {
+        current.push(c);
+        let ends = matches!(c, '.' | '!' | '?' | ';') && chars.peek().is_none_or(|n| n.is_whitespace());
+        if ends && !abbreviation(&current) {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    out.push(current);
+    out.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+}
+
+/// Whether a sentence so far ends in an abbreviation ("e.g.", "i.e.", "etc.").
+fn abbreviation(text: &str) -> bool {
+    let last = text.split_whitespace().last().unwrap_or("").to_lowercase();
+    ["e.g.", "i.e.", "etc.", "vs.", "cf.", "approx."].contains(&last.as_str())
+}
+
+/// The words of a sentence, lower case: punctuation and hyphens are spaces.
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The rubric's word lists, ready to match.
+struct Reader {
+    function_words: HashSet<String>,
+    topic: Pattern,
+    placeholders: Vec<Vec<String>>,
+    sentences: &'static Sentences,
+}
+
+impl Reader {
+    fn new(rubric: &'static Rubric) -> Reader {
+        let topic = rubric.topic.words.join(" | ");
+        let mut placeholders: Vec<Vec<String>> =
+            rubric.sentences.placeholders.iter().map(|p| words(p)).collect();
+        placeholders.push(words(crate::release::ANSWER_PROMPT));
+        placeholders.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        Reader {
+            function_words: rubric.sentences.function_words.iter().cloned().collect(),
+            topic: Pattern::parse(&topic).unwrap_or_default(),
+            placeholders,
+            sentences: &rubric.sentences,
+        }
+    }
+
+    fn says_something(&self, words: &[String]) -> bool {
+        let function = words.iter().filter(|w| self.function_words.contains(*w)).count();
+        words.len() >= self.sentences.min_words
+            && function >= self.sentences.min_function_words
+            && function as f64 >= self.sentences.min_function_share * words.len() as f64
+    }
+
+    fn on_topic(&self, words: &[String]) -> bool {
+        self.topic.matches(words)
+    }
+
+    /// Whether the answer is nothing but placeholders (or nothing).
+    fn is_placeholder(&self, units: &[String]) -> bool {
+        let mut rest: Vec<String> = units.iter().flat_map(|u| words(u)).collect();
+        for placeholder in &self.placeholders {
+            while let Some(at) = find(&rest, placeholder) {
+                rest.drain(at..at + placeholder.len());
+            }
+        }
+        rest.len() < 3
+    }
+}
+
+/// Where `needle` occurs in `words`, as whole words.
+fn find(words: &[String], needle: &[String]) -> Option<usize> {
+    if needle.is_empty() || needle.len() > words.len() {
+        return None;
+    }
+    (0..=words.len() - needle.len()).find(|&i| words[i..i + needle.len()] == *needle)
+}
+
+/// A pattern of the rubric: groups, all of which must occur in a sentence;
+/// each group's alternatives, any of which will do; each alternative words
+/// in a row, each of which may end in `*`.
+#[derive(Debug, Clone, Default)]
+struct Pattern {
+    groups: Vec<Vec<Vec<Word>>>,
+}
+
+#[derive(Debug, Clone)]
+struct Word {
+    text: String,
+    prefix: bool,
+}
+
+impl Pattern {
+    fn parse(text: &str) -> Result<Pattern, String> {
+        let mut groups = Vec::new();
+        for group in text.split('&') {
+            let mut alternatives = Vec::new();
+            for alternative in group.split('|') {
+                let words: Vec<Word> = alternative
+                    .split_whitespace()
+                    .map(|w| {
+                        let (stem, prefix) = match w.strip_suffix('*') {
+                            Some(stem) => (stem, true),
+                            None => (w, false),
+                        };
+                        if stem.is_empty() || !stem.chars().all(|c| c.is_alphanumeric() && !c.is_uppercase()) {
+                            return Err(format!(
+                                "{w:?} in {text:?}: a word is lower-case letters and digits, and may end with *"
+                            ));
+                        }
+                        Ok(Word { text: stem.to_string(), prefix })
+                    })
+                    .collect::<Result<_, _>>()?;
+                if words.is_empty() {
+                    return Err(format!("an empty alternative in {text:?}"));
+                }
+                alternatives.push(words);
+            }
+            groups.push(alternatives);
+        }
+        Ok(Pattern { groups })
+    }
+
+    fn matches(&self, words: &[String]) -> bool {
+        !self.groups.is_empty()
+            && self.groups.iter().all(|alternatives| alternatives.iter().any(|alt| occurs(alt, words)))
+    }
+}
+
+/// Whether the words of `alternative` occur in a row in `words`.
+fn occurs(alternative: &[Word], words: &[String]) -> bool {
+    words.windows(alternative.len()).any(|window| {
+        window
+            .iter()
+            .zip(alternative)
+            .all(|(w, a)| if a.prefix { w.starts_with(&a.text) } else { *w == a.text })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rubric_parses_and_adds_up() {
+        let rubric = Rubric::parse(RUBRIC).unwrap();
+        assert_eq!(rubric.question.len(), 3);
+        // A broken pattern is an error, not a silent miss.
+        let broken = RUBRIC.replacen("\"gil | global interpreter lock\"", "\"gil | | lock\"", 1);
+        assert!(Rubric::parse(&broken).unwrap_err().contains("empty alternative"));
+        let upper = RUBRIC.replacen("\"gil | global interpreter lock\"", "\"GIL\"", 1);
+        assert!(Rubric::parse(&upper).is_err());
+    }
+
+    #[test]
+    fn patterns_match_within_one_sentence() {
+        let p = Pattern::parse("process* & own memory | isolat*").unwrap();
+        assert!(p.matches(&words("Each process has its own memory.")));
+        assert!(p.matches(&words("Processes are isolated.")));
+        assert!(!p.matches(&words("Each thread has its own memory.")));
+    }
+
+    #[test]
+    fn placeholders_are_recognised_only_as_the_whole_answer() {
+        for text in ["", "TODO", "_Write your answer here._", "# Q1. What?\n\ntodo: write your answer here\n"]
+        {
+            assert!(mark(Question::Q1, text).placeholder, "{text:?}");
+        }
+        let prompt = format!("# Q1. What is multiprocessing?\n\n{}\n", crate::release::ANSWER_PROMPT);
+        assert!(mark(Question::Q1, &prompt).placeholder);
+        let answer = "In a pool the workers fill in their part of the result, and the results are collected back in order.";
+        assert!(!mark(Question::Q4, answer).placeholder);
+    }
+
+    #[test]
+    fn repeats_and_keyword_lists_show_nothing_and_are_flagged() {
+        let fox = "The quick brown fox jumps over the lazy dog. ".repeat(16)
+            + "\n\n- threads\n- processes\n- memory\n- GIL\n- IPC\n- mutex\n- crash\n- overhead\n";
+        let marked = mark(Question::Q2, &fox);
+        assert!(marked.total() <= 3 && !marked.flags.is_empty(), "{marked:?}");
+    }
+
+    #[test]
+    fn sentences_split_at_their_ends_and_bullets() {
+        let units =
+            units("# Title\n\nOne is here. Two, e.g. this, is there!\n- a bullet\n1. a numbered one\n");
+        assert_eq!(units, ["One is here.", "Two, e.g. this, is there!", "a bullet", "a numbered one"]);
+    }
+}

@@ -1,0 +1,180 @@
+//! The instructor's review of flagged written answers: a batch flags them,
+//! `grader review` sets their marks, and a later batch keeps those marks for
+//! as long as the answers are unchanged.
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn grader() -> Command {
+    let mut cmd = Command::cargo_bin("grader").expect("the grader binary");
+    cmd.timeout(std::time::Duration::from_secs(600));
+    cmd
+}
+
+/// A submission of answers only (its programs are missing: they fail
+/// quickly, and do not matter here).
+fn answers(dir: &Path, q1: &str, q2: &str, q4: &str) {
+    std::fs::create_dir_all(dir.join("answers")).unwrap();
+    for (file, text) in [("q1.md", q1), ("q2.md", q2), ("q4.md", q4)] {
+        std::fs::write(dir.join("answers").join(file), text).unwrap();
+    }
+}
+
+fn reference(q: &str) -> String {
+    std::fs::read_to_string(grader::workspace::home().join("answers").join(q)).unwrap()
+}
+
+const KEYWORDS_Q1: &str = "# Q1\n\n- processes\n- cores\n- parallel\n- speed\n- isolation\n- overhead\n";
+const KEYWORDS_Q1_AGAIN: &str =
+    "# Q1\n\n- processes\n- many cores\n- parallel\n- faster\n- isolation\n- costs\n";
+const FOX_Q2: &str = "The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog. \
+    The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog.\n\n- threads\n- processes\n- memory\n- GIL\n- IPC\n";
+const OWN_Q4: &str = "A pool is a fixed set of worker processes that the program starts once and reuses for every task. \
+    Tasks go to the workers through a queue, and the results are collected back in order. It saves the cost of \
+    starting a process for each task, and it keeps the number of workers at about the number of cores; whichever \
+    worker is idle takes the next task.\n";
+
+/// The gradebook's rows as maps from column to cell.
+fn gradebook(out: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let csv = std::fs::read_to_string(out.join("gradebook.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    lines
+        .map(|line| {
+            // The review cell is last, and may be quoted with commas inside.
+            let cells: Vec<&str> = line.splitn(header.len(), ',').collect();
+            header.iter().cloned().zip(cells.iter().map(|c| c.trim_matches('"').to_string())).collect()
+        })
+        .collect()
+}
+
+fn row<'a>(
+    rows: &'a [std::collections::HashMap<String, String>],
+    name: &str,
+) -> &'a std::collections::HashMap<String, String> {
+    rows.iter().find(|r| r["name"] == name).unwrap_or_else(|| panic!("no row for {name}"))
+}
+
+fn batch(dirs: &[&Path], out: &Path) {
+    grader().arg("batch").args(dirs).arg("--out").arg(out).assert().success();
+}
+
+#[test]
+fn a_review_sets_marks_that_later_batches_keep_while_the_answer_is_unchanged() {
+    let top = tempfile::Builder::new().prefix("grader-review-").tempdir().unwrap();
+    let (alice, bob, carol, out) = (
+        top.path().join("alice"),
+        top.path().join("bob"),
+        top.path().join("carol"),
+        top.path().join("marks"),
+    );
+    answers(&alice, KEYWORDS_Q1, &reference("q2.md"), OWN_Q4);
+    answers(&bob, &reference("q1.md"), FOX_Q2, &reference("q4.md"));
+    answers(
+        &carol,
+        &reference("q1.md"),
+        &reference("q2.md"),
+        OWN_Q4.replace("A pool", "Such a pool").as_str(),
+    );
+    let dirs = [alice.as_path(), bob.as_path(), carol.as_path()];
+
+    // The batch flags the gamed answers, low, and the copies.
+    batch(&dirs, &out);
+    let rows = gradebook(&out);
+    let (a, b) = (row(&rows, "alice"), row(&rows, "bob"));
+    assert!(
+        a["q1"].parse::<u32>().unwrap() <= 3 && a["review"].contains("q1 needs review: a list of keywords"),
+        "{a:?}"
+    );
+    assert!(b["q2"].parse::<u32>().unwrap() <= 3 && b["review"].contains("q2 needs review"), "{b:?}");
+    assert!(
+        row(&rows, "carol")["review"].contains("copied? most of it is also in the answer of"),
+        "{rows:?}"
+    );
+    let flagged = std::fs::read_to_string(out.join("review.json")).unwrap();
+    assert!(flagged.contains("\"name\": \"alice\"") && flagged.contains("- processes"), "{flagged}");
+    // results.json says so too.
+    let results = std::fs::read_to_string(out.join("alice/results.json")).unwrap();
+    assert!(results.contains("needs review") && results.contains("\"needs_review\""), "{results}");
+
+    // The instructor sets two marks.
+    grader()
+        .args(["review"])
+        .arg(&out)
+        .args(["--set", "alice:q1=6", "--set", "bob:q2=4"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 decided now"));
+    let rows = gradebook(&out);
+    let (a, b) = (row(&rows, "alice"), row(&rows, "bob"));
+    assert_eq!((a["q1"].as_str(), b["q2"].as_str()), ("6", "4"), "{rows:?}");
+    assert!(a["review"].contains("q1 reviewed: 6 (automatic"), "{a:?}");
+    let a_total: u32 = a["total"].parse().unwrap();
+    let parts: u32 = ["q1", "q2", "q3", "q4", "q5", "q6"].iter().map(|q| a[*q].parse::<u32>().unwrap()).sum();
+    assert_eq!(a_total, parts);
+
+    // A second batch keeps them.
+    batch(&dirs, &out);
+    let rows = gradebook(&out);
+    assert_eq!(
+        (row(&rows, "alice")["q1"].as_str(), row(&rows, "bob")["q2"].as_str()),
+        ("6", "4"),
+        "{rows:?}"
+    );
+
+    // A changed answer is marked afresh, flagged again, and reviewed on its own.
+    answers(&alice, KEYWORDS_Q1_AGAIN, &reference("q2.md"), OWN_Q4);
+    batch(&dirs, &out);
+    let rows = gradebook(&out);
+    let a = row(&rows, "alice");
+    assert!(a["q1"] != "6" && a["review"].contains("changed since it was reviewed"), "{a:?}");
+    grader().args(["review"]).arg(&out).write_stdin("7\n").assert().success().stdout(
+        predicate::str::contains("alice, Q1: automatic mark").and(predicate::str::contains("- many cores")),
+    );
+    assert_eq!(row(&gradebook(&out), "alice")["q1"], "7");
+    // Bob's decision still holds: it was made on the answer he still has.
+    assert_eq!(row(&gradebook(&out), "bob")["q2"], "4");
+}
+
+#[test]
+fn review_refuses_what_it_cannot_do() {
+    let top = tempfile::Builder::new().prefix("grader-review-").tempdir().unwrap();
+    // No batch yet.
+    grader()
+        .arg("review")
+        .arg(top.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("grade the batch first"));
+    let (alice, out) = (top.path().join("alice"), top.path().join("marks"));
+    answers(&alice, KEYWORDS_Q1, &reference("q2.md"), OWN_Q4);
+    batch(&[&alice], &out);
+    for (set, says) in [
+        ("alice:q3=7", "not a written question"),
+        ("alice:q1=11", "out of 10"),
+        ("nobody:q1=5", "no submission named"),
+        ("alice-q1-5", "expected NAME:qN=MARK"),
+    ] {
+        grader()
+            .arg("review")
+            .arg(&out)
+            .args(["--set", set])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
+    // A broken file of decisions stops a batch before it grades anything.
+    std::fs::write(out.join("reviews.json"), "{not json").unwrap();
+    grader()
+        .arg("batch")
+        .arg(&alice)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("reviews.json"));
+}
