@@ -14,7 +14,8 @@
 //! answers become their questions and a prompt; the exercise READMEs lose
 //! their "How the solution works" section; the README becomes the students'
 //! (`student_readme.md`); the grader's own fixtures (right submissions among
-//! them) and CI stay behind. The result is a fresh git repository of two
+//! them), the marked answers its written-answer marker is held to, and CI
+//! stay behind. The result is a fresh git repository of two
 //! commits: the assignment, then its grading workflow pinned to that first
 //! commit of the same repository, so that it grades itself, with a grader no
 //! student can change, and never names this one.
@@ -49,6 +50,10 @@ const LEFT_OUT: &[&str] = &[
     "grader/tests/submissions.rs",
     "grader/tests/attacks.rs",
     "grader/tests/release.rs",
+    // Marked answers, the excellent among them answers of the written questions.
+    "grader/tests/answers/",
+    "grader/tests/answers.rs",
+    "grader/tests/review.rs",
     ".ci/",
 ];
 

@@ -38,8 +38,13 @@ const GAMED: &[&str] = &[
 
 /// The corpus, each answer with its automatic mark and flags.
 fn marked() -> Vec<(Entry, u32, Vec<String>)> {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/answers/corpus.toml")).unwrap();
+    marked_in("corpus.toml")
+}
+
+/// The answers of `tests/answers/<file>`, each with its automatic mark and flags.
+fn marked_in(file: &str) -> Vec<(Entry, u32, Vec<String>)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/answers").join(file);
+    let text = std::fs::read_to_string(path).unwrap();
     let corpus: Corpus = toml::from_str(&text).expect("the corpus parses");
     corpus
         .answer
@@ -83,10 +88,8 @@ fn spearman(a: &[f64], b: &[f64]) -> f64 {
     cov / (va * vb).sqrt()
 }
 
-#[test]
-fn the_marker_agrees_with_the_teaching_assistant() {
-    let marked = marked();
-    assert!(marked.len() >= 40, "the corpus has {} answers", marked.len());
+/// Mean absolute error, rank correlation, and the table, worst first.
+fn compare(marked: &[(Entry, u32, Vec<String>)]) -> (f64, f64, String) {
     let ta: Vec<f64> = marked.iter().map(|(e, _, _)| f64::from(e.mark)).collect();
     let auto: Vec<f64> = marked.iter().map(|(_, m, _)| f64::from(*m)).collect();
     let mae = ta.iter().zip(&auto).map(|(t, a)| (t - a).abs()).sum::<f64>() / ta.len() as f64;
@@ -101,7 +104,27 @@ fn the_marker_agrees_with_the_teaching_assistant() {
             format!("\n  {:>2} vs TA {:>2}  {:<28} {} — {}{flag}", m, e.mark, e.id, e.style, e.reason)
         })
         .collect();
-    eprintln!("mean absolute error {mae:.2}, rank correlation {rho:.3}, worst first:{table}");
+    (mae, rho, table)
+}
+
+#[test]
+fn the_marker_agrees_with_the_teaching_assistant() {
+    let marked = marked();
+    assert!(marked.len() >= 40, "the corpus has {} answers", marked.len());
+    let (mae, rho, table) = compare(&marked);
+    eprintln!("corpus: mean absolute error {mae:.2}, rank correlation {rho:.3}, worst first:{table}");
+    assert!(mae <= 1.0, "mean absolute error {mae:.2} > 1.0:{table}");
+    assert!(rho >= 0.9, "rank correlation {rho:.3} < 0.9:{table}");
+}
+
+/// Answers written and marked apart from the marker, never used to tune
+/// it: how it does on answers it has not seen.
+#[test]
+fn the_marker_agrees_on_answers_it_was_not_tuned_on() {
+    let marked = marked_in("holdout.toml");
+    assert!(marked.len() >= 30, "the hold-out set has {} answers", marked.len());
+    let (mae, rho, table) = compare(&marked);
+    eprintln!("hold-out: mean absolute error {mae:.2}, rank correlation {rho:.3}, worst first:{table}");
     assert!(mae <= 1.0, "mean absolute error {mae:.2} > 1.0:{table}");
     assert!(rho >= 0.9, "rank correlation {rho:.3} < 0.9:{table}");
 }
