@@ -42,6 +42,8 @@ enum Command {
     /// Grade many submissions (checkouts of students' repositories, or a
     /// roster of them) into OUT/gradebook.csv
     Batch(BatchArgs),
+    /// Show the next hint for a question (q1 to q6)
+    Hint(HintArgs),
     /// Review the written answers the last batch in OUT flagged: set each
     /// one's mark (kept in OUT/reviews.json, applied to every gradebook
     /// while the answer is unchanged)
@@ -137,6 +139,16 @@ struct BatchArgs {
 }
 
 #[derive(Debug, Args)]
+struct HintArgs {
+    /// The question: q6, or 6
+    #[arg(value_name = "QUESTION", value_parser = question)]
+    question: Question,
+    /// Start over from the first hint
+    #[arg(long)]
+    again: bool,
+}
+
+#[derive(Debug, Args)]
 struct ReviewArgs {
     /// The batch's OUT directory
     #[arg(value_name = "OUT")]
@@ -177,6 +189,7 @@ fn main() -> ExitCode {
         Some(Command::Batch(args)) => (run_batch(&args), "grade the batch"),
         Some(Command::Release(args)) => (run_release(&args), "release"),
         Some(Command::Review(args)) => (run_review(&args), "review"),
+        Some(Command::Hint(args)) => (run_hint(&args), "give a hint"),
         Some(Command::Grade(args)) => (grade(&args), "grade"),
         None => (grade(&cli.grade), "grade"),
     };
@@ -331,6 +344,23 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
         rows.len(),
         spec.out.join("gradebook.csv").display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_hint(args: &HintArgs) -> Result<ExitCode> {
+    let target = workspace::target_dir(&workspace::home());
+    let q = args.question.number();
+    match grader::hints::next(&target, args.question, args.again)? {
+        grader::hints::Next::Hint { number, of, text } => {
+            println!("Q{q}, hint {number} of {of}: {text}");
+            if number < of {
+                println!("(again for the next: cargo run -p grader -- hint q{q})");
+            }
+        }
+        grader::hints::Next::NoMore { of } => {
+            println!("Q{q} has no more hints: all {of} were shown (--again starts over)");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -99,6 +99,9 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
             out.push_str(&paint("33", &format!("  needs review: {}", printable(reason))));
             out.push('\n');
         }
+        if q.score() < q.max() {
+            out.push_str(&format!("  {}\n", crate::hints::offer(q.question)));
+        }
         for note in &q.notes {
             out.push_str(&format!("  note: {}\n", printable(note).replace('\n', "\n        ")));
         }
@@ -225,6 +228,9 @@ pub fn markdown(card: &Scorecard) -> String {
         }
         for reason in &q.review {
             out.push_str(&format!("\n> **Needs review:** {}\n", escape(reason)));
+        }
+        if q.score() < q.max() {
+            out.push_str(&format!("\n{}\n", escape(&crate::hints::offer(q.question))));
         }
         for note in &q.notes {
             match note.split_once('\n') {

@@ -43,6 +43,10 @@ pub struct Spec {
     /// [`MISSED_POINT_SHARE`] of its points: right output from the wrong kind
     /// of program is worth little.
     pub point: Option<&'static str>,
+    /// Hints for a student who is stuck, from a nudge to the API, shown one
+    /// at a time by `grader hint`. (A written question's hint is in
+    /// `answers.toml`.)
+    pub hints: &'static [&'static str],
 }
 
 /// What the student hands in for a question.
@@ -81,6 +85,7 @@ pub const QUESTIONS: [Spec; 6] = [
         work: Work::Answer,
         checks: &[check("1.1", OWN_ANSWER, 2), check("1.2", KEY_CONCEPTS, 8)],
         point: None,
+        hints: &[],
     },
     Spec {
         question: Question::Q2,
@@ -89,6 +94,7 @@ pub const QUESTIONS: [Spec; 6] = [
         work: Work::Answer,
         checks: &[check("2.1", OWN_ANSWER, 2), check("2.2", KEY_CONCEPTS, 8)],
         point: None,
+        hints: &[],
     },
     Spec {
         question: Question::Q3,
@@ -107,6 +113,11 @@ pub const QUESTIONS: [Spec; 6] = [
             check("3.6", "normalized output matches the reference snapshot", 2),
         ],
         point: Some("3.3"),
+        hints: &[
+            "A process is a running copy of a program. Yours asks the operating system for a second one, the worker, which prints its two lines; the main process waits for the worker to end, then prints its last line with the worker's exit status.",
+            "`unsafe { nix::unistd::fork() }` returns twice: `ForkResult::Child` in the new process, `ForkResult::Parent { child }` in the old one. Flush stdout before forking (or its buffer is printed twice), and leave the child with `nix::libc::_exit(0)`, not by returning from main.",
+            "In the parent, `nix::sys::wait::waitpid(child, None)` blocks until the worker ends and returns `WaitStatus::Exited(pid, code)`: `code` goes in the last line. The worker prints `nix::unistd::getpid()` and `getppid()`. (Without fork: `std::process::Command::new(std::env::current_exe()?)` re-runs the program as the worker, and `child.wait()` reaps it.)",
+        ],
     },
     Spec {
         question: Question::Q4,
@@ -115,6 +126,7 @@ pub const QUESTIONS: [Spec; 6] = [
         work: Work::Answer,
         checks: &[check("4.1", OWN_ANSWER, 2), check("4.2", KEY_CONCEPTS, 8)],
         point: None,
+        hints: &[],
     },
     Spec {
         question: Question::Q5,
@@ -138,6 +150,11 @@ pub const QUESTIONS: [Spec; 6] = [
             check("5.10", "right for more numbers than the pipes hold: no deadlock", 4),
         ],
         point: Some("5.4"),
+        hints: &[
+            "A pool is started once: N worker processes, each in a loop (read a task, compute its square, write the result back). The main process hands out the numbers, collects the results, puts them back in input order, then shuts the workers down and reaps them.",
+            "Make the pipes before you fork (`nix::unistd::pipe`), so the workers inherit them; then each process closes the ends it does not use, or a read never sees end-of-file. Send each task and each result as one `write` of a few bytes that carries the number's index, so results can be put back in order.",
+            "Do not write every task before reading any result: once a pipe holds 64 KiB, the main process waits for the workers to read while they wait for it to read their results, for ever. Read results while you send tasks, then close the task pipe: the workers see end-of-file and exit, and `waitpid` reaps each one.",
+        ],
     },
     Spec {
         question: Question::Q6,
@@ -156,6 +173,11 @@ pub const QUESTIONS: [Spec; 6] = [
             check("6.6", "normalized output matches the reference snapshot", 2),
         ],
         point: Some("6.3"),
+        hints: &[
+            "Each number is printed by a process of its own, which the main process creates; the main process prints its last line only after all four have ended, so it always comes last.",
+            "Call `unsafe { nix::unistd::fork() }` four times, in a loop. In the `ForkResult::Child` branch, print the line and leave with `nix::libc::_exit(0)`; in the parent, keep the child's pid. Flush stdout before each fork.",
+            "After the loop, `nix::sys::wait::waitpid(pid, None)` for each of the four pids, and only then print \"All 4 processes finished\". Print each line with one `write` (`print_line` does), so that lines of different processes never mix. (Or re-run the program with `std::process::Command` and `child.wait()` for each.)",
+        ],
     },
 ];
 

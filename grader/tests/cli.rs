@@ -107,3 +107,21 @@ fn cli_one_question_is_graded_alone() {
     assert!(String::from_utf8_lossy(&same.stdout).contains("Total: 20/20"));
     grader().arg("q9").assert().code(2).stderr(predicate::str::contains("is not a question"));
 }
+
+#[test]
+fn cli_hints_come_one_at_a_time_then_say_there_are_no_more() {
+    // Where the hints shown are kept: a target directory of the test's own.
+    let target = tempfile::Builder::new().prefix("grader-hints-").tempdir().unwrap();
+    let hint = || {
+        let out = grader().args(["hint", "q6"]).env("CARGO_TARGET_DIR", target.path()).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let shown: Vec<String> = (0..3).map(|_| hint()).collect();
+    for (i, text) in shown.iter().enumerate() {
+        assert!(text.starts_with(&format!("Q6, hint {} of 3: ", i + 1)), "{text}");
+        assert!(shown[..i].iter().all(|earlier| earlier != text));
+    }
+    assert!(hint().contains("no more hints"));
+    grader().args(["hint", "q9"]).assert().code(2);
+}
