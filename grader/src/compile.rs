@@ -29,7 +29,7 @@
 //!    directory.
 //!
 //! Each (workspace, package) is built at most once per process; later calls
-//! get the cached result.
+//! get the cached result, until [`forget_builds`] (a watch, after a save).
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -450,8 +450,7 @@ pub struct Built {
 /// Builds the package (once per process) and returns its binary, or the
 /// compiler's message.
 pub fn build(runner: &Runner, spec: &Build) -> Result<Built, BuildFailure> {
-    static CACHE: OnceLock<Mutex<HashMap<Build, Result<Built, BuildFailure>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
+    let cache = built();
     if let Some(done) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(spec) {
         return done.clone();
     }
@@ -461,6 +460,18 @@ pub fn build(runner: &Runner, spec: &Build) -> Result<Built, BuildFailure> {
     let result = build_uncached(runner, spec);
     cache.lock().unwrap_or_else(|e| e.into_inner()).insert(spec.clone(), result.clone());
     result
+}
+
+/// The builds of this process.
+fn built() -> &'static Mutex<HashMap<Build, Result<Built, BuildFailure>>> {
+    static CACHE: OnceLock<Mutex<HashMap<Build, Result<Built, BuildFailure>>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Forgets every build of this process: the next [`build`] of a package
+/// asks cargo again (which rebuilds only what changed).
+pub fn forget_builds() {
+    built().lock().unwrap_or_else(|e| e.into_inner()).clear();
 }
 
 fn build_uncached(runner: &Runner, spec: &Build) -> Result<Built, BuildFailure> {

@@ -38,5 +38,6 @@ pub mod snapshot;
 pub mod submission;
 pub mod supervisor;
 pub mod testing;
+pub mod watch;
 pub mod workspace;
 pub mod written;

@@ -42,6 +42,9 @@ enum Command {
     /// Grade many submissions (checkouts of students' repositories, or a
     /// roster of them) into OUT/gradebook.csv
     Batch(BatchArgs),
+    /// Grade, then grade again on every save: a progress bar, the first
+    /// failing check, keys h (hint), a (all questions), q (quit)
+    Watch(WatchArgs),
     /// Show the next hint for a question (q1 to q6)
     Hint(HintArgs),
     /// Review the written answers the last batch in OUT flagged: set each
@@ -139,6 +142,13 @@ struct BatchArgs {
 }
 
 #[derive(Debug, Args)]
+struct WatchArgs {
+    /// The workspace to watch [default: the one the current directory is in]
+    #[arg(long, value_name = "PATH")]
+    workspace: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct HintArgs {
     /// The question: q6, or 6
     #[arg(value_name = "QUESTION", value_parser = question)]
@@ -190,6 +200,7 @@ fn main() -> ExitCode {
         Some(Command::Release(args)) => (run_release(&args), "release"),
         Some(Command::Review(args)) => (run_review(&args), "review"),
         Some(Command::Hint(args)) => (run_hint(&args), "give a hint"),
+        Some(Command::Watch(args)) => (run_watch(&args), "watch"),
         Some(Command::Grade(args)) => (grade(&args), "grade"),
         None => (grade(&cli.grade), "grade"),
     };
@@ -344,6 +355,14 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
         rows.len(),
         spec.out.join("gradebook.csv").display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_watch(args: &WatchArgs) -> Result<ExitCode> {
+    grader::grade::seed_from_env()?;
+    let workspace = args.workspace.clone().unwrap_or_else(workspace::home);
+    let workspace = workspace.canonicalize().with_context(|| format!("reading {}", workspace.display()))?;
+    grader::watch::watch(&workspace, &me()?)?;
     Ok(ExitCode::SUCCESS)
 }
 
