@@ -50,6 +50,11 @@ const LEFT_OUT: &[&str] = &[
     "grader/tests/submissions.rs",
     "grader/tests/attacks.rs",
     "grader/tests/release.rs",
+    // The benchmark's own pool (a fast Q5, all written out), and its data.
+    "exercises/q5_pool/benches/chunked.rs",
+    "exercises/q5_pool/benches/python_pool.py",
+    "exercises/q5_pool/benches/results.json",
+    "exercises/q5_pool/benches/speedup.svg",
     // Marked answers, the excellent among them answers of the written questions.
     "grader/tests/answers/",
     "grader/tests/answers.rs",
@@ -110,8 +115,17 @@ fn valid_repository(repository: &str) -> bool {
     part(parts.next()) && part(parts.next()) && parts.next().is_none()
 }
 
+/// What the release has in place of the benchmark, which needs a whole pool.
+const BENCH_STUB: &str = "//! The benchmark of pools, processes and threads is your instructor's: it\n\
+//! runs a finished pool, which this assignment asks you to write.\n\
+\n\
+fn main() {\n    println!(\"The benchmark is not part of the assignment.\");\n}\n";
+
 /// What one file of the template becomes in the release.
 pub fn transform(name: &str, text: &str, repository: &str, regions: &mut usize) -> Result<String> {
+    if name == "exercises/q5_pool/benches/pool.rs" {
+        return Ok(BENCH_STUB.to_string());
+    }
     if name.starts_with("exercises/") && name.ends_with(".rs") {
         let before = *regions;
         let stripped = strip_solutions(text, regions).with_context(|| name.to_string())?;

@@ -16,4 +16,3 @@ pub mod pool;
 
 pub use args::{Args, Mode};
 pub use pool::ProcessPool;
-pub use pool::max_chunk;

@@ -6,6 +6,9 @@
 //! every square in input order. With `--threads`, a rayon pool of N threads
 //! does the same work, for comparison.
 //!
+//! This file is given: the pool it uses, in `src/pool.rs`, is yours to
+//! write.
+//!
 //! ```text
 //! Pool of <N> worker processes
 //! Worker pid <worker pid> squared <x> = <x*x>        (one line per number, any order)
@@ -19,7 +22,6 @@ use q5_pool::{Args, Mode, ProcessPool};
 use rayon::prelude::*;
 
 fn main() -> Result<ExitCode> {
-    // BEGIN SOLUTION: parse the arguments with Args::parse (exit 2 on an error), start a ProcessPool, map the numbers, join it, print the results
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(message) => {
@@ -46,27 +48,22 @@ fn main() -> Result<ExitCode> {
     let list: Vec<String> = squares.iter().map(i128::to_string).collect();
     print_line(&format!("Results: [{}]", list.join(", ")))?;
     Ok(ExitCode::SUCCESS)
-    // END SOLUTION
 }
 
 /// The job each worker process runs on a number.
 fn square_in_worker(x: i64) -> Result<i128> {
-    // BEGIN SOLUTION: square x (as i128: no overflow) and print this worker's line
     // i128 holds the square of every i64, even of i64::MIN.
     let square = i128::from(x) * i128::from(x);
     print_line(&format!("Worker pid {} squared {x} = {square}", std::process::id()))?;
     Ok(square)
-    // END SOLUTION
 }
 
 /// The same job on a rayon thread: every thread shares the one pid.
 fn square_in_thread(x: i64) -> Result<i128> {
-    // BEGIN SOLUTION: the same on a rayon thread (for --threads)
     let square = i128::from(x) * i128::from(x);
     let thread = rayon::current_thread_index().unwrap_or(0);
     print_line(&format!("Worker thread {thread} (pid {}) squared {x} = {square}", std::process::id()))?;
     Ok(square)
-    // END SOLUTION
 }
 
 /// Prints `line` and a newline with one `write(2)` call, so that lines from

@@ -1,0 +1,279 @@
+//! The benchmark's pool: the pool of `src/pool.rs` grown for speed. Tasks
+//! carry chunks of numbers, several records go in one write, and a feeder
+//! thread fills the queue while the caller drains the results. It is not
+//! part of the exercise (the release leaves it out): `cargo bench -p
+//! q5_pool` measures it beside the exercise's pool.
+//!
+//! A pool of worker processes fed from one shared queue.
+//!
+//! ```text
+//!            tasks pipe (one shared queue)                 results pipe
+//!  parent ──[index, n, x…][index, n, x…]…─┬─▶ worker 1 ──┐
+//!                                         ├─▶ worker 2 ──┼──[index, n, status, x*x…]…──▶ parent
+//!                                         └─▶ worker N ──┘
+//! ```
+//!
+//! The workers are forked once, in [`ChunkedPool::start`], and reused for
+//! every number. Each idle worker reads the next task from the shared pipe, so
+//! a busy worker never holds up the others. Every task is a fixed-size record
+//! written with one `write` and read with one `read` of exactly that size: a
+//! pipe write of at most PIPE_BUF bytes is atomic, so the kernel hands each
+//! record whole to exactly one worker (none is lost, split or done twice).
+//! Results come back tagged with their index, so the parent can put them in
+//! input order whatever order they arrive in.
+//!
+//! A task carries one number, or with [`ChunkedPool::with_chunks`] up to a
+//! chunk of them: fewer, larger messages, for when each number is little work.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::os::fd::OwnedFd;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use anyhow::{Context, Result, bail, ensure};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid, fork, pipe};
+
+/// Bytes a pipe write may have and still be atomic (4096 on Linux, 512 on macOS).
+const PIPE_BUF: usize = nix::libc::PIPE_BUF;
+/// Every record starts with a 16-byte header: the index of its first number,
+/// how many numbers it has, and (results only) whether the job failed.
+const HEADER: usize = 16;
+/// Task bytes the parent writes before it must also read results, lest both
+/// pipes fill up (a pipe holds 64 KiB on Linux, at least 16 KiB elsewhere).
+const TASK_BYTES_IN_ONE_GO: usize = 16 * 1024;
+
+/// The most numbers one task may carry: a result record (16 bytes a square)
+/// must fit in one atomic pipe write.
+pub fn max_chunk() -> usize {
+    (PIPE_BUF - HEADER) / 16
+}
+
+/// A running pool of worker processes. See the [module docs](self).
+#[derive(Debug)]
+pub struct ChunkedPool {
+    /// The write end of the shared task queue; `None` once closed.
+    tasks: Option<File>,
+    /// The read end of the pipe every worker sends its results to; `None`
+    /// once closed.
+    results: Option<BufReader<File>>,
+    workers: Vec<Pid>,
+    /// Numbers per task.
+    chunk: usize,
+}
+
+impl ChunkedPool {
+    /// Forks `workers` processes that each run `job` on every number they
+    /// take from the queue, up to `chunk` numbers per task (at most
+    /// [`max_chunk`]), until the pool is joined or dropped.
+    ///
+    /// # Safety
+    ///
+    /// The calling process must be single-threaded: `fork` copies only the
+    /// calling thread, and a lock another thread held stays locked for ever
+    /// in the child.
+    pub unsafe fn with_chunks<F>(workers: usize, chunk: usize, job: F) -> Result<ChunkedPool>
+    where
+        F: Fn(i64) -> Result<i128>,
+    {
+        ensure!(workers > 0, "a pool needs at least one worker");
+        ensure!((1..=max_chunk()).contains(&chunk), "a chunk holds 1 to {} numbers", max_chunk());
+        let (tasks_rx, tasks_tx) = pipe().context("creating the task pipe")?;
+        let (results_rx, results_tx) = pipe().context("creating the results pipe")?;
+        // Anything still in Rust's stdout buffer would be copied into every
+        // worker and printed once by each of them: flush first.
+        std::io::stdout().flush()?;
+
+        let mut pids = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            // SAFETY: the caller promises a single-threaded process.
+            match unsafe { fork() }.context("fork failed")? {
+                ForkResult::Parent { child } => pids.push(child),
+                ForkResult::Child => {
+                    // The worker must not hold the queue's write end, or it
+                    // would never see the end of the queue.
+                    drop(tasks_tx);
+                    drop(results_rx);
+                    let code = match worker_loop(&tasks_rx, &results_tx, chunk, &job) {
+                        Ok(()) => 0,
+                        Err(err) => {
+                            eprintln!("worker {}: {err:#}", std::process::id());
+                            1
+                        }
+                    };
+                    // Leave with `_exit`: returning would carry on with the
+                    // parent's code in this copy, and `exit` would run the
+                    // parent's cleanup (stdio flushing, atexit) a second time.
+                    // SAFETY: `_exit` ends the process at once.
+                    unsafe { nix::libc::_exit(code) }
+                }
+            }
+        }
+        Ok(ChunkedPool {
+            tasks: Some(File::from(tasks_tx)),
+            results: Some(BufReader::with_capacity(64 * 1024, File::from(results_rx))),
+            workers: pids,
+            chunk,
+        })
+    }
+
+    /// Runs the job on every number, in the workers, and returns the results
+    /// in the order of `numbers`.
+    pub fn map(&mut self, numbers: &[i64]) -> Result<Vec<i128>> {
+        let (Some(tasks), Some(results)) = (&mut self.tasks, &mut self.results) else {
+            bail!("the pool is closed");
+        };
+        let chunk = self.chunk;
+        if numbers.len().div_ceil(chunk) * task_len(chunk) <= TASK_BYTES_IN_ONE_GO {
+            send_tasks(tasks, numbers, chunk)?;
+            return collect_results(results, numbers, chunk);
+        }
+        // More tasks than the pipe holds: a helper thread feeds the queue
+        // while this one drains the results, or both pipes could fill up and
+        // stall. (A thread is fine here: every fork has already happened.)
+        std::thread::scope(|scope| {
+            let feeder = scope.spawn(|| send_tasks(tasks, numbers, chunk));
+            let results = collect_results(results, numbers, chunk);
+            let fed = feeder.join().map_err(|_| anyhow::anyhow!("the task feeder panicked"))?;
+            fed.and(results)
+        })
+    }
+
+    /// Closes the queue, waits for every worker to exit and reaps it.
+    pub fn join(mut self) -> Result<()> {
+        self.shut_down()
+    }
+
+    fn shut_down(&mut self) -> Result<()> {
+        // Closing the write end is the signal to stop: each worker's next
+        // read returns end-of-file. Closing the results pipe too means that
+        // after a failed `map` no worker can block on a full, unread pipe.
+        self.tasks = None;
+        self.results = None;
+        let mut failed = Vec::new();
+        for pid in self.workers.drain(..) {
+            match waitpid(pid, None).with_context(|| format!("waiting for worker {pid}"))? {
+                WaitStatus::Exited(_, 0) => {}
+                status => failed.push(format!("{pid}: {status:?}")),
+            }
+        }
+        ensure!(failed.is_empty(), "workers failed: {}", failed.join(", "));
+        Ok(())
+    }
+}
+
+impl Drop for ChunkedPool {
+    /// Never leave a worker behind, even when `map` failed half-way.
+    fn drop(&mut self) {
+        if !self.workers.is_empty() {
+            let _ = self.shut_down();
+        }
+    }
+}
+
+fn task_len(chunk: usize) -> usize {
+    HEADER + 8 * chunk
+}
+
+fn result_len(chunk: usize) -> usize {
+    HEADER + 16 * chunk
+}
+
+fn header(index: u64, count: usize, status: u32) -> [u8; HEADER] {
+    let mut bytes = [0u8; HEADER];
+    bytes[..8].copy_from_slice(&index.to_le_bytes());
+    bytes[8..12].copy_from_slice(&(count as u32).to_le_bytes());
+    bytes[12..].copy_from_slice(&status.to_le_bytes());
+    bytes
+}
+
+fn read_header(bytes: &[u8]) -> (usize, usize, u32) {
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let index = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+    (index as usize, word(8) as usize, word(12))
+}
+
+/// What each worker process does: take a task, do it, send the result back,
+/// until the queue is closed.
+fn worker_loop<F>(tasks: &OwnedFd, results: &OwnedFd, chunk: usize, job: &F) -> Result<()>
+where
+    F: Fn(i64) -> Result<i128>,
+{
+    let mut task = vec![0u8; task_len(chunk)];
+    let mut result = vec![0u8; result_len(chunk)];
+    loop {
+        // One read of exactly one record: see the module docs.
+        let n = nix::unistd::read(tasks, &mut task).context("reading the task queue")?;
+        if n == 0 {
+            return Ok(()); // End of file: the pool is shutting down.
+        }
+        ensure!(n == task.len(), "read {n} bytes of a {}-byte task", task.len());
+        let (index, count, _) = read_header(&task);
+        ensure!(count <= chunk, "a task of {count} numbers, more than {chunk}");
+
+        let mut status = 0;
+        for (i, x) in task[HEADER..].chunks_exact(8).take(count).enumerate() {
+            let x = i64::from_le_bytes(x.try_into()?);
+            // A panic must not unwind out of this function: above it is the
+            // parent's code, which this process has a copy of.
+            let value = match catch_unwind(AssertUnwindSafe(|| job(x))) {
+                Ok(Ok(value)) => value,
+                Ok(Err(err)) => {
+                    eprintln!("worker {}: number {x}: {err:#}", std::process::id());
+                    status = 1;
+                    0
+                }
+                Err(_) => {
+                    status = 1;
+                    0
+                }
+            };
+            result[HEADER + 16 * i..HEADER + 16 * (i + 1)].copy_from_slice(&value.to_le_bytes());
+        }
+        result[..HEADER].copy_from_slice(&header(index as u64, count, status));
+        // One write per record, so records from different workers never mix.
+        let n = nix::unistd::write(results, &result).context("sending a result")?;
+        ensure!(n == result.len(), "short write of a result");
+    }
+}
+
+fn send_tasks(tasks: &mut File, numbers: &[i64], chunk: usize) -> Result<()> {
+    // Several whole records per write, as many as stay atomic: fewer calls.
+    let per_write = (PIPE_BUF / task_len(chunk)).max(1);
+    let mut buffer = Vec::with_capacity(per_write * task_len(chunk));
+    for (i, group) in numbers.chunks(chunk).enumerate() {
+        buffer.extend_from_slice(&header((i * chunk) as u64, group.len(), 0));
+        for x in group {
+            buffer.extend_from_slice(&x.to_le_bytes());
+        }
+        buffer.resize(buffer.len() + 8 * (chunk - group.len()), 0);
+        if buffer.len() == per_write * task_len(chunk) {
+            // A write of at most PIPE_BUF bytes to a blocking pipe is all or
+            // nothing: no reader ever sees part of a record.
+            tasks.write_all(&buffer).context("sending tasks")?;
+            buffer.clear();
+        }
+    }
+    tasks.write_all(&buffer).context("sending tasks")?;
+    Ok(())
+}
+
+fn collect_results(results: &mut BufReader<File>, numbers: &[i64], chunk: usize) -> Result<Vec<i128>> {
+    let mut values: Vec<i128> = vec![0; numbers.len()];
+    let mut done = vec![false; numbers.len().div_ceil(chunk)];
+    let mut record = vec![0u8; result_len(chunk)];
+    for _ in 0..done.len() {
+        results.read_exact(&mut record).context("a worker died before sending its result")?;
+        let (index, count, status) = read_header(&record);
+        ensure!(index % chunk == 0 && index < numbers.len(), "a result for a task never sent");
+        ensure!(!std::mem::replace(&mut done[index / chunk], true), "task {index} was done twice");
+        ensure!(count == numbers[index..].len().min(chunk), "a result of the wrong length");
+        if status != 0 {
+            bail!("a worker failed on the numbers from index {index} (see its message above)");
+        }
+        for (slot, bytes) in values[index..index + count].iter_mut().zip(record[HEADER..].chunks_exact(16)) {
+            *slot = i128::from_le_bytes(bytes.try_into()?);
+        }
+    }
+    Ok(values)
+}
