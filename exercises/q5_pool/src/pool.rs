@@ -46,6 +46,11 @@ pub const RESULT: usize = 24;
 /// 4096 tasks, or 2730 results), so neither pipe ever fills.
 pub const IN_FLIGHT: usize = 256;
 
+// Checked when compiled: each record fits in one atomic pipe write, and the
+// tasks or results in flight fit in the smallest pipe (macOS's 16 KiB).
+const _: () = assert!(TASK <= nix::libc::PIPE_BUF && RESULT <= nix::libc::PIPE_BUF);
+const _: () = assert!(IN_FLIGHT * RESULT <= 16 * 1024);
+
 /// A running pool of worker processes. See the [module docs](self).
 #[derive(Debug)]
 pub struct ProcessPool {
@@ -217,12 +222,5 @@ mod tests {
         // SAFETY: returns before forking.
         let err = unsafe { ProcessPool::start(0, |x| Ok(i128::from(x))) }.unwrap_err();
         assert!(err.to_string().contains("at least one worker"));
-    }
-
-    #[test]
-    fn records_fit_in_one_atomic_write_and_the_window_in_a_pipe() {
-        assert!(TASK <= nix::libc::PIPE_BUF && RESULT <= nix::libc::PIPE_BUF);
-        // The smallest pipe POSIX systems give is 16 KiB (macOS's default).
-        assert!(IN_FLIGHT * RESULT.max(TASK) <= 16 * 1024);
     }
 }
