@@ -161,6 +161,19 @@ fn the_assignment_repository_holds_no_solution_names_no_template_and_grades_itse
         }
     }
     assert!(blobs > 60, "{blobs} objects");
+
+    // Q5 is sized for the question: at most three todo!()s, all in the pool,
+    // and a README that fits on two screens.
+    let q5 = out.join("exercises/q5_pool");
+    let todos: Vec<String> = all_files(&q5.join("src"))
+        .iter()
+        .flat_map(|f| std::fs::read_to_string(f).unwrap().lines().map(str::to_string).collect::<Vec<_>>())
+        .filter(|l| l.trim_start().starts_with("todo!("))
+        .collect();
+    assert!((1..=3).contains(&todos.len()), "{todos:#?}");
+    let readme = std::fs::read_to_string(q5.join("README.md")).unwrap();
+    assert!(readme.lines().count() <= 80 && !readme.contains("How the solution works"), "{readme}");
+    assert!(!q5.join("benches/chunked.rs").exists(), "the benchmark's pool is a whole Q5");
     for file in all_files(&out) {
         let name = file.strip_prefix(&out).unwrap().to_string_lossy().into_owned();
         assert!(
