@@ -414,11 +414,23 @@ pub fn fail_all(question: Question, message: &str) -> Vec<(&'static str, Verdict
 
 /// Compares normalized output with the reference snapshot, line for line
 /// but not in order: the order is `order_check`'s to judge, and one
-/// mistake costs its points once.
-pub fn snapshot_verdict(question: Question, normalized: Option<&str>, order_check: &str) -> Verdict {
+/// mistake costs its points once. A run the grader had to stop is not
+/// compared: where its output was cut is the scheduler's, not the program's.
+pub fn snapshot_verdict(
+    question: Question,
+    seen: &Observation,
+    normalized: Option<&str>,
+    order_check: &str,
+) -> Verdict {
     let Some(expected) = crate::snapshot::expected(question) else {
         return Verdict::fail(format!("the rubric has no snapshot for Q{}", question.number()));
     };
+    if !seen.finished() {
+        return Verdict::fail(format!(
+            "not compared: the program was stopped before it finished (see {}.1)",
+            question.number()
+        ));
+    }
     let sorted = |text: &str| {
         let mut lines: Vec<String> = text.trim_end().lines().map(str::to_string).collect();
         lines.sort();
@@ -430,10 +442,18 @@ pub fn snapshot_verdict(question: Question, normalized: Option<&str>, order_chec
         Some(actual) if sorted(expected) == sorted(actual) => Verdict::pass(format!(
             "the same lines as the reference, PIDs aside (their order is {order_check}'s to judge)"
         )),
-        Some(actual) => Verdict::fail(format!(
-            "differs from the reference (PIDs shown as [pid], free lines sorted):\n--- expected\n{}\n--- got\n{}",
-            expected.trim_end(),
-            actual.trim_end()
-        )),
+        Some(actual) => {
+            const SHOWN: usize = 30;
+            let lines: Vec<&str> = actual.trim_end().lines().collect();
+            let more = match lines.len().saturating_sub(SHOWN) {
+                0 => String::new(),
+                n => format!("\n… and {n} more lines"),
+            };
+            Verdict::fail(format!(
+                "differs from the reference (PIDs shown as [pid], free lines sorted):\n--- expected\n{}\n--- got\n{}{more}",
+                expected.trim_end(),
+                lines[..lines.len().min(SHOWN)].join("\n")
+            ))
+        }
     }
 }

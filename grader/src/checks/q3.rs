@@ -46,7 +46,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
             ),
         ),
         ("3.5", judged(&runs, check_waits, "the main process reaped its worker, then printed its last line")),
-        ("3.6", snapshot_verdict(question, normalized.as_deref(), "3.5")),
+        ("3.6", snapshot_verdict(question, seen, normalized.as_deref(), "3.5")),
     ];
     let (note, witnessed) = witness_note(seen, package(question));
     QuestionReport {

@@ -160,7 +160,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ("5.6", Verdict::from_result(edge, "right for every edge case")),
         ("5.7", Verdict::from_result(bad, "every bad argument was refused with status 2")),
         ("5.8", Verdict::from_result(leftovers, "every process had exited in every run")),
-        ("5.9", snapshot_verdict(question, normalized.as_deref(), "5.3")),
+        ("5.9", snapshot_verdict(question, &seen, normalized.as_deref(), "5.3")),
         ("5.10", Verdict::from_result(large, "right for 12000 numbers on 3 workers")),
     ];
     let (note, witnessed) = witness_note(&seen, package(question));

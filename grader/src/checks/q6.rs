@@ -29,7 +29,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ("6.3", judged(&runs, check_own_processes, "four different processes, none of them the parent")),
         ("6.4", judged(&runs, check_waits, "the parent reaped all four, then printed the last line")),
         ("6.5", excused(judged(&runs, check_no_leftovers, "every process had exited"), seen, "6.4")),
-        ("6.6", snapshot_verdict(question, normalized.as_deref(), "6.4")),
+        ("6.6", snapshot_verdict(question, seen, normalized.as_deref(), "6.4")),
     ];
     let (note, witnessed) = witness_note(seen, package(question));
     QuestionReport {
