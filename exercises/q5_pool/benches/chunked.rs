@@ -39,9 +39,10 @@ const PIPE_BUF: usize = nix::libc::PIPE_BUF;
 /// Every record starts with a 16-byte header: the index of its first number,
 /// how many numbers it has, and (results only) whether the job failed.
 const HEADER: usize = 16;
-/// Task bytes the parent writes before it must also read results, lest both
-/// pipes fill up (a pipe holds 64 KiB on Linux, at least 16 KiB elsewhere).
-const TASK_BYTES_IN_ONE_GO: usize = 16 * 1024;
+/// The most bytes of tasks, or of their results, out at once: less than a
+/// pipe holds (64 KiB on Linux), so that neither pipe fills while the other
+/// side waits.
+const IN_FLIGHT_BYTES: usize = 48 * 1024;
 
 /// The most numbers one task may carry: a result record (16 bytes a square)
 /// must fit in one atomic pipe write.
@@ -124,19 +125,51 @@ impl ChunkedPool {
             bail!("the pool is closed");
         };
         let chunk = self.chunk;
-        if numbers.len().div_ceil(chunk) * task_len(chunk) <= TASK_BYTES_IN_ONE_GO {
-            send_tasks(tasks, numbers, chunk)?;
-            return collect_results(results, numbers, chunk);
+        let count = numbers.len().div_ceil(chunk);
+        // Tasks go out a batch at a time, as many whole records as one
+        // atomic write takes; at most `window` are out at once, so that
+        // neither pipe can fill up while the other side waits; results are
+        // read as they come. One thread does both: no feeder thread, no
+        // third runnable thread competing with the workers for the cores.
+        let per_write = (PIPE_BUF / task_len(chunk)).max(1);
+        let window = (IN_FLIGHT_BYTES / result_len(chunk).max(task_len(chunk))).max(per_write);
+        let mut values: Vec<i128> = vec![0; numbers.len()];
+        let mut done = vec![false; count];
+        let mut record = vec![0u8; result_len(chunk)];
+        let mut batch = Vec::with_capacity(per_write * task_len(chunk));
+        let (mut sent, mut received) = (0, 0);
+        while received < count {
+            while sent < count && sent - received + per_write.min(count - sent) <= window {
+                batch.clear();
+                for i in sent..(sent + per_write).min(count) {
+                    let group = &numbers[i * chunk..((i + 1) * chunk).min(numbers.len())];
+                    batch.extend_from_slice(&header((i * chunk) as u64, group.len(), 0));
+                    for x in group {
+                        batch.extend_from_slice(&x.to_le_bytes());
+                    }
+                    batch.resize(batch.len() + 8 * (chunk - group.len()), 0);
+                }
+                // At most PIPE_BUF bytes to a blocking pipe: all or nothing,
+                // so no worker ever sees part of a record.
+                tasks.write_all(&batch).context("sending tasks")?;
+                sent = (sent + per_write).min(count);
+            }
+            // The results pipe is read 64 KiB at a time (the BufReader): a
+            // system call per many results.
+            results.read_exact(&mut record).context("a worker died before sending its result")?;
+            let (index, n, status) = read_header(&record);
+            ensure!(index % chunk == 0 && index < numbers.len(), "a result for a task never sent");
+            ensure!(!std::mem::replace(&mut done[index / chunk], true), "task {index} was done twice");
+            ensure!(n == numbers[index..].len().min(chunk), "a result of the wrong length");
+            if status != 0 {
+                bail!("a worker failed on the numbers from index {index} (see its message above)");
+            }
+            for (slot, bytes) in values[index..index + n].iter_mut().zip(record[HEADER..].chunks_exact(16)) {
+                *slot = i128::from_le_bytes(bytes.try_into()?);
+            }
+            received += 1;
         }
-        // More tasks than the pipe holds: a helper thread feeds the queue
-        // while this one drains the results, or both pipes could fill up and
-        // stall. (A thread is fine here: every fork has already happened.)
-        std::thread::scope(|scope| {
-            let feeder = scope.spawn(|| send_tasks(tasks, numbers, chunk));
-            let results = collect_results(results, numbers, chunk);
-            let fed = feeder.join().map_err(|_| anyhow::anyhow!("the task feeder panicked"))?;
-            fed.and(results)
-        })
+        Ok(values)
     }
 
     /// Closes the queue, waits for every worker to exit and reaps it.
@@ -199,81 +232,61 @@ fn worker_loop<F>(tasks: &OwnedFd, results: &OwnedFd, chunk: usize, job: &F) -> 
 where
     F: Fn(i64) -> Result<i128>,
 {
-    let mut task = vec![0u8; task_len(chunk)];
+    // As many whole tasks as the pipe holds in one read, and as many results
+    // as one atomic write may carry: a wake-up and a few system calls per
+    // batch, not per task. A read takes whole records: every write to the
+    // queue is whole records, at most PIPE_BUF bytes and so atomic, so the
+    // pipe only ever holds whole records, and Linux reads a pipe under its
+    // lock (see the module docs).
+    let per_read = (64 * 1024 / task_len(chunk)).max(1);
+    let per_write = (PIPE_BUF / result_len(chunk)).max(1);
+    let mut tasks_in = vec![0u8; per_read * task_len(chunk)];
+    let mut out = Vec::with_capacity(per_write * result_len(chunk));
     let mut result = vec![0u8; result_len(chunk)];
     loop {
-        // One read of exactly one record: see the module docs.
-        let n = nix::unistd::read(tasks, &mut task).context("reading the task queue")?;
+        let n = nix::unistd::read(tasks, &mut tasks_in).context("reading the task queue")?;
         if n == 0 {
             return Ok(()); // End of file: the pool is shutting down.
         }
-        ensure!(n == task.len(), "read {n} bytes of a {}-byte task", task.len());
-        let (index, count, _) = read_header(&task);
-        ensure!(count <= chunk, "a task of {count} numbers, more than {chunk}");
-
-        let mut status = 0;
-        for (i, x) in task[HEADER..].chunks_exact(8).take(count).enumerate() {
-            let x = i64::from_le_bytes(x.try_into()?);
-            // A panic must not unwind out of this function: above it is the
-            // parent's code, which this process has a copy of.
-            let value = match catch_unwind(AssertUnwindSafe(|| job(x))) {
-                Ok(Ok(value)) => value,
-                Ok(Err(err)) => {
-                    eprintln!("worker {}: number {x}: {err:#}", std::process::id());
-                    status = 1;
-                    0
-                }
-                Err(_) => {
-                    status = 1;
-                    0
-                }
-            };
-            result[HEADER + 16 * i..HEADER + 16 * (i + 1)].copy_from_slice(&value.to_le_bytes());
+        ensure!(n % task_len(chunk) == 0, "read {n} bytes: not whole {}-byte tasks", task_len(chunk));
+        for task in tasks_in[..n].chunks_exact(task_len(chunk)) {
+            let (index, count, _) = read_header(task);
+            ensure!(count <= chunk, "a task of {count} numbers, more than {chunk}");
+            let mut status = 0;
+            for (i, x) in task[HEADER..].chunks_exact(8).take(count).enumerate() {
+                let x = i64::from_le_bytes(x.try_into()?);
+                // A panic must not unwind out of this function: above it is
+                // the parent's code, which this process has a copy of.
+                let value = match catch_unwind(AssertUnwindSafe(|| job(x))) {
+                    Ok(Ok(value)) => value,
+                    Ok(Err(err)) => {
+                        eprintln!("worker {}: number {x}: {err:#}", std::process::id());
+                        status = 1;
+                        0
+                    }
+                    Err(_) => {
+                        status = 1;
+                        0
+                    }
+                };
+                result[HEADER + 16 * i..HEADER + 16 * (i + 1)].copy_from_slice(&value.to_le_bytes());
+            }
+            result[..HEADER].copy_from_slice(&header(index as u64, count, status));
+            if out.len() + result.len() > per_write * result_len(chunk) {
+                send(results, &out)?;
+                out.clear();
+            }
+            out.extend_from_slice(&result);
         }
-        result[..HEADER].copy_from_slice(&header(index as u64, count, status));
-        // One write per record, so records from different workers never mix.
-        let n = nix::unistd::write(results, &result).context("sending a result")?;
-        ensure!(n == result.len(), "short write of a result");
+        send(results, &out)?;
+        out.clear();
     }
 }
 
-fn send_tasks(tasks: &mut File, numbers: &[i64], chunk: usize) -> Result<()> {
-    // Several whole records per write, as many as stay atomic: fewer calls.
-    let per_write = (PIPE_BUF / task_len(chunk)).max(1);
-    let mut buffer = Vec::with_capacity(per_write * task_len(chunk));
-    for (i, group) in numbers.chunks(chunk).enumerate() {
-        buffer.extend_from_slice(&header((i * chunk) as u64, group.len(), 0));
-        for x in group {
-            buffer.extend_from_slice(&x.to_le_bytes());
-        }
-        buffer.resize(buffer.len() + 8 * (chunk - group.len()), 0);
-        if buffer.len() == per_write * task_len(chunk) {
-            // A write of at most PIPE_BUF bytes to a blocking pipe is all or
-            // nothing: no reader ever sees part of a record.
-            tasks.write_all(&buffer).context("sending tasks")?;
-            buffer.clear();
-        }
-    }
-    tasks.write_all(&buffer).context("sending tasks")?;
+/// One write of whole result records, at most PIPE_BUF bytes: atomic, so
+/// records from different workers never mix.
+fn send(results: &OwnedFd, records: &[u8]) -> Result<()> {
+    let n = nix::unistd::write(results, records).context("sending results")?;
+    ensure!(n == records.len(), "short write of results");
     Ok(())
-}
-
-fn collect_results(results: &mut BufReader<File>, numbers: &[i64], chunk: usize) -> Result<Vec<i128>> {
-    let mut values: Vec<i128> = vec![0; numbers.len()];
-    let mut done = vec![false; numbers.len().div_ceil(chunk)];
-    let mut record = vec![0u8; result_len(chunk)];
-    for _ in 0..done.len() {
-        results.read_exact(&mut record).context("a worker died before sending its result")?;
-        let (index, count, status) = read_header(&record);
-        ensure!(index % chunk == 0 && index < numbers.len(), "a result for a task never sent");
-        ensure!(!std::mem::replace(&mut done[index / chunk], true), "task {index} was done twice");
-        ensure!(count == numbers[index..].len().min(chunk), "a result of the wrong length");
-        if status != 0 {
-            bail!("a worker failed on the numbers from index {index} (see its message above)");
-        }
-        for (slot, bytes) in values[index..index + count].iter_mut().zip(record[HEADER..].chunks_exact(16)) {
-            *slot = i128::from_le_bytes(bytes.try_into()?);
-        }
-    }
-    Ok(values)
 }

@@ -25,6 +25,9 @@ use q5_pool::ProcessPool;
 /// The benchmark's own pool, grown for speed (not part of the exercise).
 mod chunked;
 use chunked::{ChunkedPool, max_chunk};
+
+/// Two processes and two pipes, nothing else: the limit.
+mod pipe;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
@@ -112,22 +115,12 @@ fn main() -> anyhow::Result<()> {
         "spawn_create_us".into(),
         measure(reps(100), || assert!(Command::new(&me).env(CHILD_ENV, "1").status().unwrap().success()), us),
     );
-    // SAFETY: single-threaded here.
-    let mut one = unsafe { ProcessPool::start(1, square) }?;
-    let tasks = if quick { 2_000 } else { 10_000 };
-    rust.insert(
-        "pool_task_us".into(),
-        measure(
-            reps(5),
-            || {
-                for x in 0..tasks {
-                    black_box(one.map(&[x]).unwrap());
-                }
-            },
-            |d| us(d) / tasks as f64,
-        ),
-    );
-    one.join()?;
+    // Per task, against the pipe's own limit and against Python, measured
+    // alternately, round after round, so that each ratio compares figures
+    // taken moments apart (see `per_task`).
+    let per_task = per_task(if quick { 3 } else { 9 }, cores)?;
+    let ratios = per_task.ratios;
+    rust.extend(per_task.rust);
     // SAFETY: single-threaded here.
     let mut pool = unsafe { ChunkedPool::with_chunks(cores, max_chunk(), square) }?;
     for size in [10usize, 10_000, 1_000_000] {
@@ -196,15 +189,28 @@ fn main() -> anyhow::Result<()> {
         rust.insert(format!("rayon_cpu_speedup_{workers}_workers"), ratio(sequential, parallel));
     }
 
-    let python = run_python(quick);
+    let mut python = run_python(quick);
+    if let (Some(p), Some(served)) = (python.as_mut(), per_task.python.as_ref()) {
+        for (key, value) in served {
+            p[key.as_str()] = json!(value.median);
+        }
+        p["spread_p10_p90"] =
+            json!(served.iter().map(|(k, s)| (k.clone(), [s.p10, s.p90])).collect::<BTreeMap<_, _>>());
+    }
     let machine = json!({"cores": cores, "cpu": cpu_model()});
-    print_table(&rust, python.as_ref(), &machine, cores);
+    print_table(&rust, python.as_ref(), &ratios, &machine);
     let medians: BTreeMap<&String, f64> = rust.iter().map(|(k, s)| (k, s.median)).collect();
     let spreads: BTreeMap<&String, [f64; 2]> = rust.iter().map(|(k, s)| (k, [s.p10, s.p90])).collect();
     let mut report = json!(medians);
     report["spread_p10_p90"] = json!(spreads);
     report["machine"] = machine;
     report["python"] = python.clone().unwrap_or(Value::Null);
+    report["ratios"] = json!(
+        ratios
+            .iter()
+            .map(|(k, s)| (k.clone(), json!({"median": s.median, "p10": s.p10, "p90": s.p90})))
+            .collect::<BTreeMap<_, _>>()
+    );
     if let Some(path) = option("--json") {
         std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
         println!("wrote {}", path.display());
@@ -214,6 +220,134 @@ fn main() -> anyhow::Result<()> {
         println!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The per-task figures, measured round after round.
+struct PerTask {
+    rust: BTreeMap<String, Stat>,
+    /// Python's, by the same keys (none without python3).
+    python: Option<BTreeMap<String, Stat>>,
+    /// Each ratio taken within a round, then summarized: "vs python"
+    /// (Python's time over ours) and "vs pipe" (ours over the bare pipe's).
+    ratios: BTreeMap<String, Stat>,
+}
+
+/// Tasks of the throughput map, round trips of the latency measure.
+const MAP_TASKS: usize = 10_000;
+const ROUND_TRIPS: usize = 2_000;
+
+/// Each round measures, one right after the other: the pool's pipelined
+/// throughput and its latency (the benchmark's pool, one worker, one number
+/// per task: one message each), Python's `Pool(1)` doing the same (a
+/// `python_pool.py --serve` process, so that its pool stays up), and the
+/// bare pipe's limits. Forks first: the pool and the echoing children.
+fn per_task(rounds: usize, cores: usize) -> anyhow::Result<PerTask> {
+    // SAFETY: single-threaded here (the threads of `map` are joined before it returns).
+    let mut pool = unsafe { ChunkedPool::with_chunks(1, 1, square) }?;
+    // SAFETY: as above.
+    let echo = unsafe { pipe::Echo::start(None) };
+    let pinned = if cores >= 2 {
+        // SAFETY: as above.
+        Some(unsafe { (pipe::Echo::start(Some(0)), pipe::Echo::start(Some(1))) })
+    } else {
+        None
+    };
+    let mut python = PythonServer::start();
+    let numbers: Vec<i64> = (0..MAP_TASKS as i64).collect();
+    black_box(pool.map(&numbers)?);
+    let mut samples: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let mut theirs: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for _ in 0..rounds {
+        let start = Instant::now();
+        black_box(pool.map(&numbers)?);
+        samples.entry("pool_task_throughput_us").or_default().push(us(start.elapsed()) / MAP_TASKS as f64);
+        let start = Instant::now();
+        for x in 0..ROUND_TRIPS as i64 {
+            black_box(pool.map(&[x])?);
+        }
+        samples.entry("pool_task_latency_us").or_default().push(us(start.elapsed()) / ROUND_TRIPS as f64);
+        samples.entry("pipe_throughput_us").or_default().push(echo.pipelined_us(MAP_TASKS, 2048));
+        samples.entry("pipe_roundtrip_us").or_default().push(echo.round_trip_us(ROUND_TRIPS));
+        if let Some(server) = python.as_mut() {
+            match (server.ask("throughput", MAP_TASKS), server.ask("latency", ROUND_TRIPS)) {
+                (Some(t), Some(l)) => {
+                    theirs.entry("pool_task_throughput_us").or_default().push(t);
+                    theirs.entry("pool_task_latency_us").or_default().push(l);
+                }
+                _ => python = None,
+            }
+        }
+        if let Some((same, other)) = &pinned {
+            pipe::pin(0);
+            samples.entry("pipe_roundtrip_same_core_us").or_default().push(same.round_trip_us(ROUND_TRIPS));
+            samples.entry("pipe_roundtrip_cross_core_us").or_default().push(other.round_trip_us(ROUND_TRIPS));
+            pipe::unpin(cores);
+        }
+    }
+    // Python inherited the pipes of the pool (`Command` closes only the
+    // descriptors marked close-on-exec): it goes first, or no worker would
+    // see the end of its queue.
+    drop(python);
+    pool.join()?;
+    let stat = |values: &[f64]| {
+        let mut values = values.to_vec();
+        values.sort_by(f64::total_cmp);
+        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+        Stat { median: at(0.5), p10: at(0.1), p90: at(0.9) }
+    };
+    let per_round = |a: &[f64], b: &[f64]| stat(&a.iter().zip(b).map(|(x, y)| x / y).collect::<Vec<_>>());
+    let mut ratios = BTreeMap::new();
+    for (row, limit) in
+        [("pool_task_throughput_us", "pipe_throughput_us"), ("pool_task_latency_us", "pipe_roundtrip_us")]
+    {
+        ratios.insert(format!("{row} vs pipe"), per_round(&samples[row], &samples[limit]));
+        if let Some(python) = theirs.get(row).filter(|p| p.len() == rounds) {
+            ratios.insert(format!("{row} vs python"), per_round(python, &samples[row]));
+        }
+    }
+    let complete = theirs.len() == 2 && theirs.values().all(|v| v.len() == rounds);
+    Ok(PerTask {
+        rust: samples.iter().map(|(k, v)| (k.to_string(), stat(v))).collect(),
+        python: complete.then(|| theirs.iter().map(|(k, v)| (k.to_string(), stat(v))).collect()),
+        ratios,
+    })
+}
+
+/// `python_pool.py --serve`: a Python `Pool(1)` answering one command at a time.
+struct PythonServer {
+    child: std::process::Child,
+    replies: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl PythonServer {
+    fn start() -> Option<PythonServer> {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/python_pool.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg("--serve")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .ok()?;
+        let replies = std::io::BufReader::new(child.stdout.take()?);
+        Some(PythonServer { child, replies })
+    }
+
+    /// Microseconds per task of `command` over `n` tasks.
+    fn ask(&mut self, command: &str, n: usize) -> Option<f64> {
+        use std::io::{BufRead, Write};
+        writeln!(self.child.stdin.as_mut()?, "{command} {n}").ok()?;
+        let mut line = String::new();
+        self.replies.read_line(&mut line).ok()?;
+        line.trim().parse().ok()
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
 }
 
 /// Speedup of `parallel` over `sequential`, with the spread carried over.
@@ -257,50 +391,85 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// What each row must reach against Python, as (key, how, bound): "faster"
-/// means Python's figure over ours is at least `bound`; "at_least" means our
-/// figure is at least `bound`.
+/// What each row must reach, as (key, how, bound): "faster" means Python's
+/// figure over ours is at least `bound` (taken round by round where the row
+/// was measured alternately); "near pipe" means ours over the bare pipe's is
+/// at most `bound`; "at_least" means our figure is at least `bound`.
 const TARGETS: &[(&str, &str, f64)] = &[
     ("fork_create_us", "faster", 10.0),
-    ("pool_task_us", "faster", 4.0),
-    ("pool_chunked_item_ns", "faster", 10.0),
+    ("pool_task_throughput_us", "faster", 10.0),
+    ("pool_task_throughput_us", "near pipe", 2.0),
+    ("pool_task_latency_us", "faster", 2.0),
+    ("pool_task_latency_us", "near pipe", 2.0),
     ("cpu_speedup_2_workers", "at_least", 1.9),
     ("rayon_cpu_speedup_2_workers", "at_least", 1.9),
 ];
 
-fn print_table(rust: &BTreeMap<String, Stat>, python: Option<&Value>, machine: &Value, cores: usize) {
+/// Python's time over ours for `key`: the round-by-round ratio where there
+/// is one, else the ratio of the medians.
+fn vs_python(key: &str, stat: Stat, python: Option<&Value>, ratios: &BTreeMap<String, Stat>) -> Option<f64> {
+    if let Some(r) = ratios.get(&format!("{key} vs python")) {
+        return Some(r.median);
+    }
+    let theirs = python.and_then(|p| p[key].as_f64())?;
+    Some(if key.contains("speedup") { stat.median / theirs } else { theirs / stat.median })
+}
+
+/// Whether each target of `key` is met, in words.
+fn targets(key: &str, stat: Stat, python: Option<&Value>, ratios: &BTreeMap<String, Stat>) -> Vec<String> {
+    TARGETS
+        .iter()
+        .filter(|(k, ..)| *k == key)
+        .map(|&(_, how, bound)| {
+            let (what, met) = match how {
+                "faster" => (
+                    format!("≥{bound}× python"),
+                    vs_python(key, stat, python, ratios).is_some_and(|r| r >= bound),
+                ),
+                "near pipe" => (
+                    format!("≤{bound}× pipe"),
+                    ratios.get(&format!("{key} vs pipe")).is_some_and(|r| r.median <= bound),
+                ),
+                _ => (format!("≥{bound}"), stat.median >= bound),
+            };
+            format!("{what} {}", if met { "met" } else { "NOT met" })
+        })
+        .collect()
+}
+
+fn print_table(
+    rust: &BTreeMap<String, Stat>,
+    python: Option<&Value>,
+    ratios: &BTreeMap<String, Stat>,
+    machine: &Value,
+) {
     println!("machine: {} cores, {}", machine["cores"], machine["cpu"].as_str().unwrap_or("?"));
     if let Some(version) = python.and_then(|p| p["python_version"].as_str()) {
         println!("python: {version} (multiprocessing, fork unless the row says spawn)");
     }
     println!(
-        "{:<34} {:>12} {:>22} {:>12} {:>9}  target",
-        "measure", "rust", "rust p10-p90", "python", "ratio"
+        "{:<30} {:>11} {:>20} {:>11} {:>9} {:>8}  target",
+        "measure", "rust", "rust p10-p90", "python", "vs python", "vs pipe"
     );
     let mut keys: Vec<&String> = rust.keys().collect();
-    keys.sort_by_key(|k| (k.contains("speedup"), k.contains("rayon"), k.len(), *k));
+    keys.sort_by_key(|k| {
+        (k.contains("speedup"), k.contains("rayon"), !k.contains("task") && !k.contains("pipe"), *k)
+    });
     for key in keys {
         let stat = rust[key];
         let theirs = python.and_then(|p| p[key.as_str()].as_f64());
-        let ratio = theirs.map(|t| if key.contains("speedup") { stat.median / t } else { t / stat.median });
-        let target = TARGETS.iter().find(|(k, ..)| k == key).map(|&(_, how, bound)| {
-            let met = match how {
-                "faster" => ratio.is_some_and(|r| r >= bound),
-                _ => stat.median >= bound,
-            };
-            let what = if how == "faster" { format!("≥{bound}× python") } else { format!("≥{bound}") };
-            format!("{what} {}", if met { "met" } else { "NOT met" })
-        });
+        let ratio = vs_python(key, stat, python, ratios);
+        let pipe = ratios.get(&format!("{key} vs pipe")).map(|r| r.median);
         println!(
-            "{key:<34} {:>12.3} {:>22} {:>12} {:>9}  {}",
+            "{key:<30} {:>11.3} {:>20} {:>11} {:>9} {:>8}  {}",
             stat.median,
             format!("{:.3}-{:.3}", stat.p10, stat.p90),
             theirs.map_or("-".into(), |t| format!("{t:.3}")),
             ratio.map_or("-".into(), |r| format!("{r:.2}×")),
-            target.unwrap_or_default()
+            pipe.map_or("-".into(), |r| format!("{r:.2}×")),
+            targets(key, stat, python, ratios).join(", ")
         );
     }
-    let _ = cores;
 }
 
 /// Speedup against workers, as an SVG line chart.

@@ -3,6 +3,14 @@
 Run by `cargo bench -p q5_pool` when python3 is present; prints one JSON
 object with the same keys (units in the names). Usage:
     python3 python_pool.py [--quick]
+    python3 python_pool.py --serve
+
+With --serve it keeps a Pool(1) and answers one line per command read on
+stdin, so that the benchmark can measure Rust and Python alternately:
+    throughput N   a map of N tiny tasks, one per message (chunksize=1),
+                   pipelined: microseconds per task
+    latency N      N tasks each sent alone and awaited (apply): microseconds
+                   per round trip
 """
 
 import json
@@ -49,19 +57,31 @@ def create(ctx, repeats):
     return median_of(once, repeats) * 1e6
 
 
+def serve():
+    with mp.get_context("fork").Pool(1) as pool:
+        pool.map(square, range(100), chunksize=1)
+        for line in sys.stdin:
+            command, n = line.split()
+            n = int(n)
+            start = time.perf_counter()
+            if command == "throughput":
+                pool.map(square, range(n), chunksize=1)
+            elif command == "latency":
+                for x in range(n):
+                    pool.apply(square, (x,))
+            else:
+                raise SystemExit(f"unknown command {command!r}")
+            print(json.dumps((time.perf_counter() - start) / n * 1e6), flush=True)
+
+
 def main():
+    if "--serve" in sys.argv:
+        return serve()
     fork, spawn = mp.get_context("fork"), mp.get_context("spawn")
     cores = os.cpu_count() or 1
     out = {}
     out["fork_create_us"] = create(fork, 20 if QUICK else 100)
     out["spawn_create_us"] = create(spawn, 3 if QUICK else 10)
-
-    with fork.Pool(1) as pool:
-        pool.map(square, range(100), chunksize=1)
-        n = 2_000 if QUICK else 10_000
-        start = time.perf_counter()
-        pool.map(square, range(n), chunksize=1)
-        out["pool_task_us"] = (time.perf_counter() - start) / n * 1e6
 
     with fork.Pool(cores) as pool:
         for size in (10, 10_000, 1_000_000):
