@@ -52,6 +52,9 @@ const LEFT_OUT: &[&str] = &[
     "grader/tests/release.rs",
     // The benchmark's own pool (a fast Q5, all written out), and its data.
     "exercises/q5_pool/benches/chunked.rs",
+    "exercises/q5_pool/benches/pipe.rs",
+    "exercises/q5_pool/benches/report.rs",
+    "exercises/q5_pool/tests/bench_report.rs",
     "exercises/q5_pool/benches/python_pool.py",
     "exercises/q5_pool/benches/results.json",
     "exercises/q5_pool/benches/speedup.svg",

@@ -6,6 +6,8 @@
 //! cargo bench -p q5_pool -- --svg FILE        # speedup against workers
 //!                                             # (FILE relative to the workspace root)
 //! cargo bench -p q5_pool -- --quick           # fewer repeats
+//! cargo bench -p q5_pool -- --readme README.md # the README's table
+//! cargo bench -p q5_pool -- --from FILE ...    # no measuring: render FILE
 //! ```
 //!
 //! Every figure is a median over repeated runs, with the 10th and 90th
@@ -28,6 +30,8 @@ use chunked::{ChunkedPool, max_chunk};
 
 /// Two processes and two pipes, nothing else: the limit.
 mod pipe;
+/// The table, the README's table and the plot, from the JSON report.
+mod report;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
@@ -87,6 +91,11 @@ fn main() -> anyhow::Result<()> {
     let option = |name: &str| {
         args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|path| root.join(path))
     };
+    if let Some(path) = option("--from") {
+        // Render a committed run: no measuring.
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+        return write_outputs(&report, &option);
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let reps = |full: usize| if quick { (full / 5).max(3) } else { full };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -198,7 +207,6 @@ fn main() -> anyhow::Result<()> {
             json!(served.iter().map(|(k, s)| (k.clone(), [s.p10, s.p90])).collect::<BTreeMap<_, _>>());
     }
     let machine = json!({"cores": cores, "cpu": cpu_model()});
-    print_table(&rust, python.as_ref(), &ratios, &machine);
     let medians: BTreeMap<&String, f64> = rust.iter().map(|(k, s)| (k, s.median)).collect();
     let spreads: BTreeMap<&String, [f64; 2]> = rust.iter().map(|(k, s)| (k, [s.p10, s.p90])).collect();
     let mut report = json!(medians);
@@ -211,13 +219,28 @@ fn main() -> anyhow::Result<()> {
             .map(|(k, s)| (k.clone(), json!({"median": s.median, "p10": s.p10, "p90": s.p90})))
             .collect::<BTreeMap<_, _>>()
     );
+    print!("{}", report::terminal(&report));
+    write_outputs(&report, &option)
+}
+
+/// Writes what the options ask for: `--json`, `--svg`, `--readme` (the
+/// table between its markers).
+fn write_outputs(report: &Value, option: &dyn Fn(&str) -> Option<std::path::PathBuf>) -> anyhow::Result<()> {
     if let Some(path) = option("--json") {
-        std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
+        std::fs::write(&path, serde_json::to_string_pretty(report)? + "\n")?;
         println!("wrote {}", path.display());
     }
     if let Some(path) = option("--svg") {
-        std::fs::write(&path, speedup_svg(&rust, python.as_ref(), cores))?;
+        std::fs::write(&path, report::svg(report))?;
         println!("wrote {}", path.display());
+    }
+    if let Some(path) = option("--readme") {
+        let readme = std::fs::read_to_string(&path)?;
+        let Some(updated) = report::with_table(&readme, report) else {
+            anyhow::bail!("{} has no bench table markers", path.display());
+        };
+        std::fs::write(&path, updated)?;
+        println!("wrote the table of {}", path.display());
     }
     Ok(())
 }
@@ -389,167 +412,4 @@ fn cpu_model() -> String {
             })
         })
         .unwrap_or_else(|| "unknown".into())
-}
-
-/// What each row must reach, as (key, how, bound): "faster" means Python's
-/// figure over ours is at least `bound` (taken round by round where the row
-/// was measured alternately); "near pipe" means ours over the bare pipe's is
-/// at most `bound`; "at_least" means our figure is at least `bound`.
-const TARGETS: &[(&str, &str, f64)] = &[
-    ("fork_create_us", "faster", 10.0),
-    ("pool_task_throughput_us", "faster", 10.0),
-    ("pool_task_throughput_us", "near pipe", 2.0),
-    ("pool_task_latency_us", "faster", 2.0),
-    ("pool_task_latency_us", "near pipe", 2.0),
-    ("cpu_speedup_2_workers", "at_least", 1.9),
-    ("rayon_cpu_speedup_2_workers", "at_least", 1.9),
-];
-
-/// Python's time over ours for `key`: the round-by-round ratio where there
-/// is one, else the ratio of the medians.
-fn vs_python(key: &str, stat: Stat, python: Option<&Value>, ratios: &BTreeMap<String, Stat>) -> Option<f64> {
-    if let Some(r) = ratios.get(&format!("{key} vs python")) {
-        return Some(r.median);
-    }
-    let theirs = python.and_then(|p| p[key].as_f64())?;
-    Some(if key.contains("speedup") { stat.median / theirs } else { theirs / stat.median })
-}
-
-/// Whether each target of `key` is met, in words.
-fn targets(key: &str, stat: Stat, python: Option<&Value>, ratios: &BTreeMap<String, Stat>) -> Vec<String> {
-    TARGETS
-        .iter()
-        .filter(|(k, ..)| *k == key)
-        .map(|&(_, how, bound)| {
-            let (what, met) = match how {
-                "faster" => (
-                    format!("≥{bound}× python"),
-                    vs_python(key, stat, python, ratios).is_some_and(|r| r >= bound),
-                ),
-                "near pipe" => (
-                    format!("≤{bound}× pipe"),
-                    ratios.get(&format!("{key} vs pipe")).is_some_and(|r| r.median <= bound),
-                ),
-                _ => (format!("≥{bound}"), stat.median >= bound),
-            };
-            format!("{what} {}", if met { "met" } else { "NOT met" })
-        })
-        .collect()
-}
-
-fn print_table(
-    rust: &BTreeMap<String, Stat>,
-    python: Option<&Value>,
-    ratios: &BTreeMap<String, Stat>,
-    machine: &Value,
-) {
-    println!("machine: {} cores, {}", machine["cores"], machine["cpu"].as_str().unwrap_or("?"));
-    if let Some(version) = python.and_then(|p| p["python_version"].as_str()) {
-        println!("python: {version} (multiprocessing, fork unless the row says spawn)");
-    }
-    println!(
-        "{:<30} {:>11} {:>20} {:>11} {:>9} {:>8}  target",
-        "measure", "rust", "rust p10-p90", "python", "vs python", "vs pipe"
-    );
-    let mut keys: Vec<&String> = rust.keys().collect();
-    keys.sort_by_key(|k| {
-        (k.contains("speedup"), k.contains("rayon"), !k.contains("task") && !k.contains("pipe"), *k)
-    });
-    for key in keys {
-        let stat = rust[key];
-        let theirs = python.and_then(|p| p[key.as_str()].as_f64());
-        let ratio = vs_python(key, stat, python, ratios);
-        let pipe = ratios.get(&format!("{key} vs pipe")).map(|r| r.median);
-        println!(
-            "{key:<30} {:>11.3} {:>20} {:>11} {:>9} {:>8}  {}",
-            stat.median,
-            format!("{:.3}-{:.3}", stat.p10, stat.p90),
-            theirs.map_or("-".into(), |t| format!("{t:.3}")),
-            ratio.map_or("-".into(), |r| format!("{r:.2}×")),
-            pipe.map_or("-".into(), |r| format!("{r:.2}×")),
-            targets(key, stat, python, ratios).join(", ")
-        );
-    }
-}
-
-/// Speedup against workers, as an SVG line chart.
-fn speedup_svg(rust: &BTreeMap<String, Stat>, python: Option<&Value>, cores: usize) -> String {
-    let (w, h, left, bottom, top, right) = (560.0, 360.0, 60.0, 50.0, 40.0, 150.0);
-    let max_y = (cores as f64).max(2.0);
-    let x = |workers: f64| left + (workers - 1.0) / (cores.max(2) as f64 - 1.0) * (w - left - right);
-    let y = |speedup: f64| h - bottom - speedup / max_y * (h - bottom - top);
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{left}\" y=\"20\" font-size=\"14\">CPU-bound speedup over sequential: 8 equal tasks</text>\n"
-    );
-    for tick in 0..=max_y as usize {
-        let ty = y(tick as f64);
-        svg += &format!(
-            "<line x1=\"{left}\" y1=\"{ty}\" x2=\"{}\" y2=\"{ty}\" stroke=\"#ddd\"/><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{tick}×</text>\n",
-            w - right,
-            left - 6.0,
-            ty + 4.0
-        );
-    }
-    for workers in 1..=cores {
-        let tx = x(workers as f64);
-        svg += &format!(
-            "<text x=\"{tx}\" y=\"{}\" text-anchor=\"middle\">{workers}</text>\n",
-            h - bottom + 18.0
-        );
-    }
-    svg += &format!(
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">workers</text>\n",
-        (left + w - right) / 2.0,
-        h - 12.0
-    );
-    let mut series: Vec<(&str, &str, Vec<f64>)> = vec![
-        ("ideal", "#999", (1..=cores).map(|c| c as f64).collect()),
-        (
-            "process pool",
-            "#d62728",
-            (1..=cores).map(|c| rust[&format!("cpu_speedup_{c}_workers")].median).collect(),
-        ),
-        (
-            "rayon",
-            "#1f77b4",
-            (1..=cores).map(|c| rust[&format!("rayon_cpu_speedup_{c}_workers")].median).collect(),
-        ),
-    ];
-    if let Some(p) = python {
-        let points: Vec<f64> =
-            (1..=cores).filter_map(|c| p[format!("cpu_speedup_{c}_workers")].as_f64()).collect();
-        if points.len() == cores {
-            series.push(("python multiprocessing", "#2ca02c", points));
-        }
-    }
-    for (i, (name, color, points)) in series.iter().enumerate() {
-        let path: Vec<String> = points
-            .iter()
-            .enumerate()
-            .map(|(j, s)| format!("{:.1},{:.1}", x(j as f64 + 1.0), y(*s)))
-            .collect();
-        let dash = if *name == "ideal" { " stroke-dasharray=\"4 4\"" } else { "" };
-        svg += &format!(
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"{dash}/>\n",
-            path.join(" ")
-        );
-        for (j, s) in points.iter().enumerate() {
-            svg += &format!(
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{color}\"/>\n",
-                x(j as f64 + 1.0),
-                y(*s)
-            );
-        }
-        let ly = top + 20.0 * i as f64;
-        svg += &format!(
-            "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{color}\" stroke-width=\"2\"{dash}/><text x=\"{}\" y=\"{}\">{name}</text>\n",
-            w - right + 10.0,
-            w - right + 30.0,
-            w - right + 35.0,
-            ly + 4.0
-        );
-    }
-    svg + "</svg>\n"
 }
