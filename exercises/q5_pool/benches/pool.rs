@@ -102,23 +102,6 @@ fn main() -> anyhow::Result<()> {
     let mut rust: BTreeMap<String, Stat> = BTreeMap::new();
 
     // --- Everything that forks, while this process has a single thread. ---
-    rust.insert(
-        "fork_create_us".into(),
-        measure(
-            reps(500),
-            || {
-                // SAFETY: single-threaded here; the child leaves with `_exit` at once.
-                match unsafe { fork() }.expect("fork") {
-                    // SAFETY: `_exit` ends the child at once, running none of our code.
-                    ForkResult::Child => unsafe { nix::libc::_exit(0) },
-                    ForkResult::Parent { child } => {
-                        waitpid(child, None).expect("waitpid");
-                    }
-                }
-            },
-            us,
-        ),
-    );
     let me = std::env::current_exe()?;
     rust.insert(
         "spawn_create_us".into(),
@@ -159,6 +142,8 @@ fn main() -> anyhow::Result<()> {
         ),
     );
     let work = vec![SPIN; 8];
+    // Each side timed in a block of its own, back to back: a core left idle
+    // between two runs wakes slowly, and would count against the parallel side.
     let sequential =
         measure(reps(5), || drop(black_box(work.iter().map(|&n| spin(n)).collect::<Vec<_>>())), us);
     for workers in 1..=cores {
@@ -166,7 +151,7 @@ fn main() -> anyhow::Result<()> {
         let mut pool = unsafe { ProcessPool::start(workers, |n| Ok(spin(n))) }?;
         let parallel = measure(reps(5), || drop(black_box(pool.map(&work).unwrap())), us);
         pool.join()?;
-        rust.insert(format!("cpu_speedup_{workers}_workers"), ratio(sequential, parallel));
+        rust.insert(format!("cpu_speedup_{workers}_workers"), speedup(sequential, parallel));
     }
 
     // --- Threads from here on: no more forks. ---
@@ -195,7 +180,7 @@ fn main() -> anyhow::Result<()> {
             || threads.install(|| drop(black_box(work.par_iter().map(|&n| spin(n)).collect::<Vec<_>>()))),
             us,
         );
-        rust.insert(format!("rayon_cpu_speedup_{workers}_workers"), ratio(sequential, parallel));
+        rust.insert(format!("rayon_cpu_speedup_{workers}_workers"), speedup(sequential, parallel));
     }
 
     let mut python = run_python(quick);
@@ -255,15 +240,36 @@ struct PerTask {
     ratios: BTreeMap<String, Stat>,
 }
 
-/// Tasks of the throughput map, round trips of the latency measure.
+/// Tasks of the throughput map, round trips of the latency measure, and
+/// processes created per round (Python's take ten times as long).
 const MAP_TASKS: usize = 10_000;
 const ROUND_TRIPS: usize = 2_000;
+const FORKS: usize = 100;
+const PYTHON_FORKS: usize = 20;
+
+/// Microseconds to fork a child that leaves at once and to reap it, over `n`.
+fn fork_create_us(n: usize) -> f64 {
+    let start = Instant::now();
+    for _ in 0..n {
+        // SAFETY: single-threaded here; the child leaves with `_exit` at once.
+        match unsafe { fork() }.expect("fork") {
+            // SAFETY: `_exit` ends the child at once, running none of our code.
+            ForkResult::Child => unsafe { nix::libc::_exit(0) },
+            ForkResult::Parent { child } => {
+                waitpid(child, None).expect("waitpid");
+            }
+        }
+    }
+    us(start.elapsed()) / n as f64
+}
 
 /// Each round measures, one right after the other: the pool's pipelined
 /// throughput and its latency (the benchmark's pool, one worker, one number
-/// per task: one message each), Python's `Pool(1)` doing the same (a
-/// `python_pool.py --serve` process, so that its pool stays up), and the
-/// bare pipe's limits. Forks first: the pool and the echoing children.
+/// per task: one message each), the bare pipe's limits, creating a process,
+/// and Python doing the same (a `python_pool.py --serve` process, so that
+/// its `Pool(1)` stays up). The pool and the echoing children are forked
+/// first; no thread is ever started here, so the forks of each round are
+/// safe.
 fn per_task(rounds: usize, cores: usize) -> anyhow::Result<PerTask> {
     // SAFETY: single-threaded here (the threads of `map` are joined before it returns).
     let mut pool = unsafe { ChunkedPool::with_chunks(1, 1, square) }?;
@@ -280,6 +286,16 @@ fn per_task(rounds: usize, cores: usize) -> anyhow::Result<PerTask> {
     black_box(pool.map(&numbers)?);
     let mut samples: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut theirs: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    // Creating a process, alternately, in rounds of its own: a hundred forks
+    // would disturb the figures of the rounds below.
+    for _ in 0..rounds {
+        samples.entry("fork_create_us").or_default().push(fork_create_us(FORKS));
+        match python.as_mut().map(|server| server.ask("fork", PYTHON_FORKS)) {
+            Some(Some(f)) => theirs.entry("fork_create_us").or_default().push(f),
+            Some(None) => python = None,
+            None => {}
+        }
+    }
     for _ in 0..rounds {
         let start = Instant::now();
         black_box(pool.map(&numbers)?);
@@ -324,11 +340,13 @@ fn per_task(rounds: usize, cores: usize) -> anyhow::Result<PerTask> {
         [("pool_task_throughput_us", "pipe_throughput_us"), ("pool_task_latency_us", "pipe_roundtrip_us")]
     {
         ratios.insert(format!("{row} vs pipe"), per_round(&samples[row], &samples[limit]));
+    }
+    for row in ["pool_task_throughput_us", "pool_task_latency_us", "fork_create_us"] {
         if let Some(python) = theirs.get(row).filter(|p| p.len() == rounds) {
             ratios.insert(format!("{row} vs python"), per_round(python, &samples[row]));
         }
     }
-    let complete = theirs.len() == 2 && theirs.values().all(|v| v.len() == rounds);
+    let complete = theirs.len() == 3 && theirs.values().all(|v| v.len() == rounds);
     Ok(PerTask {
         rust: samples.iter().map(|(k, v)| (k.to_string(), stat(v))).collect(),
         python: complete.then(|| theirs.iter().map(|(k, v)| (k.to_string(), stat(v))).collect()),
@@ -374,7 +392,7 @@ impl Drop for PythonServer {
 }
 
 /// Speedup of `parallel` over `sequential`, with the spread carried over.
-fn ratio(sequential: Stat, parallel: Stat) -> Stat {
+fn speedup(sequential: Stat, parallel: Stat) -> Stat {
     Stat {
         median: sequential.median / parallel.median,
         p10: sequential.median / parallel.p90,

@@ -11,6 +11,8 @@ stdin, so that the benchmark can measure Rust and Python alternately:
                    pipelined: microseconds per task
     latency N      N tasks each sent alone and awaited (apply): microseconds
                    per round trip
+    fork N         N processes created and joined (fork context):
+                   microseconds per process
 """
 
 import json
@@ -58,7 +60,8 @@ def create(ctx, repeats):
 
 
 def serve():
-    with mp.get_context("fork").Pool(1) as pool:
+    fork = mp.get_context("fork")
+    with fork.Pool(1) as pool:
         pool.map(square, range(100), chunksize=1)
         for line in sys.stdin:
             command, n = line.split()
@@ -69,6 +72,11 @@ def serve():
             elif command == "latency":
                 for x in range(n):
                     pool.apply(square, (x,))
+            elif command == "fork":
+                for _ in range(n):
+                    p = fork.Process(target=nothing)
+                    p.start()
+                    p.join()
             else:
                 raise SystemExit(f"unknown command {command!r}")
             print(json.dumps((time.perf_counter() - start) / n * 1e6), flush=True)
