@@ -51,6 +51,9 @@ pub struct Sentences {
     pub min_words: usize,
     pub min_function_words: usize,
     pub min_function_share: f64,
+    pub vocabulary_from: usize,
+    pub min_vocabulary_growth: f64,
+    pub longest: usize,
     pub function_words: Vec<String>,
     pub placeholders: Vec<String>,
 }
@@ -267,11 +270,21 @@ pub fn mark(question: Question, text: &str) -> Marked {
     if off_topic >= 3 && off_topic * 5 >= valid.len() * 2 {
         flags.push(format!("filler: {off_topic} of {} sentences are not about the subject", valid.len()));
     }
+    let all: Vec<String> = units.iter().flat_map(|u| words(u)).collect();
+    let distinct = all.iter().collect::<HashSet<_>>().len();
+    let growth = (distinct as f64).ln() / (all.len() as f64).ln();
+    if all.len() >= rubric.sentences.vocabulary_from && growth < rubric.sentences.min_vocabulary_growth {
+        flags
+            .push(format!("repeated or generated text: {} words, only {distinct} different ones", all.len()));
+    }
     let shown_count = shown.len();
     if about_other >= 2 || (about_other >= 1 && shown_count <= 1) {
         flags.push(format!("another question answered: {about_other} sentences are about something else"));
     }
     let gamed = !flags.is_empty();
+    if all.len() > rubric.sentences.longest {
+        flags.push(format!("{} words: far longer than an answer to this question", all.len()));
+    }
     for (m, _) in &misconceptions {
         flags.push(format!("a misconception to confirm: {}", m.name));
     }
@@ -539,6 +552,28 @@ mod tests {
             + "\n\n- threads\n- processes\n- memory\n- GIL\n- IPC\n- mutex\n- crash\n- overhead\n";
         let marked = mark(Question::Q2, &fox);
         assert!(marked.total() <= 3 && !marked.flags.is_empty(), "{marked:?}");
+    }
+
+    #[test]
+    fn word_salad_and_endless_answers_are_flagged() {
+        let words =
+            ["process", "thread", "core", "parallel", "memory", "the", "a", "is", "of", "pool", "worker"];
+        let salad: Vec<String> = (0..60)
+            .map(|i| {
+                let sentence: Vec<&str> =
+                    (0..9).map(|j| words[(i * 7 + j * 3 + i * j) % words.len()]).collect();
+                format!("{}.", sentence.join(" "))
+            })
+            .collect();
+        let marked = mark(Question::Q1, &salad.join(" "));
+        assert!(marked.total() <= 2 && marked.flags.iter().any(|f| f.contains("generated")), "{marked:?}");
+        let reference = std::fs::read_to_string(crate::workspace::home().join("answers/q1.md")).unwrap();
+        assert!(mark(Question::Q1, &reference).flags.is_empty());
+        // Every word new, yet 2100 of them: flagged for its length alone.
+        let endless: String = (0..300).map(|i| format!("The process {i}a is {i}b of {i}c. ")).collect();
+        let marked = mark(Question::Q1, &endless);
+        assert_eq!(marked.flags.len(), 1, "{:?}", marked.flags);
+        assert!(marked.flags[0].contains("far longer than an answer"));
     }
 
     #[test]
