@@ -74,7 +74,8 @@ fn concepts(question: Question, marked: &Marked) -> Verdict {
         parts.push(format!("✓ {}{extra}: “{sentence}”", concept.name));
     }
     for concept in &marked.missing {
-        parts.push(format!("✗ {}: {}", concept.name, concept.hint));
+        // What to say something about, not what to say: see answers.toml.
+        parts.push(format!("✗ {}", concept.hint));
     }
     for (m, sentence) in &marked.misconceptions {
         parts.push(format!("✗ a misconception, −{}: “{sentence}”: {}", m.points, m.name));
