@@ -85,6 +85,30 @@ impl QuestionReport {
     }
 }
 
+impl QuestionReport {
+    /// The report of a programming question: its verdicts, `notes`, then
+    /// what the witness saw of `seen` (its default run).
+    pub fn of_program(
+        question: Question,
+        verdicts: Vec<(&'static str, Verdict)>,
+        seen: &Observation,
+        mut notes: Vec<String>,
+        normalized: Option<String>,
+    ) -> QuestionReport {
+        let (note, witnessed) = witness_note(seen, package(question));
+        notes.push(note);
+        QuestionReport {
+            question,
+            verdicts,
+            notes,
+            normalized,
+            witnessed: Some(witnessed),
+            review: Vec::new(),
+            answer: None,
+        }
+    }
+}
+
 /// Grades one question.
 pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
     match question {

@@ -2,8 +2,7 @@
 
 use super::{
     QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
-    killed_note, not_waited_for, outlived_problem, package, process_count_problem, snapshot_verdict,
-    unreaped_problem, witness_note,
+    killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -48,16 +47,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ("3.5", judged(&runs, check_waits, "the main process reaped its worker, then printed its last line")),
         ("3.6", snapshot_verdict(question, seen, normalized.as_deref(), "3.5")),
     ];
-    let (note, witnessed) = witness_note(seen, package(question));
-    QuestionReport {
-        question,
-        verdicts,
-        notes: vec![note],
-        normalized,
-        witnessed: Some(witnessed),
-        review: Vec::new(),
-        answer: None,
-    }
+    QuestionReport::of_program(question, verdicts, seen, Vec::new(), normalized)
 }
 
 /// The three lines, parsed.

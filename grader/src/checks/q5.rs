@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use super::{
     QuestionReport, Verdict, contract_lines, default_run, fields, foreign_pid_problem, leftovers_problem,
-    package, process_count_problem, snapshot_verdict, witness_note,
+    package, process_count_problem, snapshot_verdict,
 };
 use crate::grade::{Context, Rng, SEED_ENV};
 use crate::normalize::normalize;
@@ -82,7 +82,7 @@ fn large_case() -> Case {
 
 pub fn grade(ctx: &Context) -> QuestionReport {
     let question = Question::Q5;
-    let mut notes = vec![format!(
+    let notes = vec![format!(
         "random inputs drawn with seed {}; to replay them: {SEED_ENV}={} cargo run -p grader",
         ctx.seed, ctx.seed
     )];
@@ -163,17 +163,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ("5.9", snapshot_verdict(question, &seen, normalized.as_deref(), "5.3")),
         ("5.10", Verdict::from_result(large, "right for 12000 numbers on 3 workers")),
     ];
-    let (note, witnessed) = witness_note(&seen, package(question));
-    notes.push(note);
-    QuestionReport {
-        question,
-        verdicts,
-        notes,
-        normalized,
-        witnessed: Some(witnessed),
-        review: Vec::new(),
-        answer: None,
-    }
+    QuestionReport::of_program(question, verdicts, &seen, notes, normalized)
 }
 
 /// Runs each case and checks its output; the first failure is the message.

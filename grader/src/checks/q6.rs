@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{
     QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
-    killed_note, not_waited_for, outlived_problem, package, process_count_problem, snapshot_verdict,
-    unreaped_problem, witness_note,
+    killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -31,16 +30,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ("6.5", excused(judged(&runs, check_no_leftovers, "every process had exited"), seen, "6.4")),
         ("6.6", snapshot_verdict(question, seen, normalized.as_deref(), "6.4")),
     ];
-    let (note, witnessed) = witness_note(seen, package(question));
-    QuestionReport {
-        question,
-        verdicts,
-        notes: vec![note],
-        normalized,
-        witnessed: Some(witnessed),
-        review: Vec::new(),
-        answer: None,
-    }
+    QuestionReport::of_program(question, verdicts, seen, Vec::new(), normalized)
 }
 
 /// The child lines: (line index, k, pid, number printed).
