@@ -51,13 +51,19 @@ struct Stat {
 /// Runs `f` `repeats` times and returns the statistics of `scale(elapsed)`.
 fn measure(repeats: usize, mut f: impl FnMut(), scale: impl Fn(Duration) -> f64) -> Stat {
     f(); // warm up
-    let mut values: Vec<f64> = (0..repeats)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            scale(start.elapsed())
-        })
-        .collect();
+    summarize(
+        (0..repeats)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                scale(start.elapsed())
+            })
+            .collect(),
+    )
+}
+
+/// The median and the 10th and 90th percentiles of `values`.
+fn summarize(mut values: Vec<f64>) -> Stat {
     values.sort_by(f64::total_cmp);
     let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
     Stat { median: at(0.5), p10: at(0.1), p90: at(0.9) }
@@ -328,13 +334,8 @@ fn per_task(rounds: usize, cores: usize) -> anyhow::Result<PerTask> {
     // see the end of its queue.
     drop(python);
     pool.join()?;
-    let stat = |values: &[f64]| {
-        let mut values = values.to_vec();
-        values.sort_by(f64::total_cmp);
-        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
-        Stat { median: at(0.5), p10: at(0.1), p90: at(0.9) }
-    };
-    let per_round = |a: &[f64], b: &[f64]| stat(&a.iter().zip(b).map(|(x, y)| x / y).collect::<Vec<_>>());
+    let stat = |values: &[f64]| summarize(values.to_vec());
+    let per_round = |a: &[f64], b: &[f64]| summarize(a.iter().zip(b).map(|(x, y)| x / y).collect());
     let mut ratios = BTreeMap::new();
     for (row, limit) in
         [("pool_task_throughput_us", "pipe_throughput_us"), ("pool_task_latency_us", "pipe_roundtrip_us")]
