@@ -348,6 +348,24 @@ fn attack_by_escaping_the_witness_or_the_sandbox_is_stopped_and_named() {
 }
 
 #[test]
+fn attack_by_a_child_left_behind_after_the_program_exits_is_stopped_too() {
+    // The second leftovers are let run on after the program exits is
+    // watched as the run was: the sandbox, the witness and the limits hold.
+    let arena = Arena::new();
+    let card = grade_q6(&arena.fork("orphan", "orphan_network"));
+    assert_stopped_for(&card, Guard::Network, "socket");
+    assert!(!message(&card, "6.2").contains("ORPHAN connected"), "{}", message(&card, "6.2"));
+    match arena.listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("a connection reached the test's server: {other:?}"),
+    }
+    let card = grade_q6(&arena.fork("orphan_bomb", "orphan_bomb"));
+    let said = message(&card, "6.1");
+    assert!(said.contains("created more than 64 processes"), "{said}");
+    arena.assert_canaries_intact();
+}
+
+#[test]
 fn attack_on_the_network_is_stopped_and_nothing_arrives() {
     let arena = Arena::new();
     let card = grade_q6(&arena.fork("mallory", "network"));

@@ -154,6 +154,34 @@ fn q6_last_line_racing_the_children_is_caught_with_the_children_held_back() {
 }
 
 #[test]
+fn q6_a_parent_that_sleeps_in_poll_instead_of_waiting_is_caught() {
+    // A sleep in disguise (a call with a timeout) does not let the held
+    // children go: only waiting does.
+    let expect = Expect {
+        fails: &[(
+            "6.4",
+            "the last line came before the lines of processes 1, 2, 3, 4 (the grader started the children late",
+        )],
+        unsure: &[],
+        capped: false,
+    };
+    assert_graded("q6_poll_sleep", Question::Q6, false, expect);
+}
+
+#[test]
+fn attack_on_the_hold_by_sigcont_frees_no_child() {
+    let expect = Expect {
+        fails: &[(
+            "6.4",
+            "the last line came before the lines of processes 1, 2, 3, 4 (the grader started the children late",
+        )],
+        unsure: &[],
+        capped: false,
+    };
+    assert_graded("q6_sigcont_held", Question::Q6, false, expect);
+}
+
+#[test]
 fn q3_worker_racing_a_main_process_that_never_waits_costs_the_wait_only() {
     let expect =
         Expect { fails: &[("3.5", "never waited for its child process")], unsure: &[], capped: false };

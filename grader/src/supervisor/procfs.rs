@@ -112,9 +112,9 @@ pub fn parent_of(pid: i32) -> Option<i32> {
 }
 
 /// Whether the process `pid` is waiting: every thread of it blocked in the
-/// kernel (state S or D), and none of them merely sleeping (`nanosleep`,
-/// `clock_nanosleep`, `pause`): a parent blocked in `waitpid`, in a `read`
-/// of its children's pipe, in a `vfork`, or joining threads that do so.
+/// kernel (state S or D), and none of them merely sleeping (see
+/// [`sleeping`]): a parent blocked in `waitpid`, in a `read` of its
+/// children's pipe, in a `vfork`, or joining threads that do so.
 /// A thread stopped by the tracer (`t`) or runnable (`R`) is not waiting.
 pub fn waiting(pid: i32) -> bool {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
@@ -137,27 +137,59 @@ pub fn waiting(pid: i32) -> bool {
     any
 }
 
-/// Whether the thread `tid` of `pid` is blocked in a sleep (its
-/// `/proc/…/syscall` starts with the call's number).
+/// Whether the thread `tid` of `pid` is blocked in a sleep: a call that
+/// only sleeps, or any call that would return after a timeout (a `poll`, a
+/// `select`, an `epoll_wait` or a futex wait with one): a parent that waits
+/// a while for its children instead of waiting for them. Read from its
+/// `/proc/…/syscall`: the call's number, then its arguments, in hex.
 fn sleeping(pid: i32, tid: i32) -> bool {
     let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall")) else {
         return false;
     };
-    let number = text.split_whitespace().next().and_then(|n| n.parse::<std::ffi::c_long>().ok());
-    number.is_some_and(|n| SLEEPS.contains(&n))
+    let mut fields = text.split_whitespace();
+    let Some(number) = fields.next().and_then(|n| n.parse::<std::ffi::c_long>().ok()) else {
+        return false;
+    };
+    let args: Vec<u64> =
+        fields.take(6).filter_map(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok()).collect();
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0);
+    timed_out(number, arg)
 }
 
-/// The system calls that only sleep.
+/// Whether the call `number`, with these arguments, only sleeps or has a
+/// timeout.
 #[cfg(target_os = "linux")]
-const SLEEPS: &[std::ffi::c_long] = &[
-    nix::libc::SYS_nanosleep,
-    nix::libc::SYS_clock_nanosleep,
+fn timed_out(number: std::ffi::c_long, arg: impl Fn(usize) -> u64) -> bool {
+    use nix::libc;
+    // An `int` timeout of -1 is "for ever"; a null timeout pointer too.
+    let finite = |i: usize| arg(i) as i32 != -1;
+    let given = |i: usize| arg(i) != 0;
     #[cfg(target_arch = "x86_64")]
-    nix::libc::SYS_pause,
-];
+    match number {
+        libc::SYS_pause => return true,
+        libc::SYS_poll => return finite(2),
+        libc::SYS_select => return given(4),
+        libc::SYS_epoll_wait => return finite(3),
+        _ => {}
+    }
+    match number {
+        libc::SYS_nanosleep | libc::SYS_clock_nanosleep => true,
+        libc::SYS_ppoll => given(2),
+        libc::SYS_pselect6 => given(4),
+        libc::SYS_epoll_pwait => finite(3),
+        libc::SYS_epoll_pwait2 => given(3),
+        libc::SYS_futex => {
+            let op = arg(1) as i32 & libc::FUTEX_CMD_MASK;
+            matches!(op, libc::FUTEX_WAIT | libc::FUTEX_WAIT_BITSET) && given(3)
+        }
+        _ => false,
+    }
+}
 
 #[cfg(not(target_os = "linux"))]
-const SLEEPS: &[std::ffi::c_long] = &[];
+fn timed_out(_number: std::ffi::c_long, _arg: impl Fn(usize) -> u64) -> bool {
+    false
+}
 
 /// The processes and threads of user `uid` on the machine, as the kernel
 /// counts them against `RLIMIT_NPROC`.

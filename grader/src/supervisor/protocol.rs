@@ -49,7 +49,8 @@ pub enum Schedule {
     AsItComes,
     /// Each process the program's main process creates is held, stopped
     /// before its first instruction, until the main process waits (every
-    /// thread of it blocked, and not in a sleep) or exits, or for
+    /// thread of it blocked, none in a sleep or a call with a timeout) or
+    /// exits, or for
     /// [`HOLD_AT_MOST_MS`] at most. Needs the witness (ptrace); untraced, it
     /// is [`Schedule::AsItComes`].
     ChildrenLate,
