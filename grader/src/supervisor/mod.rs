@@ -127,8 +127,18 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     };
     tree.kill_all();
     if let Some(user) = &spawned.user {
-        // Whatever of the run's own user is left, below us or not.
-        user.kill_all();
+        // Whatever of the run's own user is left, below us or not, until
+        // none is: a process of a fork bomb still dying when the last of our
+        // children is reaped would be re-parented away and outlive the run.
+        let end = Instant::now() + Duration::from_secs(2);
+        loop {
+            user.kill_all();
+            tree::reap_ready();
+            if procfs::tasks_of(user.uid) == 0 || Instant::now() >= end {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
     tree::reap_all();
     let (out, err) = reader.join().unwrap_or_default();

@@ -86,9 +86,33 @@ pub fn reap_all() {
     while Instant::now() < end {
         match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG | all_children())) {
             Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(1)),
-            Ok(_) => {}
+            Ok(status) => let_go(status),
             Err(nix::errno::Errno::EINTR) => {}
             Err(_) => break, // ECHILD: nothing left
+        }
+    }
+}
+
+/// A traced process that stopped on its way out (killed, it stops once more
+/// at its exit) waits for its tracer, this process, to let it go: let it,
+/// or it would die only once the tracer is gone, re-parented away.
+fn let_go(status: WaitStatus) {
+    #[cfg(target_os = "linux")]
+    if let WaitStatus::Stopped(pid, _) | WaitStatus::PtraceEvent(pid, ..) = status {
+        let _ = nix::sys::ptrace::cont(pid, None);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = status;
+}
+
+/// Reaps every child that has ended, without waiting for the others.
+pub fn reap_ready() {
+    loop {
+        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG | all_children())) {
+            Ok(WaitStatus::StillAlive) => break,
+            Ok(status) => let_go(status),
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => break, // ECHILD: none left
         }
     }
 }

@@ -55,6 +55,8 @@ struct Hold {
     waiting_since: Option<Instant>,
     /// How many were held in all.
     count: u32,
+    /// The main process has exited: nothing more is held.
+    over: bool,
 }
 
 /// How long the main process must be seen waiting before its children go:
@@ -114,6 +116,7 @@ mod imp {
                     since: None,
                     waiting_since: None,
                     count: 0,
+                    over: false,
                 }),
             };
             tracer.tasks.insert(main.as_raw(), Task { tgid: main.as_raw(), started: true });
@@ -154,6 +157,11 @@ mod imp {
         /// is left until it has all ended or `until`.
         pub fn run_on(&mut self, until: Instant, stop: &StopFlag, process_cap: usize) {
             self.release_all();
+            // The main process is gone, and its pid may be another's soon:
+            // hold nothing more.
+            if let Some(hold) = self.hold.as_mut() {
+                hold.over = true;
+            }
             while !self.tasks.is_empty() && Instant::now() < until {
                 match waitpid(None::<Pid>, Some(WaitPidFlag::__WALL | WaitPidFlag::WNOHANG)) {
                     Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_micros(500)),
@@ -216,7 +224,7 @@ mod imp {
         /// Whether `pid`, at its first stop, is a child of the main process
         /// to hold back (and holds it).
         fn held_back(&mut self, pid: Pid) -> bool {
-            let Some(hold) = self.hold.as_mut() else { return false };
+            let Some(hold) = self.hold.as_mut().filter(|h| !h.over) else { return false };
             let is_child = procfs::tgid_of(pid.as_raw()) == Some(pid.as_raw())
                 && procfs::parent_of(pid.as_raw()) == Some(hold.main);
             if !is_child {

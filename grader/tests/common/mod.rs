@@ -82,9 +82,10 @@ pub fn assert_nothing_left_running(scratch: Option<&Path>) {
         {
             let supervisor = meta.uid() - first;
             let alive = std::path::Path::new(&format!("/proc/{supervisor}")).exists();
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
             assert!(
                 alive,
-                "process {:?} of a run's own user outlived its supervisor {supervisor}",
+                "process {:?} of a run's own user outlived its supervisor {supervisor}: {stat}",
                 entry.file_name()
             );
         }
