@@ -221,6 +221,29 @@ mod imp {
             hold.waiting_since = None;
         }
 
+        /// Under the hold, a new child process of the main process is caught
+        /// at its first stop before its parent goes on: a parent let go
+        /// first could send it SIGCONT, which cancels the SIGSTOP a new
+        /// tracee starts with, and it would never stop to be held.
+        fn catch_first_stop(&mut self, parent: Pid, child: i32, stop: &StopFlag, process_cap: usize) {
+            let parent_tgid = self.tasks.get(&parent.as_raw()).map_or(parent.as_raw(), |t| t.tgid);
+            let holding = self.hold.as_ref().is_some_and(|h| !h.over && h.main == parent_tgid);
+            let process = self.tasks.get(&child).is_some_and(|t| t.tgid == child && !t.started);
+            if !holding || !process {
+                return;
+            }
+            loop {
+                match waitpid(Pid::from_raw(child), Some(WaitPidFlag::__WALL)) {
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(_) => return,
+                    Ok(status) => {
+                        self.handle(status, stop, process_cap);
+                        return;
+                    }
+                }
+            }
+        }
+
         /// Whether `pid`, at its first stop, is a child of the main process
         /// to hold back (and holds it).
         fn held_back(&mut self, pid: Pid) -> bool {
@@ -261,6 +284,15 @@ mod imp {
                             return None;
                         }
                         _ => {}
+                    }
+                    let creates =
+                        [Event::PTRACE_EVENT_FORK, Event::PTRACE_EVENT_VFORK, Event::PTRACE_EVENT_CLONE]
+                            .iter()
+                            .any(|&e| e as i32 == event);
+                    if let Ok(child) = new
+                        && creates
+                    {
+                        self.catch_first_stop(pid, child, stop, process_cap);
                     }
                     if self.processes.len() > process_cap.saturating_add(1)
                         || self.threads as usize > process_cap.saturating_mul(THREADS_PER_PROCESS)
