@@ -199,6 +199,12 @@ impl Question {
     pub const ALL: [Question; 6] =
         [Question::Q1, Question::Q2, Question::Q3, Question::Q4, Question::Q5, Question::Q6];
 
+    /// The order a student is best taken through them: the smallest
+    /// program first (Q6), then one process and its exit status (Q3), the
+    /// pool (Q5), and the written answers, which the programs teach.
+    pub const SUGGESTED: [Question; 6] =
+        [Question::Q6, Question::Q3, Question::Q5, Question::Q1, Question::Q2, Question::Q4];
+
     /// Everything the rubric says of this question.
     pub fn spec(self) -> &'static Spec {
         &QUESTIONS[self as usize]
@@ -287,6 +293,14 @@ mod tests {
     #[test]
     fn points_add_up_to_100() {
         assert_eq!(QUESTIONS.iter().map(Spec::points).sum::<u32>(), 100);
+    }
+
+    #[test]
+    fn the_suggested_order_has_each_question_once_programs_first() {
+        let mut sorted = Question::SUGGESTED;
+        sorted.sort();
+        assert_eq!(sorted, Question::ALL);
+        assert!(Question::SUGGESTED[..3].iter().all(|q| !q.is_written()));
     }
 
     #[test]

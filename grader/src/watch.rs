@@ -193,8 +193,12 @@ struct Screen {
 }
 
 impl Screen {
+    /// The first question not yet at full marks, in the order a student is
+    /// best taken through them (the programs first).
     fn first_unfinished(&self) -> Option<Question> {
-        self.scores.iter().flatten().find(|q| q.score() < q.max()).map(|q| q.question)
+        Question::SUGGESTED
+            .into_iter()
+            .find(|&q| self.scores[q as usize].as_ref().is_some_and(|s| s.score() < s.max()))
     }
 
     fn render(&self) -> String {

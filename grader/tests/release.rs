@@ -91,6 +91,83 @@ fn cargo_in(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// What `cargo test -p grader --no-fail-fast` did in a release.
+#[derive(Debug)]
+struct TestRun {
+    status: Option<i32>,
+    /// The tests that failed, each with its target (`tests/checks.rs`).
+    failed: Vec<(String, String)>,
+    /// The targets that ran, and passed.
+    passed: Vec<String>,
+    /// Cargo's and the tests' output, as one.
+    output: String,
+}
+
+impl TestRun {
+    fn ran(&self, targets: &[&str]) -> bool {
+        targets.iter().all(|t| self.passed.iter().any(|p| p == t) || self.failed.iter().any(|(f, _)| f == t))
+    }
+}
+
+/// Runs the release's `cargo test -p grader` (with `args`), with `path` as
+/// PATH if given, and reads which tests failed in which target.
+fn cargo_test_in(dir: &Path, args: &[&str], path: Option<&std::ffi::OsStr>) -> TestRun {
+    let target = grader::workspace::target_dir(&workspace()).join("release-check/target");
+    // One file for stdout and stderr: cargo names each target on stderr,
+    // the tests say how they did on stdout.
+    let log = tempfile::tempfile().unwrap();
+    let mut command = std::process::Command::new(env!("CARGO"));
+    command
+        .args(["test", "-p", "grader", "--no-fail-fast"])
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env("RUSTFLAGS", "-D warnings")
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log.try_clone().unwrap());
+    if let Some(path) = path {
+        command.env("PATH", path);
+    }
+    let status = command.status().unwrap().code();
+    let mut output = String::new();
+    use std::io::{Read, Seek};
+    let mut log = log;
+    log.rewind().unwrap();
+    log.read_to_string(&mut output).unwrap();
+    let (mut failed, mut passed, mut current) = (Vec::new(), Vec::new(), String::new());
+    for line in output.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("Running ") {
+            current = rest.split(" (").next().unwrap_or(rest).to_string();
+        } else if line.starts_with("Doc-tests ") {
+            current = "doc-tests".into();
+        } else if let Some(test) = line.strip_prefix("test ").and_then(|t| t.strip_suffix(" ... FAILED")) {
+            failed.push((current.clone(), test.to_string()));
+        } else if line.starts_with("test result: ok") {
+            passed.push(current.clone());
+        }
+    }
+    TestRun { status, failed, passed, output }
+}
+
+/// A PATH with every program of this one's but `tool` (links in `top`).
+fn path_without(tool: &str, top: &Path) -> std::ffi::OsString {
+    let bin = top.join("path-without");
+    std::fs::create_dir_all(&bin).unwrap();
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let link = bin.join(entry.file_name());
+            if entry.file_name() != tool && !link.exists() {
+                let _ = std::os::unix::fs::symlink(entry.path(), link);
+            }
+        }
+    }
+    assert!(!bin.join(tool).exists());
+    bin.into_os_string()
+}
+
 #[test]
 fn the_assignment_repository_holds_no_solution_names_no_template_and_grades_itself() {
     let top = temp_dir("release");
@@ -198,9 +275,28 @@ fn the_assignment_repository_holds_no_solution_names_no_template_and_grades_itse
     for test in results["tests"].as_array().unwrap() {
         assert!(test["output"].as_str().unwrap().contains("not attempted yet"), "{test}");
     }
+    // The release's own `cargo test -p grader`, untouched: only the
+    // student's checks fail (every one of them), and every test of the
+    // grader itself passes. With tmux and without: a test that needs it
+    // says it is skipped.
+    let untouched = cargo_test_in(&out, &[], None);
+    let checks = grader::rubric::checks().count();
+    assert!(
+        untouched.failed.iter().all(|(target, _)| target == "tests/checks.rs")
+            && untouched.failed.len() == checks
+            && untouched.ran(&["unittests src/lib.rs", "tests/cli.rs", "tests/watch.rs", "tests/checks.rs"]),
+        "untouched, only the {checks} checks of tests/checks.rs should fail: {:?}\n{}",
+        untouched.failed,
+        untouched.output
+    );
+    let no_tmux = path_without("tmux", top.path());
+    let watch = cargo_test_in(&out, &["--test", "watch", "--", "--nocapture"], Some(&no_tmux));
+    assert!(
+        watch.status == Some(0) && watch.output.contains("skipped watch: it needs tmux"),
+        "{}",
+        watch.output
+    );
     // Testing leaves nothing behind either.
-    let test = cargo_in(&out, &["test", "-p", "grader", "--test", "q6", "--quiet"]);
-    assert!(!test.status.success(), "the untouched Q6 fails its tests");
     assert_eq!(git(&out, &["status", "--porcelain"]), "", "grading and testing left files");
     for package in ["q3_process", "q5_pool", "q6_four_procs"] {
         let from = workspace().join("exercises").join(package).join("src");
@@ -211,6 +307,26 @@ fn the_assignment_repository_holds_no_solution_names_no_template_and_grades_itse
     let (code, results) = grade(json.to_str().unwrap());
     assert_eq!((code, results["score"].as_u64()), (Some(0), Some(100)), "{results}");
     assert_eq!(results["extra_data"]["changed_protected_paths"], serde_json::json!([]));
+    // And the release's `cargo test -p grader` passes whole, with tmux and
+    // without.
+    let solved = cargo_test_in(&out, &[], None);
+    assert!(
+        solved.status == Some(0)
+            && solved.failed.is_empty()
+            && solved.ran(&["tests/watch.rs", "tests/checks.rs"]),
+        "with the reference pasted in, every test passes: {:?}\n{}",
+        solved.failed,
+        solved.output
+    );
+    let watch = cargo_test_in(&out, &["--test", "watch", "--", "--nocapture"], Some(&no_tmux));
+    assert!(watch.status == Some(0) && watch.output.contains("skipped watch"), "{}", watch.output);
+    assert_eq!(
+        git(&out, &["status", "--porcelain"])
+            .lines()
+            .filter(|l| !l.contains("exercises/") && !l.contains("answers/"))
+            .count(),
+        0
+    );
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! with the check's message exactly when it loses points; and the helpers
 //! the tests of submissions share (copying a fork, nothing left running).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 use grader::rubric::Question;
 
@@ -99,4 +101,94 @@ pub fn assert_nothing_left_running(scratch: Option<&Path>) {
             entry.file_name()
         );
     }
+}
+
+/// tmux on a socket of the test's own, killed when dropped: a terminal of
+/// 80 columns that a test types into (`send-keys`) and reads
+/// (`capture-pane`), as a student sees it.
+#[allow(dead_code)] // only the tests of `watch` drive a terminal
+pub struct Tmux {
+    socket: String,
+}
+
+#[allow(dead_code)]
+impl Tmux {
+    /// tmux, or `None` (and a line saying the test is skipped) where it is
+    /// not installed: a test that needs a tool the machine lacks is
+    /// skipped, never failed.
+    pub fn new(test: &str) -> Option<Tmux> {
+        let version = Command::new("tmux").arg("-V").output();
+        if !version.is_ok_and(|o| o.status.success()) {
+            eprintln!(
+                "skipped {test}: it needs tmux (apt install tmux) to drive `grader watch` in a terminal"
+            );
+            return None;
+        }
+        Some(Tmux { socket: format!("grader-test-{}-{test}", std::process::id()) })
+    }
+
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().unwrap();
+        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn screen(&self) -> String {
+        self.run(&["capture-pane", "-t", "watch", "-p"])
+    }
+
+    /// Waits until the screen shows `text`; returns how long it took.
+    pub fn wait_for(&self, text: &str, limit: Duration) -> Duration {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return start.elapsed();
+            }
+            assert!(start.elapsed() < limit, "{text:?} not on the screen after {limit:?}:\n{screen}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts `grader watch` in `workspace`, building into `target`, in a
+    /// window named `watch`; when it ends, the window says how.
+    pub fn watch(&self, workspace: &Path, target: &Path) {
+        let command = format!(
+            "cd '{}' && CARGO_TARGET_DIR='{}' '{}' watch; echo \"watch exited with $?\"; sleep 600",
+            workspace.display(),
+            target.display(),
+            GRADER
+        );
+        self.run(&["new-session", "-d", "-s", "watch", "-x", "80", "-y", "30", &command]);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+    }
+}
+
+/// A copy of this workspace (its manifests, exercises, answers and the
+/// grader's sources) in `top`, and a target directory seeded with the
+/// dependencies the checkout's own gradings built, if there are any.
+#[allow(dead_code)]
+pub fn workspace_copy(top: &Path) -> (PathBuf, PathBuf) {
+    let home = grader::workspace::home();
+    let ws = top.join("workspace");
+    for dir in ["exercises", "answers", "grader/src", "grader/benches"] {
+        copy_tree(&home.join(dir), &ws.join(dir));
+    }
+    for file in ["Cargo.toml", "Cargo.lock", "grader/Cargo.toml"] {
+        std::fs::copy(home.join(file), ws.join(file)).unwrap();
+    }
+    let target = top.join("target");
+    let deps = grader::workspace::target_dir(&home).join("grader-deps");
+    std::fs::create_dir_all(&target).unwrap();
+    if deps.is_dir() {
+        // Hard links, as every grading seeds its builds.
+        let linked = Command::new("cp").arg("-al").arg(&deps).arg(target.join("grader-deps")).status();
+        assert!(linked.is_ok_and(|s| s.success()));
+    }
+    (ws, target)
 }
