@@ -52,6 +52,9 @@ pub struct Context {
     pub require_sandbox: bool,
     /// The sandbox's kernel layers (all, but in the grader's own tests).
     pub layers: Layers,
+    /// Work the submission does not have, by location, with what to say
+    /// (see [`Scratch::missing`](crate::scratch::Scratch::missing)).
+    pub missing: std::collections::BTreeMap<String, String>,
     /// What held of the sandbox over every build and run so far.
     sandbox: Arc<Mutex<Option<SandboxStatus>>>,
     /// The first error of the grader's own (no toolchain, a supervisor that
@@ -79,6 +82,7 @@ impl Context {
             witness: true,
             require_sandbox: false,
             layers: Layers::ALL,
+            missing: Default::default(),
             sandbox: Arc::default(),
             failure: Arc::default(),
         }
@@ -90,6 +94,7 @@ impl Context {
         Context {
             template: scratch.template.clone(),
             target_dir: scratch.target(),
+            missing: scratch.missing.clone(),
             ..Context::new(scratch.path().to_path_buf(), supervisor)
         }
     }
@@ -97,6 +102,9 @@ impl Context {
     /// Builds the exercise package and returns its binary, or why it could
     /// not (the compiler's message).
     pub fn binary(&self, package: &str) -> Result<PathBuf, String> {
+        if let Some(missing) = self.missing.get(&format!("exercises/{package}")) {
+            return Err(missing.clone());
+        }
         let spec = Build::new(&self.template, &self.workspace, package)
             .target_dir(self.target_dir.clone())
             .require_sandbox(self.require_sandbox)

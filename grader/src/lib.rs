@@ -24,6 +24,7 @@ pub mod batch;
 pub mod checks;
 pub mod compile;
 pub mod grade;
+pub mod gradebook;
 pub mod hints;
 pub mod normalize;
 pub mod release;

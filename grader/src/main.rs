@@ -16,7 +16,8 @@ use clap::{Args, Parser, Subcommand};
 use grader::batch::{Batch, Submission, batch};
 use grader::grade::Context;
 use grader::release::release;
-use grader::roster::{Fetch, fetch_all, read_roster};
+use grader::review::{Reviewer, Set};
+use grader::roster::{Deadline, Fetch, fetch_all, read_roster};
 use grader::rubric::{LIMITS, Question};
 use grader::run::{Limits, Runner};
 use grader::score::Scorecard;
@@ -81,6 +82,11 @@ struct GradeArgs {
     /// leaving it untouched
     #[arg(long, value_name = "PATH")]
     submission: Option<PathBuf>,
+    /// With --submission of a git repository (a batch's cached clone):
+    /// grade its last commit at or before this moment, e.g.
+    /// 2026-12-01T23:59:59Z, as `batch --before` does
+    #[arg(long, value_name = "DATE", requires = "submission", value_parser = deadline)]
+    before: Option<Deadline>,
     /// Do not trace the runs (process checks then rest on output alone)
     #[arg(long, hide = true, conflicts_with = "submission")]
     no_witness: bool,
@@ -127,10 +133,15 @@ struct BatchArgs {
     /// Where the roster's repositories are kept between batches [default: OUT/.repositories]
     #[arg(long, value_name = "PATH")]
     cache: Option<PathBuf>,
-    /// Grade each repository's last commit before this date (e.g.
-    /// 2026-12-01T23:59:59Z); commit dates are the student's to set
-    #[arg(long, value_name = "DATE", requires = "roster")]
-    before: Option<String>,
+    /// Grade each repository's last commit at or before this moment: a
+    /// date, a time and a zone, e.g. 2026-12-01T23:59:59Z (UTC) or
+    /// 2026-12-01T23:59:59-05:00; commit dates are the student's to set
+    #[arg(long, value_name = "DATE", requires = "roster", value_parser = deadline)]
+    before: Option<Deadline>,
+    /// Grade only these students (or directories), keeping the other rows
+    /// of the gradebook already in OUT
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    only: Option<Vec<String>>,
     /// Where to write gradebook.csv and each submission's results.json
     #[arg(long, value_name = "PATH", required = true)]
     out: PathBuf,
@@ -163,10 +174,17 @@ struct ReviewArgs {
     /// The batch's OUT directory
     #[arg(value_name = "OUT")]
     out: PathBuf,
-    /// Set a mark without asking: alice:q1=7 (repeatable); without any,
-    /// each flagged answer is shown and its mark asked for
+    /// Set a mark without asking, of any question: alice:q1=7, bob:q3=15
+    /// (repeatable); without any, each flagged answer is shown and its mark
+    /// asked for
     #[arg(long = "set", value_name = "NAME:qN=MARK")]
-    set: Vec<String>,
+    set: Vec<Set>,
+    /// Why (kept with each decision, and shown with the mark)
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
+    /// Who decides [default: $GRADER_REVIEWER, or your login name]
+    #[arg(long, value_name = "NAME")]
+    by: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +201,11 @@ struct ReleaseArgs {
 
 fn question(text: &str) -> Result<Question, String> {
     Question::parse(text).ok_or_else(|| format!("{text:?} is not a question (1 to 6, or q1 to q6)"))
+}
+
+fn deadline(text: &str) -> Result<Deadline, String> {
+    Deadline::parse(text)
+        .map_err(|e| e.to_string().trim_start_matches(&format!("--before {text:?} ")).to_string())
 }
 
 fn limit(text: &str) -> Result<u64, String> {
@@ -268,7 +291,24 @@ fn grade(args: &GradeArgs) -> Result<ExitCode> {
             questions: questions.clone(),
             ..Options::new(&workspace::home(), &me()?)
         };
-        submission::grade_submission(&options, dir, show)?
+        match &args.before {
+            None => submission::grade_submission(&options, dir, show)?,
+            Some(deadline) => {
+                // The commit at the deadline, read out of the repository
+                // into a directory of its own: the repository stays as it is.
+                let history = grader::roster::history(dir, "HEAD", Some(deadline))
+                    .with_context(|| format!("finding the commit of {} at {deadline}", dir.display()))?;
+                let at = tempfile::Builder::new().prefix("grader-at-deadline-").tempdir()?;
+                grader::roster::export(dir, &history.commit, at.path())?;
+                eprintln!(
+                    "grading {} at {} (committed {}), the last commit at or before {deadline}",
+                    dir.display(),
+                    &history.commit[..history.commit.len().min(12)],
+                    history.committed_at
+                );
+                submission::grade_submission(&options, at.path(), show)?
+            }
+        }
     } else {
         let workspace = args.workspace.clone().unwrap_or_else(workspace::home);
         if !workspace.join("exercises").is_dir() && !workspace.join("answers").is_dir() {
@@ -330,32 +370,51 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
     let mut submissions = Submission::from_dirs(&args.dirs);
     if let Some(roster) = &args.roster {
         let students = read_roster(roster)?;
+        let students: Vec<_> = match &args.only {
+            // Only those to grade are fetched.
+            Some(only) => students.into_iter().filter(|s| only.iter().any(|o| o == &s.name)).collect(),
+            None => students,
+        };
         let cache = args.cache.clone().unwrap_or_else(|| out.join(".repositories"));
-        let fetch = Fetch { cache, before: args.before.clone() };
+        let fetch = Fetch { cache, deadline: args.before.clone() };
+        if let Some(deadline) = &args.before {
+            eprintln!("deadline: {deadline} (each repository's last commit at or before it is graded)");
+        }
         let fetched = fetch_all(&students, &fetch, bar("fetched"));
         if terminal {
             eprintln!();
         }
-        submissions.extend(fetched);
+        submissions.extend(fetched.into_iter().map(Submission::from));
     }
     // Unique over directories and roster together: each names a directory of OUT.
-    let names = grader::batch::unique_names(submissions.iter().map(|s| Some(s.name.clone())));
+    let names = grader::roster::unique_names(submissions.iter().map(|s| Some(s.name.clone())));
     for (submission, name) in submissions.iter_mut().zip(names) {
         submission.name = name;
     }
     let jobs = args.jobs.unwrap_or(cores).clamp(1, cores.max(1) * 4);
-    let spec = Batch { options, submissions, out, jobs };
+    let spec =
+        Batch { options, submissions, out, jobs, only: args.only.clone(), deadline: args.before.clone() };
     let rows = batch(&spec, bar("graded"))?;
     if terminal {
         eprintln!();
     }
-    let failed = rows.iter().filter(|r| r.error.is_some()).count();
+    let failed: Vec<&str> = rows.iter().filter(|r| r.error.is_some()).map(|r| r.name.as_str()).collect();
+    let graded = match &args.only {
+        Some(only) => format!("graded {} of {} submissions", only.len(), rows.len()),
+        None => format!("graded {} submissions", rows.len()),
+    };
+    let deadline = args.before.as_ref().map(|d| format!(" at the deadline {d}")).unwrap_or_default();
+    println!("{graded}{deadline}: {}", spec.out.join(grader::gradebook::CSV_FILE).display());
+    if failed.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
-        "graded {} submissions ({failed} with errors): {}",
-        rows.len(),
-        spec.out.join("gradebook.csv").display()
+        "{} {} could not be graded (see the errors column): {}",
+        failed.len(),
+        if failed.len() == 1 { "submission" } else { "submissions" },
+        failed.join(", ")
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(1))
 }
 
 fn run_watch(args: &WatchArgs) -> Result<ExitCode> {
@@ -384,13 +443,16 @@ fn run_hint(args: &HintArgs) -> Result<ExitCode> {
 }
 
 fn run_review(args: &ReviewArgs) -> Result<ExitCode> {
-    let summary = grader::review::review(&args.out, &args.set, std::io::stdin().lock(), std::io::stdout())?;
+    let reviewer =
+        Reviewer { by: args.by.clone().unwrap_or_else(Reviewer::default_name), reason: args.reason.clone() };
+    let summary =
+        grader::review::review(&args.out, &args.set, &reviewer, std::io::stdin().lock(), std::io::stdout())?;
     println!(
-        "{} decided now; {} of {} flagged answers still open; {} rewritten",
+        "{} decided now; {} of {} flagged answers still open; {} rewritten with every decision",
         summary.decided,
         summary.open,
         summary.flagged,
-        args.out.join("gradebook.csv").display()
+        args.out.display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,18 @@
-//! The instructor's review of the written answers a batch flagged: each is
-//! shown beside its automatic mark, the instructor sets the mark, and the
-//! decision is kept in `OUT/reviews.json`, beside the gradebook. Every
-//! gradebook written afterwards, by `review` or by a later `batch`, applies
-//! it, for as long as the answer is the one reviewed (its fingerprint).
+//! The instructor's review: the work a batch flagged (written answers that
+//! look gamed, answer another question, hold a misconception, or share most
+//! of their text with another student's) is shown beside its automatic
+//! mark, and the instructor sets the mark; any other mark, of a written or
+//! a programming question, can be set with `--set`. Each decision is kept
+//! in `OUT/reviews.json` with who made it, when, the automatic mark and the
+//! reason, and every output of the batch ([`gradebook`](crate::gradebook))
+//! carries it, now and after every later batch, for as long as the work is
+//! the one decided on.
 //!
 //! ```no_run
-//! // `grader review marks --set alice:q1=7`, or, with no --set, one by one:
-//! let summary = grader::review::review("marks".as_ref(), &[], std::io::stdin().lock(), std::io::stdout())?;
+//! use grader::review::{Reviewer, review};
+//! // `grader review marks --set alice:q1=7 --reason "…"`, or, with no sets, one by one:
+//! let who = Reviewer { by: "ta".into(), reason: None };
+//! let summary = review("marks".as_ref(), &[], &who, std::io::stdin().lock(), std::io::stdout())?;
 //! println!("{} decided", summary.decided);
 //! # Ok::<(), anyhow::Error>(())
 //! ```
@@ -16,193 +22,38 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use serde::{Deserialize, Serialize};
 
-use crate::batch::{Row, write_gradebook};
+use crate::gradebook::{Decision, Decisions, Flagged, Gradebook, Item, Row};
+use crate::report::printable;
 use crate::rubric::Question;
-use crate::score::Scorecard;
 
-/// The rows of the last batch, as graded.
-pub const ROWS_FILE: &str = "gradebook.json";
-/// The answers the last batch flagged, with their text.
-pub const FLAGGED_FILE: &str = "review.json";
-/// The instructor's decisions, kept between batches.
-pub const DECISIONS_FILE: &str = "reviews.json";
-
-/// A fingerprint of an answer's text (64-bit FNV-1a): a decision holds while
-/// the answer it was made on is unchanged.
-pub fn fingerprint(text: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
-}
-
-/// One decision of the instructor's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Decision {
-    pub name: String,
-    pub question: u32,
-    /// The answer decided on.
-    pub fingerprint: String,
-    pub mark: u32,
-    /// The automatic mark it replaced.
-    pub automatic: u32,
-}
-
-/// Every decision, as kept in `OUT/reviews.json`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Decisions {
-    pub decisions: Vec<Decision>,
-}
-
-impl Decisions {
-    /// The decisions kept in `out` (none yet: no file).
-    pub fn load(out: &Path) -> Result<Decisions> {
-        let path = out.join(DECISIONS_FILE);
-        match std::fs::read(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Decisions::default()),
-            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))
-            }
-        }
-    }
-
-    pub fn save(&self, out: &Path) -> Result<()> {
-        let path = out.join(DECISIONS_FILE);
-        let text = serde_json::to_string_pretty(self)? + "\n";
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
-    }
-
-    /// The decision on this very answer, if there is one.
-    fn on(&self, name: &str, question: u32, fingerprint: &str) -> Option<&Decision> {
-        self.decisions
-            .iter()
-            .rev()
-            .find(|d| d.name == name && d.question == question && d.fingerprint == fingerprint)
-    }
-
-    /// Records a decision, replacing any earlier one on the same answer.
-    fn decide(&mut self, decision: Decision) {
-        self.decisions.retain(|d| {
-            !(d.name == decision.name
-                && d.question == decision.question
-                && d.fingerprint == decision.fingerprint)
-        });
-        self.decisions.push(decision);
-    }
-
-    /// A row's points with the decisions on its answers, and what its review
-    /// cell says: each flagged answer's reasons, or its reviewed mark.
-    pub fn apply(&self, row: &Row) -> (Vec<u32>, Vec<String>) {
-        let mut points = row.points.clone();
-        let mut cells = Vec::new();
-        for answer in &row.answers {
-            let q = answer.question;
-            let index = (q as usize).saturating_sub(1);
-            if let Some(decision) = self.on(&row.name, q, &answer.fingerprint) {
-                if let Some(p) = points.get_mut(index) {
-                    *p = decision.mark;
-                }
-                cells.push(format!("q{q} reviewed: {} (automatic {})", decision.mark, decision.automatic));
-            } else if !answer.reasons.is_empty() {
-                let changed = self.decisions.iter().any(|d| d.name == row.name && d.question == q);
-                let changed = if changed { " (changed since it was reviewed)" } else { "" };
-                cells.push(format!("q{q} needs review{changed}: {}", answer.reasons.join("; ")));
-            }
-        }
-        (points, cells)
-    }
-}
-
-/// A flagged answer, with what the instructor needs to decide on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Item {
-    pub name: String,
-    pub question: u32,
-    pub fingerprint: String,
-    pub automatic: u32,
-    pub reasons: Vec<String>,
-    pub text: String,
-}
-
-/// The answers the last batch flagged (`OUT/review.json`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Flagged {
-    pub items: Vec<Item>,
-}
-
-impl Flagged {
-    /// Writes the flagged answers of `rows` to `out`.
-    pub fn save(out: &Path, rows: &[Row]) -> Result<()> {
-        let items = rows
-            .iter()
-            .flat_map(|row| {
-                row.answers.iter().filter(|a| !a.reasons.is_empty()).map(|a| Item {
-                    name: row.name.clone(),
-                    question: a.question,
-                    fingerprint: a.fingerprint.clone(),
-                    automatic: row.points.get(a.question as usize - 1).copied().unwrap_or(0),
-                    reasons: a.reasons.clone(),
-                    text: a.text.clone(),
-                })
-            })
-            .collect();
-        let path = out.join(FLAGGED_FILE);
-        let text = serde_json::to_string_pretty(&Flagged { items })? + "\n";
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
-    }
-
-    fn load(out: &Path) -> Result<Flagged> {
-        let path = out.join(FLAGGED_FILE);
-        let bytes = std::fs::read(&path).with_context(|| {
-            format!("reading {}: grade the batch first (grader batch … --out DIR)", path.display())
-        })?;
-        serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))
-    }
-}
-
-/// Flags written answers of the batch that share most of their text with
-/// another submission's answer to the same question, in the rows and in
-/// their scorecards.
-pub fn flag_copies(rows: &mut [Row], cards: &mut [Option<Scorecard>]) {
+/// Flags written answers that share most of their text with another
+/// submission's answer to the same question (at least 60% of the shorter
+/// one's runs of five words): each gets the others' names. Earlier flags
+/// of this kind are replaced.
+pub fn flag_copies(rows: &mut [Row]) {
     for question in Question::ALL.into_iter().filter(|q| q.is_written()) {
         let shingles: Vec<Option<HashSet<String>>> = rows
             .iter()
             .map(|row| {
-                row.answers.iter().find(|a| a.question == question.number()).and_then(|a| shingles(&a.text))
+                let work = row.work.iter().find(|w| w.question == question)?;
+                shingles(work.text.as_deref()?)
             })
             .collect();
-        let mut reasons: Vec<Vec<String>> = vec![Vec::new(); rows.len()];
+        let mut copies: Vec<Vec<String>> = vec![Vec::new(); rows.len()];
         for i in 0..rows.len() {
             for j in i + 1..rows.len() {
                 let (Some(a), Some(b)) = (&shingles[i], &shingles[j]) else { continue };
                 let shared = a.intersection(b).count();
                 if shared * 10 >= a.len().min(b.len()) * 6 {
-                    reasons[i].push(rows[j].name.clone());
-                    reasons[j].push(rows[i].name.clone());
+                    copies[i].push(rows[j].name.clone());
+                    copies[j].push(rows[i].name.clone());
                 }
             }
         }
-        for ((row, card), others) in rows.iter_mut().zip(cards.iter_mut()).zip(reasons) {
-            if others.is_empty() {
-                continue;
-            }
-            let reason = format!("copied? most of it is also in the answer of {}", others.join(", "));
-            if let Some(answer) = row.answers.iter_mut().find(|a| a.question == question.number()) {
-                answer.reasons.push(reason.clone());
-            }
-            if let Some(q) =
-                card.as_mut().and_then(|c| c.questions.iter_mut().find(|q| q.question == question))
-            {
-                q.review.push(reason);
+        for (row, others) in rows.iter_mut().zip(copies) {
+            if let Some(work) = row.work.iter_mut().find(|w| w.question == question) {
+                work.copies = others;
             }
         }
     }
@@ -219,131 +70,282 @@ fn shingles(text: &str) -> Option<HashSet<String>> {
     (words.len() >= 25).then(|| words.windows(5).map(|w| w.join(" ")).collect())
 }
 
+/// Who is deciding, and (for `--set`) why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reviewer {
+    pub by: String,
+    pub reason: Option<String>,
+}
+
+impl Reviewer {
+    /// Who, by default: `GRADER_REVIEWER`, or the login name.
+    pub fn default_name() -> String {
+        ["GRADER_REVIEWER", "USER", "USERNAME", "LOGNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+            .unwrap_or_else(|| "the instructor".into())
+    }
+}
+
 /// What a review did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Summary {
-    /// Answers flagged in the last batch.
+    /// Work flagged in the last batch.
     pub flagged: usize,
     /// Decisions made now.
     pub decided: usize,
-    /// Flagged answers still without a decision.
+    /// Flagged work still without a decision.
     pub open: usize,
 }
 
-const PROMPT: &str = "mark 0-{max} (Enter keeps {automatic}, s skips, q stops): ";
+/// One `--set NAME:qN=MARK`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Set {
+    pub name: String,
+    pub question: Question,
+    pub mark: u32,
+}
 
-/// Reviews the batch in `out`: applies each `--set NAME:qN=MARK` in
-/// `sets`; without any, shows each flagged answer not yet decided on
-/// `output` and reads the mark from `input`. Keeps the decisions and
-/// rewrites the gradebook with them.
-pub fn review(out: &Path, sets: &[String], input: impl BufRead, mut output: impl Write) -> Result<Summary> {
-    let rows: Vec<Row> = {
-        let path = out.join(ROWS_FILE);
-        let bytes = std::fs::read(&path).with_context(|| {
-            format!("reading {}: grade the batch first (grader batch … --out DIR)", path.display())
-        })?;
-        serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?
-    };
+impl std::str::FromStr for Set {
+    type Err = String;
+
+    /// `NAME:qN=MARK`, checked: a question, a mark within its points.
+    fn from_str(set: &str) -> Result<Set, String> {
+        let usage = || format!("{set:?}: expected NAME:qN=MARK, e.g. alice:q1=7");
+        let (name, rest) = set.rsplit_once(':').ok_or_else(usage)?;
+        let (question, mark) = rest.split_once('=').ok_or_else(usage)?;
+        let question = Question::parse(question).ok_or_else(usage)?;
+        let mark: u32 = mark.trim().parse().ok().ok_or_else(usage)?;
+        let max = question.spec().points();
+        if mark > max {
+            return Err(format!("{set:?}: Q{} is out of {max}", question.number()));
+        }
+        if name.is_empty() {
+            return Err(usage());
+        }
+        Ok(Set { name: name.to_string(), question, mark })
+    }
+}
+
+const PROMPT: &str = "mark 0-{max} (Enter keeps {automatic}, s skips, q stops): ";
+const CLUSTER_PROMPT: &str = "one mark 0-{max} for all {n}, e to decide each, Enter keeps each one's automatic mark, s skips, q stops: ";
+
+/// Reviews the batch in `out`: applies each of `sets`; without any, shows
+/// each flagged work not yet decided on `output` (a copied answer beside
+/// the others, and the answers of one cluster of copies decided together)
+/// and reads the marks from `input`. Keeps the decisions and rewrites every
+/// output of the batch with them.
+pub fn review(
+    out: &Path,
+    sets: &[Set],
+    reviewer: &Reviewer,
+    input: impl BufRead,
+    mut output: impl Write,
+) -> Result<Summary> {
+    let mut book = Gradebook::load(out)?;
     let flagged = Flagged::load(out)?;
     let mut decisions = Decisions::load(out)?;
+    let at = crate::roster::utc(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64),
+    );
+    let decision = |name: &str, question: Question, fingerprint: &str, mark: u32, automatic: u32| Decision {
+        name: name.to_string(),
+        question,
+        fingerprint: fingerprint.to_string(),
+        mark,
+        automatic,
+        by: reviewer.by.clone(),
+        at: at.clone(),
+        reason: reviewer.reason.clone(),
+    };
     let mut decided = 0;
     for set in sets {
-        let (name, question, mark) = parse_set(set)?;
-        let row =
-            rows.iter().find(|r| r.name == name).with_context(|| format!("no submission named {name:?}"))?;
-        let answer = row
-            .answers
-            .iter()
-            .find(|a| a.question == question.number())
-            .with_context(|| format!("{name} has no answer to Q{} to review", question.number()))?;
-        let automatic = row.points.get(question.number() as usize - 1).copied().unwrap_or(0);
-        decisions.decide(Decision {
-            name: name.to_string(),
-            question: question.number(),
-            fingerprint: answer.fingerprint.clone(),
-            mark,
-            automatic,
-        });
+        let row = book.rows.iter().find(|r| r.name == set.name).with_context(|| {
+            format!("no submission named {:?} in {} (grade it first)", set.name, out.display())
+        })?;
+        if row.automatic.is_empty() {
+            bail!(
+                "{} was not graded ({}): there is no mark to replace",
+                set.name,
+                row.error.as_deref().unwrap_or("no marks")
+            );
+        }
+        let work = row.work.iter().find(|w| w.question == set.question).with_context(|| {
+            format!("{} has no work on Q{} to set a mark for", set.name, set.question.number())
+        })?;
+        let automatic = row.automatic.get(set.question as usize).copied().unwrap_or(0);
+        decisions.decide(decision(&set.name, set.question, &work.fingerprint, set.mark, automatic));
         decided += 1;
     }
     if sets.is_empty() {
         let mut lines = input.lines();
-        for item in &flagged.items {
-            if decisions.on(&item.name, item.question, &item.fingerprint).is_some() {
+        let mut read = move || lines.next().transpose();
+        let open: Vec<&Item> = flagged
+            .items
+            .iter()
+            .filter(|i| decisions.on(&i.name, i.question, &i.fingerprint).is_none())
+            .collect();
+        let mut done: HashSet<(String, Question)> = HashSet::new();
+        let mut stop = false;
+        for item in &open {
+            if stop {
+                break;
+            }
+            if done.contains(&(item.name.clone(), item.question)) {
                 continue;
             }
-            let max = Question::parse(&item.question.to_string()).map_or(10, |q| q.spec().points());
-            writeln!(
-                output,
-                "\n{}, Q{}: automatic mark {}/{max}\nneeds review: {}\n----- answer -----\n{}\n------------------",
-                item.name,
-                item.question,
-                item.automatic,
-                crate::report::printable(&item.reasons.join("; ")),
-                crate::report::printable(item.text.trim_end()),
-            )?;
-            let mark = loop {
-                let prompt = PROMPT
+            let cluster = cluster_of(item, &open);
+            for member in &cluster {
+                done.insert((member.name.clone(), member.question));
+            }
+            let max = item.question.spec().points();
+            let marks = if cluster.len() > 1 {
+                for member in &cluster {
+                    show(&mut output, member, max, &[])?;
+                }
+                let prompt = CLUSTER_PROMPT
                     .replace("{max}", &max.to_string())
-                    .replace("{automatic}", &item.automatic.to_string());
-                write!(output, "{prompt}")?;
-                output.flush()?;
-                let Some(line) = lines.next().transpose()? else { break None };
-                match line.trim() {
-                    "" => break Some(item.automatic),
-                    "s" => break None,
-                    "q" => {
-                        save(out, &rows, &decisions)?;
-                        return Ok(summary(&flagged, &decisions, decided));
+                    .replace("{n}", &cluster.len().to_string());
+                match ask(&mut output, &mut read, &prompt, max, true)? {
+                    Answer::Mark(mark) => vec![Some(mark); cluster.len()],
+                    Answer::Keep => cluster.iter().map(|m| Some(m.automatic)).collect(),
+                    Answer::Skip => vec![None; cluster.len()],
+                    Answer::Stop => break,
+                    Answer::Each => {
+                        let mut marks = Vec::new();
+                        for member in &cluster {
+                            writeln!(output, "\n{}, Q{}:", member.name, member.question.number())?;
+                            let prompt = prompt_for(member, max);
+                            match ask(&mut output, &mut read, &prompt, max, false)? {
+                                Answer::Mark(mark) => marks.push(Some(mark)),
+                                Answer::Keep => marks.push(Some(member.automatic)),
+                                Answer::Stop => {
+                                    stop = true;
+                                    break;
+                                }
+                                Answer::Skip | Answer::Each => marks.push(None),
+                            }
+                        }
+                        marks
                     }
-                    n => match n.parse::<u32>() {
-                        Ok(mark) if mark <= max => break Some(mark),
-                        _ => writeln!(output, "{n:?} is not a mark from 0 to {max}")?,
-                    },
+                }
+            } else {
+                let others: Vec<&Item> = flagged
+                    .items
+                    .iter()
+                    .filter(|o| o.question == item.question && item.copies.contains(&o.name))
+                    .collect();
+                show(&mut output, item, max, &others)?;
+                match ask(&mut output, &mut read, &prompt_for(item, max), max, false)? {
+                    Answer::Mark(mark) => vec![Some(mark)],
+                    Answer::Keep => vec![Some(item.automatic)],
+                    Answer::Skip | Answer::Each => vec![None],
+                    Answer::Stop => break,
                 }
             };
-            if let Some(mark) = mark {
-                decisions.decide(Decision {
-                    name: item.name.clone(),
-                    question: item.question,
-                    fingerprint: item.fingerprint.clone(),
-                    mark,
-                    automatic: item.automatic,
-                });
-                decided += 1;
+            for (member, mark) in cluster.iter().zip(marks) {
+                if let Some(mark) = mark {
+                    decisions.decide(decision(
+                        &member.name,
+                        member.question,
+                        &member.fingerprint,
+                        mark,
+                        member.automatic,
+                    ));
+                    decided += 1;
+                }
             }
         }
     }
-    save(out, &rows, &decisions)?;
-    Ok(summary(&flagged, &decisions, decided))
-}
-
-fn save(out: &Path, rows: &[Row], decisions: &Decisions) -> Result<()> {
+    // The decisions first: the outputs are derived from them.
     decisions.save(out)?;
-    write_gradebook(out, rows, decisions)
-}
-
-fn summary(flagged: &Flagged, decisions: &Decisions, decided: usize) -> Summary {
+    book.write(out, &decisions)?;
     let open =
         flagged.items.iter().filter(|i| decisions.on(&i.name, i.question, &i.fingerprint).is_none()).count();
-    Summary { flagged: flagged.items.len(), decided, open }
+    Ok(Summary { flagged: flagged.items.len(), decided, open })
 }
 
-/// `NAME:qN=MARK`, checked: a written question, a mark within its points.
-fn parse_set(set: &str) -> Result<(&str, Question, u32)> {
-    let usage = || format!("--set {set:?}: expected NAME:qN=MARK, e.g. alice:q1=7");
-    let (name, rest) = set.rsplit_once(':').with_context(usage)?;
-    let (question, mark) = rest.split_once('=').with_context(usage)?;
-    let question = Question::parse(question).with_context(usage)?;
-    if !question.is_written() {
-        bail!("--set {set:?}: Q{} is not a written question", question.number());
+/// The open items of one cluster of copies with `item`: those whose answers
+/// to the same question share most of their text, directly or through
+/// another.
+fn cluster_of<'a>(item: &'a Item, open: &[&'a Item]) -> Vec<&'a Item> {
+    let mut cluster = vec![item];
+    let mut i = 0;
+    while i < cluster.len() {
+        let current = cluster[i];
+        for other in open {
+            let linked = other.question == current.question
+                && (current.copies.contains(&other.name) || other.copies.contains(&current.name));
+            if linked && !cluster.iter().any(|c| c.name == other.name) {
+                cluster.push(other);
+            }
+        }
+        i += 1;
     }
-    let mark: u32 = mark.trim().parse().ok().with_context(usage)?;
-    let max = question.spec().points();
-    if mark > max {
-        bail!("--set {set:?}: Q{} is out of {max}", question.number());
+    cluster
+}
+
+fn prompt_for(item: &Item, max: u32) -> String {
+    PROMPT.replace("{max}", &max.to_string()).replace("{automatic}", &item.automatic.to_string())
+}
+
+/// Shows a flagged work, and beside it the answers it shares text with.
+fn show(output: &mut impl Write, item: &Item, max: u32, others: &[&Item]) -> Result<()> {
+    writeln!(
+        output,
+        "\n{}, Q{}: automatic mark {}/{max}\nneeds review: {}\n----- {}'s answer -----\n{}\n------------------",
+        item.name,
+        item.question.number(),
+        item.automatic,
+        printable(&item.reasons.join("; ")),
+        item.name,
+        printable(item.text.trim_end()),
+    )?;
+    for other in others {
+        writeln!(
+            output,
+            "----- beside it, {}'s answer (automatic mark {}) -----\n{}\n------------------",
+            other.name,
+            other.automatic,
+            printable(other.text.trim_end())
+        )?;
     }
-    Ok((name, question, mark))
+    Ok(())
+}
+
+/// What the instructor answered.
+enum Answer {
+    Mark(u32),
+    Keep,
+    Skip,
+    Stop,
+    /// Decide each member of a cluster on its own.
+    Each,
+}
+
+/// Asks until the answer is one; the end of the input stops.
+fn ask(
+    output: &mut impl Write,
+    read: &mut impl FnMut() -> std::io::Result<Option<String>>,
+    prompt: &str,
+    max: u32,
+    each: bool,
+) -> Result<Answer> {
+    loop {
+        write!(output, "{prompt}")?;
+        output.flush()?;
+        let Some(line) = read()? else { return Ok(Answer::Stop) };
+        match line.trim() {
+            "" => return Ok(Answer::Keep),
+            "s" => return Ok(Answer::Skip),
+            "q" => return Ok(Answer::Stop),
+            "e" if each => return Ok(Answer::Each),
+            n => match n.parse::<u32>() {
+                Ok(mark) if mark <= max => return Ok(Answer::Mark(mark)),
+                _ => writeln!(output, "{n:?} is not a mark from 0 to {max}")?,
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -351,17 +353,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fingerprints_follow_the_text() {
-        assert_eq!(fingerprint("a"), fingerprint("a"));
-        assert_ne!(fingerprint("a"), fingerprint("b"));
-        assert_eq!(fingerprint(""), "cbf29ce484222325");
+    fn sets_are_checked() {
+        let set: Set = "alice:q1=7".parse().unwrap();
+        assert_eq!((set.name.as_str(), set.question, set.mark), ("alice", Question::Q1, 7));
+        assert_eq!("bob:q3=15".parse::<Set>().unwrap().question, Question::Q3);
+        assert!("alice:q1=11".parse::<Set>().unwrap_err().contains("out of 10"));
+        assert!("alice:q5=31".parse::<Set>().unwrap_err().contains("out of 30"));
+        assert!("alice=7".parse::<Set>().is_err());
+        assert!(":q1=7".parse::<Set>().is_err());
+    }
+
+    fn item(name: &str, copies: &[&str]) -> Item {
+        Item {
+            name: name.into(),
+            question: Question::Q1,
+            fingerprint: String::new(),
+            automatic: 5,
+            reasons: Vec::new(),
+            copies: copies.iter().map(|c| c.to_string()).collect(),
+            text: String::new(),
+        }
     }
 
     #[test]
-    fn sets_are_checked() {
-        assert_eq!(parse_set("alice:q1=7").unwrap().2, 7);
-        assert!(parse_set("alice:q3=7").unwrap_err().to_string().contains("not a written question"));
-        assert!(parse_set("alice:q1=11").is_err());
-        assert!(parse_set("alice=7").is_err());
+    fn a_cluster_of_copies_is_found_through_its_links() {
+        let (a, b, c, d) = (item("a", &["b"]), item("b", &["a", "c"]), item("c", &["b"]), item("d", &[]));
+        let open = [&a, &b, &c, &d];
+        let names: Vec<&str> = cluster_of(&a, &open).iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(cluster_of(&d, &open).len(), 1);
     }
 }

@@ -1,11 +1,14 @@
-//! A class's repositories: a roster (`student,repository`) cloned, or
-//! fetched again, into a cache directory, each checked out at the commit to
-//! grade (its last, or its last before a deadline).
+//! A class's repositories: a roster (a CSV of students and their
+//! repositories) cloned, or fetched again, into a cache directory, each
+//! checked out at the commit to grade (its last, or its last at a
+//! [`Deadline`]), with what its history says of the student's work: when
+//! the graded commit was made, how many commits came after the deadline,
+//! and whether any commit of the student's own changed their work.
 //!
 //! ```no_run
-//! use grader::roster::{Fetch, fetch_all, read_roster};
+//! use grader::roster::{Deadline, Fetch, fetch_all, read_roster};
 //! let students = read_roster("roster.csv".as_ref())?;
-//! let fetch = Fetch { cache: "repos".into(), before: Some("2026-12-01T23:59:59Z".into()) };
+//! let fetch = Fetch { cache: "repos".into(), deadline: Some(Deadline::parse("2026-12-01T23:59:59Z")?) };
 //! for student in fetch_all(&students, &fetch, |_, _| {}) {
 //!     println!("{}: {:?}", student.name, student.dir);
 //! }
@@ -19,16 +22,25 @@
 //! and with a time limit, and the graded tree is only read, never built in
 //! place (see [`scratch`](crate::scratch)).
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::batch::{Submission, unique_names};
-
 /// How long one clone or fetch may take.
 const GIT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The header names a roster's columns may have (any case), each column's
+/// first spelling the one the messages use.
+const NAME_COLUMN: &[&str] = &["student", "name", "github", "github_username", "username", "identifier"];
+const REPOSITORY_COLUMN: &[&str] = &["repository", "repo", "url", "repository_url", "clone_url"];
+/// Optional columns, kept for the gradebooks of learning platforms.
+const IDENTIFIER_COLUMNS: &[&str] = &["email", "id", "sis_id", "login", "section"];
+
+/// Said when a clone fails: what usually causes it.
+const CLONE_ADVICE: &str = "what usually causes this: the repository is private and the student has not yet added you as a collaborator (or you have not accepted the invitation), or git here has no credentials for it (a token in a credential helper, or a deploy key); or the URL in the roster is wrong";
 
 /// One line of the roster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,41 +48,258 @@ pub struct Student {
     pub name: String,
     /// A URL git can clone, or a path.
     pub repository: String,
+    /// Optional identifiers (`email`, `id`, `sis_id`, `login`, `section`),
+    /// by column.
+    pub identifiers: BTreeMap<String, String>,
+}
+
+/// A moment to grade at: the last commit at or before it is graded.
+///
+/// ```
+/// use grader::roster::Deadline;
+/// let deadline = Deadline::parse("2026-12-01T18:59:59-05:00").unwrap();
+/// assert_eq!(deadline.utc(), "2026-12-01T23:59:59Z");
+/// // A day alone is not a moment: which second of it, in which zone?
+/// assert!(Deadline::parse("2026-12-01").unwrap_err().to_string().contains("2026-12-01T23:59:59Z"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadline {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub unix: i64,
+}
+
+impl Deadline {
+    /// A date, a time and a zone, as RFC 3339 writes them:
+    /// `2026-12-01T23:59:59Z`, `2026-12-01T23:59:59+01:00` (seconds may be
+    /// left out, and `T` may be a space). Anything less is refused, with a
+    /// message that says what to write: a bare date would have to be read
+    /// at some time of day, in some zone, and a wrong guess grades the
+    /// wrong commit.
+    pub fn parse(text: &str) -> Result<Deadline> {
+        let text = text.trim();
+        parse_moment(text).ok_or_else(|| {
+            let day = text.get(..10).filter(|d| parse_date(d).is_some());
+            match day {
+                Some(day) => anyhow::anyhow!(
+                    "--before {text:?} needs a time and a zone: the end of that day in UTC is {day}T23:59:59Z; in a zone of your own, e.g. {day}T23:59:59-05:00"
+                ),
+                None => anyhow::anyhow!(
+                    "--before {text:?} is not a date, time and zone such as 2026-12-01T23:59:59Z (UTC) or 2026-12-01T23:59:59-05:00"
+                ),
+            }
+        })
+    }
+
+    /// The deadline in UTC, `2026-12-01T23:59:59Z`.
+    pub fn utc(&self) -> String {
+        utc(self.unix)
+    }
+
+    /// The form git reads exactly, whatever its own time zone.
+    fn for_git(&self) -> String {
+        format!("{} +0000", utc(self.unix).trim_end_matches('Z').replace('T', " "))
+    }
+}
+
+impl std::fmt::Display for Deadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.utc())
+    }
+}
+
+/// `YYYY-MM-DD[T ]HH:MM[:SS](Z|±HH:MM|±HHMM)` as seconds since the epoch.
+fn parse_moment(text: &str) -> Option<Deadline> {
+    let (date, rest) = (text.get(..10)?, text.get(10..)?);
+    let days = parse_date(date)?;
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let zone_at = rest.find(['Z', 'z', '+', '-'])?;
+    let (time, zone) = rest.split_at(zone_at);
+    let numbers: Vec<i64> = time.split(':').map(|p| number(p, 2)).collect::<Option<_>>()?;
+    let (h, m, s) = match numbers[..] {
+        [h, m] => (h, m, 0),
+        [h, m, s] => (h, m, s),
+        _ => return None,
+    };
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let offset = match zone {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let digits = zone[1..].replace(':', "");
+            if digits.len() != 4 {
+                return None;
+            }
+            let (oh, om) = (number(&digits[..2], 2)?, number(&digits[2..], 2)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    Some(Deadline { unix: days * 86_400 + h * 3600 + m * 60 + s - offset })
+}
+
+/// `YYYY-MM-DD` as days since 1970-01-01.
+fn parse_date(text: &str) -> Option<i64> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let [y, m, d] = parts[..] else { return None };
+    let (y, m, d) = (number(y, 4)?, number(m, 2)?, number(d, 2)?);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days_in = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&m) || d < 1 || d > days_in[m as usize - 1] {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+/// Exactly `digits` ASCII digits, as a number.
+fn number(text: &str, digits: usize) -> Option<i64> {
+    (text.len() == digits && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok())?
+}
+
+/// Days since 1970-01-01 of a date of the proleptic Gregorian calendar
+/// (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn utc(unix: i64) -> String {
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    // Hinnant's `civil_from_days`.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// Where to keep the clones, and which commit to take.
 #[derive(Debug, Clone)]
 pub struct Fetch {
     pub cache: PathBuf,
-    /// Take each repository's last commit before this date (anything
-    /// `git log --before` reads, e.g. `2026-12-01T23:59:59Z`).
-    pub before: Option<String>,
+    /// Take each repository's last commit at or before this moment.
+    pub deadline: Option<Deadline>,
 }
 
-/// Reads a roster: one `student,repository` per line; a first line
-/// `student,repository` is a header; empty lines and `#` comments are
-/// skipped; fields may be quoted.
+/// What a repository's history says of the commit graded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    pub commit: String,
+    /// When it was committed (as the student's git said), in UTC.
+    pub committed_at: String,
+    /// Commits after the deadline (not graded); none without a deadline.
+    pub after_deadline: Option<u32>,
+    /// Commits up to the graded one, but the first, that changed
+    /// `exercises/` or `answers/`: none means that the graded work is the
+    /// assignment's, as the repository was made.
+    pub own_commits: u32,
+}
+
+/// One student's repository, fetched (or why it could not be).
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub name: String,
+    pub dir: Result<PathBuf, String>,
+    pub history: Option<History>,
+}
+
+/// Reads a roster: a CSV with a header naming its columns (the student:
+/// `student`, `name` or `github`; the repository: `repository`, `repo` or
+/// `url`; optionally `email`, `id`, `sis_id`, `login`, `section`), or
+/// without a header, `student,repository` on each line. A UTF-8 BOM, empty
+/// lines and `#` comments are skipped; fields may be quoted. An unknown
+/// column, a missing field or a student named twice is an error that says
+/// where.
 pub fn read_roster(path: &Path) -> Result<Vec<Student>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading the roster {}", path.display()))?;
-    let mut students = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let at = |line: usize| format!("{} line {line}", path.display());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    let Some((first_line, first)) = lines.next() else {
+        bail!("the roster {} names no student", path.display());
+    };
+    let first_fields = csv_fields(first).with_context(|| at(first_line))?;
+    let known = |cell: &str, names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(cell.trim()));
+    let is_header = first_fields.iter().any(|c| known(c, NAME_COLUMN) || known(c, REPOSITORY_COLUMN));
+    // Which column is which.
+    let (columns, data_from_first) = if is_header {
+        for cell in &first_fields {
+            if !(known(cell, NAME_COLUMN)
+                || known(cell, REPOSITORY_COLUMN)
+                || known(cell, IDENTIFIER_COLUMNS))
+            {
+                bail!(
+                    "{}: unknown column {cell:?}; the roster's columns are the student ({}), the repository ({}), and optionally {}",
+                    at(first_line),
+                    NAME_COLUMN.join(", "),
+                    REPOSITORY_COLUMN.join(", "),
+                    IDENTIFIER_COLUMNS.join(", ")
+                );
+            }
         }
-        let Some((name, repository)) = line.split_once(',') else {
-            bail!("{} line {}: expected `student,repository`, got {line:?}", path.display(), i + 1);
+        let find = |names: &[&str]| {
+            names.iter().find_map(|n| first_fields.iter().position(|c| c.trim().eq_ignore_ascii_case(n)))
         };
-        let unquote = |s: &str| s.trim().trim_matches('"').trim().to_string();
-        let (name, repository) = (unquote(name), unquote(repository));
-        if i == 0 && name.eq_ignore_ascii_case("student") {
-            continue;
-        }
+        let (Some(name), Some(repository)) = (find(NAME_COLUMN), find(REPOSITORY_COLUMN)) else {
+            bail!(
+                "{}: the header needs a column for the student ({}) and one for the repository ({})",
+                at(first_line),
+                NAME_COLUMN.join(", "),
+                REPOSITORY_COLUMN.join(", ")
+            );
+        };
+        let identifiers: Vec<(String, usize)> = IDENTIFIER_COLUMNS
+            .iter()
+            .filter_map(|n| {
+                first_fields.iter().position(|c| c.trim().eq_ignore_ascii_case(n)).map(|i| (n.to_string(), i))
+            })
+            .collect();
+        ((name, repository, identifiers), false)
+    } else {
+        ((0, 1, Vec::new()), true)
+    };
+    let (name_at, repository_at, identifiers) = columns;
+    let mut students = Vec::new();
+    let mut seen: HashMap<String, (usize, String)> = HashMap::new();
+    let data = data_from_first.then_some((first_line, first)).into_iter().chain(lines);
+    for (number, line) in data {
+        let fields = csv_fields(line).with_context(|| at(number))?;
+        let cell = |i: usize| fields.get(i).map(|f| f.trim().to_string()).unwrap_or_default();
+        let (name, repository) = (cell(name_at), cell(repository_at));
         if name.is_empty() || repository.is_empty() {
-            bail!("{} line {}: a student and a repository are needed", path.display(), i + 1);
+            bail!("{}: a student and a repository are needed, got {line:?}", at(number));
         }
-        students.push(Student { name, repository });
+        // Two students whose names make one directory would share it.
+        let key = safe_name(&name).to_lowercase();
+        if let Some((earlier, other)) = seen.get(&key) {
+            let same = if *other == name { String::new() } else { format!(" (as {other:?})") };
+            bail!(
+                "{}: the student {name:?} is already on line {earlier}{same}: each student once",
+                at(number)
+            );
+        }
+        seen.insert(key, (number, name.clone()));
+        let identifiers =
+            identifiers.iter().map(|(n, i)| (n.clone(), cell(*i))).filter(|(_, v)| !v.is_empty()).collect();
+        students.push(Student { name, repository, identifiers });
     }
     if students.is_empty() {
         bail!("the roster {} names no student", path.display());
@@ -78,11 +307,81 @@ pub fn read_roster(path: &Path) -> Result<Vec<Student>> {
     Ok(students)
 }
 
+/// The fields of one CSV line: separated by commas, each maybe quoted
+/// (`"a, b"`, with `""` for a quote inside).
+fn csv_fields(line: &str) -> Result<Vec<String>> {
+    let mut fields = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        let mut field = String::new();
+        while chars.peek() == Some(&' ') {
+            chars.next();
+        }
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => field.push(c),
+                    None => bail!("a quote is never closed: {line:?}"),
+                }
+            }
+            while chars.peek().is_some_and(|c| *c != ',') {
+                let c = chars.next().unwrap_or(' ');
+                if !c.is_whitespace() {
+                    bail!("text after a closing quote: {line:?}");
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| *c != ',') {
+                field.push(c);
+            }
+        }
+        fields.push(field);
+        if chars.next().is_none() {
+            return Ok(fields);
+        }
+    }
+}
+
+/// A name fit to name a directory of its own: letters, digits, `-`, `_`
+/// and `.` kept, anything else `_`; never empty, `.`, `..` or hidden.
+pub fn safe_name(name: &str) -> String {
+    let name: String =
+        name.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    match name {
+        name if name.is_empty() => "submission".into(),
+        name if name.starts_with('.') => format!("_{name}"),
+        name => name,
+    }
+}
+
+/// A name per submission (its directory's, its student's), fit to name a
+/// directory of its own (see [`safe_name`]) and unique.
+pub fn unique_names(names: impl Iterator<Item = Option<String>>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    names
+        .map(|base| {
+            let base = safe_name(base.as_deref().unwrap_or_default());
+            let mut name = base.clone();
+            let mut n = 2;
+            while !seen.insert(name.to_lowercase()) {
+                name = format!("{base}-{n}");
+                n += 1;
+            }
+            name
+        })
+        .collect()
+}
+
 /// Fetches every student's repository (one at a time: the network and the
 /// disk are the limit, not the cores); `progress(done, all)` hears of each.
-/// Each is a submission, named (its row, its directory in the cache) after
-/// its student, made unique.
-pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(usize, usize)) -> Vec<Submission> {
+/// Each is named (its row, its directory in the cache) after its student.
+pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(usize, usize)) -> Vec<Fetched> {
     let names = unique_names(students.iter().map(|s| Some(s.name.clone())));
     students
         .iter()
@@ -90,9 +389,9 @@ pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(usize, u
         .enumerate()
         .map(|(i, (student, name))| {
             let dir = fetch.cache.join(&name);
-            let fetched = match checkout(&student.repository, &dir, fetch.before.as_deref()) {
-                Ok(commit) => Submission { name, dir: Ok(dir), commit: Some(commit) },
-                Err(e) => Submission { name, dir: Err(format!("{e:#}")), commit: None },
+            let fetched = match checkout(&student.repository, &dir, fetch.deadline.as_ref()) {
+                Ok(history) => Fetched { name, dir: Ok(dir), history: Some(history) },
+                Err(e) => Fetched { name, dir: Err(format!("{e:#}")), history: None },
             };
             progress(i + 1, students.len());
             fetched
@@ -101,15 +400,15 @@ pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(usize, u
 }
 
 /// Clones `repository` into `dir` (or fetches it again), and checks out the
-/// commit to grade; returns it.
-fn checkout(repository: &str, dir: &Path, before: Option<&str>) -> Result<String> {
+/// commit to grade; returns what its history says.
+fn checkout(repository: &str, dir: &Path, deadline: Option<&Deadline>) -> Result<History> {
     if dir.join(".git").is_dir() {
         git(Some(dir), &["remote", "set-url", "origin", repository])?;
         git(
             Some(dir),
             &["-c", "protocol.ext.allow=never", "fetch", "--quiet", "--force", "--prune", "origin"],
         )
-        .with_context(|| format!("fetching {repository}"))?;
+        .with_context(|| format!("fetching {repository} ({CLONE_ADVICE})"))?;
         git(Some(dir), &["remote", "set-head", "origin", "--auto"])?;
     } else {
         if dir.exists() {
@@ -131,22 +430,81 @@ fn checkout(repository: &str, dir: &Path, before: Option<&str>) -> Result<String
                 &dir_arg,
             ],
         )
-        .with_context(|| format!("cloning {repository}"))?;
+        .with_context(|| format!("cloning {repository} ({CLONE_ADVICE})"))?;
     }
-    let mut args = vec!["rev-list", "-n", "1", "--first-parent"];
-    let since;
-    if let Some(before) = before {
-        since = format!("--before={before}");
-        args.push(&since);
+    let history = history(dir, "origin/HEAD", deadline)?;
+    git(Some(dir), &["-c", "advice.detachedHead=false", "checkout", "--quiet", "--force", &history.commit])?;
+    git(Some(dir), &["clean", "--quiet", "-ffdx"])?;
+    Ok(history)
+}
+
+/// The commit to grade of `head` in the repository `dir` (its last, or its
+/// last at the deadline), and what its history says.
+pub fn history(dir: &Path, head: &str, deadline: Option<&Deadline>) -> Result<History> {
+    let mut args = vec!["rev-list".to_string(), "-n".into(), "1".into(), "--first-parent".into()];
+    if let Some(deadline) = deadline {
+        args.push(format!("--before={}", deadline.for_git()));
     }
-    args.push("origin/HEAD");
+    args.push(head.into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let commit = git(Some(dir), &args)?;
     if commit.is_empty() {
-        bail!("no commit before {}", before.unwrap_or("now"));
+        let count = git(Some(dir), &["rev-list", "--count", "--first-parent", head])?;
+        match deadline {
+            Some(deadline) => bail!("no commit at or before the deadline {deadline} ({count} after it)"),
+            None => bail!("the repository has no commit"),
+        }
     }
-    git(Some(dir), &["-c", "advice.detachedHead=false", "checkout", "--quiet", "--force", &commit])?;
-    git(Some(dir), &["clean", "--quiet", "-ffdx"])?;
-    Ok(commit)
+    let seconds = git(Some(dir), &["show", "-s", "--format=%ct", &commit])?;
+    let committed_at = seconds.parse::<i64>().map(utc).unwrap_or(seconds);
+    let count = |args: &[&str]| -> Result<u32> { Ok(git(Some(dir), args)?.parse().unwrap_or(0)) };
+    let after_deadline = match deadline {
+        Some(_) => Some(count(&["rev-list", "--count", "--first-parent", &format!("{commit}..{head}")])?),
+        None => None,
+    };
+    let own_commits = count(&[
+        "rev-list",
+        "--count",
+        "--first-parent",
+        "--min-parents=1",
+        &commit,
+        "--",
+        "exercises",
+        "answers",
+    ])?;
+    Ok(History { commit, committed_at, after_deadline, own_commits })
+}
+
+/// Writes the `exercises/` and `answers/` of `commit` of the repository
+/// `repository` into `into` (which must exist), leaving the repository as it
+/// was: for grading a cached clone at a deadline.
+pub fn export(repository: &Path, commit: &str, into: &Path) -> Result<()> {
+    let archive = Command::new("git")
+        .args(["archive", "--format=tar", commit, "--"])
+        .args(
+            ["exercises", "answers"]
+                .iter()
+                .filter(|p| git(Some(repository), &["cat-file", "-e", &format!("{commit}:{p}")]).is_ok()),
+        )
+        .current_dir(repository)
+        .stderr(Stdio::piped())
+        .output()
+        .context("running git archive")?;
+    if !archive.status.success() {
+        bail!("git archive failed: {}", String::from_utf8_lossy(&archive.stderr).trim());
+    }
+    let mut tar = Command::new("tar")
+        .args(["-x", "-f", "-", "-C"])
+        .arg(into)
+        .stdin(Stdio::piped())
+        .spawn()
+        .context("running tar")?;
+    use std::io::Write;
+    tar.stdin.take().context("tar's stdin")?.write_all(&archive.stdout)?;
+    if !tar.wait()?.success() {
+        bail!("tar could not unpack the commit's files");
+    }
+    Ok(())
 }
 
 /// Runs git (in `dir`), without a terminal to prompt on, within the time
@@ -187,19 +545,82 @@ fn git(dir: Option<&Path>, args: &[&str]) -> Result<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn rosters_skip_headers_comments_and_quotes() {
+    fn roster(text: &str) -> Result<Vec<Student>> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("roster.csv");
-        std::fs::write(
-            &path,
-            "student,repository\n# a comment\n\"Ann Lee\", \"https://x/ann.git\"\nbob,../bob\n\n",
-        )
-        .unwrap();
-        let students = read_roster(&path).unwrap();
+        std::fs::write(&path, text).unwrap();
+        read_roster(&path)
+    }
+
+    #[test]
+    fn rosters_skip_headers_comments_and_quotes() {
+        let students =
+            roster("student,repository\n# a comment\n\"Ann Lee\", \"https://x/ann.git\"\nbob,../bob\n\n")
+                .unwrap();
         assert_eq!(students.len(), 2);
-        assert_eq!(students[0], Student { name: "Ann Lee".into(), repository: "https://x/ann.git".into() });
-        std::fs::write(&path, "bob\n").unwrap();
-        assert!(read_roster(&path).is_err());
+        assert_eq!(
+            (students[0].name.as_str(), students[0].repository.as_str()),
+            ("Ann Lee", "https://x/ann.git")
+        );
+        assert!(roster("bob\n").is_err());
+    }
+
+    #[test]
+    fn rosters_as_people_have_them() {
+        // A spreadsheet's BOM, other spellings, columns in another order, and
+        // the identifiers of a learning platform.
+        let students =
+            roster("\u{feff}URL,Name,Email,Section\nhttps://x/a.git,alice,a@uni.edu,L01\n\"https://x/b,c.git\",bob,,\n")
+                .unwrap();
+        assert_eq!(students[0].name, "alice");
+        assert_eq!(students[0].repository, "https://x/a.git");
+        assert_eq!(students[0].identifiers.get("email").map(String::as_str), Some("a@uni.edu"));
+        assert_eq!(students[1].repository, "https://x/b,c.git");
+        assert!(students[1].identifiers.is_empty());
+        let students = roster("github,repo\ncarol,../carol\n").unwrap();
+        assert_eq!(students[0].name, "carol");
+        // Without a header: student, repository.
+        assert_eq!(roster("dave,../dave\n").unwrap()[0].repository, "../dave");
+    }
+
+    #[test]
+    fn bad_rosters_say_what_is_wrong_and_where() {
+        let unknown = roster("student,repository,grade\nalice,x,5\n").unwrap_err().to_string();
+        assert!(unknown.contains("unknown column \"grade\"") && unknown.contains("repository"), "{unknown}");
+        let twice = roster("student,repository\nalice,x\nbob,y\nAlice,z\n").unwrap_err().to_string();
+        assert!(twice.contains("line 4") && twice.contains("already on line 2"), "{twice}");
+        let empty = roster("student,repository\nalice,\n").unwrap_err().to_string();
+        assert!(empty.contains("line 2"), "{empty}");
+        assert!(roster("student,repository\n").unwrap_err().to_string().contains("names no student"));
+        assert!(roster("name,email\nalice,a@b\n").unwrap_err().to_string().contains("repository"));
+    }
+
+    #[test]
+    fn deadlines_are_moments_with_a_zone() {
+        let utc = Deadline::parse("2026-12-01T23:59:59Z").unwrap();
+        assert_eq!(utc.utc(), "2026-12-01T23:59:59Z");
+        assert_eq!(utc.for_git(), "2026-12-01 23:59:59 +0000");
+        assert_eq!(Deadline::parse("2026-12-02 00:59+01:00").unwrap().utc(), "2026-12-01T23:59:00Z");
+        assert_eq!(Deadline::parse("2026-12-01T18:59:59-0500").unwrap(), utc);
+        assert_eq!(Deadline::parse("2024-02-29T00:00:00Z").unwrap().utc(), "2024-02-29T00:00:00Z");
+        for bad in
+            ["2026-12-01", "Dec 1 2026", "2026-12-01T23:59:59", "2026-13-01T00:00Z", "2026-02-30T00:00Z", ""]
+        {
+            assert!(Deadline::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Deadline::parse("2026-12-01").unwrap_err().to_string().contains("needs a time and a zone"));
+        assert_eq!(utc_of(0), "1970-01-01T00:00:00Z");
+    }
+
+    fn utc_of(unix: i64) -> String {
+        utc(unix)
+    }
+
+    #[test]
+    fn names_are_unique_and_safe() {
+        assert_eq!(unique_names([Some("..".to_string()), None].into_iter()), ["_..", "submission"]);
+        let names =
+            unique_names(["../evil name", "a b", "a_b", "."].map(|n| Some(n.to_string())).into_iter());
+        assert_eq!(names, ["_.._evil_name", "a_b", "a_b-2", "_."]);
     }
 }

@@ -240,6 +240,23 @@ impl Question {
     }
 }
 
+/// A question is kept in files (gradebooks, decisions) as its number.
+impl serde::Serialize for Question {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u32(self.number())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Question {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Question, D::Error> {
+        let number = u32::deserialize(deserializer)?;
+        Question::ALL
+            .into_iter()
+            .find(|q| q.number() == number)
+            .ok_or_else(|| serde::de::Error::custom(format!("{number} is not a question (1 to 6)")))
+    }
+}
+
 impl Check {
     /// The question the check belongs to (its id says).
     pub fn question(&self) -> Question {

@@ -42,6 +42,12 @@ pub struct Scratch {
     /// Files of the submission that were not taken (links, devices, build
     /// scripts), with why, relative to the submission.
     pub skipped: Vec<String>,
+    /// The work of a question that the submission does not have, by its
+    /// location (`exercises/q6_four_procs`, `answers/q4.md`), with what to
+    /// tell the student (what is there instead, when something looks like
+    /// it). A missing package gets an empty program in the scratch, so the
+    /// others still build; it is never run.
+    pub missing: std::collections::BTreeMap<String, String>,
 }
 
 impl Scratch {
@@ -53,7 +59,12 @@ impl Scratch {
         let parent = target_dir(template).join("grader-scratch");
         std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
         let dir = tempfile::Builder::new().prefix("submission-").tempdir_in(&parent)?;
-        let mut scratch = Scratch { dir, template: template.to_path_buf(), skipped: Vec::new() };
+        let mut scratch = Scratch {
+            dir,
+            template: template.to_path_buf(),
+            skipped: Vec::new(),
+            missing: Default::default(),
+        };
         let workspace = scratch.path().to_path_buf();
         std::fs::create_dir_all(&workspace)?;
         let manifest = std::fs::read_to_string(template.join("Cargo.toml"))
@@ -96,12 +107,25 @@ impl Scratch {
                 copy.tree(&answers, &workspace.join("answers"), &mut budget, &mut scratch.skipped)?;
             }
         }
+        for question in crate::rubric::Question::ALL {
+            let location = question.location();
+            if !sources.iter().any(|s| std::fs::symlink_metadata(s.join(location)).is_ok()) {
+                let instead = sources.iter().rev().find_map(|s| crate::workspace::renamed(s, location));
+                let message = match instead {
+                    Some(instead) => format!("{location} is missing: {instead}"),
+                    None => format!("{location} is missing: write your work there"),
+                };
+                scratch.missing.insert(location.to_string(), message);
+            }
+        }
         for package in &deps.packages {
             let dir = workspace.join(&package.dir);
             std::fs::create_dir_all(&dir)?;
             std::fs::copy(template.join(&package.dir).join("Cargo.toml"), dir.join("Cargo.toml"))
                 .with_context(|| format!("copying the template's {}/Cargo.toml", package.dir))?;
-            stub_missing_targets(&dir, package)?;
+            // A missing package is never built or run, but the others must
+            // still build beside it: it gets empty targets.
+            stub_missing_targets(&dir, package, scratch.missing.contains_key(&package.dir))?;
         }
         scratch.skipped.sort();
         scratch.skipped.dedup();
@@ -209,14 +233,14 @@ impl Copy<'_> {
 
 /// Empty sources for the targets a manifest names that the submission does
 /// not have (a bench, a test), so cargo can read the manifest; the graded
-/// binary and library are never stubbed (a missing one is the student's
-/// compile error).
-fn stub_missing_targets(dir: &Path, package: &Package) -> Result<()> {
+/// binary and library are stubbed only when the whole package is missing
+/// (one missing file is the student's compile error).
+fn stub_missing_targets(dir: &Path, package: &Package, whole: bool) -> Result<()> {
     for (kind, path) in &package.targets {
         let file = dir.join(path);
-        if kind != "lib" && kind != "bin" && !file.exists() {
+        if (whole || (kind != "lib" && kind != "bin")) && !file.exists() {
             std::fs::create_dir_all(file.parent().unwrap_or(dir))?;
-            std::fs::write(file, "fn main() {}\n")?;
+            std::fs::write(file, if kind == "lib" { "" } else { "fn main() {}\n" })?;
         }
     }
     Ok(())

@@ -209,6 +209,86 @@ pub fn remove_tree(root: &Path) -> nix::Result<()> {
     std::fs::remove_dir(root).map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)))
 }
 
+/// Writes `bytes` to `path` so that a crash, a kill or a full disk part-way
+/// leaves the old file whole: into a temporary file beside it, synced, then
+/// renamed over it (a rename within a directory is atomic), and the
+/// directory synced so the rename itself survives a crash.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use anyhow::Context as _;
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file =
+        tempfile::Builder::new().prefix(".grader-").suffix(".tmp").tempfile_in(dir).with_context(|| {
+            format!("writing {}: creating a temporary file in {}", path.display(), dir.display())
+        })?;
+    file.write_all(bytes)
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.persist(path).map_err(|e| e.error).with_context(|| format!("writing {}", path.display()))?;
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// When the work expected at `location` (`answers/q4.md`,
+/// `exercises/q6_four_procs`) is not in `root`: a sentence naming what is
+/// there instead and is most likely it (`answers/Q4.md`, `answers/q4.txt`,
+/// `exercises/q6`, `Answers/q4.md`), if anything is.
+///
+/// ```
+/// let root = tempfile::tempdir().unwrap();
+/// std::fs::create_dir_all(root.path().join("answers")).unwrap();
+/// std::fs::write(root.path().join("answers/Q4.md"), "…").unwrap();
+/// let said = grader::workspace::renamed(root.path(), "answers/q4.md").unwrap();
+/// assert_eq!(said, "found `answers/Q4.md`: the grader reads `answers/q4.md`");
+/// ```
+pub fn renamed(root: &Path, location: &str) -> Option<String> {
+    let (dir, name) = location.rsplit_once('/').unwrap_or(("", location));
+    let lower = name.to_lowercase();
+    let stem = lower.split('.').next().unwrap_or(&lower).to_string();
+    // `q6` of `q6_four_procs`, `q4` of `q4.md`.
+    let number = stem.split(['_', '-']).next().unwrap_or(&stem).to_string();
+    let looks_like = |candidate: &str| {
+        let c = candidate.to_lowercase();
+        let c_stem = c.split('.').next().unwrap_or(&c);
+        c == lower
+            || c_stem == stem
+            || c_stem == number
+            || (c_stem.starts_with(&number)
+                && c_stem[number.len()..].starts_with(['_', '-', ' '])
+                && !c_stem[number.len()..].starts_with(|d: char| d.is_ascii_digit()))
+    };
+    // The directory itself, or one that is spelt like it (`Answers`, `answer`).
+    let dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|d| {
+            let d = d.to_lowercase();
+            !dir.is_empty() && (d == dir || d.trim_end_matches('s') == dir.trim_end_matches('s'))
+        })
+        .map(PathBuf::from)
+        .collect();
+    let mut found: Vec<String> = dirs
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(root.join(d)).into_iter().flatten().flatten().filter_map(move |e| {
+                let candidate = e.file_name().to_string_lossy().into_owned();
+                let path = format!("{}/{candidate}", d.display());
+                (path != location && looks_like(&candidate)).then_some(path)
+            })
+        })
+        .collect();
+    found.sort();
+    let first = found.first()?;
+    Some(format!("found `{first}`: the grader reads `{location}`"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

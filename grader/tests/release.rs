@@ -394,7 +394,8 @@ fn batch_grades_a_class_with_broken_and_hanging_work() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    assert!(run.wait_with_output().unwrap().status.success());
+    // One submission could not be graded: exit status 1, and said.
+    assert_eq!(run.wait_with_output().unwrap().status.code(), Some(1));
     // Nothing it started is left running.
     common::assert_nothing_left_running(None);
 
@@ -413,7 +414,11 @@ fn batch_grades_a_class_with_broken_and_hanging_work() {
             "total",
             "changed_protected_paths",
             "commit",
+            "committed_at",
+            "deadline",
+            "after_deadline",
             "errors",
+            "notes",
             "review"
         ]
     );
@@ -423,7 +428,7 @@ fn batch_grades_a_class_with_broken_and_hanging_work() {
         if i == 3 {
             // Not graded: no points, not zeros.
             assert!(
-                row[1..8].iter().all(|c| c.is_empty()) && row[10].contains("not a submission"),
+                row[1..8].iter().all(|c| c.is_empty()) && row[13].contains("not a submission"),
                 "{row:?}"
             );
             continue;
@@ -456,8 +461,19 @@ fn commit_all(dir: &Path, date: &str, message: &str) -> String {
         run(&["init", "-q", "-b", "main"]);
     }
     run(&["add", "-A"]);
-    run(&["commit", "-q", "-m", message]);
+    run(&["commit", "-q", "--allow-empty", "-m", message]);
     git(dir, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// The gradebook's rows as maps from column to cell (no cell here holds a
+/// comma).
+fn gradebook_rows(out: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let csv = std::fs::read_to_string(out.join("gradebook.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .map(|line| header.iter().map(|h| h.to_string()).zip(line.split(',').map(str::to_string)).collect())
+        .collect()
 }
 
 #[test]
@@ -465,61 +481,199 @@ fn a_roster_is_fetched_and_graded_at_the_deadline() {
     let top = temp_dir("roster");
     let root = top.path();
     let reference = workspace();
-    // alice: right before the deadline, wrong after; bob: right; dave: only
-    // after; carol's repository does not exist.
+    // The assignment as students get it: their repositories start with it.
+    let assignment = root.join("assignment");
+    grader()
+        .args(["release", "--no-git", "--repository", "teacher/multiprocessing"])
+        .arg(&assignment)
+        .assert()
+        .success();
+    let template = |dir: &Path, date: &str| {
+        copy_submission(&assignment, dir);
+        commit_all(dir, date, "Initial commit")
+    };
+    // alice: right before the deadline, wrong after; bob: right; dave: a
+    // repository whose only commit is after it; erin: the assignment, then
+    // all her work after the deadline; frank never pushed; carol's
+    // repository does not exist.
     let alice = root.join("alice");
+    template(&alice, "2026-11-10T09:00:00Z");
     copy_submission(&reference, &alice);
     let alice_right = commit_all(&alice, "2026-11-20T12:00:00Z", "done");
     let wrong = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/q6_duplicate");
     copy_tree(&wrong, &alice);
     let alice_late = commit_all(&alice, "2026-12-05T12:00:00Z", "a late change");
     let bob = root.join("bob");
+    template(&bob, "2026-11-10T09:00:00Z");
     copy_submission(&reference, &bob);
-    let bob_right = commit_all(&bob, "2026-11-30T23:00:00Z", "done");
+    // 18:00 in New York is 23:00 UTC: before the deadline.
+    let bob_right = commit_all(&bob, "2026-11-30T18:00:00-05:00", "done");
     let dave = root.join("dave");
     copy_submission(&reference, &dave);
     commit_all(&dave, "2026-12-10T12:00:00Z", "late");
+    let erin = root.join("erin");
+    let erin_template = template(&erin, "2026-11-10T09:00:00Z");
+    copy_submission(&reference, &erin);
+    commit_all(&erin, "2026-12-02T08:00:00Z", "done, a day late");
+    commit_all(&erin, "2026-12-02T09:00:00Z", "and a fix");
+    let frank = root.join("frank");
+    let frank_template = template(&frank, "2026-11-10T09:00:00Z");
+    // A roster as a spreadsheet saves it: a BOM, other column names, quotes.
     let roster = root.join("roster.csv");
-    let line = |name: &str, dir: &Path| format!("{name},{}\n", dir.display());
+    let line = |name: &str, dir: &Path| format!("\"{}\",{name}\n", dir.display());
     // eve's "repository" would run a command, were git's ext:: transport allowed.
     let pwned = root.join("pwned-by-ext");
     let text = format!(
-        "student,repository\n{}{}{}{}eve,ext::sh -c touch% {}\n",
+        "\u{feff}URL,Name\n{}{}{}{}{}{}ext::sh -c touch% {},eve\n",
         line("alice", &alice),
         line("bob", &bob),
         line("carol", &root.join("nowhere")),
         line("dave", &dave),
+        line("erin", &erin),
+        line("frank", &frank),
         pwned.display()
     );
     std::fs::write(&roster, text).unwrap();
     let marks = root.join("marks");
-    let batch = |before: Option<&str>| {
-        let mut cmd = grader();
-        cmd.arg("batch").arg("--roster").arg(&roster).arg("--out").arg(&marks).args(["--jobs", "2"]);
-        if let Some(before) = before {
-            cmd.args(["--before", before]);
-        }
-        cmd.assert().success();
-        let csv = std::fs::read_to_string(marks.join("gradebook.csv")).unwrap();
-        let row = |name: &str| -> Vec<String> {
-            let line =
-                csv.lines().find(|l| l.starts_with(&format!("{name},"))).unwrap_or_else(|| panic!("{csv}"));
-            line.split(',').map(str::to_string).collect()
-        };
-        assert!(row("eve")[7].is_empty() && !pwned.exists(), "a roster's URL ran a command");
-        (row("alice"), row("bob"), row("carol"), row("dave"))
+    let batch = |extra: &[&str]| {
+        let run = grader()
+            .arg("batch")
+            .arg("--roster")
+            .arg(&roster)
+            .arg("--out")
+            .arg(&marks)
+            .args(["--jobs", "2"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let rows = gradebook_rows(&marks);
+        let eve = rows.iter().find(|r| r["name"] == "eve").unwrap();
+        assert!(eve["total"].is_empty() && !pwned.exists(), "a roster's URL ran a command");
+        (run, rows)
+    };
+    let row = |rows: &[std::collections::HashMap<String, String>], name: &str| {
+        rows.iter().find(|r| r["name"] == name).unwrap_or_else(|| panic!("no {name}: {rows:?}")).clone()
     };
 
-    let (a, b, c, d) = batch(Some("2026-12-01T23:59:59Z"));
-    assert_eq!((a[7].as_str(), a[9].as_str()), ("100", alice_right.as_str()), "{a:?}");
-    assert_eq!((b[7].as_str(), b[9].as_str()), ("100", bob_right.as_str()), "{b:?}");
-    assert!(c[7].is_empty() && c[10].contains("cloning"), "{c:?}");
-    assert!(d[7].is_empty() && d[10].contains("no commit before 2026-12-01T23:59:59Z"), "{d:?}");
+    // A day alone is no deadline: refused, saying what to write.
+    let run = grader()
+        .arg("batch")
+        .arg("--roster")
+        .arg(&roster)
+        .arg("--out")
+        .arg(root.join("never"))
+        .args(["--before", "2026-12-01"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.code() == Some(2) && said.contains("2026-12-01T23:59:59Z"), "{said}");
+    assert!(!root.join("never").exists());
+
+    // At the deadline, given in another zone.
+    let (run, rows) = batch(&["--before", "2026-12-01T18:59:59-05:00"]);
+    let summary = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "carol, dave and eve could not be graded: {summary}");
+    assert!(
+        summary.contains("at the deadline 2026-12-01T23:59:59Z")
+            && summary.contains("3 submissions could not be graded"),
+        "{summary}"
+    );
+    let (a, b, c, d) = (row(&rows, "alice"), row(&rows, "bob"), row(&rows, "carol"), row(&rows, "dave"));
+    assert_eq!((a["total"].as_str(), a["commit"].as_str()), ("100", alice_right.as_str()), "{a:?}");
+    assert_eq!(
+        (a["committed_at"].as_str(), a["deadline"].as_str(), a["after_deadline"].as_str()),
+        ("2026-11-20T12:00:00Z", "2026-12-01T23:59:59Z", "1"),
+        "{a:?}"
+    );
+    assert!(a["notes"].contains("1 commit after the deadline"), "{a:?}");
+    assert_eq!((b["total"].as_str(), b["commit"].as_str()), ("100", bob_right.as_str()), "{b:?}");
+    assert_eq!(b["committed_at"], "2026-11-30T23:00:00Z");
+    assert!(
+        c["total"].is_empty() && c["errors"].contains("cloning") && c["errors"].contains("collaborator"),
+        "{c:?}"
+    );
+    assert!(d["total"].is_empty() && d["errors"].contains("no commit at or before the deadline"), "{d:?}");
     assert!(!marks.join("carol/results.json").exists());
-    // Again, without a deadline: the cached clones are fetched, the last
-    // commits graded.
-    let (a, _, _, d) = batch(None);
-    assert_eq!(a[9], alice_late, "{a:?}");
-    assert!(a[6].parse::<u32>().unwrap() < 20, "the late Q6 is wrong: {a:?}");
-    assert_eq!(d[7], "100", "{d:?}");
+    // Missing and late no longer look the same.
+    let (e, f) = (row(&rows, "erin"), row(&rows, "frank"));
+    assert_eq!(
+        (e["total"].as_str(), e["commit"].as_str(), e["after_deadline"].as_str()),
+        ("0", erin_template.as_str(), "2"),
+        "{e:?}"
+    );
+    assert!(
+        e["notes"].contains("no work of the student's own by the deadline")
+            && e["notes"].contains("2 commits after the deadline"),
+        "{e:?}"
+    );
+    assert_eq!(
+        (f["total"].as_str(), f["commit"].as_str(), f["after_deadline"].as_str()),
+        ("0", frank_template.as_str(), "0"),
+        "{f:?}"
+    );
+    assert!(
+        f["notes"].contains("no work of the student's own") && !f["notes"].contains("after the deadline"),
+        "{f:?}"
+    );
+    assert!(!e["notes"].is_empty() && a["notes"] != e["notes"]);
+
+    // One student again, without a deadline: the others' rows are kept.
+    let before = rows.clone();
+    let (run, rows) = batch(&["--only", "alice"]);
+    assert!(String::from_utf8_lossy(&run.stdout).contains("graded 1 of 7 submissions"));
+    let a = row(&rows, "alice");
+    assert_eq!(a["commit"], alice_late, "{a:?}");
+    assert!(a["q6"].parse::<u32>().unwrap() < 20, "the late Q6 is wrong: {a:?}");
+    assert_eq!(rows.len(), before.len());
+    for name in ["bob", "erin", "frank", "carol"] {
+        assert_eq!(row(&rows, name), row(&before, name), "{name}'s row changed");
+    }
+    // A name not in the batch is refused, and nothing is written.
+    let (run, rows) = batch(&["--only", "zoe"]);
+    assert!(run.status.code() == Some(2) && String::from_utf8_lossy(&run.stderr).contains("\"zoe\""));
+    assert_eq!(rows, gradebook_rows(&marks));
+
+    // A cached clone graded on its own at the deadline: the commit of the
+    // batch, and the clone is left as it was.
+    let cached = marks.join(".repositories/alice");
+    let head = git(&cached, &["rev-parse", "HEAD"]);
+    let json = root.join("alice-at-deadline.json");
+    grader()
+        .args(["grade", "--submission"])
+        .arg(&cached)
+        .args(["--before", "2026-12-01T23:59:59Z", "--json"])
+        .arg(&json)
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains(&alice_right[..12]));
+    assert_eq!(git(&cached, &["rev-parse", "HEAD"]), head);
+    assert_eq!(git(&cached, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn renamed_work_is_named_as_the_likely_cause() {
+    let top = temp_dir("renamed");
+    let dir = top.path().join("student");
+    copy_submission(&workspace(), &dir);
+    std::fs::rename(dir.join("answers/q4.md"), dir.join("answers/Q4.md")).unwrap();
+    std::fs::rename(dir.join("exercises/q6_four_procs"), dir.join("exercises/q6")).unwrap();
+    let json = top.path().join("results.json");
+    grader().args(["grade", "--submission"]).arg(&dir).arg("--json").arg(&json).assert().code(1);
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let output = |number: &str| {
+        let test = results["tests"].as_array().unwrap().iter().find(|t| t["number"] == number).unwrap();
+        test["output"].as_str().unwrap().to_string()
+    };
+    let q4 = output("4.1");
+    assert!(
+        q4.contains("answers/q4.md is missing: found `answers/Q4.md`: the grader reads `answers/q4.md`"),
+        "{q4}"
+    );
+    let q6 = output("6.1");
+    assert!(q6.contains("found `exercises/q6`: the grader reads `exercises/q6_four_procs`"), "{q6}");
+    // The rest is graded as ever: one missing package costs its own question.
+    for number in ["1.1", "3.1", "5.1"] {
+        let test = results["tests"].as_array().unwrap().iter().find(|t| t["number"] == number).unwrap();
+        assert_eq!(test["status"], "passed", "{test}");
+    }
 }

@@ -95,36 +95,72 @@ fn a_review_sets_marks_that_later_batches_keep_while_the_answer_is_unchanged() {
         row(&rows, "carol")["review"].contains("copied? most of it is also in the answer of"),
         "{rows:?}"
     );
-    let flagged = std::fs::read_to_string(out.join("review.json")).unwrap();
+    let flagged = std::fs::read_to_string(out.join("flagged.json")).unwrap();
     assert!(flagged.contains("\"name\": \"alice\"") && flagged.contains("- processes"), "{flagged}");
-    // results.json says so too.
+    // results.json says so too, but never names another student: a copy
+    // is the instructor's to judge.
     let results = std::fs::read_to_string(out.join("alice/results.json")).unwrap();
     assert!(results.contains("needs review") && results.contains("\"needs_review\""), "{results}");
+    let carol = std::fs::read_to_string(out.join("carol/results.json")).unwrap();
+    assert!(!carol.contains("copied?") && !carol.contains("alice"), "{carol}");
+    let automatic_q1: u32 = a["q1"].parse().unwrap();
 
-    // The instructor sets two marks.
+    // The instructor sets two marks, with a reason.
     grader()
         .args(["review"])
         .arg(&out)
-        .args(["--set", "alice:q1=6", "--set", "bob:q2=4"])
+        .args([
+            "--set",
+            "alice:q1=6",
+            "--set",
+            "bob:q2=4",
+            "--reason",
+            "keywords, but the right ones",
+            "--by",
+            "ta-sam",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("2 decided now"));
-    let rows = gradebook(&out);
-    let (a, b) = (row(&rows, "alice"), row(&rows, "bob"));
-    assert_eq!((a["q1"].as_str(), b["q2"].as_str()), ("6", "4"), "{rows:?}");
-    assert!(a["review"].contains("q1 reviewed: 6 (automatic"), "{a:?}");
-    let a_total: u32 = a["total"].parse().unwrap();
-    let parts: u32 = ["q1", "q2", "q3", "q4", "q5", "q6"].iter().map(|q| a[*q].parse::<u32>().unwrap()).sum();
-    assert_eq!(a_total, parts);
+    let decided = |out: &Path| {
+        let rows = gradebook(out);
+        let (a, b) = (row(&rows, "alice"), row(&rows, "bob"));
+        assert_eq!((a["q1"].as_str(), b["q2"].as_str()), ("6", "4"), "{rows:?}");
+        assert!(
+            a["review"].contains(&format!("q1 reviewed: set to 6 (automatic {automatic_q1}) by ta-sam"))
+                && a["review"].contains("keywords, but the right ones"),
+            "{a:?}"
+        );
+        let a_total: u32 = a["total"].parse().unwrap();
+        let parts: u32 =
+            ["q1", "q2", "q3", "q4", "q5", "q6"].iter().map(|q| a[*q].parse::<u32>().unwrap()).sum();
+        assert_eq!(a_total, parts);
+        // The same mark in gradebook.json and in results.json, with the decision.
+        let book: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("gradebook.json")).unwrap()).unwrap();
+        let alice = book["rows"].as_array().unwrap().iter().find(|r| r["name"] == "alice").unwrap();
+        assert_eq!(
+            (alice["points"][0].as_u64(), alice["automatic"][0].as_u64()),
+            (Some(6), Some(automatic_q1.into()))
+        );
+        assert_eq!(alice["total"].as_u64(), Some(a_total.into()));
+        assert_eq!(alice["reviewed"][0]["by"], "ta-sam");
+        let results: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("alice/results.json")).unwrap()).unwrap();
+        assert_eq!(results["score"].as_f64(), Some(f64::from(a_total)), "{results}");
+        let entry = results["tests"].as_array().unwrap().iter().find(|t| t["number"] == "1.review").unwrap();
+        let said = entry["output"].as_str().unwrap();
+        assert!(
+            said.contains("set to 6") && said.contains("by ta-sam") && said.contains("the right ones"),
+            "{said}"
+        );
+        assert_eq!(results["extra_data"]["reviewed"][0]["automatic"].as_u64(), Some(automatic_q1.into()));
+    };
+    decided(&out);
 
-    // A second batch keeps them.
+    // A second batch keeps them, in every output.
     batch(&dirs, &out);
-    let rows = gradebook(&out);
-    assert_eq!(
-        (row(&rows, "alice")["q1"].as_str(), row(&rows, "bob")["q2"].as_str()),
-        ("6", "4"),
-        "{rows:?}"
-    );
+    decided(&out);
 
     // A changed answer is marked afresh, flagged again, and reviewed on its own.
     answers(&alice, KEYWORDS_Q1_AGAIN, &reference("q2.md"), OWN_Q4);
@@ -154,7 +190,7 @@ fn review_refuses_what_it_cannot_do() {
     answers(&alice, KEYWORDS_Q1, &reference("q2.md"), OWN_Q4);
     batch(&[&alice], &out);
     for (set, says) in [
-        ("alice:q3=7", "not a written question"),
+        ("alice:q3=21", "out of 20"),
         ("alice:q1=11", "out of 10"),
         ("nobody:q1=5", "no submission named"),
         ("alice-q1-5", "expected NAME:qN=MARK"),
@@ -177,4 +213,79 @@ fn review_refuses_what_it_cannot_do() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("reviews.json"));
+}
+
+#[test]
+fn a_programming_mark_is_set_like_a_written_one_and_holds_while_the_code_is_unchanged() {
+    let top = tempfile::Builder::new().prefix("grader-review-").tempdir().unwrap();
+    let (alice, out) = (top.path().join("alice"), top.path().join("marks"));
+    answers(&alice, &reference("q1.md"), &reference("q2.md"), OWN_Q4);
+    let q6 = alice.join("exercises/q6_four_procs");
+    common::copy_tree(&grader::workspace::home().join("exercises/q6_four_procs"), &q6);
+    batch(&[&alice], &out);
+    assert_eq!(row(&gradebook(&out), "alice")["q6"], "20");
+
+    grader()
+        .arg("review")
+        .arg(&out)
+        .args(["--set", "alice:q6=14", "--reason", "the four numbers are hard-coded in the parent"])
+        .env("GRADER_REVIEWER", "prof-kim")
+        .assert()
+        .success();
+    let a = row(&gradebook(&out), "alice").clone();
+    assert_eq!(a["q6"], "14", "{a:?}");
+    assert!(
+        a["review"].contains("q6 reviewed: set to 14 (automatic 20) by prof-kim")
+            && a["review"].contains("hard-coded")
+    );
+    let results = std::fs::read_to_string(out.join("alice/results.json")).unwrap();
+    assert!(results.contains("\"6.review\"") && results.contains("prof-kim"), "{results}");
+
+    // Unchanged code keeps the mark through a new batch; changed code is
+    // graded afresh, and the gradebook says the decision no longer holds.
+    batch(&[&alice], &out);
+    assert_eq!(row(&gradebook(&out), "alice")["q6"], "14");
+    let main_rs = q6.join("src/main.rs");
+    let code = std::fs::read_to_string(&main_rs).unwrap();
+    std::fs::write(&main_rs, code + "\n// a change\n").unwrap();
+    batch(&[&alice], &out);
+    let a = row(&gradebook(&out), "alice").clone();
+    assert_eq!(a["q6"], "20", "{a:?}");
+    assert!(a["review"].contains("q6 changed since it was reviewed"), "{a:?}");
+    let results = std::fs::read_to_string(out.join("alice/results.json")).unwrap();
+    assert!(!results.contains("6.review"), "{results}");
+}
+
+#[test]
+fn a_write_that_fails_part_way_leaves_the_old_decisions_whole() {
+    let top = tempfile::Builder::new().prefix("grader-review-").tempdir().unwrap();
+    let (alice, out) = (top.path().join("alice"), top.path().join("marks"));
+    answers(&alice, KEYWORDS_Q1, &reference("q2.md"), OWN_Q4);
+    batch(&[&alice], &out);
+    grader().arg("review").arg(&out).args(["--set", "alice:q1=6"]).assert().success();
+    let files = ["reviews.json", "gradebook.csv", "gradebook.json", "flagged.json", "alice/results.json"];
+    let before: Vec<String> = files.iter().map(|f| std::fs::read_to_string(out.join(f)).unwrap()).collect();
+
+    // The disk is "full" after 1 KiB of any file (the shell's limit on file
+    // size): the new decisions, with a long reason, do not fit.
+    let long_reason = "a long reason. ".repeat(200);
+    let status = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f 1; exec '{}' review '{}' --set alice:q1=2 --reason '{long_reason}'",
+            common::GRADER,
+            out.display()
+        ))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the write was meant to fail");
+    for (file, old) in files.iter().zip(&before) {
+        let now = std::fs::read_to_string(out.join(file)).unwrap();
+        assert_eq!(&now, old, "{file} changed");
+    }
+    // And the next batch reads the decisions whole.
+    batch(&[&alice], &out);
+    assert_eq!(row(&gradebook(&out), "alice")["q1"], "6");
 }

@@ -18,9 +18,15 @@ pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
     let path = ctx.workspace.join(question.location());
     let ids: Vec<&'static str> = crate::rubric::checks_of(question).map(|c| c.id).collect();
     let refused = |message: String| QuestionReport::failed(question, &message, vec![NOTE.to_string()]);
+    if let Some(missing) = ctx.missing.get(question.location()) {
+        return refused(missing.clone());
+    }
     let bytes = match read_regular(&path, MAX_ANSWER) {
         Err(Refused::Unreadable(_)) => {
-            return refused(format!("{} is missing: write your answer there", question.location()));
+            return refused(match crate::workspace::renamed(&ctx.workspace, question.location()) {
+                Some(instead) => format!("{} is missing: {instead}", question.location()),
+                None => format!("{} is missing: write your answer there", question.location()),
+            });
         }
         Err(refused_because) => {
             return refused(format!(

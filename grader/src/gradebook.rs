@@ -1,0 +1,579 @@
+//! A batch's outputs, and the instructor's decisions applied to every one of
+//! them: `OUT/gradebook.csv` (for a spreadsheet), `OUT/gradebook.json`
+//! (the rows: the marks as graded and as decided), `OUT/review.json` (the
+//! work flagged for review, with the text of each flagged answer) and each
+//! student's `OUT/<name>/results.json` (Gradescope's format). The decisions
+//! are `OUT/reviews.json`, the one file here that only the instructor
+//! writes (through `grader review`).
+//!
+//! ```no_run
+//! use grader::gradebook::{Decisions, Gradebook};
+//! let out = std::path::Path::new("marks");
+//! let mut book = Gradebook::load(out)?;
+//! book.write(out, &Decisions::load(out)?)?; // every output carries the same, reviewed, marks
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! Shaped so that no output can disagree with another: a row keeps the
+//! marks as graded (`automatic`), and [`Gradebook::write`] derives every
+//! output from them and the decisions, each time, whole. Every file is
+//! written atomically ([`write_atomic`]): a crash or a full disk part-way
+//! leaves the old file whole, never a truncated one.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::rubric::Question;
+use crate::workspace::write_atomic;
+
+/// The rows, as graded and as decided.
+pub const ROWS_FILE: &str = "gradebook.json";
+/// The spreadsheet.
+pub const CSV_FILE: &str = "gradebook.csv";
+/// The work flagged for review, with its text: what `grader review` shows.
+pub const FLAGGED_FILE: &str = "flagged.json";
+/// The instructor's decisions, kept between batches.
+pub const DECISIONS_FILE: &str = "reviews.json";
+/// Each student's Gradescope results, in `OUT/<name>/`.
+pub const RESULTS_FILE: &str = "results.json";
+
+/// A fingerprint of a text (64-bit FNV-1a): a decision holds while the work
+/// it was made on is unchanged.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// Every row of a batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gradebook {
+    pub rows: Vec<Row>,
+}
+
+/// One submission, as graded, and as decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Row {
+    pub name: String,
+    /// Points per question, Q1 to Q6, as graded; none when it could not be
+    /// graded (its cells stay empty: an error is not a zero).
+    pub automatic: Vec<u32>,
+    /// Points per question with the instructor's decisions: what every
+    /// output says.
+    pub points: Vec<u32>,
+    pub total: Option<u32>,
+    pub changed: Vec<String>,
+    pub commit: Option<String>,
+    /// When the graded commit was made (UTC, as the student's git said).
+    pub committed_at: Option<String>,
+    /// The deadline it was graded at (UTC), if there was one.
+    pub deadline: Option<String>,
+    /// Commits after the deadline, not graded.
+    pub after_deadline: Option<u32>,
+    /// Commits of the student's own that changed their work, up to the
+    /// graded one (none: the graded work is the assignment's).
+    pub own_commits: Option<u32>,
+    pub error: Option<String>,
+    /// Each question's work: its fingerprint, why it needs review, and a
+    /// written answer's text.
+    pub work: Vec<Work>,
+    /// The decisions applied to this row.
+    pub reviewed: Vec<Decision>,
+}
+
+/// One question's work in a submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Work {
+    pub question: Question,
+    /// A fingerprint of it: of a written answer's text, of a program's
+    /// sources.
+    pub fingerprint: String,
+    /// Why it needs the instructor's review (none: it does not), as the
+    /// marker found.
+    pub reasons: Vec<String>,
+    /// The other students whose answer shares most of this one's text.
+    pub copies: Vec<String>,
+    /// A written answer's text (for copy detection and review).
+    pub text: Option<String>,
+}
+
+/// One decision of the instructor's: a mark set for one student's work on
+/// one question, for as long as that work is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    pub name: String,
+    pub question: Question,
+    /// The work decided on.
+    pub fingerprint: String,
+    pub mark: u32,
+    /// The automatic mark it replaced.
+    pub automatic: u32,
+    /// Who decided.
+    #[serde(default)]
+    pub by: String,
+    /// When (UTC).
+    #[serde(default)]
+    pub at: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl Work {
+    /// Every reason to review it: the marker's, then copies.
+    pub fn flags(&self) -> Vec<String> {
+        let mut flags = self.reasons.clone();
+        if !self.copies.is_empty() {
+            flags.push(format!("copied? most of it is also in the answer of {}", self.copies.join(", ")));
+        }
+        flags
+    }
+}
+
+impl Decision {
+    /// "set to 6 (automatic 3) by ta on 2026-12-06T10:00:00Z: reason".
+    pub fn said(&self) -> String {
+        let by = if self.by.is_empty() { String::new() } else { format!(" by {}", self.by) };
+        let at = if self.at.is_empty() { String::new() } else { format!(" on {}", self.at) };
+        let reason = self.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
+        format!("set to {} (automatic {}){by}{at}{reason}", self.mark, self.automatic)
+    }
+}
+
+/// Every decision, as kept in `OUT/reviews.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decisions {
+    pub decisions: Vec<Decision>,
+}
+
+impl Decisions {
+    /// The decisions kept in `out` (none yet: no file). A file that cannot
+    /// be read is an error: marks must never be written without them.
+    pub fn load(out: &Path) -> Result<Decisions> {
+        let path = out.join(DECISIONS_FILE);
+        match std::fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Decisions::default()),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))
+            }
+        }
+    }
+
+    pub fn save(&self, out: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self)? + "\n";
+        write_atomic(&out.join(DECISIONS_FILE), text.as_bytes())
+    }
+
+    /// The decision on this very work, if there is one.
+    pub fn on(&self, name: &str, question: Question, fingerprint: &str) -> Option<&Decision> {
+        self.decisions
+            .iter()
+            .rev()
+            .find(|d| d.name == name && d.question == question && d.fingerprint == fingerprint)
+    }
+
+    /// Records a decision, replacing any earlier one on the same work.
+    pub fn decide(&mut self, decision: Decision) {
+        self.decisions.retain(|d| {
+            !(d.name == decision.name
+                && d.question == decision.question
+                && d.fingerprint == decision.fingerprint)
+        });
+        self.decisions.push(decision);
+    }
+
+    /// Sets the row's points, total and decisions from its automatic marks
+    /// and the decisions on its work as it is.
+    pub fn apply(&self, row: &mut Row) {
+        row.points = row.automatic.clone();
+        row.reviewed.clear();
+        for work in &row.work {
+            if let Some(decision) = self.on(&row.name, work.question, &work.fingerprint)
+                && let Some(p) = row.points.get_mut(work.question as usize)
+            {
+                *p = decision.mark;
+                row.reviewed.push(decision.clone());
+            }
+        }
+        row.total = (!row.points.is_empty()).then(|| row.points.iter().sum());
+    }
+
+    /// What the row's review cell says: each reviewed mark, each flagged
+    /// work not yet decided on, and each decision that no longer holds.
+    pub fn cells(&self, row: &Row) -> Vec<String> {
+        let mut cells = Vec::new();
+        for work in &row.work {
+            let q = work.question.number();
+            if let Some(decision) = row.reviewed.iter().find(|d| d.question == work.question) {
+                cells.push(format!("q{q} reviewed: {}", decision.said()));
+                continue;
+            }
+            let stale = self.decisions.iter().any(|d| d.name == row.name && d.question == work.question);
+            match (work.flags().is_empty(), stale) {
+                (false, _) => {
+                    let changed = if stale { " (changed since it was reviewed)" } else { "" };
+                    cells.push(format!("q{q} needs review{changed}: {}", work.flags().join("; ")));
+                }
+                (true, true) => cells.push(format!(
+                    "q{q} changed since it was reviewed: the automatic mark stands until it is reviewed again"
+                )),
+                (true, false) => {}
+            }
+        }
+        cells
+    }
+}
+
+/// The work flagged for review, with what the instructor needs to decide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub name: String,
+    pub question: Question,
+    pub fingerprint: String,
+    pub automatic: u32,
+    pub reasons: Vec<String>,
+    /// The others whose answer shares most of this one's text.
+    pub copies: Vec<String>,
+    pub text: String,
+}
+
+/// What `OUT/flagged.json` holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flagged {
+    pub items: Vec<Item>,
+}
+
+impl Flagged {
+    pub fn load(out: &Path) -> Result<Flagged> {
+        let path = out.join(FLAGGED_FILE);
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!("reading {}: grade the batch first (grader batch … --out DIR)", path.display())
+        })?;
+        serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))
+    }
+
+    fn of(rows: &[Row]) -> Flagged {
+        let items = rows
+            .iter()
+            .flat_map(|row| {
+                row.work.iter().filter(|w| !w.flags().is_empty()).map(|w| Item {
+                    name: row.name.clone(),
+                    question: w.question,
+                    fingerprint: w.fingerprint.clone(),
+                    automatic: row.automatic.get(w.question as usize).copied().unwrap_or(0),
+                    reasons: w.flags(),
+                    copies: w.copies.clone(),
+                    text: w.text.clone().unwrap_or_default(),
+                })
+            })
+            .collect();
+        Flagged { items }
+    }
+}
+
+impl Gradebook {
+    /// The rows of the last batch in `out`.
+    pub fn load(out: &Path) -> Result<Gradebook> {
+        let path = out.join(ROWS_FILE);
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!("reading {}: grade the batch first (grader batch … --out DIR)", path.display())
+        })?;
+        serde_json::from_slice(&bytes).with_context(|| {
+            format!(
+                "reading {}: written by another version of the grader? grade the batch again",
+                path.display()
+            )
+        })
+    }
+
+    /// The rows of the last batch in `out`, if there was one.
+    pub fn load_if_any(out: &Path) -> Result<Option<Gradebook>> {
+        if out.join(ROWS_FILE).exists() { Gradebook::load(out).map(Some) } else { Ok(None) }
+    }
+
+    /// Applies `decisions` to every row and writes every output: the
+    /// gradebooks, the flagged work, and each graded student's
+    /// `results.json` (which must already hold the results as graded).
+    /// An error writing one student's results is said in their row.
+    pub fn write(&mut self, out: &Path, decisions: &Decisions) -> Result<()> {
+        for row in &mut self.rows {
+            decisions.apply(row);
+            if row.automatic.is_empty() {
+                continue;
+            }
+            let path = out.join(&row.name).join(RESULTS_FILE);
+            if let Err(e) = patch_results_file(&path, row) {
+                row.error = Some(format!("{e:#}"));
+            }
+        }
+        write_atomic(&out.join(CSV_FILE), csv(&self.rows, decisions).as_bytes())?;
+        let rows = serde_json::to_string_pretty(self)? + "\n";
+        write_atomic(&out.join(ROWS_FILE), rows.as_bytes())?;
+        let flagged = serde_json::to_string_pretty(&Flagged::of(&self.rows))? + "\n";
+        write_atomic(&out.join(FLAGGED_FILE), flagged.as_bytes())
+    }
+}
+
+/// Brings one `results.json` up to date with the row's decisions.
+fn patch_results_file(path: &Path, row: &Row) -> Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut results: Value =
+        serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    let before = results.clone();
+    patch_results(&mut results, row)?;
+    if results != before {
+        let text = serde_json::to_string_pretty(&results)? + "\n";
+        write_atomic(path, text.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Number of the entry a reviewed question gets in `results.json`.
+fn review_number(question: Question) -> String {
+    format!("{}.review", question.number())
+}
+
+/// Gradescope's results of a submission, with the row's decisions: the
+/// top-level `score` is the reviewed total (Gradescope takes it over the
+/// tests' sum), each reviewed question gets an entry that says its mark and
+/// the decision, and `extra_data.reviewed` records them. The tests keep
+/// their automatic scores: they are what the checks found. Idempotent:
+/// what an earlier call added is taken out first.
+pub fn patch_results(results: &mut Value, row: &Row) -> Result<()> {
+    let Some(tests) = results.get_mut("tests").and_then(Value::as_array_mut) else {
+        bail!("not Gradescope's results: no tests");
+    };
+    tests.retain(|t| !t["number"].as_str().is_some_and(|n| n.ends_with(".review")));
+    let automatic: f64 = tests.iter().filter_map(|t| t["score"].as_f64()).sum();
+    for decision in &row.reviewed {
+        let q = decision.question;
+        let max = q.spec().points();
+        let entry = json!({
+            "name": format!("Q{} mark set on review: {}/{max} (the checks gave {}/{max})", q.number(), decision.mark, decision.automatic),
+            "number": review_number(q),
+            "status": if decision.mark == max { "passed" } else { "failed" },
+            "output": format!(
+                "Q{}'s mark was {}. It replaces the total of Q{}'s checks above, which are the automatic marking.",
+                q.number(),
+                decision.said(),
+                q.number()
+            ),
+        });
+        let at = tests
+            .iter()
+            .rposition(|t| t["number"].as_str().is_some_and(|n| n.starts_with(&format!("{}.", q.number()))))
+            .map_or(tests.len(), |i| i + 1);
+        tests.insert(at, entry);
+    }
+    let delta: i64 = row.reviewed.iter().map(|d| i64::from(d.mark) - i64::from(d.automatic)).sum();
+    let score = (automatic + delta as f64).max(0.0);
+    results["score"] = json!(score);
+    let max = results["max_score"].as_f64().unwrap_or(100.0);
+    let output = match row.reviewed.as_slice() {
+        [] => format!("Total: {score}/{max}"),
+        reviewed => format!(
+            "Total: {score}/{max} after review (the checks gave {automatic}/{max}); {}",
+            reviewed
+                .iter()
+                .map(|d| format!("Q{} {}", d.question.number(), d.said()))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    let seed = results["extra_data"]["seed"].as_u64();
+    results["output"] =
+        json!(seed.map_or(output.clone(), |s| format!("{output}; random inputs drawn with seed {s}")));
+    if let Some(extra) = results.get_mut("extra_data").and_then(Value::as_object_mut) {
+        extra.insert("reviewed".into(), serde_json::to_value(&row.reviewed)?);
+    }
+    Ok(())
+}
+
+/// The columns of `gradebook.csv`.
+pub fn csv_header() -> Vec<String> {
+    let mut header: Vec<String> = vec!["name".into()];
+    header.extend(Question::ALL.iter().map(|q| format!("q{}", q.number())));
+    header.extend(
+        [
+            "total",
+            "changed_protected_paths",
+            "commit",
+            "committed_at",
+            "deadline",
+            "after_deadline",
+            "errors",
+            "notes",
+            "review",
+        ]
+        .map(String::from),
+    );
+    header
+}
+
+/// The gradebook as CSV (decisions already applied to `rows`).
+pub fn csv(rows: &[Row], decisions: &Decisions) -> String {
+    let mut out = csv_header().join(",") + "\n";
+    for row in rows {
+        let mut fields = vec![field(&row.name)];
+        match row.points.is_empty() {
+            true => fields.extend(Question::ALL.map(|_| String::new())),
+            false => fields.extend(row.points.iter().map(u32::to_string)),
+        }
+        fields.push(row.total.map(|t| t.to_string()).unwrap_or_default());
+        fields.push(field(&row.changed.join("; ")));
+        fields.push(field(row.commit.as_deref().unwrap_or("")));
+        fields.push(field(row.committed_at.as_deref().unwrap_or("")));
+        fields.push(field(row.deadline.as_deref().unwrap_or("")));
+        fields.push(row.after_deadline.map(|n| n.to_string()).unwrap_or_default());
+        fields.push(field(row.error.as_deref().unwrap_or("")));
+        fields.push(field(&notes(row).join("; ")));
+        fields.push(field(&decisions.cells(row).join("; ")));
+        out.push_str(&(fields.join(",") + "\n"));
+    }
+    out
+}
+
+/// What the row's history says, in words: work that is not the student's
+/// own, and commits after the deadline.
+pub fn notes(row: &Row) -> Vec<String> {
+    let mut notes = Vec::new();
+    if row.own_commits == Some(0) && row.total == Some(0) {
+        notes.push(match row.deadline {
+            Some(_) => {
+                "no work of the student's own by the deadline: only the assignment's commits".to_string()
+            }
+            None => "no work of the student's own: only the assignment's commits".to_string(),
+        });
+    }
+    match row.after_deadline {
+        Some(0) | None => {}
+        Some(1) => notes.push("1 commit after the deadline, not graded".into()),
+        Some(n) => notes.push(format!("{n} commits after the deadline, not graded")),
+    }
+    notes
+}
+
+/// A CSV field, quoted when it must be; a leading `=`, `+`, `-` or `@` is
+/// defused so a spreadsheet does not run it as a formula.
+fn field(text: &str) -> String {
+    let text = crate::report::printable(&text.replace(['\r', '\n'], " "));
+    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text };
+    if text.contains([',', '"']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_follow_the_text() {
+        assert_eq!(fingerprint(b"a"), fingerprint(b"a"));
+        assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
+        assert_eq!(fingerprint(b""), "cbf29ce484222325");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("=1+1"), "'=1+1");
+    }
+
+    fn alice() -> Row {
+        Row {
+            name: "alice".into(),
+            automatic: vec![3, 10, 20, 10, 30, 20],
+            points: Vec::new(),
+            total: None,
+            changed: Vec::new(),
+            commit: None,
+            committed_at: None,
+            deadline: None,
+            after_deadline: None,
+            own_commits: None,
+            error: None,
+            work: vec![Work {
+                question: Question::Q1,
+                fingerprint: "f1".into(),
+                reasons: Vec::new(),
+                copies: Vec::new(),
+                text: None,
+            }],
+            reviewed: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn results_carry_the_decision_and_patching_twice_changes_nothing() {
+        let mut decisions = Decisions::default();
+        decisions.decide(Decision {
+            name: "alice".into(),
+            question: Question::Q1,
+            fingerprint: "f1".into(),
+            mark: 7,
+            automatic: 3,
+            by: "ta".into(),
+            at: "2026-12-06T10:00:00Z".into(),
+            reason: Some("a fair answer in plain words".into()),
+        });
+        let mut row = alice();
+        decisions.apply(&mut row);
+        assert_eq!((row.points[0], row.total), (7, Some(97)));
+        let mut results = json!({
+            "score": 93, "max_score": 100, "output": "Total: 93/100",
+            "tests": [
+                {"number": "1.1", "score": 2, "max_score": 2},
+                {"number": "1.2", "score": 1, "max_score": 8},
+                {"number": "2.1", "score": 90, "max_score": 90},
+            ],
+            "extra_data": {"seed": 5},
+        });
+        patch_results(&mut results, &row).unwrap();
+        let once = results.clone();
+        patch_results(&mut results, &row).unwrap();
+        assert_eq!(results, once);
+        assert_eq!(results["score"], 97.0);
+        assert_eq!(results["tests"][2]["number"], "1.review");
+        let said = results["tests"][2]["output"].as_str().unwrap();
+        assert!(said.contains("set to 7 (automatic 3) by ta") && said.contains("plain words"), "{said}");
+        assert_eq!(results["extra_data"]["reviewed"][0]["by"], "ta");
+        // The decision withdrawn: back to the checks' marks.
+        let mut row = alice();
+        Decisions::default().apply(&mut row);
+        patch_results(&mut results, &row).unwrap();
+        assert_eq!((results["score"].as_f64(), results["tests"].as_array().unwrap().len()), (Some(93.0), 3));
+    }
+
+    #[test]
+    fn the_history_is_said_on_the_row() {
+        let mut row = alice();
+        row.automatic = vec![0; 6];
+        Decisions::default().apply(&mut row);
+        row.own_commits = Some(0);
+        row.deadline = Some("2026-12-01T23:59:59Z".into());
+        row.after_deadline = Some(3);
+        assert_eq!(
+            notes(&row),
+            [
+                "no work of the student's own by the deadline: only the assignment's commits",
+                "3 commits after the deadline, not graded"
+            ]
+        );
+        row.own_commits = Some(2);
+        assert_eq!(notes(&row), ["3 commits after the deadline, not graded"]);
+    }
+}
