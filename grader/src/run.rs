@@ -91,10 +91,20 @@ impl RunSpec {
         self
     }
 
-    /// The command line as a student would type it.
+    /// The command line as a student would type it, cut to a length a
+    /// message can quote (12000 numbers are "… and 11990 more arguments").
     pub fn display(&self) -> String {
+        const SHOWN: usize = 70;
         let name = self.program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        std::iter::once(name).chain(self.args.iter().cloned()).collect::<Vec<_>>().join(" ")
+        let mut shown = name;
+        for (i, arg) in self.args.iter().enumerate() {
+            if shown.len() + 1 + arg.len() > SHOWN && self.args.len() - i > 1 {
+                return format!("{shown} … and {} more arguments", self.args.len() - i);
+            }
+            shown.push(' ');
+            shown.push_str(&crate::report::cut(arg, SHOWN));
+        }
+        shown
     }
 }
 
@@ -184,7 +194,12 @@ impl Observation {
     /// The first lines of stderr, to quote in a message.
     pub fn stderr_hint(&self) -> String {
         let text = String::from_utf8_lossy(&self.stderr);
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
+        let lines: Vec<String> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(3)
+            .map(|l| crate::report::cut(l, 200))
+            .collect();
         let files = if text.contains("os error 24") {
             format!(" (more than {} files open at once)", self.limits.open_files)
         } else {

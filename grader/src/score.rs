@@ -96,7 +96,8 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
                 check,
                 score: (f64::from(check.points) * fraction).floor() as u32,
                 passed: verdict.passed(),
-                message: verdict.message,
+                // Whatever a program printed, a message quotes a part of it.
+                message: crate::report::cut(&verdict.message, crate::report::MESSAGE_CAP),
             }
         })
         .collect();
@@ -104,7 +105,7 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
     QuestionScore {
         question: report.question,
         checks,
-        notes: report.notes,
+        notes: report.notes.iter().map(|n| crate::report::cut(n, crate::report::MESSAGE_CAP)).collect(),
         witnessed: report.witnessed,
         review: report.review,
         answer: report.answer,

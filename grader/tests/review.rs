@@ -294,7 +294,8 @@ fn a_write_that_fails_part_way_leaves_the_old_decisions_whole() {
 fn copies_are_shown_side_by_side_and_decided_together() {
     let top = tempfile::Builder::new().prefix("grader-review-").tempdir().unwrap();
     let out = top.path().join("marks");
-    let dirs: Vec<std::path::PathBuf> = ["alice", "carol", "dave"].iter().map(|n| top.path().join(n)).collect();
+    let dirs: Vec<std::path::PathBuf> =
+        ["alice", "carol", "dave"].iter().map(|n| top.path().join(n)).collect();
     // Only Q4 is answered, three times nearly alike.
     for (dir, first) in dirs.iter().zip(["A pool", "Such a pool", "The pool"]) {
         std::fs::create_dir_all(dir.join("answers")).unwrap();
@@ -306,18 +307,12 @@ fn copies_are_shown_side_by_side_and_decided_together() {
     assert!(rows.iter().all(|r| r["review"].contains("copied?")), "{rows:?}");
 
     // One mark for the three of them.
-    grader()
-        .arg("review")
-        .arg(&out)
-        .write_stdin("4\n")
-        .assert()
-        .success()
-        .stdout(
-            predicate::str::contains("one mark 0-10 for all 3")
-                .and(predicate::str::contains("----- carol's answer -----"))
-                .and(predicate::str::contains("Such a pool"))
-                .and(predicate::str::contains("3 decided now")),
-        );
+    grader().arg("review").arg(&out).write_stdin("4\n").assert().success().stdout(
+        predicate::str::contains("one mark 0-10 for all 3")
+            .and(predicate::str::contains("----- carol's answer -----"))
+            .and(predicate::str::contains("Such a pool"))
+            .and(predicate::str::contains("3 decided now")),
+    );
     let rows = gradebook(&out);
     assert!(rows.iter().all(|r| r["q4"] == "4" && r["review"].contains("q4 reviewed: set to 4")), "{rows:?}");
 
@@ -325,18 +320,12 @@ fn copies_are_shown_side_by_side_and_decided_together() {
     // beside the answers it shares its text with.
     std::fs::write(dirs[2].join("answers/q4.md"), OWN_Q4.replace("A pool", "My pool")).unwrap();
     batch(&refs, &out);
-    grader()
-        .arg("review")
-        .arg(&out)
-        .write_stdin("2\n")
-        .assert()
-        .success()
-        .stdout(
-            predicate::str::contains("dave, Q4")
-                .and(predicate::str::contains("beside it, alice's answer"))
-                .and(predicate::str::contains("My pool"))
-                .and(predicate::str::contains("1 decided now")),
-        );
+    grader().arg("review").arg(&out).write_stdin("2\n").assert().success().stdout(
+        predicate::str::contains("dave, Q4")
+            .and(predicate::str::contains("beside it, alice's answer"))
+            .and(predicate::str::contains("My pool"))
+            .and(predicate::str::contains("1 decided now")),
+    );
     let rows = gradebook(&out);
     assert_eq!((row(&rows, "dave")["q4"].as_str(), row(&rows, "alice")["q4"].as_str()), ("2", "4"));
 }

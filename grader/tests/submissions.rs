@@ -47,6 +47,16 @@ fn grade(name: &str, question: Question, alone: bool) -> QuestionScore {
     ctx.limits.timeout_ms = 2_000;
     let scored = score_question(checks::grade(&ctx, question));
     assert_nothing_left_running(Some(scratch.path()));
+    // Whatever the program printed, no message or note quotes more than a
+    // part of it.
+    for text in scored.checks.iter().map(|c| &c.message).chain(&scored.notes) {
+        assert!(
+            text.len() <= grader::report::MESSAGE_CAP,
+            "{name}: a message of {} bytes: {}…",
+            text.len(),
+            &text[..200]
+        );
+    }
     scored
 }
 
@@ -500,6 +510,10 @@ fn right_submissions_get_full_marks_50_times_in_the_sandbox() {
 fn q5_pool_that_writes_every_task_first_deadlocks_on_a_large_input() {
     let expect = Expect { fails: &[("5.10", "a deadlock?")], unsure: &[], capped: false };
     assert_graded("q5_deadlock", Question::Q5, false, expect);
+    // The command of 12000 numbers is quoted short.
+    let scored = grade("q5_deadlock", Question::Q5, false);
+    let message = &scored.checks.iter().find(|c| c.check.id == "5.10").unwrap().message;
+    assert!(message.len() < 1024 && message.contains("… and 11"), "{message}");
 }
 
 /// Every wrong submission among the fixtures (the racy ones above all:

@@ -126,7 +126,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         .find_map(|(seen, case)| {
             check_pool(seen, case).err().map(|m| match seen.command == default_case_command() {
                 true => m,
-                false => format!("`{}`: {m}", short(&seen.command)),
+                false => format!("`{}`: {m}", seen.command),
             })
         })
         .map_or(Ok(()), Err);
@@ -193,7 +193,7 @@ fn check_output(seen: &Observation, case: &Case) -> Result<(), String> {
 /// The large input: as any case, but a hang there is named for what it
 /// most likely is.
 fn check_large(seen: &Observation, case: &Case) -> Result<(), String> {
-    let cmd = short(&seen.command);
+    let cmd = &seen.command;
     if seen.timed_out() {
         return Err(format!(
             "`{cmd}` ({LARGE} numbers, 3 workers) did not finish within {} s: a deadlock? A pool that writes every task before it reads any result stops once the pipes are full (a pipe holds 64 KiB): the workers wait to write results nobody reads, the pool waits to write tasks nobody takes. Read results while tasks are still being sent (another thread, or a few tasks at a time)",
@@ -201,14 +201,6 @@ fn check_large(seen: &Observation, case: &Case) -> Result<(), String> {
         ));
     }
     check_output(seen, case).map_err(|message| format!("`{cmd}` ({LARGE} numbers): {message}"))
-}
-
-/// A command line cut to a length a message can show.
-fn short(command: &str) -> String {
-    match command.char_indices().nth(50) {
-        Some((at, _)) if command.len() > 60 => format!("{} …", &command[..at]),
-        _ => command.to_string(),
-    }
 }
 
 /// The default run's command line, as messages show it.
