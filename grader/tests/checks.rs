@@ -72,6 +72,16 @@ fn q3_snapshot() {
     common::snapshot(Question::Q3, "q3_process", "3.6");
 }
 
+#[test]
+fn q3_reports_the_workers_real_exit_status() {
+    check("3.7");
+}
+
+#[test]
+fn q3_spawn_runs_the_program_again() {
+    check("3.8");
+}
+
 // Q5: create a pool of worker processes.
 
 #[test]

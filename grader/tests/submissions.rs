@@ -281,10 +281,42 @@ fn q3_missing_wait_is_caught() {
 fn q3_no_process_at_all_is_caught() {
     let expect = Expect {
         capped: true,
-        fails: &[("3.3", "the main process's own pid"), ("3.4", "no worker process was created")],
+        fails: &[
+            ("3.3", "the main process's own pid"),
+            ("3.4", "no worker process was created"),
+            ("3.7", "created no worker process (see 3.3)"),
+            ("3.8", "created no worker process (see 3.3)"),
+        ],
         unsure: &[],
     };
     assert_graded("q3_no_process", Question::Q3, false, expect);
+}
+
+#[test]
+fn q3_a_hard_coded_status_is_caught_because_the_status_varies() {
+    let reported = "reported status 0, but the worker was told to exit with";
+    let expect = Expect { capped: false, fails: &[("3.7", reported), ("3.8", reported)], unsure: &[] };
+    assert_graded("q3_status_hardcoded", Question::Q3, false, expect);
+}
+
+#[test]
+fn q3_a_status_reported_but_not_the_workers_real_one_is_caught() {
+    // The worker exits with 0; the main process prints the status it asked
+    // for. Only the witness can tell.
+    let expect = Expect {
+        capped: false,
+        fails: &[("3.7", "really exited with status 0"), ("3.8", "really exited with status 0")],
+        unsure: &[],
+    };
+    assert_graded("q3_status_invented", Question::Q3, false, expect);
+}
+
+#[test]
+fn q3_the_spawn_path_is_graded_too() {
+    let todo = Expect { capped: false, fails: &[("3.8", "not attempted yet")], unsure: &[] };
+    assert_graded("q3_spawn_todo", Question::Q3, false, todo);
+    let forks = Expect { capped: false, fails: &[("3.8", "forked the worker")], unsure: &[] };
+    assert_graded("q3_spawn_forks", Question::Q3, false, forks);
 }
 
 #[test]
@@ -376,6 +408,8 @@ fn q3_output_that_is_not_utf8_is_reported() {
             ("3.4", "not UTF-8"),
             ("3.5", "not UTF-8"),
             ("3.6", "no output"),
+            ("3.7", "created no worker process"),
+            ("3.8", "created no worker process"),
         ],
         unsure: &[],
     };

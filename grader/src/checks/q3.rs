@@ -1,13 +1,21 @@
 //! Q3: create a process.
+//!
+//! The default run (twice: with the worker held back until the main process
+//! waits, and as the scheduler takes it) is judged for the contract, a
+//! worker of its own, its parent and the wait. Then the worker is told to
+//! exit with a status drawn at random (`--status N`), forked and spawned
+//! (`--spawn`), so that only a status really read from the worker is
+//! reported right, and the spawn path is run too.
 
 use super::{
     QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
     killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
 };
-use crate::grade::Context;
+use super::{Verdict, not_attempted, package};
+use crate::grade::{Context, Rng, SEED_ENV};
 use crate::normalize::normalize;
 use crate::rubric::Question;
-use crate::run::Observation;
+use crate::run::{Exit, Observation};
 
 const STARTING: &str = "Worker 1 starting (pid {}, parent {})";
 const FINISHING: &str = "Worker 1 finishing (pid {})";
@@ -47,7 +55,117 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ("3.5", judged(&runs, check_waits, "the main process reaped its worker, then printed its last line")),
         ("3.6", snapshot_verdict(question, seen, normalized.as_deref(), "3.5")),
     ];
-    QuestionReport::of_program(question, verdicts, seen, Vec::new(), normalized)
+    let (status_runs, notes) = status_runs(ctx, seen);
+    let mut verdicts = verdicts;
+    verdicts.extend(status_runs);
+    QuestionReport::of_program(question, verdicts, seen, notes, normalized)
+}
+
+/// 3.7 and 3.8: the worker told to exit with a status drawn at random,
+/// forked, then spawned; and the note that says how to draw them again.
+fn status_runs(ctx: &Context, seen: &Observation) -> (Vec<(&'static str, Verdict)>, Vec<String>) {
+    let mut rng = Rng::new(ctx.seed ^ 0x0003_0003);
+    let forked = rng.range(1, 99);
+    let spawned = (forked + rng.range(1, 97)) % 99 + 1;
+    let note = format!(
+        "the worker was told to exit with {forked} (forked) and {spawned} (spawned), drawn with seed {}; to draw them again: {SEED_ENV}={} cargo run -p grader",
+        ctx.seed, ctx.seed
+    );
+    if !seen.finished() {
+        let skipped = Verdict::fail("not run: the default run did not finish (see 3.1)");
+        return (vec![("3.7", skipped.clone()), ("3.8", skipped)], vec![note]);
+    }
+    let run = |args: &[String]| -> Result<Observation, String> {
+        let binary = ctx.binary(package(Question::Q3))?;
+        ctx.run(&binary, args)
+    };
+    let judge = |args: Vec<String>, status: i64, spawn: bool, ok: &str| match run(&args) {
+        Err(message) => Verdict::fail(message),
+        Ok(run) => excused(Verdict::from_result(check_status(&run, seen, status, spawn), ok), &run, "3.5"),
+    };
+    let verdicts = vec![
+        (
+            "3.7",
+            judge(
+                vec!["--status".into(), forked.to_string()],
+                forked,
+                false,
+                "the worker exited with the status it was given, and the main process reported it",
+            ),
+        ),
+        (
+            "3.8",
+            judge(
+                vec!["--spawn".into(), "--status".into(), spawned.to_string()],
+                spawned,
+                true,
+                "the worker was this program started again, and its real exit status was reported",
+            ),
+        ),
+    ];
+    (verdicts, vec![note])
+}
+
+/// A run with `--status N` (and `--spawn`): the contract's lines, the
+/// status reported is N, and, where the witness watched, it is the status
+/// the worker really exited with (and a spawned worker ran this program).
+/// What the default run did wrong too (a crash, a missing wait, no worker
+/// at all) is its checks' to count: one mistake, one loss.
+fn check_status(seen: &Observation, default: &Observation, status: i64, spawn: bool) -> Result<(), String> {
+    let cmd = &seen.command;
+    if let Some(message) = not_attempted(seen) {
+        return Err(message);
+    }
+    match seen.problem() {
+        Some(_) if seen.finished() && seen.exit == default.exit => {}
+        Some(problem) => return Err(problem),
+        None => {}
+    }
+    // A main process that never waited cannot know the status: 3.5's loss.
+    if !not_waited_for(seen).is_empty() {
+        return Ok(());
+    }
+    if seen.witness.as_ref().is_ok_and(|w| !w.children().iter().any(|p| p.parent == Some(seen.pid))) {
+        return Err(format!("`{cmd}` created no worker process (see 3.3)"));
+    }
+    let parsed = Parsed::read(seen, &status.to_string())?;
+    if parsed.worker == seen.pid.to_string() {
+        return Err(format!(
+            "`{cmd}` created no worker process: the main process printed the worker's lines (see 3.3)"
+        ));
+    }
+    let Ok(witness) = &seen.witness else { return Ok(()) };
+    let Some(worker) = witness.children().iter().find(|p| p.parent == Some(seen.pid)) else {
+        return Err(format!("`{cmd}` created no worker process (see 3.3)"));
+    };
+    match &worker.exit {
+        Some(Exit::Code(code)) if i64::from(*code) == status => {}
+        Some(exit) => {
+            return Err(format!(
+                "`{cmd}`: the main process reported status {status}, but the worker (pid {}) really {}: report the status that waitpid (or Child::wait) returns, and make the worker exit with the status it is given",
+                worker.pid,
+                exit.phrase()
+            ));
+        }
+        None => return Err(format!("`{cmd}`: the worker (pid {}) never exited", worker.pid)),
+    }
+    if spawn {
+        let program = package(Question::Q3);
+        match worker.exec.as_deref() {
+            None => {
+                return Err(format!(
+                    "`{cmd}` forked the worker (it never started a program): with --spawn, the worker must be this program started again (std::process::Command on std::env::current_exe())"
+                ));
+            }
+            Some(name) if name != program => {
+                return Err(format!(
+                    "`{cmd}`: the worker ran `{name}`, not this program: with --spawn, start std::env::current_exe() again"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// The three lines, parsed.
@@ -59,9 +177,15 @@ struct Parsed {
 }
 
 impl Parsed {
-    /// The three lines, each once, the worker's two in order; where the
-    /// main process's line falls is [`check_waits`]'s to judge.
+    /// The three lines of the default run (the worker exits with 0).
     fn from(seen: &Observation) -> Result<Parsed, String> {
+        Parsed::read(seen, "0")
+    }
+
+    /// The three lines, each once, the worker's two in order, the status
+    /// reported `status`; where the main process's line falls is
+    /// [`check_waits`]'s to judge.
+    fn read(seen: &Observation, asked: &str) -> Result<Parsed, String> {
         let lines = contract_lines(seen)?;
         let find = |template: &str| -> Result<(usize, Vec<&str>), String> {
             let shown = template.replace("{}", "…");
@@ -87,11 +211,19 @@ impl Parsed {
         if finish_at < start_at {
             return Err("the worker's \"finishing\" line came before its \"starting\" line".into());
         }
-        if status[0] != "0" {
-            return Err(format!(
-                "the main process reports the worker's exit status as {}: it should exit with 0",
-                status[0]
-            ));
+        match (status[0], asked) {
+            (reported, "0") if reported != "0" => {
+                return Err(format!(
+                    "the main process reports the worker's exit status as {reported}: without --status, the worker exits with 0"
+                ));
+            }
+            (reported, asked) if reported != asked => {
+                return Err(format!(
+                    "`{}`: the main process reported status {reported}, but the worker was told to exit with {asked}: make the worker exit with the status it is given, and report the status waitpid (or Child::wait) returns",
+                    seen.command
+                ));
+            }
+            _ => {}
         }
         Ok(Parsed { worker: start[0].into(), parent: start[1].into(), finishing_pid: finish[0].into() })
     }
