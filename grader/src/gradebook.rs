@@ -381,7 +381,8 @@ pub fn patch_results(results: &mut Value, row: &Row) -> Result<()> {
     }
     let delta: i64 = row.reviewed.iter().map(|d| i64::from(d.mark) - i64::from(d.automatic)).sum();
     let score = (automatic + delta as f64).max(0.0);
-    results["score"] = json!(score);
+    // Whole points stay whole numbers, as the grader writes them.
+    results["score"] = if score.fract() == 0.0 { json!(score as u64) } else { json!(score) };
     let max = results["max_score"].as_f64().unwrap_or(100.0);
     let output = match row.reviewed.as_slice() {
         [] => format!("Total: {score}/{max}"),
@@ -546,7 +547,7 @@ mod tests {
         let once = results.clone();
         patch_results(&mut results, &row).unwrap();
         assert_eq!(results, once);
-        assert_eq!(results["score"], 97.0);
+        assert_eq!(results["score"], 97);
         assert_eq!(results["tests"][2]["number"], "1.review");
         let said = results["tests"][2]["output"].as_str().unwrap();
         assert!(said.contains("set to 7 (automatic 3) by ta") && said.contains("plain words"), "{said}");

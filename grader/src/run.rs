@@ -25,7 +25,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 pub use crate::supervisor::protocol::{
-    AFTER_EXIT_MS, Exit, Layers, Leftover, Limits, SandboxStatus, Schedule, Stopped, Witness,
+    AFTER_EXIT_MS, Blocked, Exit, Layers, Leftover, Limits, SandboxStatus, Schedule, Stopped, Witness,
 };
 use crate::supervisor::protocol::{Policy, Report, Request};
 use crate::supervisor::sandbox;
@@ -133,6 +133,9 @@ pub struct Observation {
     /// Of those, the ones still running a while after the program exited,
     /// which the supervisor killed: their output may be missing.
     pub killed_after_exit: Vec<Leftover>,
+    /// Where each process was blocked when the run was stopped for its
+    /// time limit.
+    pub blocked: Vec<Blocked>,
     /// How its children were scheduled.
     pub schedule: Schedule,
     /// What the process witness saw, or why the run was not traced.
@@ -155,7 +158,8 @@ impl Observation {
                     "`{cmd}` {why} and was stopped: does a process fork in a loop (a child that goes on forking too)?"
                 ),
                 Stopped::TimedOut => format!(
-                    "`{cmd}` {why} and was stopped: does a process wait for something that never comes (a child never reaped, a pipe never closed)?"
+                    "`{cmd}` {why} and was stopped: does a process wait for something that never comes (a child never reaped, a pipe never closed)?{}",
+                    self.where_blocked()
                 ),
                 Stopped::Flooded => format!(
                     "`{cmd}` {why} and was stopped (the output was cut there): is something printing in an endless loop?"
@@ -179,6 +183,30 @@ impl Observation {
             }
             exit => Some(format!("`{cmd}` {}{}", exit.phrase(), self.stderr_hint())),
         }
+    }
+
+    /// Where each process was when a run was stopped for its time limit,
+    /// in a sentence (empty when nothing is known).
+    pub fn where_blocked(&self) -> String {
+        if self.blocked.is_empty() {
+            return String::new();
+        }
+        let said: Vec<String> = self
+            .blocked
+            .iter()
+            .map(|b| {
+                let who = if b.pid == self.pid {
+                    format!("the main process ({})", b.pid)
+                } else {
+                    format!("process {}", b.pid)
+                };
+                match b.calls.as_slice() {
+                    [one] => format!("{who}: {one}"),
+                    many => format!("{who}, its threads: {}", many.join("; ")),
+                }
+            })
+            .collect();
+        format!(" Where each process was when it was stopped: {}.", said.join("; "))
     }
 
     /// Whether the run went to its end by itself (not stopped by the
@@ -272,6 +300,7 @@ impl Runner {
             elapsed: Duration::from_secs_f64(report.elapsed_ms.max(0.0) / 1000.0),
             leftovers: report.leftovers,
             killed_after_exit: report.killed_after_exit,
+            blocked: report.blocked,
             schedule: spec.schedule,
             witness: report.witness,
             sandbox: report.sandbox,

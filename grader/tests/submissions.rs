@@ -434,7 +434,7 @@ fn q5_hang_costs_one_time_limit_not_one_per_run() {
             ("5.4", "no worker line for the number 1"),
             ("5.5", skipped),
             ("5.6", skipped),
-            ("5.7", skipped),
+            // 5.7 is checked all the same: bad arguments never reach the pool.
             ("5.8", "did not finish"),
             ("5.9", "not compared: the program was stopped"),
             ("5.10", skipped),
@@ -442,6 +442,10 @@ fn q5_hang_costs_one_time_limit_not_one_per_run() {
         unsure: &[],
     };
     assert_graded("q5_hang", Question::Q5, false, expect);
+    // Where the processes were blocked is said: the clue to the hang.
+    let scored = grade("q5_hang", Question::Q5, false);
+    let first = &scored.checks[0].message;
+    assert!(first.contains("Where each process was when it was stopped: the main process ("), "{first}");
 }
 
 #[test]

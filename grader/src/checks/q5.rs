@@ -96,18 +96,23 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let mut all_runs = vec![seen.clone()];
 
     let mut cases = vec![(seen.clone(), default_case.clone())];
+    // Bad arguments are refused before any pool starts (by the given
+    // args.rs): checked whatever the default run did.
+    let mut bad_runs = Vec::new();
+    let bad = check_bad_arguments(&run, &mut bad_runs);
+    // They start no pool: they speak for 5.8 only beside runs that did.
+    if !seen.timed_out() {
+        all_runs.extend(bad_runs);
+    }
     // A program that hangs would cost a time-out per run: stop after one.
     let more = if seen.timed_out() {
         let skipped = Err("skipped: the default run did not finish (see 5.1)".to_string());
-        [skipped.clone(), skipped.clone(), skipped.clone(), skipped]
+        [skipped.clone(), skipped.clone(), skipped]
     } else {
         let mut rng = Rng::new(ctx.seed);
         let random: Vec<Case> = [true, true, false].map(|crowded| Case::random(&mut rng, crowded)).to_vec();
         let random_result = check_cases(&random, &run, &mut cases);
         let edge_result = check_cases(&edge_cases(), &run, &mut cases);
-        let mut runs = Vec::new();
-        let bad_result = check_bad_arguments(&run, &mut runs);
-        all_runs.extend(runs);
         let large = large_case();
         let mut limits = ctx.limits;
         limits.timeout_ms = limits.timeout_ms.max(LARGE_TIMEOUT_MS);
@@ -116,10 +121,10 @@ pub fn grade(ctx: &Context) -> QuestionReport {
             cases.push((seen, large));
             result
         });
-        [random_result, edge_result, bad_result, large_result]
+        [random_result, edge_result, large_result]
     };
     all_runs.extend(cases.iter().skip(1).map(|(seen, _)| seen.clone()));
-    let [random, edge, bad, large] = more;
+    let [random, edge, large] = more;
     // Whether it is a pool, judged once, over every run.
     let pool = cases
         .iter()
@@ -196,8 +201,9 @@ fn check_large(seen: &Observation, case: &Case) -> Result<(), String> {
     let cmd = &seen.command;
     if seen.timed_out() {
         return Err(format!(
-            "`{cmd}` ({LARGE} numbers, 3 workers) did not finish within {} s: a deadlock? A pool that writes every task before it reads any result stops once the pipes are full (a pipe holds 64 KiB): the workers wait to write results nobody reads, the pool waits to write tasks nobody takes. Read results while tasks are still being sent (another thread, or a few tasks at a time)",
-            seen.limits.timeout_ms / 1000
+            "`{cmd}` ({LARGE} numbers, 3 workers) did not finish within {} s: a deadlock? A pool that writes every task before it reads any result stops once the pipes are full (a pipe holds 64 KiB): the workers wait to write results nobody reads, the pool waits to write tasks nobody takes. Read results while tasks are still being sent (another thread, or a few tasks at a time).{}",
+            seen.limits.timeout_ms / 1000,
+            seen.where_blocked()
         ));
     }
     check_output(seen, case).map_err(|message| format!("`{cmd}` ({LARGE} numbers): {message}"))

@@ -46,7 +46,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
-use protocol::{Exit, Limits, Report, Request, SandboxStatus, Stopped, THREADS_PER_PROCESS};
+use protocol::{Blocked, Exit, Limits, Report, Request, SandboxStatus, Stopped, THREADS_PER_PROCESS};
 use sandbox::Prepared;
 use tree::{StopFlag, Tree};
 use witness::Tracer;
@@ -141,7 +141,7 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
         }
     }
     tree::reap_all();
-    let (out, err) = reader.join().unwrap_or_default();
+    let (out, err, blocked) = reader.join().unwrap_or_default();
 
     let stopped = stop.get();
     let report = Report {
@@ -159,6 +159,7 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
         witness,
         sandbox: spawned.sandbox,
         forbidden,
+        blocked,
     };
     Ok((report, out.bytes, err.bytes))
 }
@@ -441,9 +442,11 @@ struct Stream {
 const WATCH_EVERY: Duration = Duration::from_millis(50);
 
 /// The reader thread: drains both pipes until they end, stopping the run at
-/// the deadline, when a stream passes the cap, or when the tree uses more
-/// memory or disk than allowed.
-fn capture(out: OwnedFd, err: OwnedFd, watch: &Watch, stop: &StopFlag) -> (Stream, Stream) {
+/// the deadline (having read where each process was blocked: the clue to a
+/// hang), when a stream passes the cap, or when the tree uses more memory
+/// or disk than allowed.
+fn capture(out: OwnedFd, err: OwnedFd, watch: &Watch, stop: &StopFlag) -> (Stream, Stream, Vec<Blocked>) {
+    let mut blocked = Vec::new();
     let mut streams = [(Some(out), Stream::default()), (Some(err), Stream::default())];
     let mut drain_until: Option<Instant> = None;
     let mut next_watch = Instant::now() + WATCH_EVERY;
@@ -460,6 +463,9 @@ fn capture(out: OwnedFd, err: OwnedFd, watch: &Watch, stop: &StopFlag) -> (Strea
         }
         if drain_until.is_none() {
             if now >= watch.deadline {
+                if stop.get().is_none() {
+                    blocked = procfs::blocked(&procfs::descendants());
+                }
                 stop_now(Stopped::TimedOut, &mut drain_until);
             } else if now >= next_watch {
                 next_watch = now + WATCH_EVERY;
@@ -508,7 +514,7 @@ fn capture(out: OwnedFd, err: OwnedFd, watch: &Watch, stop: &StopFlag) -> (Strea
         }
     }
     let [(_, out), (_, err)] = streams;
-    (out, err)
+    (out, err, blocked)
 }
 
 #[cfg(target_os = "linux")]

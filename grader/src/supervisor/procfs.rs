@@ -254,6 +254,137 @@ pub fn exe_name(pid: i32) -> Option<String> {
     exe.file_name().map(|n| shown(&n.to_string_lossy()))
 }
 
+/// Where each of `processes` is (see [`Blocked`]): for each thread, the
+/// system call it is blocked in, and for a `read` or `write` on a pipe,
+/// which processes hold that pipe's other end. Read before the processes
+/// are killed, for a run stopped at its time limit: the clue to a hang.
+pub fn blocked(processes: &[ProcInfo]) -> Vec<super::protocol::Blocked> {
+    // Who holds each pipe, and which end: (inode, pid, writes).
+    let mut ends: Vec<(String, i32, bool)> = Vec::new();
+    for p in processes {
+        for fd in std::fs::read_dir(format!("/proc/{}/fd", p.pid)).into_iter().flatten().flatten() {
+            let Ok(target) = std::fs::read_link(fd.path()) else { continue };
+            let target = target.to_string_lossy().into_owned();
+            if let Some(inode) = target.strip_prefix("pipe:[").and_then(|t| t.strip_suffix(']')) {
+                let fdinfo = format!("/proc/{}/fdinfo/{}", p.pid, fd.file_name().to_string_lossy());
+                let writes = std::fs::read_to_string(fdinfo).ok().and_then(|info| {
+                    let flags = info.lines().find_map(|l| l.strip_prefix("flags:"))?.trim().to_string();
+                    u32::from_str_radix(&flags, 8).ok()
+                });
+                let writes = writes.is_some_and(|f| f & 0b11 == nix::libc::O_WRONLY as u32);
+                if !ends.iter().any(|(i, pid, w)| i == inode && *pid == p.pid && *w == writes) {
+                    ends.push((inode.to_string(), p.pid, writes));
+                }
+            }
+        }
+    }
+    let holders = |inode: &str, writes: bool| -> Vec<i32> {
+        ends.iter().filter(|(i, _, w)| i == inode && *w == writes).map(|(_, pid, _)| *pid).collect()
+    };
+    processes
+        .iter()
+        .map(|p| {
+            let mut calls: Vec<String> = Vec::new();
+            let tasks = std::fs::read_dir(format!("/proc/{}/task", p.pid)).into_iter().flatten().flatten();
+            for task in tasks {
+                let call = thread_call(p.pid, &task.file_name().to_string_lossy(), &holders);
+                if !calls.contains(&call) {
+                    calls.push(call);
+                }
+            }
+            super::protocol::Blocked { pid: p.pid, calls }
+        })
+        .collect()
+}
+
+/// What one thread is doing, in words.
+fn thread_call(pid: i32, tid: &str, holders: &dyn Fn(&str, bool) -> Vec<i32>) -> String {
+    let dir = format!("/proc/{pid}/task/{tid}");
+    let state = std::fs::read(format!("{dir}/stat")).ok().and_then(|stat| {
+        let close = stat.iter().rposition(|&b| b == b')')?;
+        stat.get(close + 2).copied()
+    });
+    match state {
+        Some(b'R') => return "running, not blocked (a loop that never ends?)".into(),
+        Some(b't' | b'T') => return "stopped, held by the grader".into(),
+        Some(b'Z' | b'X') => return "exited, never reaped".into(),
+        _ => {}
+    }
+    let Ok(text) = std::fs::read_to_string(format!("{dir}/syscall")) else {
+        return "blocked (where, /proc does not say)".into();
+    };
+    let mut fields = text.split_whitespace();
+    let Some(number) = fields.next().and_then(|n| n.parse::<std::ffi::c_long>().ok()) else {
+        return "blocked (where, /proc does not say)".into();
+    };
+    let fd = fields.next().and_then(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok());
+    let Some((name, on_fd)) = call_name(number) else {
+        return format!("blocked in system call {number}");
+    };
+    let pipe = fd.filter(|_| on_fd).and_then(|fd| {
+        let target = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()?;
+        let target = target.to_string_lossy().into_owned();
+        Some(target.strip_prefix("pipe:[")?.strip_suffix(']')?.to_string())
+    });
+    let Some(inode) = pipe else { return format!("blocked in {name}") };
+    let reading = name.starts_with("read");
+    let others = holders(&inode, reading);
+    let list = |pids: &[i32]| pids.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+    let end = if reading { "write" } else { "read" };
+    let held = match others.as_slice() {
+        [] if reading => "no process holds its write end (end-of-file is next)".to_string(),
+        [] => "no process holds its read end".to_string(),
+        [one] => format!("its {end} end held by process {one}"),
+        many => format!("its {end} end held by processes {}", list(many)),
+    };
+    let own = if reading && others.contains(&pid) {
+        " (this process holds the write end itself: until it closes it, end-of-file never comes)"
+    } else if !reading {
+        " (full: nobody reads it fast enough?)"
+    } else {
+        ""
+    };
+    format!("blocked in {name} on pipe {inode}, {held}{own}")
+}
+
+/// The name of the system call `number`, and whether its first argument
+/// is a file descriptor (`read`, `write`…).
+#[cfg(target_os = "linux")]
+fn call_name(number: std::ffi::c_long) -> Option<(&'static str, bool)> {
+    use nix::libc;
+    #[cfg(target_arch = "x86_64")]
+    match number {
+        libc::SYS_pause => return Some(("pause", false)),
+        libc::SYS_poll => return Some(("poll", false)),
+        libc::SYS_select => return Some(("select", false)),
+        libc::SYS_epoll_wait => return Some(("epoll_wait", false)),
+        _ => {}
+    }
+    Some(match number {
+        libc::SYS_read => ("read", true),
+        libc::SYS_readv => ("readv", true),
+        libc::SYS_pread64 => ("pread", true),
+        libc::SYS_write => ("write", true),
+        libc::SYS_writev => ("writev", true),
+        libc::SYS_pwrite64 => ("pwrite", true),
+        libc::SYS_wait4 => ("wait4 (waitpid: waiting for a child to exit)", false),
+        libc::SYS_waitid => ("waitid (waiting for a child to exit)", false),
+        libc::SYS_futex => ("futex (a lock, a condition, or joining a thread)", false),
+        libc::SYS_nanosleep | libc::SYS_clock_nanosleep => ("a sleep", false),
+        libc::SYS_ppoll => ("ppoll", false),
+        libc::SYS_pselect6 => ("pselect", false),
+        libc::SYS_epoll_pwait => ("epoll_pwait", false),
+        libc::SYS_accept4 => ("accept", false),
+        libc::SYS_flock => ("flock", false),
+        _ => return None,
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn call_name(_number: std::ffi::c_long) -> Option<(&'static str, bool)> {
+    None
+}
+
 /// A name a program chose, on one line: control characters (a newline
 /// that would forge a line of the process tree, an escape) as escapes.
 fn shown(name: &str) -> String {
@@ -275,5 +406,31 @@ mod tests {
         assert_eq!(mine.len(), 1, "the child is found");
         assert_eq!(mine[0].name, "sleep");
         assert!(memory > 0);
+    }
+
+    #[test]
+    fn says_where_a_process_is_blocked_and_who_holds_the_other_end() {
+        // `cat` reads a pipe whose write end this process keeps open.
+        let mut child = std::process::Command::new("cat")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let me = std::process::id() as i32;
+        let cat = child.id() as i32;
+        let mut said = Vec::new();
+        for _ in 0..200 {
+            let processes = [info(me).unwrap(), info(cat).unwrap()];
+            said = blocked(&processes).into_iter().find(|b| b.pid == cat).unwrap().calls;
+            if said.iter().any(|c| c.contains("blocked in read")) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        drop(child.stdin.take());
+        let _ = child.wait();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].starts_with("blocked in read on pipe "), "{said:?}");
+        assert!(said[0].contains(&format!("its write end held by process {me}")), "{said:?}");
     }
 }

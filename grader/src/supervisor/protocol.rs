@@ -161,6 +161,9 @@ pub struct Report {
     pub sandbox: SandboxStatus,
     /// System calls the sandbox refused and the witness saw being tried.
     pub forbidden: Vec<String>,
+    /// Where each process was blocked when the run was stopped for its time
+    /// limit (nothing otherwise, or where `/proc` cannot be read).
+    pub blocked: Vec<Blocked>,
 }
 
 /// How a process ended.
@@ -251,6 +254,17 @@ impl Stopped {
 
 fn mib(bytes: u64) -> String {
     if bytes >= 1 << 20 { format!("{} MiB", bytes >> 20) } else { format!("{} KiB", bytes >> 10) }
+}
+
+/// Where one process of a run was when the run was stopped for its time
+/// limit: what each of its threads was blocked in, in words ("read from
+/// pipe 4411, whose write end processes 10 and 12 hold"), read from `/proc`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Blocked {
+    pub pid: i32,
+    /// One phrase per thread (the same phrase once).
+    pub calls: Vec<String>,
 }
 
 /// A process found alive, or dead but never reaped, after the program exited.
