@@ -119,6 +119,10 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
             points,
             q.question.location()
         ));
+        if !q.attempted {
+            out.push_str(&format!("  {}\n", printable(not_attempted_line(q))));
+            continue;
+        }
         for c in &q.checks {
             let mark = if c.passed { paint("32", "✓") } else { paint("31", "✗") };
             let message = printable(&c.message);
@@ -145,6 +149,9 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
     }
     let total = format!("Total: {}/{}", card.score(), card.max());
     out.push_str(&format!("\n{}  (graded in {:.1} s)\n", paint("1", &total), card.elapsed.as_secs_f64()));
+    if let Some(order) = suggested_order(card) {
+        out.push_str(&format!("{order}\n"));
+    }
     if !card.process_checks_verified() {
         out.push_str(&paint("33", UNVERIFIED));
         out.push('\n');
@@ -159,6 +166,27 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
         out.push('\n');
     }
     out
+}
+
+/// What a question not attempted yet shows: the first line of its first
+/// check's message ("not attempted yet: …").
+fn not_attempted_line(q: &crate::score::QuestionScore) -> &str {
+    q.checks.first().and_then(|c| c.message.lines().next()).unwrap_or("not attempted yet")
+}
+
+/// When questions are not attempted yet: the order to take them in.
+pub fn suggested_order(card: &Scorecard) -> Option<String> {
+    let open: Vec<String> = crate::rubric::Question::SUGGESTED
+        .into_iter()
+        .filter(|s| card.questions.iter().any(|q| q.question == *s && !q.attempted))
+        .map(|q| format!("Q{}", q.number()))
+        .collect();
+    (!open.is_empty()).then(|| {
+        format!(
+            "Not attempted yet: {}, in the order they are best taken (the programs first, Q6 the smallest; each teaches the written answers something).",
+            open.join(", ")
+        )
+    })
 }
 
 /// Gradescope's `results.json`.
@@ -230,6 +258,9 @@ pub fn markdown(card: &Scorecard) -> String {
     for warning in warnings.into_iter().flatten() {
         out.push_str(&format!("> **Warning:** {}\n\n", escape(&warning)));
     }
+    if let Some(order) = suggested_order(card) {
+        out.push_str(&format!("{}\n\n", escape(&order)));
+    }
     out.push_str("| question | points |\n|---|---|\n");
     for q in &card.questions {
         out.push_str(&format!(
@@ -248,6 +279,10 @@ pub fn markdown(card: &Scorecard) -> String {
             q.score(),
             q.max()
         ));
+        if !q.attempted {
+            out.push_str(&format!("_{}_\n", escape(not_attempted_line(q))));
+            continue;
+        }
         for c in &q.checks {
             let mark = if c.passed { "✅" } else { "❌" };
             out.push_str(&format!(

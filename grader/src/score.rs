@@ -31,6 +31,9 @@ pub struct QuestionScore {
     pub review: Vec<String>,
     /// A written answer's text, as read.
     pub answer: Option<String>,
+    /// Whether the student has started on it (see
+    /// [`QuestionReport::attempted`]).
+    pub attempted: bool,
 }
 
 impl QuestionScore {
@@ -109,6 +112,7 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
         witnessed: report.witnessed,
         review: report.review,
         answer: report.answer,
+        attempted: report.attempted,
     }
 }
 

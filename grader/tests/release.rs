@@ -267,14 +267,18 @@ fn the_assignment_repository_holds_no_solution_names_no_template_and_grades_itse
         let run = cargo_in(&out, &["run", "-p", "grader", "--quiet", "--", "--json", json]);
         let results: Value = serde_json::from_str(&std::fs::read_to_string(top.path().join(json)).unwrap())
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&run.stderr)));
-        (run.status.code(), results)
+        (run.status.code(), results, String::from_utf8_lossy(&run.stdout).into_owned())
     };
     let json = top.path().join("untouched.json");
-    let (code, results) = grade(json.to_str().unwrap());
+    let (code, results, scorecard) = grade(json.to_str().unwrap());
     assert_eq!((code, results["score"].as_u64()), (Some(1), Some(0)), "{results}");
     for test in results["tests"].as_array().unwrap() {
         assert!(test["output"].as_str().unwrap().contains("not attempted yet"), "{test}");
     }
+    // The first scorecard: a line per question, and where to start.
+    assert!(scorecard.lines().count() <= 25, "{scorecard}");
+    assert_eq!(scorecard.matches("not attempted yet: ").count(), 6, "{scorecard}");
+    assert!(scorecard.contains("Not attempted yet: Q6, Q3, Q5, Q1, Q2, Q4"), "{scorecard}");
     // The release's own `cargo test -p grader`, untouched: only the
     // student's checks fail (every one of them), and every test of the
     // grader itself passes. With tmux and without: a test that needs it
@@ -304,7 +308,8 @@ fn the_assignment_repository_holds_no_solution_names_no_template_and_grades_itse
     }
     copy_tree(&workspace().join("answers"), &out.join("answers"));
     let json = top.path().join("solved.json");
-    let (code, results) = grade(json.to_str().unwrap());
+    let (code, results, scorecard) = grade(json.to_str().unwrap());
+    assert!(!scorecard.contains("not attempted"), "{scorecard}");
     assert_eq!((code, results["score"].as_u64()), (Some(0), Some(100)), "{results}");
     assert_eq!(results["extra_data"]["changed_protected_paths"], serde_json::json!([]));
     // And the release's `cargo test -p grader` passes whole, with tmux and

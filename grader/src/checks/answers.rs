@@ -39,11 +39,15 @@ pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let marked = mark(question, &text);
     if marked.placeholder {
-        return refused(format!(
-            "not attempted yet: {} has no answer of yours in it yet ({})",
-            question.location(),
-            hint(question)
-        ));
+        return QuestionReport::not_attempted(
+            question,
+            &format!(
+                "not attempted yet: {} has no answer of yours in it yet ({})",
+                question.location(),
+                hint(question)
+            ),
+            vec![NOTE.to_string()],
+        );
     }
     let verdicts = vec![(ids[0], own_answer(&marked)), (ids[1], concepts(question, &marked))];
     QuestionReport {
@@ -54,6 +58,7 @@ pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
         witnessed: None,
         review: marked.flags.clone(),
         answer: Some(text),
+        attempted: true,
     }
 }
 

@@ -67,11 +67,14 @@ pub struct QuestionReport {
     pub review: Vec<String>,
     /// A written answer's text, as read.
     pub answer: Option<String>,
+    /// Whether the student has started on it: `false` while the file still
+    /// holds the prompt, or the program stops at its first `todo!()`.
+    pub attempted: bool,
 }
 
 impl QuestionReport {
-    /// Every check failed with one message: the program did not build,
-    /// could not be run, or was not attempted.
+    /// Every check failed with one message: the program did not build, or
+    /// could not be run.
     pub fn failed(question: Question, message: &str, notes: Vec<String>) -> QuestionReport {
         QuestionReport {
             question,
@@ -81,7 +84,14 @@ impl QuestionReport {
             witnessed: None,
             review: Vec::new(),
             answer: None,
+            attempted: true,
         }
+    }
+
+    /// Every check failed because the student has not started yet: the
+    /// scorecard says so in one line.
+    pub fn not_attempted(question: Question, message: &str, notes: Vec<String>) -> QuestionReport {
+        QuestionReport { attempted: false, ..QuestionReport::failed(question, message, notes) }
     }
 }
 
@@ -105,6 +115,7 @@ impl QuestionReport {
             witnessed: Some(witnessed),
             review: Vec::new(),
             answer: None,
+            attempted: true,
         }
     }
 }
@@ -303,7 +314,7 @@ pub fn default_runs(ctx: &Context, question: Question) -> Result<Vec<Observation
     let binary = ctx.binary(package(question)).map_err(|m| failed(&m))?;
     let held = ctx.run_scheduled(&binary, &[], ctx.limits, Schedule::ChildrenLate).map_err(|m| failed(&m))?;
     if let Some(message) = not_attempted(&held) {
-        return Err(failed(&message));
+        return Err(Box::new(QuestionReport::not_attempted(question, &message, Vec::new())));
     }
     if !held.finished() {
         return Ok(vec![held]);
@@ -360,7 +371,7 @@ pub fn default_run(
     let binary = ctx.binary(package(question)).map_err(|m| failed(&m))?;
     let seen = ctx.run(&binary, &[]).map_err(|m| failed(&m))?;
     match not_attempted(&seen) {
-        Some(message) => Err(failed(&message)),
+        Some(message) => Err(Box::new(QuestionReport::not_attempted(question, &message, notes.to_vec()))),
         None => Ok((binary, seen)),
     }
 }
