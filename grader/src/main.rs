@@ -436,7 +436,9 @@ fn run_hint(args: &HintArgs) -> Result<ExitCode> {
             }
         }
         grader::hints::Next::NoMore { of } => {
-            println!("Q{q} has no more hints: all {of} were shown (--again starts over)");
+            let shown =
+                if of == 1 { "its one hint was shown".to_string() } else { format!("all {of} were shown") };
+            println!("Q{q} has no more hints: {shown} (--again starts over)");
         }
     }
     Ok(ExitCode::SUCCESS)

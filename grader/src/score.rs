@@ -134,11 +134,18 @@ fn cap_when_the_point_is_missed(question: Question, checks: &mut [Scored]) {
         }
         let taken = c.score.min(excess);
         if taken > 0 {
+            let had = c.score;
             c.score -= taken;
             excess -= taken;
             c.passed = false;
+            // Say exactly what is not counted: all its points, or some.
+            let which = if c.score == 0 {
+                "not counted".to_string()
+            } else {
+                format!("{taken} of its {had} points not counted")
+            };
             c.message = format!(
-                "{} (not counted: {} \"{}\" failed, and without it Q{} counts for at most {cap} of {max})",
+                "{} ({which}: {} \"{}\" failed, and without it Q{} counts for at most {cap} of {max})",
                 c.message,
                 point.id,
                 point.title,

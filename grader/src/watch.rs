@@ -88,6 +88,9 @@ pub fn watch(workspace: &Path, supervisor: &Path) -> Result<()> {
                     Next::Hint { number, of, text } => {
                         format!("Q{} hint {number} of {of}: {text}", question.number())
                     }
+                    Next::NoMore { of: 1 } => {
+                        format!("Q{}: no more hints (its one hint was shown)", question.number())
+                    }
                     Next::NoMore { of } => {
                         format!("Q{}: no more hints (all {of} were shown)", question.number())
                     }

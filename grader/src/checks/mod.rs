@@ -330,11 +330,29 @@ pub fn excused(verdict: Verdict, seen: &Observation, wait_check: &str) -> Verdic
     if !verdict.passed() || pids.is_empty() {
         return verdict;
     }
+    let them = match pids.as_slice() {
+        [one] => format!("process {one}"),
+        many => format!("processes {}", many.join(", ")),
+    };
     Verdict::pass(format!(
-        "passed, but for what the main process's missing wait did (to {} {}), which {wait_check} counts",
-        if pids.len() == 1 { "process" } else { "processes" },
-        pids.join(", ")
+        "not counted here: the main process never waited for {them}, and that one mistake is {wait_check}'s to count"
     ))
+}
+
+/// What a wait check says when it passes: what the main process really
+/// waited for, as the witness saw it (never "all four" of threads).
+pub fn reaped(seen: &Observation, then: &str) -> String {
+    let children = seen
+        .witness
+        .as_ref()
+        .ok()
+        .map(|w| w.children().iter().filter(|c| c.parent == Some(seen.pid)).count());
+    match children {
+        Some(0) => format!("{then} last (there was no child process to wait for: see the process check)"),
+        Some(1) => format!("the main process reaped its child process, then printed {then}"),
+        Some(n) => format!("the main process reaped its {n} child processes, then printed {then}"),
+        None => format!("{then} came after every other line"),
+    }
 }
 
 /// Judges one check on each of `runs` (see [`default_runs`]): it passes

@@ -11,7 +11,7 @@ use super::{
     QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
     killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
 };
-use super::{Verdict, not_attempted, package};
+use super::{Verdict, not_attempted, package, reaped};
 use crate::grade::{Context, Rng, SEED_ENV};
 use crate::normalize::normalize;
 use crate::rubric::Question;
@@ -52,7 +52,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
                 "3.5",
             ),
         ),
-        ("3.5", judged(&runs, check_waits, "the main process reaped its worker, then printed its last line")),
+        ("3.5", judged(&runs, check_waits, &reaped(seen, "its last line"))),
         ("3.6", snapshot_verdict(question, seen, normalized.as_deref(), "3.5")),
     ];
     let (status_runs, notes) = status_runs(ctx, seen);

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use super::{
     QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
-    killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
+    killed_note, not_waited_for, outlived_problem, process_count_problem, reaped, snapshot_verdict,
+    unreaped_problem,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -26,7 +27,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ("6.1", judged(&runs, |r| r.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
         ("6.2", judged(&runs, check_numbers, "the numbers 1, 2, 3 and 4, one line each")),
         ("6.3", judged(&runs, check_own_processes, "four different processes, none of them the parent")),
-        ("6.4", judged(&runs, check_waits, "the parent reaped all four, then printed the last line")),
+        ("6.4", judged(&runs, check_waits, &reaped(seen, "its last line"))),
         ("6.5", excused(judged(&runs, check_no_leftovers, "every process had exited"), seen, "6.4")),
         ("6.6", snapshot_verdict(question, seen, normalized.as_deref(), "6.4")),
     ];
