@@ -426,9 +426,20 @@ fn run_watch(args: &WatchArgs) -> Result<ExitCode> {
 }
 
 fn run_hint(args: &HintArgs) -> Result<ExitCode> {
-    let target = workspace::target_dir(&workspace::home());
+    let home = workspace::home();
+    let target = workspace::target_dir(&home);
     let q = args.question.number();
-    match grader::hints::next(&target, args.question, args.again)? {
+    // Graded first, so that the first hint is about what fails first.
+    if std::io::stderr().is_terminal() {
+        eprint!("grading Q{q} to see what fails first…");
+    }
+    let ctx = Context::new(home.clone(), me()?);
+    let score = score::grade_questions(&ctx, &[args.question], |_| {}).ok();
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K");
+    }
+    let score = score.as_ref().and_then(|card| card.questions.first());
+    match grader::hints::next(&target, args.question, score, args.again)? {
         grader::hints::Next::Hint { number, of, text } => {
             println!("Q{q}, hint {number} of {of}: {text}");
             if number < of {

@@ -67,14 +67,21 @@ pub struct Check {
     pub id: &'static str,
     pub title: &'static str,
     pub points: u32,
+    /// What to try when it fails: the first hint `grader hint` gives, about
+    /// this check, before the question's own. (A written answer's concepts
+    /// check gives the nudge of its first missing concept instead, from
+    /// `answers.toml`.)
+    pub hint: &'static str,
 }
 
-const fn check(id: &'static str, title: &'static str, points: u32) -> Check {
-    Check { id, title, points }
+const fn check(id: &'static str, title: &'static str, points: u32, hint: &'static str) -> Check {
+    Check { id, title, points, hint }
 }
 
 const OWN_ANSWER: &str = "an answer of the student's own, in sentences, on the question asked";
-const KEY_CONCEPTS: &str = "the answer explains the key concepts (grader/src/answers.toml)";
+const OWN_ANSWER_HINT: &str = "Write the answer in whole sentences of your own, on the question asked: a list of keywords, repeated or filler text, or an answer to another question earns nothing here.";
+const KEY_CONCEPTS: &str = "the answer explains the concepts a full answer covers";
+const SNAPSHOT_HINT: &str = "This compares your lines with the reference's, pids aside and in any order: hold each line against the README's contract, character by character (spaces and punctuation too).";
 
 /// The assignment, question by question, in order.
 pub const QUESTIONS: [Spec; 6] = [
@@ -83,7 +90,7 @@ pub const QUESTIONS: [Spec; 6] = [
         title: "What is multiprocessing? Why is it useful?",
         location: "answers/q1.md",
         work: Work::Answer,
-        checks: &[check("1.1", OWN_ANSWER, 2), check("1.2", KEY_CONCEPTS, 8)],
+        checks: &[check("1.1", OWN_ANSWER, 2, OWN_ANSWER_HINT), check("1.2", KEY_CONCEPTS, 8, "")],
         point: None,
         hints: &[],
     },
@@ -92,7 +99,7 @@ pub const QUESTIONS: [Spec; 6] = [
         title: "What are the differences between multiprocessing and multithreading?",
         location: "answers/q2.md",
         work: Work::Answer,
-        checks: &[check("2.1", OWN_ANSWER, 2), check("2.2", KEY_CONCEPTS, 8)],
+        checks: &[check("2.1", OWN_ANSWER, 2, OWN_ANSWER_HINT), check("2.2", KEY_CONCEPTS, 8, "")],
         point: None,
         hints: &[],
     },
@@ -105,14 +112,49 @@ pub const QUESTIONS: [Spec; 6] = [
             snapshot: include_str!("../tests/snapshots/q3_process.snap"),
         },
         checks: &[
-            check("3.1", "builds, runs and exits with status 0", 3),
-            check("3.2", "prints the three lines of the contract", 4),
-            check("3.3", "the worker is a process of its own", 3),
-            check("3.4", "the worker's parent is the main process", 2),
-            check("3.5", "the main process waits for the worker, then prints its last line", 3),
-            check("3.6", "normalized output matches the reference snapshot", 1),
-            check("3.7", "--status N: the main process reports the worker's real exit status", 2),
-            check("3.8", "--spawn: the worker is the program run again, its status reported", 2),
+            check(
+                "3.1",
+                "builds, runs and exits with status 0",
+                3,
+                "Run `cargo run -p q3_process` and read stderr: a panic (a `todo!()` left, an `unwrap` on an error) says where; a run that never ends says which call each process was blocked in.",
+            ),
+            check(
+                "3.2",
+                "prints the three lines of the contract",
+                4,
+                "Exactly the README's three lines, each once and ending with a newline, printed with one `write` each (`print_line` does); anything else goes to stderr (`eprintln!`).",
+            ),
+            check(
+                "3.3",
+                "the worker is a process of its own",
+                3,
+                "The worker's lines must come from a new process: `fork` (or `Command`) creates it, and the worker prints its own `getpid()`, which differs from the main process's. A thread is not a process.",
+            ),
+            check(
+                "3.4",
+                "the worker's parent is the main process",
+                2,
+                "The worker prints `getppid()`: it is the main process's pid only while the main process is alive, so the main process must still be there, waiting.",
+            ),
+            check(
+                "3.5",
+                "the main process waits for the worker, then prints its last line",
+                3,
+                "Call `waitpid(child, None)` (or `child.wait()`) before printing the main process's line: until it returns, nothing says the worker has finished.",
+            ),
+            check("3.6", "normalized output matches the reference snapshot", 1, SNAPSHOT_HINT),
+            check(
+                "3.7",
+                "--status N: the main process reports the worker's real exit status",
+                2,
+                "`cargo run -p q3_process -- --status 7` must end with \"exited with status 7\": the worker leaves with `nix::libc::_exit(status)`, and the main process prints the code `waitpid` returns (`WaitStatus::Exited(_, code)`), not the number it asked for.",
+            ),
+            check(
+                "3.8",
+                "--spawn: the worker is the program run again, its status reported",
+                2,
+                "`--spawn` starts this program again: `Command::new(std::env::current_exe()?)` with `.env(WORKER_ENV, status.to_string())`; the given `main` turns that process into the worker. `.status()?.code()` is what to report.",
+            ),
         ],
         point: Some("3.3"),
         hints: &[
@@ -126,7 +168,7 @@ pub const QUESTIONS: [Spec; 6] = [
         title: "What is a pool of worker processes? Why is it used?",
         location: "answers/q4.md",
         work: Work::Answer,
-        checks: &[check("4.1", OWN_ANSWER, 2), check("4.2", KEY_CONCEPTS, 8)],
+        checks: &[check("4.1", OWN_ANSWER, 2, OWN_ANSWER_HINT), check("4.2", KEY_CONCEPTS, 8, "")],
         point: None,
         hints: &[],
     },
@@ -136,20 +178,61 @@ pub const QUESTIONS: [Spec; 6] = [
         location: "exercises/q5_pool",
         work: Work::Program { package: "q5_pool", snapshot: include_str!("../tests/snapshots/q5_pool.snap") },
         checks: &[
-            check("5.1", "builds, runs and exits with status 0", 3),
-            check("5.2", "a worker line for every number, each square right", 4),
-            check("5.3", "the Results line comes last, squares in input order", 4),
-            check("5.4", "a pool: at most N worker processes, reused, in every run", 4),
-            check("5.5", "right for numbers drawn at random", 3),
+            check(
+                "5.1",
+                "builds, runs and exits with status 0",
+                3,
+                "Run `cargo run -p q5_pool` and read stderr. A run that never ends says which call each process was blocked in: a read that never sees end-of-file means some process still holds that pipe's write end.",
+            ),
+            check(
+                "5.2",
+                "a worker line for every number, each square right",
+                4,
+                "Every number must reach exactly one worker, which runs the job on it (the job prints the worker's line): check that each task is written once and read once, whole (16 bytes).",
+            ),
+            check(
+                "5.3",
+                "the Results line comes last, squares in input order",
+                4,
+                "Results come back in the order the workers finish: put each square at the index its task carried, then return them all.",
+            ),
+            check(
+                "5.4",
+                "a pool: at most N worker processes, reused, in every run",
+                4,
+                "Fork the N workers once, in `start`, and let each take task after task from the one shared task pipe until end-of-file: a process per number, or workers that never get a task, is not a pool.",
+            ),
+            check(
+                "5.5",
+                "right for numbers drawn at random",
+                3,
+                "Random numbers include negative and big ones: the number travels as 8 bytes (`i64::to_le_bytes`), its square as 16 (`i128`); check both records carry them whole. `GRADER_SEED` replays the same numbers.",
+            ),
             check(
                 "5.6",
                 "right for edge cases (one number, negatives, big squares, more workers than numbers)",
                 3,
+                "Try `cargo run -p q5_pool -- --workers 8 2 3` (workers with nothing to do must still see end-of-file and exit) and `-- -5 0 -3037000500` (negative numbers, a square beyond i64).",
             ),
-            check("5.7", "bad arguments: exit status 2, a message on stderr, nothing on stdout", 3),
-            check("5.8", "no process outlives the program", 1),
-            check("5.9", "normalized output matches the reference snapshot", 1),
-            check("5.10", "right for more numbers than the pipes hold: no deadlock", 4),
+            check(
+                "5.7",
+                "bad arguments: exit status 2, a message on stderr, nothing on stdout",
+                3,
+                "Bad arguments are refused by the given `main.rs` and `args.rs` before any pool starts: if this fails, one of them was changed; take them back from the assignment.",
+            ),
+            check(
+                "5.8",
+                "no process outlives the program",
+                1,
+                "Every worker must have exited before the program exits: close the task pipe (the workers then read end-of-file and leave), then `waitpid` each one, in `shut_down`.",
+            ),
+            check("5.9", "normalized output matches the reference snapshot", 1, SNAPSHOT_HINT),
+            check(
+                "5.10",
+                "right for more numbers than the pipes hold: no deadlock",
+                4,
+                "12000 tasks do not fit in a pipe (64 KiB): never have more than `IN_FLIGHT` tasks out before reading results back, or the task pipe and the results pipe both fill and every process waits for another.",
+            ),
         ],
         point: Some("5.4"),
         hints: &[
@@ -167,12 +250,37 @@ pub const QUESTIONS: [Spec; 6] = [
             snapshot: include_str!("../tests/snapshots/q6_four_procs.snap"),
         },
         checks: &[
-            check("6.1", "builds, runs and exits with status 0", 3),
-            check("6.2", "prints the numbers 1 to 4, one line each", 5),
-            check("6.3", "each number comes from a process of its own", 4),
-            check("6.4", "the parent waits for all four, then prints the last line", 4),
-            check("6.5", "no process outlives the program", 2),
-            check("6.6", "normalized output matches the reference snapshot", 2),
+            check(
+                "6.1",
+                "builds, runs and exits with status 0",
+                3,
+                "Run `cargo run -p q6_four_procs` and read stderr: a panic says where; a run that never ends says which call each process was blocked in.",
+            ),
+            check(
+                "6.2",
+                "prints the numbers 1 to 4, one line each",
+                5,
+                "Four lines `Process k (pid …) prints k`, k from 1 to 4, each once, and the last line: each child prints its own k (the loop variable it was forked with).",
+            ),
+            check(
+                "6.3",
+                "each number comes from a process of its own",
+                4,
+                "Each line must come from its own child process: fork four times from the main process, and print in the child, with its own `getpid()`. Four threads are one process, with one pid.",
+            ),
+            check(
+                "6.4",
+                "the parent waits for all four, then prints the last line",
+                4,
+                "Keep the four pids, `waitpid` each one, and only then print \"All 4 processes finished\": a parent that prints first is only lucky when the line comes last.",
+            ),
+            check(
+                "6.5",
+                "no process outlives the program",
+                2,
+                "Each child leaves with `nix::libc::_exit(0)` right after its line (a child that returns into the loop forks children of its own), and the parent waits for every one.",
+            ),
+            check("6.6", "normalized output matches the reference snapshot", 2, SNAPSHOT_HINT),
         ],
         point: Some("6.3"),
         hints: &[
@@ -338,6 +446,16 @@ mod tests {
             }
             // A written answer has no process to miss.
             assert_eq!(spec.point.is_some(), spec.package().is_some(), "{:?}", spec.question);
+        }
+    }
+
+    #[test]
+    fn every_check_has_a_hint_but_a_written_answers_concepts() {
+        for spec in &QUESTIONS {
+            for (i, c) in spec.checks.iter().enumerate() {
+                let computed = spec.package().is_none() && i == 1;
+                assert_eq!(c.hint.is_empty(), computed, "{}", c.id);
+            }
         }
     }
 

@@ -34,6 +34,10 @@ pub struct QuestionScore {
     /// Whether the student has started on it (see
     /// [`QuestionReport::attempted`]).
     pub attempted: bool,
+    /// What `grader hint` says first: about the first check that fails (its
+    /// hint in the rubric, or for a written answer's concepts, the nudges of
+    /// what it misses). Empty when nothing fails, or nothing is attempted.
+    pub hints: Vec<String>,
 }
 
 impl QuestionScore {
@@ -105,6 +109,12 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
         })
         .collect();
     cap_when_the_point_is_missed(report.question, &mut checks);
+    let hints = match checks.iter().find(|c| !c.passed) {
+        _ if !report.attempted => Vec::new(),
+        None => Vec::new(),
+        Some(c) if c.check.hint.is_empty() => report.nudges.clone(),
+        Some(c) => vec![c.check.hint.to_string()],
+    };
     QuestionScore {
         question: report.question,
         checks,
@@ -113,6 +123,7 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
         review: report.review,
         answer: report.answer,
         attempted: report.attempted,
+        hints,
     }
 }
 

@@ -84,7 +84,8 @@ pub fn watch(workspace: &Path, supervisor: &Path) -> Result<()> {
             Event::Key(b'h' | b'H') => {
                 let question = screen.focus.unwrap_or(Question::Q1);
                 let target = crate::workspace::target_dir(workspace);
-                screen.hint = Some(match hints::next(&target, question, false)? {
+                let score = screen.scores[question as usize].as_ref();
+                screen.hint = Some(match hints::next(&target, question, score, false)? {
                     Next::Hint { number, of, text } => {
                         format!("Q{} hint {number} of {of}: {text}", question.number())
                     }

@@ -84,6 +84,9 @@ pub struct Concept {
     pub points: u32,
     pub shown_by: Vec<String>,
     pub hint: String,
+    /// What `grader hint` says when it is missing: a question to think
+    /// about, one step further than the hint.
+    pub nudge: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -316,6 +319,12 @@ pub fn mark(question: Question, text: &str) -> Marked {
 /// The hint of a written question: what a full answer covers.
 pub fn hint(question: Question) -> &'static str {
     &Rubric::get().of(question).hint
+}
+
+/// The nudges of a written question's required concepts, in order: what
+/// `grader hint` gives once what fails has had its own.
+pub fn nudges(question: Question) -> Vec<&'static str> {
+    Rubric::get().of(question).concept.iter().filter(|c| c.required).map(|c| c.nudge.as_str()).collect()
 }
 
 /// A sentence as quoted back: its first 100 characters.

@@ -129,6 +129,9 @@ fn q6_missing_wait_is_caught_once() {
         Expect { capped: false, fails: &[("6.4", "never waited for its child processes")], unsure: &[] };
     assert_graded("q6_no_wait", Question::Q6, false, expect);
     let scored = grade("q6_no_wait", Question::Q6, false);
+    // The first hint is about the check that fails: the wait.
+    let first = grader::hints::sequence(Question::Q6, Some(&scored));
+    assert!(first[0].contains("`waitpid` each one"), "{first:?}");
     let c5 = &scored.checks[4];
     assert!(c5.message.contains("that one mistake is 6.4's to count"), "{}", c5.message);
 }
@@ -657,4 +660,28 @@ fn without_numbers(text: &str) -> String {
     }
     out.pop();
     out
+}
+
+#[test]
+fn a_written_answers_first_hint_is_about_a_concept_it_misses() {
+    let top = tempfile::Builder::new().prefix("grader-hint-").tempdir().unwrap();
+    let answers = top.path().join("answers");
+    std::fs::create_dir_all(&answers).unwrap();
+    // Q4 with what a pool is, and nothing of how the work flows or why.
+    std::fs::write(
+        answers.join("q4.md"),
+        "A pool is a fixed set of worker processes that the program starts once and then reuses for all of its work.\n",
+    )
+    .unwrap();
+    let reference = workspace();
+    let runner = grader::run::Runner::new(PathBuf::from(common::GRADER));
+    let scratch = Scratch::create(&reference, &[top.path()], &runner).unwrap();
+    let ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
+    let scored = score_question(checks::grade(&ctx, Question::Q4));
+    assert!(scored.score() < scored.max());
+    let hints = grader::hints::sequence(Question::Q4, Some(&scored));
+    assert!(hints[0].contains("Follow one number through your Q5"), "{hints:?}");
+    // Not the scorecard's own sentence again.
+    let said: String = scored.checks.iter().map(|c| c.message.clone()).collect();
+    assert!(!said.contains(&hints[0]));
 }

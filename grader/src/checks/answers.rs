@@ -59,8 +59,19 @@ pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
         review: marked.flags.clone(),
         answer: Some(text),
         attempted: true,
+        nudges: nudges(&marked),
     }
 }
+
+/// What to think about next: a misconception first (it costs points), then
+/// each required concept not shown.
+fn nudges(marked: &Marked) -> Vec<String> {
+    let misconception = (!marked.misconceptions.is_empty()).then(|| MISCONCEPTION_NUDGE.to_string());
+    misconception.into_iter().chain(marked.missing.iter().map(|c| c.nudge.clone())).collect()
+}
+
+/// The nudge for an answer that states a misconception.
+const MISCONCEPTION_NUDGE: &str = "Read again the sentence your scorecard quotes as a misconception, and test it against the programs of this assignment: is it what they show? Say what is true instead.";
 
 fn own_answer(marked: &Marked) -> Verdict {
     let sentences = |n: usize| if n == 1 { "1 sentence".to_string() } else { format!("{n} sentences") };

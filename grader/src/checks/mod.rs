@@ -70,6 +70,9 @@ pub struct QuestionReport {
     /// Whether the student has started on it: `false` while the file still
     /// holds the prompt, or the program stops at its first `todo!()`.
     pub attempted: bool,
+    /// For a written answer whose concepts fall short: what to think about
+    /// next, most pressing first (the nudges of the concepts it misses).
+    pub nudges: Vec<String>,
 }
 
 impl QuestionReport {
@@ -85,6 +88,7 @@ impl QuestionReport {
             review: Vec::new(),
             answer: None,
             attempted: true,
+            nudges: Vec::new(),
         }
     }
 
@@ -116,6 +120,7 @@ impl QuestionReport {
             review: Vec::new(),
             answer: None,
             attempted: true,
+            nudges: Vec::new(),
         }
     }
 }
