@@ -197,10 +197,24 @@ struct ReleaseArgs {
     /// Do not make the release a git repository (its workflow then stays unpinned)
     #[arg(long)]
     no_git: bool,
+    /// What students get of the written answers' marker: `public`, the
+    /// concepts and the rules that recognise them (their local marks are
+    /// the marks); `private`, the concepts only (their local marks of the
+    /// concepts are provisional, and your batch gives the marks)
+    #[arg(long, value_name = "public|private", default_value = "public", value_parser = written_rubric)]
+    written_rubric: grader::release::WrittenRubric,
 }
 
 fn question(text: &str) -> Result<Question, String> {
     Question::parse(text).ok_or_else(|| format!("{text:?} is not a question (1 to 6, or q1 to q6)"))
+}
+
+fn written_rubric(text: &str) -> Result<grader::release::WrittenRubric, String> {
+    match text {
+        "public" => Ok(grader::release::WrittenRubric::Public),
+        "private" => Ok(grader::release::WrittenRubric::Private),
+        _ => Err(format!("{text:?} is neither public nor private")),
+    }
 }
 
 fn deadline(text: &str) -> Result<Deadline, String> {
@@ -473,13 +487,18 @@ fn run_review(args: &ReviewArgs) -> Result<ExitCode> {
 fn run_release(args: &ReleaseArgs) -> Result<ExitCode> {
     let template = workspace::home();
     let (repository, out) = (&args.repository, args.out.as_path());
-    let summary = release(&template, out, repository, !args.no_git)?;
+    let summary = release(&template, out, repository, !args.no_git, args.written_rubric)?;
     println!(
         "wrote the assignment repository to {}: {} files, {} solution regions replaced by todo!()",
         out.display(),
         summary.files,
         summary.regions,
     );
+    if args.written_rubric == grader::release::WrittenRubric::Private {
+        println!(
+            "its grader/src/answers.toml has the concepts of the written answers, not the rules that recognise them: students' marks of the concepts are provisional, and your batch gives them"
+        );
+    }
     match &summary.pinned {
         Some(first) => println!(
             "{}",

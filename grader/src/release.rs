@@ -4,7 +4,9 @@
 //! ```no_run
 //! use grader::release::release;
 //! let template = grader::workspace::home();
-//! let summary = release(&template, std::path::Path::new("../assignment"), "teacher/multiprocessing", true)?;
+//! use grader::release::WrittenRubric;
+//! let out = std::path::Path::new("../assignment");
+//! let summary = release(&template, out, "teacher/multiprocessing", true, WrittenRubric::Public)?;
 //! println!("{} files, {} solution regions removed", summary.files, summary.regions);
 //! # Ok::<(), anyhow::Error>(())
 //! ```
@@ -67,6 +69,19 @@ const LEFT_OUT: &[&str] = &[
     ".ci/",
 ];
 
+/// What the release's `grader/src/answers.toml` carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WrittenRubric {
+    /// The concepts and the rules that recognise them: students' local
+    /// marks of the written answers are the marks.
+    #[default]
+    Public,
+    /// The concepts only (what a full answer covers, its hints and
+    /// nudges): students' local marks of the concepts are provisional, and
+    /// the instructor's `batch` gives them.
+    Private,
+}
+
 /// What a release wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
@@ -81,7 +96,13 @@ pub struct Summary {
 /// not exist or be empty, for the GitHub repository `repository`
 /// (`owner/name`, where it will be pushed). With `git`, makes it a fresh
 /// repository of two commits, the workflow pinned to the first.
-pub fn release(template: &Path, out: &Path, repository: &str, git: bool) -> Result<Summary> {
+pub fn release(
+    template: &Path,
+    out: &Path,
+    repository: &str,
+    git: bool,
+    written: WrittenRubric,
+) -> Result<Summary> {
     ensure!(valid_repository(repository), "not a GitHub repository (OWNER/NAME): {repository:?}");
     if out.exists() && std::fs::read_dir(out)?.next().is_some() {
         bail!("{} is not empty: give a new directory for the release", out.display());
@@ -97,6 +118,18 @@ pub fn release(template: &Path, out: &Path, repository: &str, git: bool) -> Resu
         }
         let bytes = std::fs::read(template.join(&path)).with_context(|| format!("reading {name}"))?;
         let released = match String::from_utf8(bytes) {
+            Ok(text) if name == "grader/src/answers.toml" && written == WrittenRubric::Private => {
+                crate::written::without_rules(&text).into_bytes()
+            }
+            Ok(text) if name == "README.md" => {
+                let said = match written {
+                    WrittenRubric::Public => "",
+                    WrittenRubric::Private => PROVISIONAL_README,
+                };
+                transform(&name, &text, repository, &mut summary.regions)?
+                    .replace("{written}", said)
+                    .into_bytes()
+            }
             Ok(text) => transform(&name, &text, repository, &mut summary.regions)?.into_bytes(),
             Err(e) => e.into_bytes(),
         };
@@ -119,6 +152,10 @@ fn valid_repository(repository: &str) -> bool {
     };
     part(parts.next()) && part(parts.next()) && parts.next().is_none()
 }
+
+/// Said in the students' README when the release carries the concepts of
+/// the written answers but not the rules that recognise them.
+const PROVISIONAL_README: &str = "\n  In this assignment, your grader knows what a full answer covers, not\n  how your instructor's grader recognises it: its marks of the concepts\n  of your written answers are provisional (it says so), and your\n  instructor's grading gives the marks.";
 
 /// What the release has in place of the benchmark, which needs a whole pool.
 const BENCH_STUB: &str = "//! The benchmark of pools, processes and threads is your instructor's: it\n\

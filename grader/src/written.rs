@@ -36,6 +36,12 @@ const RUBRIC: &str = include_str!("answers.toml");
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rubric {
+    /// Whether this copy carries the marker's matching rules (`public`, the
+    /// default) or only the concepts (`private`: a release made with
+    /// `--written-rubric private`, whose local marks of the concepts are
+    /// provisional; the instructor's grader gives the marks).
+    #[serde(default)]
+    pub rules: Rules,
     /// What an answer of the student's own, on the question, earns.
     pub answer_points: u32,
     /// The most a flagged answer's concepts earn.
@@ -43,6 +49,44 @@ pub struct Rubric {
     pub sentences: Sentences,
     pub topic: Topic,
     pub question: Vec<QuestionRubric>,
+}
+
+/// Whether the matching rules are in this copy of `answers.toml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rules {
+    #[default]
+    Public,
+    Private,
+}
+
+/// `answers.toml` without its matching rules (every `shown_by`, `unless`
+/// and `different_question` emptied), marked `rules = "private"`: what a
+/// release made with `--written-rubric private` carries. The concepts,
+/// their hints and nudges stay: what a full answer covers is a fair
+/// published rubric; how the marker recognises it is the instructor's.
+pub fn without_rules(text: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    let mut marked = false;
+    for line in text.split_inclusive('\n') {
+        if skipping {
+            skipping = !line.trim_start().starts_with(']');
+            continue;
+        }
+        let key = line.split('=').next().unwrap_or_default().trim();
+        if ["shown_by", "unless", "different_question"].contains(&key) {
+            out.push_str(&format!("{key} = []\n"));
+            skipping = !line.trim_end().ends_with(']');
+            continue;
+        }
+        if !marked && line.starts_with("answer_points") {
+            out.push_str("# This copy carries the concepts, not the rules that recognise them: its\n# marks of the concepts are provisional, and your instructor's grader\n# gives the marks.\nrules = \"private\"\n");
+            marked = true;
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 #[derive(Debug, Deserialize)]
@@ -316,6 +360,11 @@ pub fn mark(question: Question, text: &str) -> Marked {
     }
 }
 
+/// Whether this grader's copy of the rubric carries the matching rules.
+pub fn rules() -> Rules {
+    Rubric::get().rules
+}
+
 /// The hint of a written question: what a full answer covers.
 pub fn hint(question: Question) -> &'static str {
     &Rubric::get().of(question).hint
@@ -327,13 +376,10 @@ pub fn nudges(question: Question) -> Vec<&'static str> {
     Rubric::get().of(question).concept.iter().filter(|c| c.required).map(|c| c.nudge.as_str()).collect()
 }
 
-/// A sentence as quoted back: its first 100 characters.
+/// A sentence as quoted back: whole, for a cut could hide the very words a
+/// concept or a misconception is about (the scorecard caps a message).
 fn quote(unit: &str) -> String {
-    let unit = unit.trim();
-    match unit.char_indices().nth(100) {
-        Some((cut, _)) => format!("{}…", &unit[..cut]),
-        None => unit.to_string(),
-    }
+    unit.trim().to_string()
 }
 
 /// The answer's sentences and bullets, without headings and Markdown
@@ -523,6 +569,34 @@ fn occurs(alternative: &[Word], words: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn the_send_sync_extra_needs_the_traits_not_the_verb() {
+        let said = |text: &str| {
+            let marked = mark(Question::Q2, text);
+            marked.shown.iter().any(|(c, _)| c.id == "send-sync")
+        };
+        assert!(!said(
+            "Threads can send data to each other and share it with a mutex, which the compiler accepts in Rust."
+        ));
+        assert!(said(
+            "Rust's ownership rules and the Send/Sync traits make a data race between threads a compile error."
+        ));
+    }
+
+    #[test]
+    fn a_private_copy_has_the_concepts_but_no_rules() {
+        let private = without_rules(RUBRIC);
+        let rubric = Rubric::parse(&private).unwrap();
+        assert_eq!(rubric.rules, Rules::Private);
+        for q in &rubric.question {
+            assert!(q.different_question.is_empty());
+            assert!(q.concept.iter().all(|c| c.shown_by.is_empty() && !c.nudge.is_empty()));
+            assert!(q.misconception.iter().all(|m| m.shown_by.is_empty() && m.unless.is_empty()));
+        }
+        assert_eq!(Rubric::parse(RUBRIC).unwrap().rules, Rules::Public);
+        // Not a word of any pattern is left.
+        assert!(!private.contains("number crunching") && private.contains("nudge = "));
+    }
 
     #[test]
     fn the_rubric_parses_and_adds_up() {

@@ -682,3 +682,51 @@ fn renamed_work_is_named_as_the_likely_cause() {
         assert_eq!(test["status"], "passed", "{test}");
     }
 }
+
+#[test]
+fn a_private_written_rubric_leaves_the_rules_out_and_marks_are_provisional() {
+    let top = temp_dir("private");
+    let out = top.path().join("assignment");
+    grader()
+        .args([
+            "release",
+            "--no-git",
+            "--written-rubric",
+            "private",
+            "--repository",
+            "teacher/multiprocessing",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("provisional"));
+    let rubric = std::fs::read_to_string(out.join("grader/src/answers.toml")).unwrap();
+    let ours = std::fs::read_to_string(workspace().join("grader/src/answers.toml")).unwrap();
+    // Not one pattern of the marker's rules; every concept, hint and nudge.
+    for line in ours.lines().filter(|l| l.trim_start().starts_with('"') && l.contains(" & ")) {
+        assert!(!rubric.contains(line.trim()), "a rule is in the release: {line}");
+    }
+    assert!(rubric.contains("rules = \"private\"") && rubric.matches("nudge = ").count() >= 20);
+    let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(readme.contains("provisional") && !readme.contains("{written}"), "{readme}");
+
+    // The reference's answer, graded by the release's own grader: its
+    // concepts are said to be provisional, and the checks pass.
+    copy_tree(&workspace().join("answers"), &out.join("answers"));
+    let run = cargo_in(&out, &["run", "-p", "grader", "--quiet", "--", "q1"]);
+    let scorecard = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{scorecard}{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        scorecard.contains("1.2") && scorecard.contains("provisional: this copy of the grader"),
+        "{scorecard}"
+    );
+    // A public release says nothing of the kind.
+    let public = top.path().join("public");
+    grader()
+        .args(["release", "--no-git", "--repository", "teacher/multiprocessing"])
+        .arg(&public)
+        .assert()
+        .success();
+    let readme = std::fs::read_to_string(public.join("README.md")).unwrap();
+    assert!(!readme.contains("provisional") && !readme.contains("{written}"));
+}
