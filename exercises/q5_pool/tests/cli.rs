@@ -53,7 +53,8 @@ fn edge_cases() {
 
 #[test]
 fn many_numbers_use_every_worker_and_keep_order() {
-    // More tasks than a pipe buffer holds, so the feeder thread is exercised.
+    // More tasks than a pipe holds: a pool that sent them all before reading
+    // any result would deadlock here.
     let numbers: Vec<i64> = (0..6000).map(|i| (i * 7919) % 6007 - 3000).collect();
     let words: Vec<String> = numbers.iter().map(i64::to_string).collect();
     let mut args = vec!["--workers", "3", "--"];
