@@ -328,6 +328,24 @@ fn q3_a_status_reported_but_not_the_workers_real_one_is_caught() {
 }
 
 #[test]
+fn q3_a_hanging_fork_path_leaves_the_spawn_path_judged_on_its_own() {
+    let expect = Expect {
+        capped: true,
+        fails: &[
+            ("3.1", "did not finish within 2 s"),
+            ("3.2", ""),
+            ("3.3", ""),
+            ("3.4", ""),
+            ("3.5", ""),
+            ("3.6", "not compared"),
+            ("3.7", "not run: the default run, which forks the same way, did not finish"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q3_fork_hangs", Question::Q3, false, expect);
+}
+
+#[test]
 fn q3_the_spawn_path_is_graded_too() {
     let todo = Expect { capped: false, fails: &[("3.8", "not attempted yet")], unsure: &[] };
     assert_graded("q3_spawn_todo", Question::Q3, false, todo);
