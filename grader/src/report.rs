@@ -124,7 +124,12 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
             continue;
         }
         for c in &q.checks {
-            let mark = if c.passed { paint("32", "✓") } else { paint("31", "✗") };
+            let colour = match c.mark {
+                crate::score::Mark::Passed => "32",
+                crate::score::Mark::Failed => "31",
+                _ => "33",
+            };
+            let mark = paint(colour, c.mark.symbol());
             let message = printable(&c.message);
             let mut lines = message.lines();
             let first = lines.next().unwrap_or_default();
@@ -208,7 +213,7 @@ pub fn json(card: &Scorecard) -> Value {
                     "number": c.check.id,
                     "score": c.score,
                     "max_score": c.check.points,
-                    "status": if c.passed { "passed" } else { "failed" },
+                    "status": if c.score == c.check.points { "passed" } else { "failed" },
                     "output": output,
                 })
             })
@@ -284,7 +289,12 @@ pub fn markdown(card: &Scorecard) -> String {
             continue;
         }
         for c in &q.checks {
-            let mark = if c.passed { "✅" } else { "❌" };
+            let mark = match c.mark {
+                crate::score::Mark::Passed => "✅",
+                crate::score::Mark::Failed => "❌",
+                crate::score::Mark::NotJudged => "⚪",
+                crate::score::Mark::NotCounted => "➖",
+            };
             out.push_str(&format!(
                 "- {mark} **{}** {} ({}/{})",
                 c.check.id,

@@ -8,12 +8,40 @@ use crate::grade::Context;
 use crate::rubric::{self, Check, Question};
 use crate::run::SandboxStatus;
 
+/// How a check came out, as the scorecard marks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// ✓: judged, and right.
+    Passed,
+    /// ✗: judged, and points lost.
+    Failed,
+    /// ○: not judged, for a mistake another check counts; points kept.
+    NotJudged,
+    /// –: right, but its points are not counted: the point of the question
+    /// was missed (see [`rubric::MISSED_POINT_SHARE`]).
+    NotCounted,
+}
+
+impl Mark {
+    /// The mark on a terminal.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Mark::Passed => "✓",
+            Mark::Failed => "✗",
+            Mark::NotJudged => "○",
+            Mark::NotCounted => "–",
+        }
+    }
+}
+
 /// One check, scored.
 #[derive(Debug, Clone)]
 pub struct Scored {
     pub check: &'static Check,
     pub score: u32,
+    /// Every point of it earned.
     pub passed: bool,
+    pub mark: Mark,
     pub message: String,
 }
 
@@ -99,17 +127,23 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
                 .map(|(_, v)| v.clone())
                 .unwrap_or_else(|| Verdict::fail("the grader has no result for this check"));
             let fraction = verdict.fraction.clamp(0.0, 1.0);
+            let mark = match (verdict.passed(), verdict.judged) {
+                (true, true) => Mark::Passed,
+                (true, false) => Mark::NotJudged,
+                (false, _) => Mark::Failed,
+            };
             Scored {
                 check,
                 score: (f64::from(check.points) * fraction).floor() as u32,
                 passed: verdict.passed(),
+                mark,
                 // Whatever a program printed, a message quotes a part of it.
                 message: crate::report::cut(&verdict.message, crate::report::MESSAGE_CAP),
             }
         })
         .collect();
     cap_when_the_point_is_missed(report.question, &mut checks);
-    let hints = match checks.iter().find(|c| !c.passed) {
+    let hints = match checks.iter().find(|c| c.mark == Mark::Failed) {
         _ if !report.attempted => Vec::new(),
         None => Vec::new(),
         Some(c) if c.check.hint.is_empty() => report.nudges.clone(),
@@ -149,6 +183,9 @@ fn cap_when_the_point_is_missed(question: Question, checks: &mut [Scored]) {
             c.score -= taken;
             excess -= taken;
             c.passed = false;
+            if c.mark != Mark::Failed {
+                c.mark = Mark::NotCounted;
+            }
             // Say exactly what is not counted: all its points, or some.
             let which = if c.score == 0 {
                 "not counted".to_string()

@@ -236,7 +236,7 @@ impl Screen {
         for question in shown {
             let Some(scored) = &self.scores[question as usize] else { continue };
             out.push_str(&format!("Q{} {}\n", question.number(), question.title()));
-            match scored.checks.iter().find(|c| !c.passed) {
+            match scored.checks.iter().find(|c| c.mark == crate::score::Mark::Failed) {
                 None => out.push_str(&format!("  {} every check passes\n", green("✓"))),
                 Some(check) => {
                     let text = crate::report::printable(&format!(

@@ -115,6 +115,25 @@ fn q6_one_child_printing_everything_loses_the_process_check() {
 }
 
 #[test]
+fn q6_children_that_do_not_exit_are_named_for_it() {
+    // Each child goes back into the loop: 15 processes, some of which wait
+    // for pids that are not their children and fail, some of which print
+    // the last line; said the same way every time, whatever the scheduler.
+    let expect = Expect {
+        capped: true,
+        fails: &[
+            ("6.1", "exited with status 1"),
+            ("6.2", "got 1, 2, 2, 3, 3, 3, 3, 4"),
+            ("6.3", "the program created 15 processes"),
+            ("6.4", "times: only the parent prints it"),
+            ("6.6", "differs"),
+        ],
+        unsure: &[],
+    };
+    assert_graded("q6_no_exit", Question::Q6, false, expect);
+}
+
+#[test]
 fn q6_duplicated_number_is_named() {
     let expect =
         Expect { fails: &[("6.2", "got 1, 2, 2, 4"), ("6.6", "differs")], unsure: &[], capped: false };
@@ -133,7 +152,11 @@ fn q6_missing_wait_is_caught_once() {
     let first = grader::hints::sequence(Question::Q6, Some(&scored));
     assert!(first[0].contains("`waitpid` each one"), "{first:?}");
     let c5 = &scored.checks[4];
-    assert!(c5.message.contains("that one mistake is 6.4's to count"), "{}", c5.message);
+    assert!(
+        c5.message.contains("a mistake 6.4 counts") && c5.mark == grader::score::Mark::NotJudged,
+        "{}",
+        c5.message
+    );
 }
 
 #[test]
@@ -343,6 +366,14 @@ fn q3_a_hanging_fork_path_leaves_the_spawn_path_judged_on_its_own() {
         unsure: &[],
     };
     assert_graded("q3_fork_hangs", Question::Q3, false, expect);
+}
+
+#[test]
+fn q3_a_spawn_path_that_never_waits_is_its_own_mistake() {
+    // The default (fork) run waits, so 3.5 passes: the spawn path's missing
+    // wait, and the status it could not know, are 3.8's.
+    let expect = Expect { capped: false, fails: &[("3.8", "never waited for its child")], unsure: &[] };
+    assert_graded("q3_spawn_no_wait", Question::Q3, false, expect);
 }
 
 #[test]

@@ -20,20 +20,28 @@ pub struct Verdict {
     /// From 0.0 to 1.0; 1.0 is a pass.
     pub fraction: f64,
     pub message: String,
+    /// `false`: the check could not be judged, for a mistake another check
+    /// counts (one mistake, one loss): it keeps its points, and says so.
+    pub judged: bool,
 }
 
 impl Verdict {
     pub fn pass(message: impl Into<String>) -> Verdict {
-        Verdict { fraction: 1.0, message: message.into() }
+        Verdict { fraction: 1.0, message: message.into(), judged: true }
     }
 
     pub fn fail(message: impl Into<String>) -> Verdict {
-        Verdict { fraction: 0.0, message: message.into() }
+        Verdict { fraction: 0.0, message: message.into(), judged: true }
+    }
+
+    /// Not judged, for a mistake another check counts: its points are kept.
+    pub fn not_judged(message: impl Into<String>) -> Verdict {
+        Verdict { fraction: 1.0, message: message.into(), judged: false }
     }
 
     pub fn partial(got: usize, of: usize, message: impl Into<String>) -> Verdict {
         let fraction = if of == 0 { 0.0 } else { got as f64 / of as f64 };
-        Verdict { fraction, message: message.into() }
+        Verdict { fraction, message: message.into(), judged: true }
     }
 
     pub fn passed(&self) -> bool {
@@ -241,6 +249,19 @@ fn processes(pids: &[String]) -> String {
     }
 }
 
+/// In a run as the scheduler takes it (the second of [`default_runs`]):
+/// the processes left behind that ended on their own soon after the program
+/// exited. Whether one was quick enough is the scheduler's, not the
+/// program's: the held run, which runs first, settles what was left behind,
+/// the same way every time; here only what had to be killed counts.
+pub fn raced_out(seen: &Observation) -> Vec<i32> {
+    if seen.schedule != Schedule::AsItComes {
+        return Vec::new();
+    }
+    let killed: Vec<i32> = seen.killed_after_exit.iter().map(|k| k.pid).collect();
+    seen.leftovers.iter().flatten().filter(|l| l.running && !killed.contains(&l.pid)).map(|l| l.pid).collect()
+}
+
 /// The children of the main process that it never waited for: still
 /// running when it exited, or exited but never reaped. With the witness,
 /// only the main process's own children; without it, every leftover.
@@ -339,8 +360,8 @@ pub fn excused(verdict: Verdict, seen: &Observation, wait_check: &str) -> Verdic
         [one] => format!("process {one}"),
         many => format!("processes {}", many.join(", ")),
     };
-    Verdict::pass(format!(
-        "not counted here: the main process never waited for {them}, and that one mistake is {wait_check}'s to count"
+    Verdict::not_judged(format!(
+        "not judged: the main process never waited for {them}, a mistake {wait_check} counts; this check is judged once it waits"
     ))
 }
 
@@ -353,7 +374,9 @@ pub fn reaped(seen: &Observation, then: &str) -> String {
         .ok()
         .map(|w| w.children().iter().filter(|c| c.parent == Some(seen.pid)).count());
     match children {
-        Some(0) => format!("{then} last (there was no child process to wait for: see the process check)"),
+        Some(0) => {
+            format!("{then} came last, but there was no child process to wait for (see the process check)")
+        }
         Some(1) => format!("the main process reaped its child process, then printed {then}"),
         Some(n) => format!("the main process reaped its {n} child processes, then printed {then}"),
         None => format!("{then} came after every other line"),
@@ -502,14 +525,17 @@ pub fn snapshot_verdict(
         )),
         Some(actual) => {
             const SHOWN: usize = 30;
-            let lines: Vec<&str> = actual.trim_end().lines().collect();
+            // Sorted, as they are compared: their order is another check's,
+            // and the scheduler's to vary.
+            let mut lines: Vec<&str> = actual.trim_end().lines().collect();
+            lines.sort();
             let more = match lines.len().saturating_sub(SHOWN) {
                 0 => String::new(),
                 n => format!("\n… and {n} more lines"),
             };
             Verdict::fail(format!(
-                "differs from the reference (PIDs shown as [pid], free lines sorted):\n--- expected\n{}\n--- got\n{}{more}",
-                expected.trim_end(),
+                "differs from the reference (PIDs shown as [pid], lines sorted):\n--- expected\n{}\n--- got\n{}{more}",
+                sorted(expected).join("\n"),
                 lines[..lines.len().min(SHOWN)].join("\n")
             ))
         }

@@ -11,7 +11,7 @@ use super::{
     QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
     killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
 };
-use super::{Verdict, not_attempted, package, reaped};
+use super::{Verdict, not_attempted, package, raced_out, reaped};
 use crate::grade::{Context, Rng, SEED_ENV};
 use crate::normalize::normalize;
 use crate::rubric::Question;
@@ -121,9 +121,14 @@ fn check_status(seen: &Observation, default: &Observation, status: i64, spawn: b
         Some(problem) => return Err(problem),
         None => {}
     }
-    // A main process that never waited cannot know the status: 3.5's loss.
+    // A main process that never waited cannot know the status. If the
+    // default run never waited either, that one mistake is 3.5's; if it
+    // did (the spawn path is code of its own), this check counts it.
     if !not_waited_for(seen).is_empty() {
-        return Ok(());
+        return match not_waited_for(default).is_empty() {
+            false => Ok(()),
+            true => Err(format!("`{cmd}`: {}", unreaped_problem(seen).unwrap_or_default())),
+        };
     }
     if seen.witness.as_ref().is_ok_and(|w| !w.children().iter().any(|p| p.parent == Some(seen.pid))) {
         return Err(format!("`{cmd}` created no worker process (see 3.3)"));
@@ -284,6 +289,6 @@ fn check_waits(seen: &Observation) -> Result<(), String> {
             "the main process's last line came before the worker's{}: it must wait for the worker first",
             held_note(seen)
         )),
-        _ => outlived_problem(seen, &[]).map_or(Ok(()), Err),
+        _ => outlived_problem(seen, &raced_out(seen)).map_or(Ok(()), Err),
     }
 }

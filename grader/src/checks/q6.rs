@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use super::{
     QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
-    killed_note, not_waited_for, outlived_problem, process_count_problem, reaped, snapshot_verdict,
-    unreaped_problem,
+    killed_note, not_waited_for, outlived_problem, process_count_problem, raced_out, reaped,
+    snapshot_verdict, unreaped_problem,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -75,7 +75,7 @@ fn check_own_processes(seen: &Observation) -> Result<(), String> {
     let main = seen.pid.to_string();
     if let Some((_, k, _, _)) = children.iter().find(|c| c.2 == main) {
         return Err(format!(
-            "process {k}'s line carries the main process's own pid {main}: it must be printed by a child process"
+            "process {k}'s line carries pid {main}, the main process's own pid: each line must come from a child process of its own, with that child's pid (`getpid()` in the child, not its parent's)"
         ));
     }
     let mut by_pid: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -113,6 +113,12 @@ fn check_waits(seen: &Observation) -> Result<(), String> {
     let Some(last) = lines.iter().position(|l| *l == LAST_LINE) else {
         return Err(format!("the parent's last line \"{LAST_LINE}\" is missing"));
     };
+    let times = lines.iter().filter(|l| **l == LAST_LINE).count();
+    if times > 1 {
+        return Err(format!(
+            "\"{LAST_LINE}\" came {times} times: only the parent prints it, once, after waiting for its four children (does each child leave with _exit after its line, or does it go on with the parent's code?)"
+        ));
+    }
     let mut late: Vec<&str> = child_lines(&lines).into_iter().filter(|c| c.0 > last).map(|c| c.1).collect();
     late.sort_by_key(|k| (k.len(), *k));
     if !late.is_empty() {
@@ -146,7 +152,9 @@ fn check_waits(seen: &Observation) -> Result<(), String> {
 
 fn check_no_leftovers(seen: &Observation) -> Result<(), String> {
     // Children the parent never waited for are 6.4's: one mistake, one loss.
-    if let Some(problem) = outlived_problem(seen, &not_waited_for(seen)) {
+    let mut excused = not_waited_for(seen);
+    excused.extend(raced_out(seen));
+    if let Some(problem) = outlived_problem(seen, &excused) {
         return Err(problem);
     }
     if child_lines(&contract_lines(seen)?).is_empty() {
