@@ -403,7 +403,7 @@ pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(usize, u
 /// commit to grade; returns what its history says.
 fn checkout(repository: &str, dir: &Path, deadline: Option<&Deadline>) -> Result<History> {
     if dir.join(".git").is_dir() {
-        git(Some(dir), &["remote", "set-url", "origin", repository])?;
+        git(Some(dir), &["remote", "set-url", "--", "origin", repository])?;
         git(
             Some(dir),
             &["-c", "protocol.ext.allow=never", "fetch", "--quiet", "--force", "--prune", "origin"],
@@ -433,6 +433,13 @@ fn checkout(repository: &str, dir: &Path, deadline: Option<&Deadline>) -> Result
         .with_context(|| format!("cloning {repository} ({CLONE_ADVICE})"))?;
     }
     let history = history(dir, "origin/HEAD", deadline)?;
+    // Only what grading reads is written out, and only if it is of a
+    // submission's size: a repository may hold a file of gigabytes.
+    graded_files(dir, &history.commit)?;
+    let mut sparse = vec!["sparse-checkout", "set", "--no-cone"];
+    let patterns: Vec<String> = graded_paths().iter().map(|p| format!("/{p}")).collect();
+    sparse.extend(patterns.iter().map(String::as_str));
+    git(Some(dir), &sparse)?;
     git(Some(dir), &["-c", "advice.detachedHead=false", "checkout", "--quiet", "--force", &history.commit])?;
     git(Some(dir), &["clean", "--quiet", "-ffdx"])?;
     Ok(history)
@@ -441,6 +448,7 @@ fn checkout(repository: &str, dir: &Path, deadline: Option<&Deadline>) -> Result
 /// The commit to grade of `head` in the repository `dir` (its last, or its
 /// last at the deadline), and what its history says.
 pub fn history(dir: &Path, head: &str, deadline: Option<&Deadline>) -> Result<History> {
+    trust(dir)?;
     let mut args = vec!["rev-list".to_string(), "-n".into(), "1".into(), "--first-parent".into()];
     if let Some(deadline) = deadline {
         args.push(format!("--before={}", deadline.for_git()));
@@ -475,70 +483,222 @@ pub fn history(dir: &Path, head: &str, deadline: Option<&Deadline>) -> Result<Hi
     Ok(History { commit, committed_at, after_deadline, own_commits })
 }
 
-/// Writes the `exercises/` and `answers/` of `commit` of the repository
-/// `repository` into `into` (which must exist), leaving the repository as it
-/// was: for grading a cached clone at a deadline.
+/// The configuration keys a student's repository may set for the grader to
+/// run git in it: none of them runs a program (a `filter.*.smudge`, a
+/// `core.fsmonitor`, a `diff.*.textconv` or an `include.path` would).
+const SAFE_CONFIG: &[&str] = &[
+    "core.repositoryformatversion",
+    "core.filemode",
+    "core.bare",
+    "core.logallrefupdates",
+    "core.ignorecase",
+    "core.precomposeunicode",
+    "core.symlinks",
+    "core.autocrlf",
+    "init.defaultbranch",
+    "pull.rebase",
+    "extensions.objectformat",
+    "extensions.worktreeconfig",
+    "core.sparsecheckout",
+    "core.sparsecheckoutcone",
+];
+const SAFE_CONFIG_PREFIXES: &[&str] = &["remote.", "branch.", "user.", "advice.", "gc."];
+
+/// Refuses a repository git could be made to run a program in, or to read
+/// another repository's objects through: its `.git` must be a directory of
+/// its own (not a link, not a `gitdir:` file), with no alternates, and a
+/// configuration of harmless keys only.
+fn trust(dir: &Path) -> Result<PathBuf> {
+    let git_dir = dir.join(".git");
+    let meta = std::fs::symlink_metadata(&git_dir)
+        .with_context(|| format!("{} is not a git repository (no .git)", dir.display()))?;
+    if !meta.is_dir() {
+        bail!(
+            "{}/.git is not a directory of its own (a link, or a file naming another repository): refused",
+            dir.display()
+        );
+    }
+    for borrowed in ["objects/info/alternates", "commondir", "objects/info/http-alternates"] {
+        if std::fs::symlink_metadata(git_dir.join(borrowed)).is_ok() {
+            bail!("{}/.git/{borrowed} borrows another repository's objects: refused", dir.display());
+        }
+    }
+    for config in [git_dir.join("config"), git_dir.join("config.worktree")] {
+        if std::fs::symlink_metadata(&config).is_err() {
+            continue;
+        }
+        let keys = git(None, &["config", "--file", &config.to_string_lossy(), "--name-only", "--list"])?;
+        let unsafe_key = keys.lines().map(str::to_lowercase).find(|k| {
+            !SAFE_CONFIG.contains(&k.as_str()) && !SAFE_CONFIG_PREFIXES.iter().any(|p| k.starts_with(p))
+                || k.ends_with("command")
+                || k.contains("uploadpack")
+                || k.contains("receivepack")
+        });
+        if let Some(key) = unsafe_key {
+            bail!(
+                "{} sets {key}: the grader runs git only in repositories whose configuration cannot run a program; grade a fresh clone of it instead (git clone {} copy)",
+                config.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(git_dir)
+}
+
+/// Writes the `exercises/` and `answers/` of `commit` of the repository in
+/// `repository`, and the files a submission may not change (to list them),
+/// into `into` (an empty directory), leaving the repository as it was: for
+/// grading a cached clone at a deadline. Files are read as git stores
+/// them, never through git's filters or attributes; only regular files are
+/// written (links and submodules are left out, as grading leaves them),
+/// within the limits of a submission.
 pub fn export(repository: &Path, commit: &str, into: &Path) -> Result<()> {
-    let archive = Command::new("git")
-        .args(["archive", "--format=tar", commit, "--"])
-        .args(
-            ["exercises", "answers"]
-                .iter()
-                .filter(|p| git(Some(repository), &["cat-file", "-e", &format!("{commit}:{p}")]).is_ok()),
-        )
+    use std::io::{BufRead, BufReader, Read, Write};
+    trust(repository)?;
+    let files = graded_files(repository, commit)?;
+    let mut cat = hardened(Command::new("git"))
+        .args(["cat-file", "--batch"])
         .current_dir(repository)
-        .stderr(Stdio::piped())
-        .output()
-        .context("running git archive")?;
-    if !archive.status.success() {
-        bail!("git archive failed: {}", String::from_utf8_lossy(&archive.stderr).trim());
-    }
-    let mut tar = Command::new("tar")
-        .args(["-x", "-f", "-", "-C"])
-        .arg(into)
         .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
-        .context("running tar")?;
-    use std::io::Write;
-    tar.stdin.take().context("tar's stdin")?.write_all(&archive.stdout)?;
-    if !tar.wait()?.success() {
-        bail!("tar could not unpack the commit's files");
+        .context("running git cat-file")?;
+    let mut stdin = cat.stdin.take().context("git's stdin")?;
+    let objects: String = files.iter().map(|(_, o)| format!("{o}\n")).collect();
+    let feeder = std::thread::spawn(move || stdin.write_all(objects.as_bytes()));
+    let mut out = BufReader::new(cat.stdout.take().context("git's stdout")?);
+    for (path, object) in &files {
+        let mut header = String::new();
+        out.read_line(&mut header)?;
+        let size: u64 = match header.split_whitespace().collect::<Vec<_>>()[..] {
+            [o, "blob", size] if o == object => size.parse()?,
+            _ => bail!("git cat-file said {header:?} of {object}"),
+        };
+        let target = into.join(path);
+        std::fs::create_dir_all(target.parent().unwrap_or(into))?;
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&target)?;
+        std::io::copy(&mut (&mut out).take(size), &mut file)?;
+        let mut newline = [0u8; 1];
+        out.read_exact(&mut newline)?;
     }
+    drop(out);
+    let _ = feeder.join();
+    let _ = cat.wait();
     Ok(())
 }
 
+/// What grading reads of a submission: its work, and the files it may not
+/// change (to list them).
+fn graded_paths() -> Vec<&'static str> {
+    let mut paths = vec!["exercises", "answers"];
+    paths.extend(crate::submission::PROTECTED);
+    paths
+}
+
+/// The regular files of `commit` that grading reads (build output left
+/// out), as (path, object); an error if they hold more than a submission
+/// may, or a path git would never write.
+fn graded_files(repository: &Path, commit: &str) -> Result<Vec<(String, String)>> {
+    let mut args = vec!["ls-tree", "-r", "-z", "-l", commit, "--"];
+    let paths = graded_paths();
+    args.extend(paths.iter().copied());
+    let listing = git(Some(repository), &args)?;
+    let mut files = Vec::new();
+    let mut total = 0u64;
+    for entry in listing.split('\0').filter(|e| !e.is_empty()) {
+        let Some((meta, path)) = entry.split_once('\t') else { continue };
+        let fields: Vec<&str> = meta.split_whitespace().collect();
+        let [mode, "blob", object, size] = fields[..] else { continue };
+        if mode != "100644" && mode != "100755" {
+            continue; // a link: never followed, as the scratch never follows one
+        }
+        if path.starts_with('/') || path.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+            bail!("the commit holds a path git would never write: {path:?}");
+        }
+        if path.split('/').any(|c| c == "target") {
+            continue; // build output: never graded
+        }
+        total += size.parse::<u64>().unwrap_or(u64::MAX);
+        files.push((path.to_string(), object.to_string()));
+    }
+    if total > crate::workspace::MAX_TOTAL || files.len() > crate::workspace::MAX_FILES {
+        bail!(
+            "the commit's graded files hold {total} bytes in {} files: more than a submission may ({} bytes, {} files)",
+            files.len(),
+            crate::workspace::MAX_TOTAL,
+            crate::workspace::MAX_FILES
+        );
+    }
+    Ok(files)
+}
+
+/// Git, told to trust nothing it could be handed: no replacement objects,
+/// no grafts, no file-system monitor, no hooks, no terminal to prompt on.
+fn hardened(mut command: Command) -> Command {
+    command
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "core.hooksPath=/dev/null",
+            "-c",
+            "protocol.ext.allow=never",
+        ])
+        .env("GIT_NO_REPLACE_OBJECTS", "1")
+        .env("GIT_GRAFT_FILE", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_ASKPASS", "true")
+        .env("GCM_INTERACTIVE", "never")
+        .env("GIT_OPTIONAL_LOCKS", "0");
+    command
+}
+
 /// Runs git (in `dir`), without a terminal to prompt on, within the time
-/// limit; returns its stdout, trimmed.
+/// limit; returns its stdout, trimmed. Both outputs are read as git writes
+/// them (a git that fills a pipe must not wait for ever).
 fn git(dir: Option<&Path>, args: &[&str]) -> Result<String> {
-    let mut command = Command::new("git");
+    let mut command = hardened(Command::new("git"));
     if let Some(dir) = dir {
         command.current_dir(dir);
     }
     let mut child = command
         .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_ASKPASS", "true")
-        .env("GCM_INTERACTIVE", "never")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .context("running git: is it installed?")?;
+    let drain = |stream: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut stream) = stream {
+                let _ = stream.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>));
+    let stderr = drain(child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>));
     let started = Instant::now();
-    while child.try_wait()?.is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
         if started.elapsed() > GIT_TIMEOUT {
             let _ = child.kill();
             let _ = child.wait();
             bail!("git {} took over {} s", args.join(" "), GIT_TIMEOUT.as_secs());
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output()?;
-    if !out.status.success() {
-        let said = String::from_utf8_lossy(&out.stderr);
+    };
+    let (stdout, stderr) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+    if !status.success() {
+        let said = String::from_utf8_lossy(&stderr);
         bail!("git {} failed: {}", args.first().unwrap_or(&""), said.trim().lines().last().unwrap_or(""));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    Ok(String::from_utf8_lossy(&stdout).trim().to_string())
 }
 
 #[cfg(test)]

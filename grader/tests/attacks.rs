@@ -745,3 +745,117 @@ fn a_fork_bomb_meets_a_wall_even_untraced() {
     assert!(peak < before + 2048, "the bomb reached {peak} processes (from {before})");
     assert!(mine() < before + 64, "{} processes before, {} after", before, mine());
 }
+
+/// Commits everything in `dir` (a new repository), dated before the
+/// deadline the test grades at.
+fn commit_dated(dir: &Path) {
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=S", "-c", "user.email=s@localhost"])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_DATE", "2026-11-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-11-01T00:00:00Z")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "work"]);
+}
+
+#[test]
+fn attack_by_a_students_git_repository_runs_nothing_and_borrows_nothing() {
+    let arena = Arena::new();
+    let grade_at_deadline = |dir: &Path| {
+        Command::new(common::GRADER)
+            .args(["grade", "--submission"])
+            .arg(dir)
+            .args(["--before", "2026-12-01T00:00:00Z", "q4"])
+            .output()
+            .unwrap()
+    };
+    let answer = "A pool is a fixed set of worker processes, started once and reused for every task.\n";
+    // A filter the repository's own configuration defines, for every file:
+    // git would run it when it writes the files out.
+    let filtered = arena.path().join("forks/filtered");
+    std::fs::create_dir_all(filtered.join("answers")).unwrap();
+    std::fs::write(filtered.join("answers/q4.md"), answer).unwrap();
+    std::fs::write(filtered.join(".gitattributes"), "* filter=pwn\n").unwrap();
+    commit_dated(&filtered);
+    let pwned = arena.path().join("PWNED");
+    let smudge = format!("sh -c 'touch {}; cat'", pwned.display());
+    let set =
+        Command::new("git").args(["config", "filter.pwn.smudge", &smudge]).current_dir(&filtered).status();
+    assert!(set.unwrap().success());
+    let run = grade_at_deadline(&filtered);
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{said}");
+    assert!(said.contains("sets filter.pwn.smudge") && said.contains("fresh clone"), "{said}");
+    assert!(!pwned.exists(), "the repository's filter ran");
+
+    // A `.git` that names another repository (the instructor's), and one
+    // that borrows its objects: refused, never graded as the student's.
+    let named = arena.path().join("forks/named");
+    std::fs::create_dir_all(named.join("answers")).unwrap();
+    std::fs::write(named.join(".git"), format!("gitdir: {}\n", home().join(".git").display())).unwrap();
+    let run = grade_at_deadline(&named);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("not a directory of its own"));
+    let borrowing = arena.path().join("forks/borrowing");
+    std::fs::create_dir_all(borrowing.join("answers")).unwrap();
+    std::fs::write(borrowing.join("answers/q4.md"), answer).unwrap();
+    commit_dated(&borrowing);
+    let alternates = borrowing.join(".git/objects/info/alternates");
+    std::fs::write(&alternates, format!("{}\n", home().join(".git/objects").display())).unwrap();
+    let run = grade_at_deadline(&borrowing);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("borrows another repository's objects"));
+
+    // An honest repository is graded at the deadline, a link in it left out.
+    std::fs::remove_file(&alternates).unwrap();
+    std::os::unix::fs::symlink(arena.path().join("home/.ssh/id_rsa"), borrowing.join("answers/q1.md"))
+        .unwrap();
+    let added = Command::new("git").args(["add", "answers/q1.md"]).current_dir(&borrowing).status().unwrap();
+    assert!(added.success());
+    let committed = Command::new("git")
+        .args(["-c", "user.name=S", "-c", "user.email=s@localhost", "commit", "-q", "-m", "a link"])
+        .current_dir(&borrowing)
+        .env("GIT_AUTHOR_DATE", "2026-11-02T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-11-02T00:00:00Z")
+        .status()
+        .unwrap();
+    assert!(committed.success());
+    let run = grade_at_deadline(&borrowing);
+    let scorecard = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{scorecard}{}", String::from_utf8_lossy(&run.stderr));
+    assert!(scorecard.contains("Q4 ") && !scorecard.contains(&arena.token), "{scorecard}");
+}
+
+#[test]
+fn attack_by_a_repository_bomb_is_refused_before_anything_is_written_out() {
+    let arena = Arena::new();
+    // 20 MB of one byte: a few kilobytes in git, far more than a submission.
+    let bomb = arena.path().join("forks/bomb");
+    std::fs::create_dir_all(bomb.join("answers")).unwrap();
+    std::fs::write(bomb.join("answers/q1.md"), vec![b'A'; 20 << 20]).unwrap();
+    std::fs::write(bomb.join("huge.bin"), vec![0u8; 20 << 20]).unwrap();
+    commit_dated(&bomb);
+    let roster = arena.path().join("roster.csv");
+    std::fs::write(&roster, format!("student,repository\nmallory,{}\n", bomb.display())).unwrap();
+    let out = arena.path().join("out");
+    let run = Command::new(common::GRADER)
+        .args(["batch", "--roster"])
+        .arg(&roster)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let gradebook = std::fs::read_to_string(out.join("gradebook.csv")).unwrap();
+    assert!(gradebook.contains("more than a submission may"), "{gradebook}");
+    // Nothing of it was written out: not the answer, not the file beside it.
+    let cache = out.join(".repositories/mallory");
+    assert!(!cache.join("answers/q1.md").exists() && !cache.join("huge.bin").exists());
+}
