@@ -6,7 +6,7 @@
 //! use grader::submission::Options;
 //! let options = Options::new(&grader::workspace::home(), "target/debug/grader".as_ref());
 //! let submissions = Submission::from_dirs(&["../alice".into(), "../bob".into()]);
-//! let spec = Batch { options, submissions, out: "marks".into(), jobs: 2, only: None, deadline: None };
+//! let spec = Batch { options, submissions, out: "marks".into(), jobs: 2, only: None };
 //! let rows = batch(&spec, |_, _| {})?;
 //! # Ok::<(), anyhow::Error>(())
 //! ```
@@ -25,6 +25,7 @@
 //! OUT (see the [sandbox](crate::supervisor::sandbox)), and none runs any
 //! more.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -47,6 +48,11 @@ pub struct Submission {
     /// What its repository's history says of the commit checked out, when
     /// it came from a roster.
     pub history: Option<History>,
+    /// The deadline it was checked out at (the student's own, or the
+    /// batch's), if any.
+    pub deadline: Option<Deadline>,
+    /// The roster's identifiers of the student (email, SIS id…).
+    pub identifiers: BTreeMap<String, String>,
 }
 
 impl Submission {
@@ -56,14 +62,26 @@ impl Submission {
             unique_names(dirs.iter().map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned())));
         dirs.iter()
             .zip(names)
-            .map(|(dir, name)| Submission { name, dir: Ok(dir.clone()), history: None })
+            .map(|(dir, name)| Submission {
+                name,
+                dir: Ok(dir.clone()),
+                history: None,
+                deadline: None,
+                identifiers: BTreeMap::new(),
+            })
             .collect()
     }
 }
 
 impl From<Fetched> for Submission {
     fn from(fetched: Fetched) -> Submission {
-        Submission { name: fetched.name, dir: fetched.dir, history: fetched.history }
+        Submission {
+            name: fetched.name,
+            dir: fetched.dir,
+            history: fetched.history,
+            deadline: fetched.deadline,
+            identifiers: fetched.identifiers,
+        }
     }
 }
 
@@ -79,8 +97,6 @@ pub struct Batch {
     /// Grade only these submissions (by name), keeping the other rows of
     /// the gradebook already in OUT.
     pub only: Option<Vec<String>>,
-    /// The deadline the submissions were checked out at, if any.
-    pub deadline: Option<Deadline>,
 }
 
 /// Grades every submission (or those of `only`); `progress(done, all)`
@@ -93,8 +109,10 @@ pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec
     let (kept, chosen) = match &spec.only {
         None => (Vec::new(), spec.submissions.iter().collect::<Vec<_>>()),
         Some(names) => {
+            let chosen: Vec<&Submission> =
+                spec.submissions.iter().filter(|s| names.iter().any(|n| same_student(n, &s.name))).collect();
             let unknown: Vec<&String> =
-                names.iter().filter(|n| !spec.submissions.iter().any(|s| &s.name == *n)).collect();
+                names.iter().filter(|n| !chosen.iter().any(|s| same_student(n, &s.name))).collect();
             if !unknown.is_empty() {
                 let all: Vec<&str> = spec.submissions.iter().map(|s| s.name.as_str()).collect();
                 bail!(
@@ -104,7 +122,7 @@ pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec
                 );
             }
             let kept = Gradebook::load_if_any(&spec.out)?.map(|g| g.rows).unwrap_or_default();
-            (kept, spec.submissions.iter().filter(|s| names.contains(&s.name)).collect())
+            (kept, chosen)
         }
     };
     let done = AtomicUsize::new(0);
@@ -138,22 +156,31 @@ pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec
         }
         fresh.push(row);
     }
-    let mut rows = merge(kept, fresh, &spec.submissions);
+    let mut rows = merge(kept, fresh);
     crate::review::flag_copies(&mut rows);
     let mut book = Gradebook { rows };
     book.write(&spec.out, &decisions)?;
     Ok(book.rows)
 }
 
-/// The rows kept from the gradebook, with the fresh ones in place of those
-/// of the same name; in the order of the batch's submissions, then any
-/// other kept row.
-fn merge(kept: Vec<Row>, fresh: Vec<Row>, order: &[Submission]) -> Vec<Row> {
-    let mut rows: Vec<Row> = kept.into_iter().filter(|k| !fresh.iter().any(|f| f.name == k.name)).collect();
-    rows.extend(fresh);
-    let place = |row: &Row| order.iter().position(|s| s.name == row.name).unwrap_or(usize::MAX);
-    rows.sort_by_key(place);
+/// The rows kept from the gradebook, each fresh one in the place of the
+/// kept row of the same name (a spreadsheet pasted by row keeps its order),
+/// new ones at the end.
+fn merge(kept: Vec<Row>, fresh: Vec<Row>) -> Vec<Row> {
+    let mut rows = kept;
+    for row in fresh {
+        match rows.iter_mut().find(|r| r.name == row.name) {
+            Some(place) => *place = row,
+            None => rows.push(row),
+        }
+    }
     rows
+}
+
+/// Whether `given` (as typed: `--only "Ann Lee"`, `ann_lee`) names the
+/// submission `name` (as the batch made it safe).
+pub fn same_student(given: &str, name: &str) -> bool {
+    crate::roster::safe_name(given).to_lowercase() == name.to_lowercase()
 }
 
 /// One submission's row, and its scorecard (none if it was not graded).
@@ -165,9 +192,10 @@ fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<Scorecard>) 
         points: Vec::new(),
         total: None,
         changed: Vec::new(),
+        identifiers: submission.identifiers.clone(),
         commit: history.map(|h| h.commit.clone()),
         committed_at: history.map(|h| h.committed_at.clone()),
-        deadline: spec.deadline.as_ref().map(Deadline::utc),
+        deadline: submission.deadline.as_ref().map(Deadline::local),
         after_deadline: history.and_then(|h| h.after_deadline),
         own_commits: history.map(|h| h.own_commits),
         error: None,
@@ -251,4 +279,15 @@ pub fn sources_fingerprint(dir: &Path) -> String {
         all.push(0);
     }
     fingerprint(&all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_student_is_named_as_typed_or_as_the_batch_made_it_safe() {
+        assert!(same_student("Ann Lee", "Ann_Lee") && same_student("ann_lee", "Ann_Lee"));
+        assert!(same_student("ALICE", "alice") && !same_student("alic", "alice"));
+    }
 }

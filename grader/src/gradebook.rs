@@ -63,6 +63,10 @@ pub struct Gradebook {
 #[serde(deny_unknown_fields)]
 pub struct Row {
     pub name: String,
+    /// The roster's identifiers of the student (email, SIS id…), for a
+    /// learning platform's gradebook.
+    #[serde(default)]
+    pub identifiers: std::collections::BTreeMap<String, String>,
     /// Points per question, Q1 to Q6, as graded; none when it could not be
     /// graded (its cells stay empty: an error is not a zero).
     pub automatic: Vec<u32>,
@@ -74,7 +78,8 @@ pub struct Row {
     pub commit: Option<String>,
     /// When the graded commit was made (UTC, as the student's git said).
     pub committed_at: Option<String>,
-    /// The deadline it was graded at (UTC), if there was one.
+    /// The deadline it was graded at (in the zone it was given in), if there
+    /// was one.
     pub deadline: Option<String>,
     /// Commits after the deadline, not graded.
     pub after_deadline: Option<u32>,
@@ -166,7 +171,24 @@ impl Decisions {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Decisions::default()),
             Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
             Ok(bytes) => {
-                serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))
+                let decisions: Decisions =
+                    serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
+                // Hand-edited or not: a mark beyond a question's points
+                // would make a total beyond 100.
+                for d in &decisions.decisions {
+                    let max = d.question.spec().points();
+                    if d.mark > max || d.automatic > max {
+                        bail!(
+                            "{}: {}'s Q{} mark {} (automatic {}) is out of {max}",
+                            path.display(),
+                            d.name,
+                            d.question.number(),
+                            d.mark,
+                            d.automatic
+                        );
+                    }
+                }
+                Ok(decisions)
             }
         }
     }
@@ -292,12 +314,29 @@ impl Gradebook {
         let bytes = std::fs::read(&path).with_context(|| {
             format!("reading {}: grade the batch first (grader batch … --out DIR)", path.display())
         })?;
-        serde_json::from_slice(&bytes).with_context(|| {
+        let book: Gradebook = serde_json::from_slice(&bytes).with_context(|| {
             format!(
                 "reading {}: written by another version of the grader? grade the batch again",
                 path.display()
             )
-        })
+        })?;
+        // Hand-edited or not: it names directories of OUT, and carries marks.
+        let max = Question::ALL.map(|q| q.spec().points());
+        for row in &book.rows {
+            if crate::roster::safe_name(&row.name) != row.name {
+                bail!("{}: {:?} is not a name the grader gives a submission", path.display(), row.name);
+            }
+            let marks_of_this_rubric = row.automatic.is_empty()
+                || (row.automatic.len() == max.len() && row.automatic.iter().zip(max).all(|(p, m)| *p <= m));
+            if !marks_of_this_rubric {
+                bail!(
+                    "{}: {}'s marks are not marks of this rubric: grade the batch again",
+                    path.display(),
+                    row.name
+                );
+            }
+        }
+        Ok(book)
     }
 
     /// The rows of the last batch in `out`, if there was one.
@@ -358,6 +397,15 @@ pub fn patch_results(results: &mut Value, row: &Row) -> Result<()> {
         bail!("not Gradescope's results: no tests");
     };
     tests.retain(|t| !t["number"].as_str().is_some_and(|n| n.ends_with(".review")));
+    // A reviewed question's flags are settled: its checks say so no more.
+    for test in tests.iter_mut() {
+        let Some(number) = test["number"].as_str() else { continue };
+        let reviewed = row.reviewed.iter().any(|d| number.starts_with(&format!("{}.", d.question.number())));
+        if let (true, Some(output)) = (reviewed, test["output"].as_str()) {
+            let kept: Vec<&str> = output.lines().filter(|l| !l.starts_with("(needs review: ")).collect();
+            test["output"] = json!(kept.join("\n"));
+        }
+    }
     let automatic: f64 = tests.iter().filter_map(|t| t["score"].as_f64()).sum();
     for decision in &row.reviewed {
         let q = decision.question;
@@ -396,17 +444,61 @@ pub fn patch_results(results: &mut Value, row: &Row) -> Result<()> {
         ),
     };
     let seed = results["extra_data"]["seed"].as_u64();
-    results["output"] =
-        json!(seed.map_or(output.clone(), |s| format!("{output}; random inputs drawn with seed {s}")));
+    let graded = graded_what(row);
+    results["output"] = json!(format!(
+        "{output}{}{graded}",
+        seed.map(|s| format!("; random inputs drawn with seed {s}")).unwrap_or_default()
+    ));
     if let Some(extra) = results.get_mut("extra_data").and_then(Value::as_object_mut) {
         extra.insert("reviewed".into(), serde_json::to_value(&row.reviewed)?);
+        extra.insert(
+            "submission".into(),
+            json!({
+                "commit": row.commit,
+                "committed_at": row.committed_at,
+                "deadline": row.deadline,
+                "after_deadline": row.after_deadline,
+                "notes": notes(row),
+            }),
+        );
+        // A flag the instructor has decided on is settled.
+        if let Some(flags) = extra.get_mut("needs_review").and_then(Value::as_array_mut) {
+            flags.retain(|f| {
+                !row.reviewed.iter().any(|d| f["question"].as_u64() == Some(u64::from(d.question.number())))
+            });
+        }
     }
     Ok(())
 }
 
-/// The columns of `gradebook.csv`.
-pub fn csv_header() -> Vec<String> {
+/// The identifier columns of `rows` (email, SIS id…): those any row has.
+fn identifier_columns(rows: &[Row]) -> Vec<String> {
+    let mut columns: Vec<String> = rows.iter().flat_map(|r| r.identifiers.keys().cloned()).collect();
+    columns.sort();
+    columns.dedup();
+    columns
+}
+
+/// What was graded, said to the student: the commit, when it was made, the
+/// deadline and what came after it (empty for a checkout on disk).
+fn graded_what(row: &Row) -> String {
+    let Some(commit) = &row.commit else { return String::new() };
+    let short = &commit[..commit.len().min(12)];
+    let when = row.committed_at.as_ref().map(|c| format!(", committed {c}")).unwrap_or_default();
+    let deadline = row
+        .deadline
+        .as_ref()
+        .map(|d| format!(", the last at or before the deadline {d}"))
+        .unwrap_or_default();
+    let notes = notes(row);
+    let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
+    format!("\nGraded: commit {short}{when}{deadline}{notes}.")
+}
+
+/// The columns of `gradebook.csv` for `rows`.
+pub fn csv_header(rows: &[Row]) -> Vec<String> {
     let mut header: Vec<String> = vec!["name".into()];
+    header.extend(identifier_columns(rows));
     header.extend(Question::ALL.iter().map(|q| format!("q{}", q.number())));
     header.extend(
         [
@@ -427,9 +519,11 @@ pub fn csv_header() -> Vec<String> {
 
 /// The gradebook as CSV (decisions already applied to `rows`).
 pub fn csv(rows: &[Row], decisions: &Decisions) -> String {
-    let mut out = csv_header().join(",") + "\n";
+    let mut out = csv_header(rows).join(",") + "\n";
+    let identifiers = identifier_columns(rows);
     for row in rows {
         let mut fields = vec![field(&row.name)];
+        fields.extend(identifiers.iter().map(|c| field(row.identifiers.get(c).map_or("", String::as_str))));
         match row.points.is_empty() {
             true => fields.extend(Question::ALL.map(|_| String::new())),
             false => fields.extend(row.points.iter().map(u32::to_string)),
@@ -497,6 +591,7 @@ mod tests {
     fn alice() -> Row {
         Row {
             name: "alice".into(),
+            identifiers: Default::default(),
             automatic: vec![3, 10, 20, 10, 30, 20],
             points: Vec::new(),
             total: None,

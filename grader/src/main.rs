@@ -179,8 +179,10 @@ struct ReviewArgs {
     /// asked for
     #[arg(long = "set", value_name = "NAME:qN=MARK")]
     set: Vec<Set>,
-    /// Why (kept with each decision, and shown with the mark)
-    #[arg(long, value_name = "TEXT")]
+    /// Why, for the marks --set sets (kept with each decision, and shown
+    /// with the mark to the student); without --set, each changed mark is
+    /// asked its own reason
+    #[arg(long, value_name = "TEXT", requires = "set")]
     reason: Option<String>,
     /// Who decides [default: $GRADER_REVIEWER, or your login name]
     #[arg(long, value_name = "NAME")]
@@ -384,11 +386,25 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
     let mut submissions = Submission::from_dirs(&args.dirs);
     if let Some(roster) = &args.roster {
         let students = read_roster(roster)?;
-        let students: Vec<_> = match &args.only {
-            // Only those to grade are fetched.
-            Some(only) => students.into_iter().filter(|s| only.iter().any(|o| o == &s.name)).collect(),
-            None => students,
+        let named = |s: &grader::roster::Student| {
+            args.only.as_ref().is_none_or(|only| only.iter().any(|o| grader::batch::same_student(o, &s.name)))
         };
+        // Only those to grade are fetched; a name not in the roster is said
+        // before anything is fetched.
+        if let Some(only) = &args.only {
+            let mut known: Vec<String> = students.iter().map(|s| s.name.clone()).collect();
+            known.extend(submissions.iter().map(|s| s.name.clone()));
+            let unknown: Vec<&String> =
+                only.iter().filter(|o| !known.iter().any(|k| grader::batch::same_student(o, k))).collect();
+            if !unknown.is_empty() {
+                bail!(
+                    "--only names {} not in the roster or the directories given (they name: {})",
+                    unknown.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
+                    known.join(", ")
+                );
+            }
+        }
+        let students: Vec<_> = students.into_iter().filter(|s| named(s)).collect();
         let cache = args.cache.clone().unwrap_or_else(|| out.join(".repositories"));
         let fetch = Fetch { cache, deadline: args.before.clone() };
         if let Some(deadline) = &args.before {
@@ -406,29 +422,56 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
         submission.name = name;
     }
     let jobs = args.jobs.unwrap_or(cores).clamp(1, cores.max(1) * 4);
-    let spec =
-        Batch { options, submissions, out, jobs, only: args.only.clone(), deadline: args.before.clone() };
+    let spec = Batch { options, submissions, out, jobs, only: args.only.clone() };
     let rows = batch(&spec, bar("graded"))?;
     if terminal {
         eprintln!();
     }
-    let failed: Vec<&str> = rows.iter().filter(|r| r.error.is_some()).map(|r| r.name.as_str()).collect();
-    let graded = match &args.only {
-        Some(only) => format!("graded {} of {} submissions", only.len(), rows.len()),
-        None => format!("graded {} submissions", rows.len()),
+    let graded_now = |row: &&grader::gradebook::Row| {
+        args.only.as_ref().is_none_or(|only| only.iter().any(|o| grader::batch::same_student(o, &row.name)))
     };
+    let plural =
+        |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
+    let now: Vec<&grader::gradebook::Row> = rows.iter().filter(graded_now).collect();
+    let failed: Vec<&str> = now.iter().filter(|r| r.error.is_some()).map(|r| r.name.as_str()).collect();
     let deadline = args.before.as_ref().map(|d| format!(" at the deadline {d}")).unwrap_or_default();
-    println!("{graded}{deadline}: {}", spec.out.join(grader::gradebook::CSV_FILE).display());
-    if failed.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
+    let of = if now.len() == rows.len() {
+        String::new()
+    } else {
+        format!(" (of {} in the gradebook)", rows.len())
+    };
+    let could_not = match failed.len() {
+        0 => String::new(),
+        n => format!(", {n} could not be graded"),
+    };
     println!(
-        "{} {} could not be graded (see the errors column): {}",
-        failed.len(),
-        if failed.len() == 1 { "submission" } else { "submissions" },
-        failed.join(", ")
+        "{}{deadline}{of}: {} graded{could_not}; the gradebook: {}",
+        plural(now.len(), "submission", "submissions"),
+        now.len() - failed.len(),
+        spec.out.join(grader::gradebook::CSV_FILE).display()
     );
-    Ok(ExitCode::from(1))
+    if !failed.is_empty() {
+        println!("could not be graded (see the errors column): {}", failed.join(", "));
+    }
+    let kept_errors: Vec<&str> =
+        rows.iter().filter(|r| r.error.is_some() && !graded_now(r)).map(|r| r.name.as_str()).collect();
+    if !kept_errors.is_empty() {
+        println!("rows kept from before, with errors: {}", kept_errors.join(", "));
+    }
+    let decisions = grader::gradebook::Decisions::load(&spec.out)?;
+    let open = grader::gradebook::Flagged::load(&spec.out)?
+        .items
+        .iter()
+        .filter(|i| decisions.on(&i.name, i.question, &i.fingerprint).is_none())
+        .count();
+    if open > 0 {
+        println!(
+            "{} flagged for your review: cargo run -p grader -- review {}",
+            plural(open, "answer", "answers"),
+            spec.out.display()
+        );
+    }
+    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn run_watch(args: &WatchArgs) -> Result<ExitCode> {

@@ -148,21 +148,35 @@ pub fn review(
     let at = crate::roster::utc(
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64),
     );
-    let decision = |name: &str, question: Question, fingerprint: &str, mark: u32, automatic: u32| Decision {
-        name: name.to_string(),
-        question,
-        fingerprint: fingerprint.to_string(),
-        mark,
-        automatic,
-        by: reviewer.by.clone(),
-        at: at.clone(),
-        reason: reviewer.reason.clone(),
+    let decision = |name: &str,
+                    question: Question,
+                    fingerprint: &str,
+                    mark: u32,
+                    automatic: u32,
+                    reason: Option<String>| {
+        Decision {
+            name: name.to_string(),
+            question,
+            fingerprint: fingerprint.to_string(),
+            mark,
+            automatic,
+            by: reviewer.by.clone(),
+            at: at.clone(),
+            reason,
+        }
     };
     let mut decided = 0;
     for set in sets {
-        let row = book.rows.iter().find(|r| r.name == set.name).with_context(|| {
-            format!("no submission named {:?} in {} (grade it first)", set.name, out.display())
-        })?;
+        let row =
+            book.rows.iter().find(|r| crate::batch::same_student(&set.name, &r.name)).with_context(|| {
+                let names: Vec<&str> = book.rows.iter().map(|r| r.name.as_str()).collect();
+                format!(
+                    "no submission named {:?} in {} (its submissions: {})",
+                    set.name,
+                    out.display(),
+                    names.join(", ")
+                )
+            })?;
         if row.automatic.is_empty() {
             bail!(
                 "{} was not graded ({}): there is no mark to replace",
@@ -174,7 +188,14 @@ pub fn review(
             format!("{} has no work on Q{} to set a mark for", set.name, set.question.number())
         })?;
         let automatic = row.automatic.get(set.question as usize).copied().unwrap_or(0);
-        decisions.decide(decision(&set.name, set.question, &work.fingerprint, set.mark, automatic));
+        decisions.decide(decision(
+            &row.name,
+            set.question,
+            &work.fingerprint,
+            set.mark,
+            automatic,
+            reviewer.reason.clone(),
+        ));
         decided += 1;
     }
     if sets.is_empty() {
@@ -243,14 +264,20 @@ pub fn review(
                     Answer::Stop => break,
                 }
             };
+            // A mark that differs from the automatic one is asked its
+            // reason, once for the cluster: it goes back to the students.
+            let changed = cluster.iter().zip(&marks).any(|(m, mark)| mark.is_some_and(|k| k != m.automatic));
+            let reason = if changed { ask_reason(&mut output, &mut read)? } else { None };
             for (member, mark) in cluster.iter().zip(marks) {
                 if let Some(mark) = mark {
+                    let reason = if mark == member.automatic { None } else { reason.clone() };
                     decisions.decide(decision(
                         &member.name,
                         member.question,
                         &member.fingerprint,
                         mark,
                         member.automatic,
+                        reason,
                     ));
                     decided += 1;
                 }
@@ -312,6 +339,18 @@ fn show(output: &mut impl Write, item: &Item, max: u32, others: &[&Item]) -> Res
     }
     Ok(())
 }
+
+/// Asks why a mark was changed (an empty answer gives none).
+fn ask_reason(
+    output: &mut impl Write,
+    read: &mut impl FnMut() -> std::io::Result<Option<String>>,
+) -> Result<Option<String>> {
+    write!(output, "{REASON_PROMPT}")?;
+    output.flush()?;
+    Ok(read()?.map(|l| l.trim().to_string()).filter(|l| !l.is_empty()))
+}
+
+const REASON_PROMPT: &str = "why? (kept with the mark, and shown to the student; Enter for no reason): ";
 
 /// What the instructor answered.
 enum Answer {

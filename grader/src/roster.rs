@@ -37,7 +37,12 @@ const GIT_TIMEOUT: Duration = Duration::from_secs(300);
 const NAME_COLUMN: &[&str] = &["student", "name", "github", "github_username", "username", "identifier"];
 const REPOSITORY_COLUMN: &[&str] = &["repository", "repo", "url", "repository_url", "clone_url"];
 /// Optional columns, kept for the gradebooks of learning platforms.
-const IDENTIFIER_COLUMNS: &[&str] = &["email", "id", "sis_id", "login", "section"];
+const IDENTIFIER_COLUMNS: &[&str] = &["email", "id", "sis_id", "login", "section", "github_id"];
+/// An optional column: the student's own deadline (an extension), in the
+/// form `--before` takes; empty, the batch's.
+const DEADLINE_COLUMN: &str = "deadline";
+/// Names a student may not have: those of the batch's own files in OUT.
+const RESERVED: &[&str] = &["gradebook.csv", "gradebook.json", "flagged.json", "reviews.json"];
 
 /// Said when a clone fails: what usually causes it.
 const CLONE_ADVICE: &str = "what usually causes this: the repository is private and the student has not yet added you as a collaborator (or you have not accepted the invitation), or git here has no credentials for it (a token in a credential helper, or a deploy key); or the URL in the roster is wrong";
@@ -48,9 +53,11 @@ pub struct Student {
     pub name: String,
     /// A URL git can clone, or a path.
     pub repository: String,
-    /// Optional identifiers (`email`, `id`, `sis_id`, `login`, `section`),
-    /// by column.
+    /// Optional identifiers (`email`, `id`, `sis_id`, `login`, `section`,
+    /// `github_id`), by column.
     pub identifiers: BTreeMap<String, String>,
+    /// The student's own deadline (an extension), if the roster gives one.
+    pub deadline: Option<Deadline>,
 }
 
 /// A moment to grade at: the last commit at or before it is graded.
@@ -66,6 +73,9 @@ pub struct Student {
 pub struct Deadline {
     /// Seconds since 1970-01-01T00:00:00Z.
     pub unix: i64,
+    /// The zone it was given in: seconds east of UTC. Times of the batch
+    /// are shown in it, so that they read as the deadline does.
+    pub offset: i64,
 }
 
 impl Deadline {
@@ -81,10 +91,10 @@ impl Deadline {
             let day = text.get(..10).filter(|d| parse_date(d).is_some());
             match day {
                 Some(day) => anyhow::anyhow!(
-                    "--before {text:?} needs a time and a zone: the end of that day in UTC is {day}T23:59:59Z; in a zone of your own, e.g. {day}T23:59:59-05:00"
+                    "{text:?} needs a time and a zone: the end of that day in UTC is {day}T23:59:59Z; in a zone of your own, e.g. {day}T23:59:59-05:00"
                 ),
                 None => anyhow::anyhow!(
-                    "--before {text:?} is not a date, time and zone such as 2026-12-01T23:59:59Z (UTC) or 2026-12-01T23:59:59-05:00"
+                    "{text:?} is not a date, time and zone such as 2026-12-01T23:59:59Z (UTC) or 2026-12-01T23:59:59-05:00"
                 ),
             }
         })
@@ -95,6 +105,22 @@ impl Deadline {
         utc(self.unix)
     }
 
+    /// The deadline in the zone it was given in, `2026-12-01T23:59:59-05:00`.
+    pub fn local(&self) -> String {
+        self.at(self.unix)
+    }
+
+    /// Another moment, in the zone the deadline was given in.
+    pub fn at(&self, unix: i64) -> String {
+        if self.offset == 0 {
+            return utc(unix);
+        }
+        let shown = utc(unix + self.offset);
+        let sign = if self.offset < 0 { '-' } else { '+' };
+        let (h, m) = (self.offset.abs() / 3600, self.offset.abs() % 3600 / 60);
+        format!("{}{sign}{h:02}:{m:02}", shown.trim_end_matches('Z'))
+    }
+
     /// The form git reads exactly, whatever its own time zone.
     fn for_git(&self) -> String {
         format!("{} +0000", utc(self.unix).trim_end_matches('Z').replace('T', " "))
@@ -103,7 +129,10 @@ impl Deadline {
 
 impl std::fmt::Display for Deadline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.utc())
+        match self.offset {
+            0 => f.write_str(&self.utc()),
+            _ => write!(f, "{} ({})", self.local(), self.utc()),
+        }
     }
 }
 
@@ -138,7 +167,7 @@ fn parse_moment(text: &str) -> Option<Deadline> {
             sign * (oh * 3600 + om * 60)
         }
     };
-    Some(Deadline { unix: days * 86_400 + h * 3600 + m * 60 + s - offset })
+    Some(Deadline { unix: days * 86_400 + h * 3600 + m * 60 + s - offset, offset })
 }
 
 /// `YYYY-MM-DD` as days since 1970-01-01.
@@ -198,7 +227,8 @@ pub struct Fetch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct History {
     pub commit: String,
-    /// When it was committed (as the student's git said), in UTC.
+    /// When it was committed (as the student's git said), in the deadline's
+    /// zone (UTC without one).
     pub committed_at: String,
     /// Commits after the deadline (not graded); none without a deadline.
     pub after_deadline: Option<u32>,
@@ -214,6 +244,10 @@ pub struct Fetched {
     pub name: String,
     pub dir: Result<PathBuf, String>,
     pub history: Option<History>,
+    /// The deadline it was checked out at (the student's own, or the
+    /// batch's), if any.
+    pub deadline: Option<Deadline>,
+    pub identifiers: BTreeMap<String, String>,
 }
 
 /// Reads a roster: a CSV with a header naming its columns (the student:
@@ -224,8 +258,11 @@ pub struct Fetched {
 /// column, a missing field or a student named twice is an error that says
 /// where.
 pub fn read_roster(path: &Path) -> Result<Vec<Student>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading the roster {}", path.display()))?;
+    // A roster is a small file: never a device, a pipe or gigabytes.
+    let bytes = crate::workspace::read_regular(path, 16 << 20)
+        .map_err(|why| anyhow::anyhow!("the roster {} {why}", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("the roster {} is not UTF-8 text", path.display()))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let at = |line: usize| format!("{} line {line}", path.display());
     let mut lines = text
@@ -242,12 +279,10 @@ pub fn read_roster(path: &Path) -> Result<Vec<Student>> {
     // Which column is which.
     let (columns, data_from_first) = if is_header {
         for cell in &first_fields {
-            if !(known(cell, NAME_COLUMN)
-                || known(cell, REPOSITORY_COLUMN)
-                || known(cell, IDENTIFIER_COLUMNS))
-            {
+            let optional = known(cell, IDENTIFIER_COLUMNS) || known(cell, &[DEADLINE_COLUMN]);
+            if !(known(cell, NAME_COLUMN) || known(cell, REPOSITORY_COLUMN) || optional) {
                 bail!(
-                    "{}: unknown column {cell:?}; the roster's columns are the student ({}), the repository ({}), and optionally {}",
+                    "{}: unknown column {cell:?}; the roster's columns are the student ({}), the repository ({}), and optionally {} and {DEADLINE_COLUMN} (the student's own deadline)",
                     at(first_line),
                     NAME_COLUMN.join(", "),
                     REPOSITORY_COLUMN.join(", "),
@@ -272,11 +307,13 @@ pub fn read_roster(path: &Path) -> Result<Vec<Student>> {
                 first_fields.iter().position(|c| c.trim().eq_ignore_ascii_case(n)).map(|i| (n.to_string(), i))
             })
             .collect();
-        ((name, repository, identifiers), false)
+        let deadline = first_fields.iter().position(|c| c.trim().eq_ignore_ascii_case(DEADLINE_COLUMN));
+        ((name, repository, identifiers, deadline), false)
     } else {
-        ((0, 1, Vec::new()), true)
+        ((0, 1, Vec::new(), None), true)
     };
-    let (name_at, repository_at, identifiers) = columns;
+    let (name_at, repository_at, identifiers, deadline_at) = columns;
+    let mut repositories: HashMap<String, usize> = HashMap::new();
     let mut students = Vec::new();
     let mut seen: HashMap<String, (usize, String)> = HashMap::new();
     let data = data_from_first.then_some((first_line, first)).into_iter().chain(lines);
@@ -297,9 +334,23 @@ pub fn read_roster(path: &Path) -> Result<Vec<Student>> {
             );
         }
         seen.insert(key, (number, name.clone()));
+        // Two students on one repository: one of them is handing in the
+        // other's work (or the roster is wrong).
+        if let Some(earlier) =
+            repositories.insert(repository.trim_end_matches(['/', '\\']).to_lowercase(), number)
+        {
+            bail!(
+                "{}: the repository {repository:?} is already on line {earlier}: each student's own",
+                at(number)
+            );
+        }
         let identifiers =
             identifiers.iter().map(|(n, i)| (n.clone(), cell(*i))).filter(|(_, v)| !v.is_empty()).collect();
-        students.push(Student { name, repository, identifiers });
+        let deadline = match deadline_at.map(cell).filter(|d| !d.is_empty()) {
+            None => None,
+            Some(text) => Some(Deadline::parse(&text).with_context(|| format!("{}: deadline", at(number)))?),
+        };
+        students.push(Student { name, repository, identifiers, deadline });
     }
     if students.is_empty() {
         bail!("the roster {} names no student", path.display());
@@ -355,7 +406,10 @@ pub fn safe_name(name: &str) -> String {
         name.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
     match name {
         name if name.is_empty() => "submission".into(),
-        name if name.starts_with('.') => format!("_{name}"),
+        // Not a name the batch's own files in OUT have.
+        name if name.starts_with('.') || RESERVED.contains(&name.to_lowercase().as_str()) => {
+            format!("_{name}")
+        }
         name => name,
     }
 }
@@ -389,10 +443,13 @@ pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(usize, u
         .enumerate()
         .map(|(i, (student, name))| {
             let dir = fetch.cache.join(&name);
-            let fetched = match checkout(&student.repository, &dir, fetch.deadline.as_ref()) {
-                Ok(history) => Fetched { name, dir: Ok(dir), history: Some(history) },
-                Err(e) => Fetched { name, dir: Err(format!("{e:#}")), history: None },
+            let deadline = student.deadline.clone().or_else(|| fetch.deadline.clone());
+            let (dir, history) = match checkout(&student.repository, &dir, deadline.as_ref()) {
+                Ok(history) => (Ok(dir), Some(history)),
+                Err(e) => (Err(format!("{e:#}")), None),
             };
+            let identifiers = student.identifiers.clone();
+            let fetched = Fetched { name, dir, history, deadline, identifiers };
             progress(i + 1, students.len());
             fetched
         })
@@ -464,7 +521,11 @@ pub fn history(dir: &Path, head: &str, deadline: Option<&Deadline>) -> Result<Hi
         }
     }
     let seconds = git(Some(dir), &["show", "-s", "--format=%ct", &commit])?;
-    let committed_at = seconds.parse::<i64>().map(utc).unwrap_or(seconds);
+    let committed_at = match (seconds.parse::<i64>(), deadline) {
+        (Ok(unix), Some(deadline)) => deadline.at(unix),
+        (Ok(unix), None) => utc(unix),
+        (Err(_), _) => seconds,
+    };
     let count = |args: &[&str]| -> Result<u32> { Ok(git(Some(dir), args)?.parse().unwrap_or(0)) };
     let after_deadline = match deadline {
         Some(_) => Some(count(&["rev-list", "--count", "--first-parent", &format!("{commit}..{head}")])?),
@@ -746,6 +807,12 @@ mod tests {
     #[test]
     fn bad_rosters_say_what_is_wrong_and_where() {
         let unknown = roster("student,repository,grade\nalice,x,5\n").unwrap_err().to_string();
+        let shared = roster("student,repository\nalice,https://x/a.git\nbob,https://x/A.git/\n").unwrap_err();
+        assert!(shared.to_string().contains("already on line 2"), "{shared}");
+        let late = roster("student,repository,deadline\nalice,x,2026-12-08T12:00:00Z\nbob,y,\n").unwrap();
+        assert_eq!(late[0].deadline.as_ref().map(Deadline::utc).as_deref(), Some("2026-12-08T12:00:00Z"));
+        assert_eq!(late[1].deadline, None);
+        assert!(roster("student,repository,deadline\nalice,x,2026-12-08\n").is_err());
         assert!(unknown.contains("unknown column \"grade\"") && unknown.contains("repository"), "{unknown}");
         let twice = roster("student,repository\nalice,x\nbob,y\nAlice,z\n").unwrap_err().to_string();
         assert!(twice.contains("line 4") && twice.contains("already on line 2"), "{twice}");
@@ -761,7 +828,11 @@ mod tests {
         assert_eq!(utc.utc(), "2026-12-01T23:59:59Z");
         assert_eq!(utc.for_git(), "2026-12-01 23:59:59 +0000");
         assert_eq!(Deadline::parse("2026-12-02 00:59+01:00").unwrap().utc(), "2026-12-01T23:59:00Z");
-        assert_eq!(Deadline::parse("2026-12-01T18:59:59-0500").unwrap(), utc);
+        let new_york = Deadline::parse("2026-12-01T18:59:59-0500").unwrap();
+        assert_eq!(new_york.unix, utc.unix);
+        assert_eq!(new_york.local(), "2026-12-01T18:59:59-05:00");
+        assert_eq!(new_york.to_string(), "2026-12-01T18:59:59-05:00 (2026-12-01T23:59:59Z)");
+        assert_eq!(new_york.at(utc.unix - 3600), "2026-12-01T17:59:59-05:00");
         assert_eq!(Deadline::parse("2024-02-29T00:00:00Z").unwrap().utc(), "2024-02-29T00:00:00Z");
         for bad in
             ["2026-12-01", "Dec 1 2026", "2026-12-01T23:59:59", "2026-13-01T00:00Z", "2026-02-30T00:00Z", ""]
@@ -782,5 +853,7 @@ mod tests {
         let names =
             unique_names(["../evil name", "a b", "a_b", "."].map(|n| Some(n.to_string())).into_iter());
         assert_eq!(names, ["_.._evil_name", "a_b", "a_b-2", "_."]);
+        assert_eq!(safe_name("Reviews.json"), "_Reviews.json");
+        assert_eq!(safe_name("gradebook.csv"), "_gradebook.csv");
     }
 }

@@ -227,6 +227,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     file.write_all(bytes)
         .and_then(|()| file.as_file().sync_all())
         .with_context(|| format!("writing {}", path.display()))?;
+    // Readable as a file written by `std::fs::write` would be (a temporary
+    // file is the owner's alone).
+    use std::os::unix::fs::PermissionsExt;
+    let _ = file.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
     file.persist(path).map_err(|e| e.error).with_context(|| format!("writing {}", path.display()))?;
     if let Ok(dir) = std::fs::File::open(dir) {
         let _ = dir.sync_all();
@@ -267,6 +271,9 @@ pub fn renamed(root: &Path, location: &str) -> Option<String> {
         .into_iter()
         .flatten()
         .flatten()
+        // A link is never followed: it could name any directory of the
+        // machine, and its files' names would be quoted.
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|d| {
             let d = d.to_lowercase();

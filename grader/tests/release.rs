@@ -523,19 +523,26 @@ fn a_roster_is_fetched_and_graded_at_the_deadline() {
     commit_all(&erin, "2026-12-02T09:00:00Z", "and a fix");
     let frank = root.join("frank");
     let frank_template = template(&frank, "2026-11-10T09:00:00Z");
-    // A roster as a spreadsheet saves it: a BOM, other column names, quotes.
+    // gina finished late, with an extension the roster records.
+    let gina = root.join("gina");
+    template(&gina, "2026-11-10T09:00:00Z");
+    copy_submission(&reference, &gina);
+    let gina_late = commit_all(&gina, "2026-12-02T10:00:00Z", "done, with an extension");
+    // A roster as a spreadsheet saves it: a BOM, other column names, quotes,
+    // an identifier for the learning platform, a student's own deadline.
     let roster = root.join("roster.csv");
-    let line = |name: &str, dir: &Path| format!("\"{}\",{name}\n", dir.display());
+    let line = |name: &str, dir: &Path| format!("\"{}\",{name},{name}@uni.edu,\n", dir.display());
     // eve's "repository" would run a command, were git's ext:: transport allowed.
     let pwned = root.join("pwned-by-ext");
     let text = format!(
-        "\u{feff}URL,Name\n{}{}{}{}{}{}ext::sh -c touch% {},eve\n",
+        "\u{feff}URL,Name,Email,Deadline\n{}{}{}{}{}{}\"{}\",gina,gina@uni.edu,2026-12-03T12:00:00Z\next::sh -c touch% {},eve,,\n",
         line("alice", &alice),
         line("bob", &bob),
         line("carol", &root.join("nowhere")),
         line("dave", &dave),
         line("erin", &erin),
         line("frank", &frank),
+        gina.display(),
         pwned.display()
     );
     std::fs::write(&roster, text).unwrap();
@@ -579,20 +586,28 @@ fn a_roster_is_fetched_and_graded_at_the_deadline() {
     let summary = String::from_utf8_lossy(&run.stdout);
     assert_eq!(run.status.code(), Some(1), "carol, dave and eve could not be graded: {summary}");
     assert!(
-        summary.contains("at the deadline 2026-12-01T23:59:59Z")
-            && summary.contains("3 submissions could not be graded"),
+        summary.contains("8 submissions at the deadline 2026-12-01T18:59:59-05:00 (2026-12-01T23:59:59Z): 5 graded, 3 could not be graded")
+            && summary.contains("could not be graded (see the errors column): carol, dave, eve"),
         "{summary}"
     );
     let (a, b, c, d) = (row(&rows, "alice"), row(&rows, "bob"), row(&rows, "carol"), row(&rows, "dave"));
     assert_eq!((a["total"].as_str(), a["commit"].as_str()), ("100", alice_right.as_str()), "{a:?}");
     assert_eq!(
         (a["committed_at"].as_str(), a["deadline"].as_str(), a["after_deadline"].as_str()),
-        ("2026-11-20T12:00:00Z", "2026-12-01T23:59:59Z", "1"),
+        ("2026-11-20T07:00:00-05:00", "2026-12-01T18:59:59-05:00", "1"),
         "{a:?}"
     );
     assert!(a["notes"].contains("1 commit after the deadline"), "{a:?}");
     assert_eq!((b["total"].as_str(), b["commit"].as_str()), ("100", bob_right.as_str()), "{b:?}");
-    assert_eq!(b["committed_at"], "2026-11-30T23:00:00Z");
+    assert_eq!(b["committed_at"], "2026-11-30T18:00:00-05:00");
+    assert_eq!((a["email"].as_str(), b["email"].as_str()), ("alice@uni.edu", "bob@uni.edu"));
+    // An extension: gina's own deadline, and her work graded at it.
+    let g = row(&rows, "gina");
+    assert_eq!(
+        (g["total"].as_str(), g["commit"].as_str(), g["deadline"].as_str()),
+        ("100", gina_late.as_str(), "2026-12-03T12:00:00Z"),
+        "{g:?}"
+    );
     assert!(
         c["total"].is_empty() && c["errors"].contains("cloning") && c["errors"].contains("collaborator"),
         "{c:?}"
@@ -621,12 +636,29 @@ fn a_roster_is_fetched_and_graded_at_the_deadline() {
         "{f:?}"
     );
     assert!(!e["notes"].is_empty() && a["notes"] != e["notes"]);
+    // The student is told what was graded, and why it is 0.
+    let results = std::fs::read_to_string(marks.join("erin/results.json")).unwrap();
+    assert!(
+        results.contains(&format!("Graded: commit {}", &erin_template[..12]))
+            && results.contains("2 commits after the deadline"),
+        "{results}"
+    );
 
     // One student again, without a deadline: the others' rows are kept.
     let before = rows.clone();
-    let (run, rows) = batch(&["--only", "alice"]);
-    assert!(String::from_utf8_lossy(&run.stdout).contains("graded 1 of 7 submissions"));
+    let (run, rows) = batch(&["--only", "Alice"]);
+    let summary = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        summary.contains("1 submission (of 8 in the gradebook): 1 graded")
+            && summary.contains("rows kept from before, with errors: carol, dave, eve"),
+        "{summary}"
+    );
+    assert_eq!(run.status.code(), Some(0), "alice was graded: the kept rows' errors are not this run's");
     let a = row(&rows, "alice");
+    let order = |rows: &[std::collections::HashMap<String, String>]| {
+        rows.iter().map(|r| r["name"].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(order(&rows), order(&before), "the rows keep their order");
     assert_eq!(a["commit"], alice_late, "{a:?}");
     assert!(a["q6"].parse::<u32>().unwrap() < 20, "the late Q6 is wrong: {a:?}");
     assert_eq!(rows.len(), before.len());
@@ -635,7 +667,13 @@ fn a_roster_is_fetched_and_graded_at_the_deadline() {
     }
     // A name not in the batch is refused, and nothing is written.
     let (run, rows) = batch(&["--only", "zoe"]);
-    assert!(run.status.code() == Some(2) && String::from_utf8_lossy(&run.stderr).contains("\"zoe\""));
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.code() == Some(2)
+            && said.contains("\"zoe\" not in the roster")
+            && said.contains("alice, bob"),
+        "{said}"
+    );
     assert_eq!(rows, gradebook_rows(&marks));
 
     // A cached clone graded on its own at the deadline: the commit of the

@@ -168,10 +168,23 @@ fn a_review_sets_marks_that_later_batches_keep_while_the_answer_is_unchanged() {
     let rows = gradebook(&out);
     let a = row(&rows, "alice");
     assert!(a["q1"] != "6" && a["review"].contains("changed since it was reviewed"), "{a:?}");
-    grader().args(["review"]).arg(&out).write_stdin("7\n").assert().success().stdout(
-        predicate::str::contains("alice, Q1: automatic mark").and(predicate::str::contains("- many cores")),
+    grader()
+        .args(["review"])
+        .arg(&out)
+        .write_stdin("7\nthe keywords are right, written as a list\n")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("alice, Q1: automatic mark")
+                .and(predicate::str::contains("- many cores"))
+                .and(predicate::str::contains("why?")),
+        );
+    let a = row(&gradebook(&out), "alice").clone();
+    assert_eq!(a["q1"], "7");
+    assert!(
+        a["review"].contains("written as a list") && !a["review"].contains("keywords, but the right ones"),
+        "{a:?}"
     );
-    assert_eq!(row(&gradebook(&out), "alice")["q1"], "7");
     // Bob's decision still holds: it was made on the answer he still has.
     assert_eq!(row(&gradebook(&out), "bob")["q2"], "4");
 }
@@ -203,6 +216,31 @@ fn review_refuses_what_it_cannot_do() {
             .code(2)
             .stderr(predicate::str::contains(says));
     }
+    // A reason belongs to a mark set: without --set, each is asked.
+    grader().arg("review").arg(&out).args(["--reason", "why"]).assert().code(2);
+    // Hand-edited files that would make a wrong mark are refused, with why.
+    let book = std::fs::read_to_string(out.join("gradebook.json")).unwrap();
+    std::fs::write(out.join("gradebook.json"), book.replace("\"name\": \"alice\"", "\"name\": \"../../x\""))
+        .unwrap();
+    grader()
+        .arg("review")
+        .arg(&out)
+        .args(["--set", "alice:q1=5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a name the grader gives"));
+    std::fs::write(out.join("gradebook.json"), book).unwrap();
+    let huge =
+        r#"{"decisions":[{"name":"alice","question":2,"fingerprint":"f","mark":4294967295,"automatic":0}]}"#;
+    std::fs::write(out.join("reviews.json"), huge).unwrap();
+    grader()
+        .arg("batch")
+        .arg(&alice)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is out of 10"));
     // A broken file of decisions stops a batch before it grades anything.
     std::fs::write(out.join("reviews.json"), "{not json").unwrap();
     grader()

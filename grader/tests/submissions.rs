@@ -377,6 +377,14 @@ fn q3_a_spawn_path_that_never_waits_is_its_own_mistake() {
 }
 
 #[test]
+fn q3_worker_lines_invented_by_the_main_process_are_seen_through() {
+    // The status is the worker's real one, but its lines are not its own.
+    let invented = "but the program created no process 424242";
+    let expect = Expect { capped: false, fails: &[("3.7", invented), ("3.8", invented)], unsure: &[] };
+    assert_graded("q3_status_fake_lines", Question::Q3, false, expect);
+}
+
+#[test]
 fn q3_the_spawn_path_is_graded_too() {
     let todo = Expect { capped: false, fails: &[("3.8", "not attempted yet")], unsure: &[] };
     assert_graded("q3_spawn_todo", Question::Q3, false, todo);

@@ -133,14 +133,19 @@ impl QuestionReport {
     }
 }
 
-/// Grades one question.
+/// Grades one question. Work found under another name is flagged for the
+/// instructor, who may well take it: it is the easiest mark to set right.
 pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
-    match question {
+    let mut report = match question {
         Question::Q3 => q3::grade(ctx),
         Question::Q5 => q5::grade(ctx),
         Question::Q6 => q6::grade(ctx),
         written => answers::grade(ctx, written),
+    };
+    if let Some(missing) = ctx.missing.get(question.location()).filter(|m| m.contains("found `")) {
+        report.review.push(format!("renamed? {missing}"));
     }
+    report
 }
 
 /// Matches `line` against a template where each `{}` stands for a word with

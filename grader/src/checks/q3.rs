@@ -139,6 +139,10 @@ fn check_status(seen: &Observation, default: &Observation, status: i64, spawn: b
             "`{cmd}` created no worker process: the main process printed the worker's lines (see 3.3)"
         ));
     }
+    // The worker's lines must be the worker's: its pid, its parent the
+    // main process (where the witness watched, the process it saw).
+    parsed.own_process(seen).map_err(|m| format!("`{cmd}`: {m}"))?;
+    parsed.parent(seen).map_err(|m| format!("`{cmd}`: {m}"))?;
     let Ok(witness) = &seen.witness else { return Ok(()) };
     let Some(worker) = witness.children().iter().find(|p| p.parent == Some(seen.pid)) else {
         return Err(format!("`{cmd}` created no worker process (see 3.3)"));
