@@ -584,6 +584,19 @@ mod tests {
     }
 
     #[test]
+    fn how_many_workers_is_heard_in_plain_words() {
+        let bound = |text: &str| mark(Question::Q4, text).shown.iter().any(|(c, _)| c.id == "bound");
+        for said in [
+            "Usually the pool has about as many workers as there are CPU cores.",
+            "The number of workers is usually the number of CPU cores.",
+            "It has as many workers as the machine has CPU cores.",
+        ] {
+            assert!(bound(said), "{said}");
+        }
+        assert!(!bound("The workers of the pool run on the cores of the machine at the same time."));
+    }
+
+    #[test]
     fn a_private_copy_has_the_concepts_but_no_rules() {
         let private = without_rules(RUBRIC);
         let rubric = Rubric::parse(&private).unwrap();

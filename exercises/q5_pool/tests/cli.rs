@@ -2,10 +2,53 @@
 //! to fork) and checks it against its output contract.
 
 use std::collections::HashSet;
-use std::process::{Command, Output};
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
+/// How long one run may take: a pool that deadlocks fails, it does not hang.
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Runs `q5_pool` in a process group of its own, killed whole if it takes
+/// longer than [`LIMIT`].
 fn q5_pool(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_q5_pool")).args(args).output().expect("q5_pool runs")
+    let mut child = Command::new(env!("CARGO_BIN_EXE_q5_pool"))
+        .args(args)
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("q5_pool runs");
+    let read = |stream: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut stream) = stream {
+                let _ = stream.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = read(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let stderr = read(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for q5_pool") {
+            break status;
+        }
+        if started.elapsed() > LIMIT {
+            let group = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+            let _ = child.wait();
+            panic!(
+                "q5_pool {} ({} arguments) did not finish in {LIMIT:?}: a deadlock?",
+                args.iter().take(3).cloned().collect::<Vec<_>>().join(" "),
+                args.len()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
 }
 
 /// Checks a successful run's stdout and returns the distinct worker pids.
@@ -53,9 +96,10 @@ fn edge_cases() {
 
 #[test]
 fn many_numbers_use_every_worker_and_keep_order() {
-    // More tasks than a pipe holds: a pool that sent them all before reading
-    // any result would deadlock here.
-    let numbers: Vec<i64> = (0..6000).map(|i| (i * 7919) % 6007 - 3000).collect();
+    // More tasks than the pipes and the workers hold together (a pipe holds
+    // 64 KiB: 4096 tasks, 2730 results): a pool that sent them all before
+    // reading any result would deadlock here.
+    let numbers: Vec<i64> = (0..12_000).map(|i| (i * 7919) % 12_007 - 6000).collect();
     let words: Vec<String> = numbers.iter().map(i64::to_string).collect();
     let mut args = vec!["--workers", "3", "--"];
     args.extend(words.iter().map(String::as_str));
