@@ -496,18 +496,10 @@ fn run_hint(args: &HintArgs) -> Result<ExitCode> {
         eprint!("\r\x1b[2K");
     }
     let score = score.as_ref().and_then(|card| card.questions.first());
-    match grader::hints::next(&target, args.question, score, args.again)? {
-        grader::hints::Next::Hint { number, of, text } => {
-            println!("Q{q}, hint {number} of {of}: {text}");
-            if number < of {
-                println!("(again for the next: cargo run -p grader -- hint q{q})");
-            }
-        }
-        grader::hints::Next::NoMore { of } => {
-            let shown =
-                if of == 1 { "its one hint was shown".to_string() } else { format!("all {of} were shown") };
-            println!("Q{q} has no more hints: {shown} (--again starts over)");
-        }
+    let next = grader::hints::next(&target, args.question, score, args.again)?;
+    println!("{}", next.said(args.question));
+    if !matches!(next, grader::hints::Next::NoMore { .. }) {
+        println!("(again for the next: cargo run -p grader -- hint q{q})");
     }
     Ok(ExitCode::SUCCESS)
 }

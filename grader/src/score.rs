@@ -64,8 +64,11 @@ pub struct QuestionScore {
     pub attempted: bool,
     /// What `grader hint` says first: about the first check that fails (its
     /// hint in the rubric, or for a written answer's concepts, the nudges of
-    /// what it misses). Empty when nothing fails, or nothing is attempted.
+    /// what it misses), with that check's id. Empty when nothing fails, or
+    /// nothing is attempted.
     pub hints: Vec<String>,
+    /// The check `hints` are about.
+    pub hints_about: Option<&'static str>,
 }
 
 impl QuestionScore {
@@ -143,12 +146,13 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
         })
         .collect();
     cap_when_the_point_is_missed(report.question, &mut checks);
-    let hints = match checks.iter().find(|c| c.mark == Mark::Failed) {
-        _ if !report.attempted => Vec::new(),
+    let failing = checks.iter().find(|c| c.mark == Mark::Failed).filter(|_| report.attempted);
+    let hints = match failing {
         None => Vec::new(),
         Some(c) if c.check.hint.is_empty() => report.nudges.clone(),
         Some(c) => vec![c.check.hint.to_string()],
     };
+    let hints_about = failing.filter(|_| !hints.is_empty()).map(|c| c.check.id);
     QuestionScore {
         question: report.question,
         checks,
@@ -158,6 +162,7 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
         answer: report.answer,
         attempted: report.attempted,
         hints,
+        hints_about,
     }
 }
 

@@ -25,7 +25,7 @@ use anyhow::{Context as _, Result};
 
 use crate::checks;
 use crate::grade::Context;
-use crate::hints::{self, Next};
+use crate::hints;
 use crate::rubric::Question;
 use crate::score::{QuestionScore, score_question};
 
@@ -85,17 +85,7 @@ pub fn watch(workspace: &Path, supervisor: &Path) -> Result<()> {
                 let question = screen.focus.unwrap_or(Question::Q1);
                 let target = crate::workspace::target_dir(workspace);
                 let score = screen.scores[question as usize].as_ref();
-                screen.hint = Some(match hints::next(&target, question, score, false)? {
-                    Next::Hint { number, of, text } => {
-                        format!("Q{} hint {number} of {of}: {text}", question.number())
-                    }
-                    Next::NoMore { of: 1 } => {
-                        format!("Q{}: no more hints (its one hint was shown)", question.number())
-                    }
-                    Next::NoMore { of } => {
-                        format!("Q{}: no more hints (all {of} were shown)", question.number())
-                    }
-                });
+                screen.hint = Some(hints::next(&target, question, score, false)?.said(question));
             }
             Event::Key(_) => continue,
             Event::Failed(why) => screen.status = format!("the file watcher failed: {why}"),

@@ -150,7 +150,7 @@ fn q6_missing_wait_is_caught_once() {
     let scored = grade("q6_no_wait", Question::Q6, false);
     // The first hint is about the check that fails: the wait.
     let first = grader::hints::sequence(Question::Q6, Some(&scored));
-    assert!(first[0].contains("`waitpid` each one"), "{first:?}");
+    assert!(first[0].contains("`waitpid` each one") && scored.hints_about == Some("6.4"), "{first:?}");
     let c5 = &scored.checks[4];
     assert!(
         c5.message.contains("a mistake 6.4 counts") && c5.mark == grader::score::Mark::NotJudged,

@@ -33,14 +33,15 @@ fn watch_opens_on_the_first_unfinished_question_gives_its_hint_and_quits_clean()
         !screen.contains(&format!("Q{} ✓ {points}/{points}", q.number()))
     });
     tmux.run(&["send-keys", "-t", "watch", "h"]);
+    // (On the check that fails first, or the question's own first hint.)
     match unfinished {
         Some(q) => {
             assert!(screen.contains(&format!("Q{} {}", q.number(), q.title())), "Q{}:\n{screen}", q.number());
-            tmux.wait_for(&format!("Q{} hint 1 of", q.number()), Duration::from_secs(10));
+            tmux.wait_for(&format!("Q{}, ", q.number()), Duration::from_secs(10));
         }
         None => {
             assert!(screen.contains("] 100/100"), "{screen}");
-            tmux.wait_for("hint 1 of", Duration::from_secs(10));
+            tmux.wait_for("Q1, hint 1 of", Duration::from_secs(10));
         }
     }
 

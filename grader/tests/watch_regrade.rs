@@ -41,7 +41,7 @@ fn watch_regrades_a_saved_question() {
         "the screen changed {red:?} after saving a Q6 with threads, {green:?} after saving a right one"
     );
     tmux.run(&["send-keys", "-t", "watch", "h"]);
-    tmux.wait_for("Q6 hint 1 of 3", Duration::from_secs(10));
+    tmux.wait_for("Q6, hint 1 of 3", Duration::from_secs(10));
     tmux.run(&["send-keys", "-t", "watch", "q"]);
     tmux.wait_for("watch exited with 0", Duration::from_secs(30));
     common::assert_nothing_left_running(Some(&ws));
