@@ -157,6 +157,14 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
     if let Some(order) = suggested_order(card) {
         out.push_str(&format!("{order}\n"));
     }
+    let marks: Vec<crate::score::Mark> =
+        card.questions.iter().flat_map(|q| q.checks.iter().map(|c| c.mark)).collect();
+    if marks.contains(&crate::score::Mark::NotCounted) {
+        out.push_str("– right, but not counted: the point of its question was missed\n");
+    }
+    if marks.contains(&crate::score::Mark::NotJudged) {
+        out.push_str("○ not judged: another check counts the mistake that kept it from being judged; its points are kept\n");
+    }
     if !card.process_checks_verified() {
         out.push_str(&paint("33", UNVERIFIED));
         out.push('\n');
@@ -186,12 +194,14 @@ pub fn suggested_order(card: &Scorecard) -> Option<String> {
         .filter(|s| card.questions.iter().any(|q| q.question == *s && !q.attempted))
         .map(|q| format!("Q{}", q.number()))
         .collect();
-    (!open.is_empty()).then(|| {
-        format!(
-            "Not attempted yet: {}, in the order they are best taken (the programs first, Q6 the smallest; each teaches the written answers something).",
-            open.join(", ")
-        )
-    })
+    match open.as_slice() {
+        [] => None,
+        [one] => Some(format!("Not attempted yet: {one}.")),
+        many => Some(format!(
+            "Not attempted yet: {}, in the order they are best taken (the programs first, the smallest first; each teaches the written answers something).",
+            many.join(", ")
+        )),
+    }
 }
 
 /// Gradescope's `results.json`.

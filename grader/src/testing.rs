@@ -2,7 +2,7 @@
 //! fails with the check's own message exactly when its points are lost.
 //!
 //! ```ignore
-//! // in grader/tests/checks.rs (CARGO_BIN_EXE_grader exists only in integration tests)
+//! // in grader/tests/your_work.rs (CARGO_BIN_EXE_grader exists only in integration tests)
 //! grader::testing::assert_check(env!("CARGO_BIN_EXE_grader"), "6.2");
 //! ```
 //!

@@ -91,11 +91,11 @@ fn cargo_in(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// What `cargo test -p grader --no-fail-fast` did in a release.
+/// What `cargo test -p grader` did in a release.
 #[derive(Debug)]
 struct TestRun {
     status: Option<i32>,
-    /// The tests that failed, each with its target (`tests/checks.rs`).
+    /// The tests that failed, each with its target (`tests/your_work.rs`).
     failed: Vec<(String, String)>,
     /// The targets that ran, and passed.
     passed: Vec<String>,
@@ -109,7 +109,8 @@ impl TestRun {
     }
 }
 
-/// Runs the release's `cargo test -p grader` (with `args`), with `path` as
+/// Runs the release's `cargo test -p grader` as a student does (with
+/// `args`), with `path` as
 /// PATH if given, and reads which tests failed in which target.
 fn cargo_test_in(dir: &Path, args: &[&str], path: Option<&std::ffi::OsStr>) -> TestRun {
     let target = grader::workspace::target_dir(&workspace()).join("release-check/target");
@@ -118,7 +119,7 @@ fn cargo_test_in(dir: &Path, args: &[&str], path: Option<&std::ffi::OsStr>) -> T
     let log = tempfile::tempfile().unwrap();
     let mut command = std::process::Command::new(env!("CARGO"));
     command
-        .args(["test", "-p", "grader", "--no-fail-fast"])
+        .args(["test", "-p", "grader"])
         .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
@@ -283,13 +284,26 @@ fn the_assignment_repository_holds_no_solution_names_no_template_and_grades_itse
     // student's checks fail (every one of them), and every test of the
     // grader itself passes. With tmux and without: a test that needs it
     // says it is skipped.
+    // As a student runs it (it stops at the first target that fails): the
+    // grader's own tests run first, and pass; then the student's checks.
     let untouched = cargo_test_in(&out, &[], None);
+    assert!(
+        untouched.ran(&["tests/cli.rs", "tests/watch.rs"])
+            && untouched.passed.iter().any(|t| t == "tests/cli.rs"),
+        "{}",
+        untouched.output
+    );
     let checks = grader::rubric::checks().count();
     assert!(
-        untouched.failed.iter().all(|(target, _)| target == "tests/checks.rs")
+        untouched.failed.iter().all(|(target, _)| target == "tests/your_work.rs")
             && untouched.failed.len() == checks
-            && untouched.ran(&["unittests src/lib.rs", "tests/cli.rs", "tests/watch.rs", "tests/checks.rs"]),
-        "untouched, only the {checks} checks of tests/checks.rs should fail: {:?}\n{}",
+            && untouched.ran(&[
+                "unittests src/lib.rs",
+                "tests/cli.rs",
+                "tests/watch.rs",
+                "tests/your_work.rs"
+            ]),
+        "untouched, only the {checks} checks of tests/your_work.rs should fail: {:?}\n{}",
         untouched.failed,
         untouched.output
     );
@@ -318,7 +332,7 @@ fn the_assignment_repository_holds_no_solution_names_no_template_and_grades_itse
     assert!(
         solved.status == Some(0)
             && solved.failed.is_empty()
-            && solved.ran(&["tests/watch.rs", "tests/checks.rs"]),
+            && solved.ran(&["tests/watch.rs", "tests/your_work.rs"]),
         "with the reference pasted in, every test passes: {:?}\n{}",
         solved.failed,
         solved.output

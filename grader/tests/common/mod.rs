@@ -119,7 +119,10 @@ impl Tmux {
     pub fn new(test: &str) -> Option<Tmux> {
         let version = Command::new("tmux").arg("-V").output();
         if !version.is_ok_and(|o| o.status.success()) {
-            eprintln!(
+            // Written past the test harness's capture, so that it shows.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "skipped {test}: it needs tmux (apt install tmux) to drive `grader watch` in a terminal"
             );
             return None;

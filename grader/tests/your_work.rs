@@ -2,7 +2,9 @@
 //! (`answers_q1_…`, `q3_…`, `q5_…`, `q6_…`), each failing with the check's
 //! own message exactly when it loses points. One test target, so that
 //! `cargo test -p grader` shows every check of every question, passed or
-//! failed; `cargo test -p grader -- q6` runs those of one question.
+//! failed; `cargo test -p grader -- q6` runs those of one question. Named
+//! to run after the grader's own tests: cargo stops at the first target
+//! that fails, and until the work is done, this one does.
 
 mod common;
 use common::check;
