@@ -73,14 +73,25 @@ fn check_own_processes(seen: &Observation) -> Result<(), String> {
         return Err("no \"Process <k> (pid <pid>) prints <k>\" line to check".into());
     }
     let main = seen.pid.to_string();
-    if let Some((_, k, _, _)) = children.iter().find(|c| c.2 == main) {
+    // Every line that carries it, in order of k: which came first is the
+    // scheduler's.
+    let mut theirs: Vec<&str> = children.iter().filter(|c| c.2 == main).map(|c| c.1).collect();
+    theirs.sort_by_key(|k| (k.len(), *k));
+    if !theirs.is_empty() {
+        let whose = match theirs.as_slice() {
+            [one] => format!("process {one}'s line carries"),
+            many => format!("the lines of processes {} carry", many.join(", ")),
+        };
         return Err(format!(
-            "process {k}'s line carries pid {main}, the main process's own pid: each line must come from a child process of its own, with that child's pid (`getpid()` in the child, not its parent's)"
+            "{whose} pid {main}, the main process's own pid: each line must come from a child process of its own, with that child's pid (`getpid()` in the child, not its parent's)"
         ));
     }
     let mut by_pid: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (_, k, pid, _) in &children {
         by_pid.entry(pid).or_default().push(k);
+    }
+    for ks in by_pid.values_mut() {
+        ks.sort_by_key(|k| (k.len(), *k));
     }
     if let Some((pid, ks)) = by_pid.iter().find(|(_, ks)| ks.len() > 1) {
         let all = if ks.len() == children.len() { "all" } else { "" };
