@@ -93,7 +93,9 @@ fn check_own_processes(seen: &Observation) -> Result<(), String> {
     for ks in by_pid.values_mut() {
         ks.sort_by_key(|k| (k.len(), *k));
     }
-    if let Some((pid, ks)) = by_pid.iter().find(|(_, ks)| ks.len() > 1) {
+    // The group of the smallest k: pids, and which is smaller, vary.
+    let shared = by_pid.iter().filter(|(_, ks)| ks.len() > 1).min_by_key(|(_, ks)| (ks[0].len(), ks[0]));
+    if let Some((pid, ks)) = shared {
         let all = if ks.len() == children.len() { "all" } else { "" };
         return Err(format!(
             "{all} {} lines carry pid {pid} (processes {}): each number needs its own process",
