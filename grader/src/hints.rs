@@ -1,8 +1,8 @@
 //! Hints for a student who is stuck: `cargo run -p grader -- hint q6`
 //! grades the question, then shows the next hint. First comes what speaks
 //! to the check that fails first (its hint in the rubric; for a written
-//! answer, the nudge of each concept it misses), shown again whenever that
-//! check is the one failing and its hint was not the last one shown; then
+//! answer, the nudge of each concept it misses), shown again when that
+//! check fails again after another one did; then
 //! the question's own hints, from a nudge to the concrete API, numbered
 //! "hint 2 of 3" whatever fails; then it says there are no more. What was
 //! shown is kept in the workspace's target directory (`grader-hints.json`).
@@ -74,7 +74,8 @@ impl Next {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Shown {
     texts: Vec<String>,
-    last: Option<String>,
+    /// The last hint shown about a failing check.
+    last_about: Option<String>,
 }
 
 /// The next hint of `question` for the workspace whose target directory
@@ -94,12 +95,13 @@ pub fn next(target: &Path, question: Question, score: Option<&QuestionScore>, ag
     let shown = state.entry(key).or_default();
     let about: Vec<String> = score.map(|s| s.hints.clone()).unwrap_or_default();
     let own = own(question);
-    // What fails first speaks first: again, if something else was said
-    // since; the next of its hints if one of them was said last.
+    // What fails first speaks first, and again once another check has
+    // failed in between (its hints were shown, then this one came back);
+    // then the next of its hints, then the question's own.
     let next = score.and_then(|s| s.hints_about).and_then(|check| {
-        let said_last = shown.last.as_ref().is_some_and(|l| about.contains(l));
+        let same_failure = shown.last_about.as_ref().is_some_and(|l| about.contains(l));
         let unseen = about.iter().find(|h| !shown.texts.contains(h));
-        let text = if said_last { unseen } else { unseen.or(about.first()) };
+        let text = if same_failure { unseen } else { unseen.or(about.first()) };
         text.map(|text| Next::About { check, text: text.clone() })
     });
     let next = next.or_else(|| {
@@ -116,7 +118,9 @@ pub fn next(target: &Path, question: Question, score: Option<&QuestionScore>, ag
     if !shown.texts.contains(&text) {
         shown.texts.push(text.clone());
     }
-    shown.last = Some(text);
+    if matches!(next, Next::About { .. }) {
+        shown.last_about = Some(text);
+    }
     std::fs::create_dir_all(target).with_context(|| format!("creating {}", target.display()))?;
     std::fs::write(&path, serde_json::to_string_pretty(&state)? + "\n")
         .with_context(|| format!("writing {}", path.display()))?;
@@ -164,7 +168,7 @@ mod tests {
     }
 
     #[test]
-    fn what_fails_first_speaks_first_and_again_when_something_else_was_said() {
+    fn what_fails_first_speaks_first_and_again_after_another_failure() {
         let dir = tempfile::tempdir().unwrap();
         let wait = failing("6.4");
         let about = |n: Next| match n {
@@ -172,18 +176,21 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(about(next(dir.path(), Question::Q6, Some(&wait), false).unwrap()), "6.4");
-        // Then the question's own, numbered as ever.
-        assert!(matches!(
-            next(dir.path(), Question::Q6, Some(&wait), false).unwrap(),
-            Next::Hint { number: 1, of: 3, .. }
-        ));
+        // Then the question's own, numbered as ever, without the same
+        // failure's hint in between.
+        for number in 1..=2 {
+            assert!(matches!(
+                next(dir.path(), Question::Q6, Some(&wait), false).unwrap(),
+                Next::Hint { number: n, of: 3, .. } if n == number
+            ));
+        }
         // Something else fails now: its hint at once; then the wait fails
         // again: its hint again, though it was shown before.
         assert_eq!(about(next(dir.path(), Question::Q6, Some(&failing("6.2")), false).unwrap()), "6.2");
         assert_eq!(about(next(dir.path(), Question::Q6, Some(&wait), false).unwrap()), "6.4");
         assert!(matches!(
             next(dir.path(), Question::Q6, Some(&wait), false).unwrap(),
-            Next::Hint { number: 2, of: 3, .. }
+            Next::Hint { number: 3, of: 3, .. }
         ));
     }
 

@@ -408,7 +408,9 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
         let cache = args.cache.clone().unwrap_or_else(|| out.join(".repositories"));
         let fetch = Fetch { cache, deadline: args.before.clone() };
         if let Some(deadline) = &args.before {
-            eprintln!("deadline: {deadline} (each repository's last commit at or before it is graded)");
+            eprintln!(
+                "deadline: {deadline} (each repository's last commit at or before it is graded; a student's own, in the roster's deadline column, comes first)"
+            );
         }
         let fetched = fetch_all(&students, &fetch, bar("fetched"));
         if terminal {
@@ -452,6 +454,25 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
     );
     if !failed.is_empty() {
         println!("could not be graded (see the errors column): {}", failed.join(", "));
+    }
+    // Those whose own deadline (the roster's) is not the batch's.
+    let own_deadlines: Vec<String> = now
+        .iter()
+        .filter(|r| r.deadline.is_some() && r.deadline != args.before.as_ref().map(|d| d.local()))
+        .map(|r| format!("{} at {}", r.name, r.deadline.as_deref().unwrap_or_default()))
+        .collect();
+    if !own_deadlines.is_empty() {
+        println!("graded at their own deadline: {}", own_deadlines.join(", "));
+    }
+    let noted = |what: &str| {
+        now.iter().filter(|r| grader::gradebook::notes(r).iter().any(|n| n.contains(what))).count()
+    };
+    let (no_work, late) = (noted("no work of the student's own"), noted("after the deadline"));
+    if no_work + late > 0 {
+        println!(
+            "{} with no work of their own, {} with commits after the deadline (see the notes column)",
+            no_work, late
+        );
     }
     let kept_errors: Vec<&str> =
         rows.iter().filter(|r| r.error.is_some() && !graded_now(r)).map(|r| r.name.as_str()).collect();

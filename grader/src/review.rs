@@ -114,7 +114,12 @@ impl std::str::FromStr for Set {
         let usage = || format!("{set:?}: expected NAME:qN=MARK, e.g. alice:q1=7");
         let (name, rest) = set.rsplit_once(':').ok_or_else(usage)?;
         let (question, mark) = rest.split_once('=').ok_or_else(usage)?;
-        let question = Question::parse(question).ok_or_else(usage)?;
+        let question = Question::parse(question).ok_or_else(|| {
+            match question.trim_start_matches(['q', 'Q']).parse::<u32>() {
+                Ok(n) => format!("{set:?}: there is no Q{n} (questions 1 to 6)"),
+                Err(_) => usage(),
+            }
+        })?;
         let mark: u32 = mark.trim().parse().ok().ok_or_else(usage)?;
         let max = question.spec().points();
         if mark > max {
@@ -220,6 +225,7 @@ pub fn review(
                 done.insert((member.name.clone(), member.question));
             }
             let max = item.question.spec().points();
+            let mut own_reasons: Vec<(String, Option<String>)> = Vec::new();
             let marks = if cluster.len() > 1 {
                 for member in &cluster {
                     show(&mut output, member, max, &[])?;
@@ -233,12 +239,21 @@ pub fn review(
                     Answer::Skip => vec![None; cluster.len()],
                     Answer::Stop => break,
                     Answer::Each => {
+                        // Each its own mark, and its own reason.
                         let mut marks = Vec::new();
                         for member in &cluster {
                             writeln!(output, "\n{}, Q{}:", member.name, member.question.number())?;
                             let prompt = prompt_for(member, max);
                             match ask(&mut output, &mut read, &prompt, max, false)? {
-                                Answer::Mark(mark) => marks.push(Some(mark)),
+                                Answer::Mark(mark) => {
+                                    let reason = if mark == member.automatic {
+                                        None
+                                    } else {
+                                        ask_reason(&mut output, &mut read, &[member.name.as_str()])?
+                                    };
+                                    own_reasons.push((member.name.clone(), reason));
+                                    marks.push(Some(mark));
+                                }
                                 Answer::Keep => marks.push(Some(member.automatic)),
                                 Answer::Stop => {
                                     stop = true;
@@ -265,12 +280,24 @@ pub fn review(
                 }
             };
             // A mark that differs from the automatic one is asked its
-            // reason, once for the cluster: it goes back to the students.
-            let changed = cluster.iter().zip(&marks).any(|(m, mark)| mark.is_some_and(|k| k != m.automatic));
-            let reason = if changed { ask_reason(&mut output, &mut read)? } else { None };
+            // reason (once for a cluster given one mark): it goes back to
+            // the students.
+            let changed: Vec<&str> = cluster
+                .iter()
+                .zip(&marks)
+                .filter(|(m, mark)| mark.is_some_and(|k| k != m.automatic))
+                .map(|(m, _)| m.name.as_str())
+                .collect();
+            let shared = if !changed.is_empty() && own_reasons.is_empty() {
+                ask_reason(&mut output, &mut read, &changed)?
+            } else {
+                None
+            };
             for (member, mark) in cluster.iter().zip(marks) {
                 if let Some(mark) = mark {
-                    let reason = if mark == member.automatic { None } else { reason.clone() };
+                    let own = own_reasons.iter().find(|(n, _)| *n == member.name).map(|(_, r)| r.clone());
+                    let reason =
+                        if mark == member.automatic { None } else { own.unwrap_or_else(|| shared.clone()) };
                     decisions.decide(decision(
                         &member.name,
                         member.question,
@@ -340,17 +367,19 @@ fn show(output: &mut impl Write, item: &Item, max: u32, others: &[&Item]) -> Res
     Ok(())
 }
 
-/// Asks why a mark was changed (an empty answer gives none).
+/// Asks why the marks of `whose` were changed (an empty answer gives none).
 fn ask_reason(
     output: &mut impl Write,
     read: &mut impl FnMut() -> std::io::Result<Option<String>>,
+    whose: &[&str],
 ) -> Result<Option<String>> {
-    write!(output, "{REASON_PROMPT}")?;
+    write!(output, "{}", REASON_PROMPT.replace("{whose}", &whose.join(", ")))?;
     output.flush()?;
     Ok(read()?.map(|l| l.trim().to_string()).filter(|l| !l.is_empty()))
 }
 
-const REASON_PROMPT: &str = "why? (kept with the mark, and shown to the student; Enter for no reason): ";
+const REASON_PROMPT: &str =
+    "why the mark of {whose}? (kept with the mark, and shown to the student; Enter for no reason): ";
 
 /// What the instructor answered.
 enum Answer {

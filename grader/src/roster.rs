@@ -90,8 +90,11 @@ impl Deadline {
         parse_moment(text).ok_or_else(|| {
             let day = text.get(..10).filter(|d| parse_date(d).is_some());
             match day {
-                Some(day) => anyhow::anyhow!(
+                Some(day) if text.len() == 10 => anyhow::anyhow!(
                     "{text:?} needs a time and a zone: the end of that day in UTC is {day}T23:59:59Z; in a zone of your own, e.g. {day}T23:59:59-05:00"
+                ),
+                Some(day) => anyhow::anyhow!(
+                    "{text:?} needs a valid time (00:00 to 23:59:59) and a zone: Z for UTC, or an offset such as -05:00 (a zone's name, EST, is not read), e.g. {day}T23:59:59-05:00"
                 ),
                 None => anyhow::anyhow!(
                     "{text:?} is not a date, time and zone such as 2026-12-01T23:59:59Z (UTC) or 2026-12-01T23:59:59-05:00"
@@ -336,9 +339,7 @@ pub fn read_roster(path: &Path) -> Result<Vec<Student>> {
         seen.insert(key, (number, name.clone()));
         // Two students on one repository: one of them is handing in the
         // other's work (or the roster is wrong).
-        if let Some(earlier) =
-            repositories.insert(repository.trim_end_matches(['/', '\\']).to_lowercase(), number)
-        {
+        if let Some(earlier) = repositories.insert(repository_key(&repository), number) {
             bail!(
                 "{}: the repository {repository:?} is already on line {earlier}: each student's own",
                 at(number)
@@ -356,6 +357,26 @@ pub fn read_roster(path: &Path) -> Result<Vec<Student>> {
         bail!("the roster {} names no student", path.display());
     }
     Ok(students)
+}
+
+/// What names one repository, however it is written: its host and path in
+/// lower case, without a scheme, a user, a trailing `/` or `.git`
+/// (`git@github.com:Alice/mp.git` and `https://github.com/alice/mp` are one).
+fn repository_key(url: &str) -> String {
+    let url = url.trim().to_lowercase();
+    let url = ["https://", "http://", "ssh://", "git://", "file://"]
+        .iter()
+        .find_map(|scheme| url.strip_prefix(scheme))
+        .map(str::to_string)
+        .unwrap_or_else(|| match url.split_once(':') {
+            // scp-like `user@host:path`, not a path with a colon in it
+            Some((host, path)) if !host.contains('/') && host.contains('@') => format!("{host}/{path}"),
+            _ => url.clone(),
+        });
+    let url =
+        url.rsplit_once('@').filter(|(user, _)| !user.contains('/')).map_or(url.as_str(), |(_, rest)| rest);
+    let url = url.trim_end_matches(['/', '\\']);
+    url.strip_suffix(".git").unwrap_or(url).trim_end_matches('/').to_string()
 }
 
 /// The fields of one CSV line: separated by commas, each maybe quoted
@@ -448,7 +469,11 @@ pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(usize, u
                 Ok(history) => (Ok(dir), Some(history)),
                 Err(e) => (Err(format!("{e:#}")), None),
             };
-            let identifiers = student.identifiers.clone();
+            let mut identifiers = student.identifiers.clone();
+            // The name as the roster has it, where the gradebook's differs.
+            if name != student.name {
+                identifiers.insert("student".into(), student.name.clone());
+            }
             let fetched = Fetched { name, dir, history, deadline, identifiers };
             progress(i + 1, students.len());
             fetched
@@ -757,7 +782,8 @@ fn git(dir: Option<&Path>, args: &[&str]) -> Result<String> {
     let (stdout, stderr) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
     if !status.success() {
         let said = String::from_utf8_lossy(&stderr);
-        bail!("git {} failed: {}", args.first().unwrap_or(&""), said.trim().lines().last().unwrap_or(""));
+        let verb = args.iter().find(|a| !a.starts_with('-') && !a.contains('=')).unwrap_or(&"");
+        bail!("git {verb} failed: {}", said.trim().lines().last().unwrap_or(""));
     }
     Ok(String::from_utf8_lossy(&stdout).trim().to_string())
 }
@@ -807,8 +833,19 @@ mod tests {
     #[test]
     fn bad_rosters_say_what_is_wrong_and_where() {
         let unknown = roster("student,repository,grade\nalice,x,5\n").unwrap_err().to_string();
-        let shared = roster("student,repository\nalice,https://x/a.git\nbob,https://x/A.git/\n").unwrap_err();
-        assert!(shared.to_string().contains("already on line 2"), "{shared}");
+        for (one, other) in [
+            ("https://x/a.git", "https://x/A.git/"),
+            ("https://github.com/alice/mp.git", "https://github.com/Alice/mp"),
+            ("git@github.com:alice/mp.git", "https://github.com/alice/mp"),
+            ("../alice", "../alice/"),
+        ] {
+            let shared = roster(&format!("student,repository\nalice,{one}\nbob,{other}\n")).unwrap_err();
+            assert!(shared.to_string().contains("already on line 2"), "{one} {other}: {shared}");
+        }
+        assert!(
+            roster("student,repository\nalice,https://github.com/alice/mp\nbob,https://github.com/bob/mp\n")
+                .is_ok()
+        );
         let late = roster("student,repository,deadline\nalice,x,2026-12-08T12:00:00Z\nbob,y,\n").unwrap();
         assert_eq!(late[0].deadline.as_ref().map(Deadline::utc).as_deref(), Some("2026-12-08T12:00:00Z"));
         assert_eq!(late[1].deadline, None);

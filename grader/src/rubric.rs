@@ -260,7 +260,7 @@ pub const QUESTIONS: [Spec; 6] = [
                 "6.2",
                 "prints the numbers 1 to 4, one line each",
                 5,
-                "Four lines `Process k (pid …) prints k`, k from 1 to 4, each once, and the last line: each child prints its own k (the loop variable it was forked with).",
+                "Four lines `Process k (pid …) prints k`, k from 1 to 4, each once, and the last line: each child prints its own k (the loop variable it was forked with). A number that comes more than once means a child went on with the parent's loop: leave the child with `nix::libc::_exit(0)` right after its line.",
             ),
             check(
                 "6.3",

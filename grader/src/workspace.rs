@@ -296,6 +296,13 @@ pub fn renamed(root: &Path, location: &str) -> Option<String> {
     Some(format!("found `{first}`: the grader reads `{location}`"))
 }
 
+/// The path [`renamed`] names, relative to `root`.
+pub fn renamed_path(root: &Path, location: &str) -> Option<PathBuf> {
+    let said = renamed(root, location)?;
+    let found = said.strip_prefix("found `")?.split('`').next()?;
+    Some(PathBuf::from(found))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,7 +177,7 @@ fn a_review_sets_marks_that_later_batches_keep_while_the_answer_is_unchanged() {
         .stdout(
             predicate::str::contains("alice, Q1: automatic mark")
                 .and(predicate::str::contains("- many cores"))
-                .and(predicate::str::contains("why?")),
+                .and(predicate::str::contains("why the mark of alice?")),
         );
     let a = row(&gradebook(&out), "alice").clone();
     assert_eq!(a["q1"], "7");
@@ -329,7 +329,7 @@ fn a_write_that_fails_part_way_leaves_the_old_decisions_whole() {
 }
 
 #[test]
-fn copies_are_shown_side_by_side_and_decided_together() {
+fn copies_are_shown_together_and_decided_together() {
     let top = tempfile::Builder::new().prefix("grader-review-").tempdir().unwrap();
     let out = top.path().join("marks");
     let dirs: Vec<std::path::PathBuf> =
@@ -366,4 +366,57 @@ fn copies_are_shown_side_by_side_and_decided_together() {
     );
     let rows = gradebook(&out);
     assert_eq!((row(&rows, "dave")["q4"].as_str(), row(&rows, "alice")["q4"].as_str()), ("2", "4"));
+}
+
+#[test]
+fn a_renamed_answer_is_flagged_with_its_text_for_the_instructor() {
+    let top = tempfile::Builder::new().prefix("grader-review-").tempdir().unwrap();
+    let (grace, out) = (top.path().join("grace"), top.path().join("marks"));
+    std::fs::create_dir_all(grace.join("answers")).unwrap();
+    std::fs::write(grace.join("answers/Q4.md"), OWN_Q4).unwrap();
+    batch(&[&grace], &out);
+    let g = row(&gradebook(&out), "grace").clone();
+    assert!(
+        g["q4"] == "0" && g["review"].contains("renamed? answers/q4.md is missing: found `answers/Q4.md`"),
+        "{g:?}"
+    );
+    // The review shows what was found, and a mark can be set for it.
+    grader()
+        .arg("review")
+        .arg(&out)
+        .write_stdin("9\nthe answer was in Q4.md\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("A pool is a fixed set of worker processes"));
+    assert_eq!(row(&gradebook(&out), "grace")["q4"], "9");
+}
+
+#[test]
+fn copies_decided_each_on_its_own_keep_each_its_own_reason() {
+    let top = tempfile::Builder::new().prefix("grader-review-").tempdir().unwrap();
+    let out = top.path().join("marks");
+    let dirs: Vec<std::path::PathBuf> = ["alice", "carol"].iter().map(|n| top.path().join(n)).collect();
+    for (dir, first) in dirs.iter().zip(["A pool", "Such a pool"]) {
+        std::fs::create_dir_all(dir.join("answers")).unwrap();
+        std::fs::write(dir.join("answers/q4.md"), OWN_Q4.replace("A pool", first)).unwrap();
+    }
+    let refs: Vec<&Path> = dirs.iter().map(|d| d.as_path()).collect();
+    batch(&refs, &out);
+    grader()
+        .arg("review")
+        .arg(&out)
+        .write_stdin("e\n5\nthe original\n3\ncopied from alice\n")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("why the mark of alice?")
+                .and(predicate::str::contains("why the mark of carol?")),
+        );
+    let rows = gradebook(&out);
+    let (a, c) = (row(&rows, "alice"), row(&rows, "carol"));
+    assert!(
+        a["q4"] == "5" && a["review"].contains("the original") && !a["review"].contains("copied from"),
+        "{a:?}"
+    );
+    assert!(c["q4"] == "3" && c["review"].contains("copied from alice"), "{c:?}");
 }

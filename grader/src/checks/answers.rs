@@ -19,7 +19,13 @@ pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
     let ids: Vec<&'static str> = crate::rubric::checks_of(question).map(|c| c.id).collect();
     let refused = |message: String| QuestionReport::failed(question, &message, vec![NOTE.to_string()]);
     if let Some(missing) = ctx.missing.get(question.location()) {
-        return refused(missing.clone());
+        // Not marked, but kept for the instructor's review: it is the
+        // easiest mark to set right.
+        let mut report = refused(missing.clone());
+        report.answer = crate::workspace::renamed_path(&ctx.workspace, question.location())
+            .and_then(|found| read_regular(&ctx.workspace.join(found), MAX_ANSWER).ok())
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+        return report;
     }
     let bytes = match read_regular(&path, MAX_ANSWER) {
         Err(Refused::Unreadable(_)) => {
