@@ -22,6 +22,14 @@ pub enum Mark {
     NotCounted,
 }
 
+impl Scored {
+    /// Every point of it kept: right, or not judged for another check's
+    /// mistake.
+    pub fn passed(&self) -> bool {
+        matches!(self.mark, Mark::Passed | Mark::NotJudged)
+    }
+}
+
 impl Mark {
     /// The mark on a terminal.
     pub fn symbol(self) -> &'static str {
@@ -39,8 +47,6 @@ impl Mark {
 pub struct Scored {
     pub check: &'static Check,
     pub score: u32,
-    /// Every point of it earned.
-    pub passed: bool,
     pub mark: Mark,
     pub message: String,
 }
@@ -138,7 +144,6 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
             Scored {
                 check,
                 score: (f64::from(check.points) * fraction).floor() as u32,
-                passed: verdict.passed(),
                 mark,
                 // Whatever a program printed, a message quotes a part of it.
                 message: crate::report::cut(&verdict.message, crate::report::MESSAGE_CAP),
@@ -171,7 +176,7 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
 /// was missed; each check so reduced says why.
 fn cap_when_the_point_is_missed(question: Question, checks: &mut [Scored]) {
     let Some(point) = rubric::point_of(question) else { return };
-    if checks.iter().any(|c| c.check.id == point.id && c.passed) {
+    if checks.iter().any(|c| c.check.id == point.id && c.passed()) {
         return;
     }
     let max: u32 = checks.iter().map(|c| c.check.points).sum();
@@ -187,7 +192,6 @@ fn cap_when_the_point_is_missed(question: Question, checks: &mut [Scored]) {
             let had = c.score;
             c.score -= taken;
             excess -= taken;
-            c.passed = false;
             if c.mark != Mark::Failed {
                 c.mark = Mark::NotCounted;
             }

@@ -51,9 +51,12 @@ pub fn assert_check(supervisor: &str, id: &str) {
     let scored = graded.1.checks.iter().find(|c| c.check.id == id).expect("every rubric check is scored");
     let notes = graded.1.notes.iter().map(|n| format!("\n(note: {n})")).collect::<String>();
     assert!(
-        scored.passed,
+        scored.passed(),
         "\n{id} {} — {}/{} points\n{}{notes}\n",
-        check.title, scored.score, check.points, scored.message
+        check.title,
+        scored.score,
+        check.points,
+        scored.message
     );
 }
 

@@ -65,7 +65,7 @@ fn assert_graded(name: &str, question: Question, alone: bool, expect: Expect) {
     let card: String = scored
         .checks
         .iter()
-        .map(|c| format!("\n  {} {} {}", c.check.id, if c.passed { "✓" } else { "✗" }, c.message))
+        .map(|c| format!("\n  {} {} {}", c.check.id, if c.passed() { "✓" } else { "✗" }, c.message))
         .collect();
     for c in &scored.checks {
         if expect.unsure.contains(&c.check.id) {
@@ -73,12 +73,12 @@ fn assert_graded(name: &str, question: Question, alone: bool, expect: Expect) {
         }
         match expect.fails.iter().find(|(id, _)| *id == c.check.id) {
             Some((id, fragment)) => {
-                assert!(!c.passed, "{name}: {id} should fail:{card}");
+                assert!(!c.passed(), "{name}: {id} should fail:{card}");
                 assert!(c.message.contains(fragment), "{name}: {id} should say {fragment:?}:{card}");
                 assert!(c.score < c.check.points, "{name}: {id} lost no points:{card}");
             }
             None if expect.capped && c.message.contains("not counted: ") => {}
-            None => assert!(c.passed, "{name}: {} should pass:{card}", c.check.id),
+            None => assert!(c.passed(), "{name}: {} should pass:{card}", c.check.id),
         }
     }
     // The point of the question missed: it counts for at most its share.
@@ -575,7 +575,7 @@ fn without_the_witness_the_reference_passes_on_output_and_says_so() {
         let scored = score_question(checks::grade(&ctx, question));
         assert_eq!(scored.witnessed, Some(false));
         assert!(scored.notes.iter().any(|n| n.contains("NOT verified")), "{:?}", scored.notes);
-        assert!(scored.checks.iter().all(|c| c.passed), "{question:?} on output alone");
+        assert!(scored.checks.iter().all(|c| c.passed()), "{question:?} on output alone");
     }
 }
 
@@ -605,7 +605,7 @@ fn right_submissions_get_full_marks_50_times_in_the_sandbox() {
                 let lost: Vec<String> = scored
                     .checks
                     .iter()
-                    .filter(|c| !c.passed)
+                    .filter(|c| !c.passed())
                     .map(|c| format!("{} {}", c.check.id, c.message))
                     .collect();
                 assert!(lost.is_empty(), "{name} {question:?}, round {round}: {lost:#?}");
