@@ -110,7 +110,7 @@ pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec
         None => (Vec::new(), spec.submissions.iter().collect::<Vec<_>>()),
         Some(names) => {
             let chosen: Vec<&Submission> =
-                spec.submissions.iter().filter(|s| names.iter().any(|n| same_student(n, &s.name))).collect();
+                spec.submissions.iter().filter(|s| chosen_by(Some(names), &s.name)).collect();
             let unknown: Vec<&String> =
                 names.iter().filter(|n| !chosen.iter().any(|s| same_student(n, &s.name))).collect();
             if !unknown.is_empty() {
@@ -181,6 +181,11 @@ fn merge(kept: Vec<Row>, fresh: Vec<Row>) -> Vec<Row> {
 /// submission `name` (as the batch made it safe).
 pub fn same_student(given: &str, name: &str) -> bool {
     crate::roster::safe_name(given).to_lowercase() == name.to_lowercase()
+}
+
+/// Whether `--only` (none: everyone) takes the submission `name`.
+pub fn chosen_by(only: Option<&[String]>, name: &str) -> bool {
+    only.is_none_or(|only| only.iter().any(|given| same_student(given, name)))
 }
 
 /// One submission's row, and its scorecard (none if it was not graded).

@@ -134,6 +134,27 @@ pub struct Decision {
     pub reason: Option<String>,
 }
 
+impl Row {
+    /// Nothing graded is the student's: no commit of theirs changed their
+    /// work, and it earned nothing.
+    pub fn no_work_of_its_own(&self) -> bool {
+        self.own_commits == Some(0) && self.total == Some(0)
+    }
+
+    /// Commits after the deadline, not graded.
+    pub fn late_commits(&self) -> u32 {
+        self.after_deadline.unwrap_or(0)
+    }
+
+    /// Flagged work not decided on yet.
+    pub fn open_flags(&self) -> usize {
+        self.work
+            .iter()
+            .filter(|w| !w.flags().is_empty() && !self.reviewed.iter().any(|d| d.question == w.question))
+            .count()
+    }
+}
+
 impl Work {
     /// Every reason to review it: the marker's, then copies.
     pub fn flags(&self) -> Vec<String> {
@@ -546,7 +567,7 @@ pub fn csv(rows: &[Row], decisions: &Decisions) -> String {
 /// own, and commits after the deadline.
 pub fn notes(row: &Row) -> Vec<String> {
     let mut notes = Vec::new();
-    if row.own_commits == Some(0) && row.total == Some(0) {
+    if row.no_work_of_its_own() {
         notes.push(match row.deadline {
             Some(_) => {
                 "no work of the student's own by the deadline: only the assignment's commits".to_string()
@@ -554,10 +575,10 @@ pub fn notes(row: &Row) -> Vec<String> {
             None => "no work of the student's own: only the assignment's commits".to_string(),
         });
     }
-    match row.after_deadline {
-        Some(0) | None => {}
-        Some(1) => notes.push("1 commit after the deadline, not graded".into()),
-        Some(n) => notes.push(format!("{n} commits after the deadline, not graded")),
+    match row.late_commits() {
+        0 => {}
+        1 => notes.push("1 commit after the deadline, not graded".into()),
+        n => notes.push(format!("{n} commits after the deadline, not graded")),
     }
     notes
 }

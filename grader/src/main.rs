@@ -220,8 +220,7 @@ fn written_rubric(text: &str) -> Result<grader::release::WrittenRubric, String> 
 }
 
 fn deadline(text: &str) -> Result<Deadline, String> {
-    Deadline::parse(text)
-        .map_err(|e| e.to_string().trim_start_matches(&format!("--before {text:?} ")).to_string())
+    Deadline::parse(text).map_err(|e| e.to_string())
 }
 
 fn limit(text: &str) -> Result<u64, String> {
@@ -386,9 +385,6 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
     let mut submissions = Submission::from_dirs(&args.dirs);
     if let Some(roster) = &args.roster {
         let students = read_roster(roster)?;
-        let named = |s: &grader::roster::Student| {
-            args.only.as_ref().is_none_or(|only| only.iter().any(|o| grader::batch::same_student(o, &s.name)))
-        };
         // Only those to grade are fetched; a name not in the roster is said
         // before anything is fetched.
         if let Some(only) = &args.only {
@@ -404,7 +400,10 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
                 );
             }
         }
-        let students: Vec<_> = students.into_iter().filter(|s| named(s)).collect();
+        let students: Vec<_> = students
+            .into_iter()
+            .filter(|s| grader::batch::chosen_by(args.only.as_deref(), &s.name))
+            .collect();
         let cache = args.cache.clone().unwrap_or_else(|| out.join(".repositories"));
         let fetch = Fetch { cache, deadline: args.before.clone() };
         if let Some(deadline) = &args.before {
@@ -429,9 +428,8 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
     if terminal {
         eprintln!();
     }
-    let graded_now = |row: &&grader::gradebook::Row| {
-        args.only.as_ref().is_none_or(|only| only.iter().any(|o| grader::batch::same_student(o, &row.name)))
-    };
+    let graded_now =
+        |row: &&grader::gradebook::Row| grader::batch::chosen_by(args.only.as_deref(), &row.name);
     let plural =
         |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
     let now: Vec<&grader::gradebook::Row> = rows.iter().filter(graded_now).collect();
@@ -464,10 +462,8 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
     if !own_deadlines.is_empty() {
         println!("graded at their own deadline: {}", own_deadlines.join(", "));
     }
-    let noted = |what: &str| {
-        now.iter().filter(|r| grader::gradebook::notes(r).iter().any(|n| n.contains(what))).count()
-    };
-    let (no_work, late) = (noted("no work of the student's own"), noted("after the deadline"));
+    let no_work = now.iter().filter(|r| r.no_work_of_its_own()).count();
+    let late = now.iter().filter(|r| r.late_commits() > 0).count();
     if no_work + late > 0 {
         println!(
             "{} with no work of their own, {} with commits after the deadline (see the notes column)",
@@ -479,12 +475,7 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
     if !kept_errors.is_empty() {
         println!("rows kept from before, with errors: {}", kept_errors.join(", "));
     }
-    let decisions = grader::gradebook::Decisions::load(&spec.out)?;
-    let open = grader::gradebook::Flagged::load(&spec.out)?
-        .items
-        .iter()
-        .filter(|i| decisions.on(&i.name, i.question, &i.fingerprint).is_none())
-        .count();
+    let open: usize = rows.iter().map(|r| r.open_flags()).sum();
     if open > 0 {
         println!(
             "{} flagged for your review: cargo run -p grader -- review {}",

@@ -340,7 +340,14 @@ fn copies_are_shown_together_and_decided_together() {
         std::fs::write(dir.join("answers/q4.md"), OWN_Q4.replace("A pool", first)).unwrap();
     }
     let refs: Vec<&Path> = dirs.iter().map(|d| d.as_path()).collect();
-    batch(&refs, &out);
+    grader()
+        .arg("batch")
+        .args(&refs)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3 answers flagged for your review"));
     let rows = gradebook(&out);
     assert!(rows.iter().all(|r| r["review"].contains("copied?")), "{rows:?}");
 
