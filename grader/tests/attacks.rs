@@ -859,3 +859,49 @@ fn attack_by_a_repository_bomb_is_refused_before_anything_is_written_out() {
     let cache = out.join(".repositories/mallory");
     assert!(!cache.join("answers/q1.md").exists() && !cache.join("huge.bin").exists());
 }
+
+#[test]
+fn attack_by_a_renamed_answer_that_is_a_link_reads_nothing_for_review() {
+    let arena = Arena::new();
+    // Q4 "renamed" to a link to the instructor's secret: review would show
+    // a renamed answer's text, but a link is never followed.
+    let fork = arena.path().join("forks/mallory");
+    std::fs::create_dir_all(fork.join("answers")).unwrap();
+    std::os::unix::fs::symlink(arena.path().join("home/.ssh/id_rsa"), fork.join("answers/Q4.md")).unwrap();
+    let out = arena.path().join("out");
+    let run = Command::new(common::GRADER).arg("batch").arg(&fork).arg("--out").arg(&out).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    for file in ["flagged.json", "gradebook.json", "gradebook.csv", "mallory/results.json"] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(!text.contains(&arena.token), "the secret reached {file}");
+    }
+}
+
+#[test]
+fn attack_by_a_roster_url_that_is_an_option_runs_nothing_on_a_fetch_again() {
+    let arena = Arena::new();
+    let repo = arena.path().join("forks/mallory");
+    std::fs::create_dir_all(repo.join("answers")).unwrap();
+    std::fs::write(repo.join("answers/q1.md"), "x\n").unwrap();
+    commit_dated(&repo);
+    let roster = arena.path().join("roster.csv");
+    let out = arena.path().join("out");
+    let batch = || {
+        Command::new(common::GRADER)
+            .args(["batch", "--roster"])
+            .arg(&roster)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    std::fs::write(&roster, format!("student,repository\nmallory,{}\n", repo.display())).unwrap();
+    assert!(batch().status.success());
+    // The clone is cached: the next batch sets its URL again, and fetches.
+    let pwned = arena.path().join("PWNED");
+    std::fs::write(&roster, format!("student,repository\nmallory,--upload-pack=touch {}\n", pwned.display()))
+        .unwrap();
+    let run = batch();
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stdout));
+    assert!(!pwned.exists(), "a roster's URL ran a command");
+}
