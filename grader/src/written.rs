@@ -22,12 +22,15 @@
 //! text) or that answer another question are flagged for the instructor's
 //! review, and capped.
 
+pub mod claims;
+
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 use crate::rubric::Question;
+use claims::{Claim, Spec, Vocabulary};
 
 /// The rubric of the written answers, as the instructor wrote it.
 const RUBRIC: &str = include_str!("answers.toml");
@@ -48,7 +51,26 @@ pub struct Rubric {
     pub flagged_at_most: u32,
     pub sentences: Sentences,
     pub topic: Topic,
+    /// Who does what: the roles and relations claims are read with.
+    pub claims: Vocabulary,
+    /// When a mark is uncertain enough to ask the instructor.
+    pub confidence: Confidence,
     pub question: Vec<QuestionRubric>,
+}
+
+/// What makes the marker unsure of a mark, and so ask.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confidence {
+    /// Sentences on the subject that name a role or say a relation but
+    /// credit nothing and state nothing the rubric knows: this many or
+    /// more, at a mark of `unplaced_below` or less, is asked about.
+    pub unplaced_sentences: usize,
+    pub unplaced_below: u32,
+    /// An answer of at least this many words that earns at most
+    /// `long_below` is asked about: it says a lot the marker did not credit.
+    pub long_words: usize,
+    pub long_below: u32,
 }
 
 /// Whether the matching rules are in this copy of `answers.toml`.
@@ -60,8 +82,15 @@ pub enum Rules {
     Private,
 }
 
-/// `answers.toml` without its matching rules (every `shown_by`, `unless`
-/// and `different_question` emptied), marked `rules = "private"`: what a
+/// The keys of `answers.toml` that say how the marker recognises what an
+/// answer says, rather than what a full answer covers.
+const RULE_KEYS: &[&str] = &[
+    "shown_by", "unless", "different_question", "claims", "examples", "negators", "clause_words", "contrasts",
+    "named_by", "says", "opposite",
+];
+
+/// `answers.toml` without its matching rules (every pattern, claim and
+/// example emptied), marked `rules = "private"`: what a
 /// release made with `--written-rubric private` carries. The concepts,
 /// their hints and nudges stay: what a full answer covers is a fair
 /// published rubric; how the marker recognises it is the instructor's.
@@ -75,7 +104,7 @@ pub fn without_rules(text: &str) -> String {
             continue;
         }
         let key = line.split('=').next().unwrap_or_default().trim();
-        if ["shown_by", "unless", "different_question"].contains(&key) {
+        if RULE_KEYS.contains(&key) {
             out.push_str(&format!("{key} = []\n"));
             skipping = !line.trim_end().ends_with(']');
             continue;
@@ -126,7 +155,12 @@ pub struct Concept {
     pub name: String,
     pub required: bool,
     pub points: u32,
+    /// Patterns of words that show it.
+    #[serde(default)]
     pub shown_by: Vec<String>,
+    /// Claims that show it ([`claims::Spec`]).
+    #[serde(default)]
+    pub claims: Vec<String>,
     pub hint: String,
     /// What `grader hint` says when it is missing: a question to think
     /// about, one step further than the hint.
@@ -137,10 +171,28 @@ pub struct Concept {
 #[serde(deny_unknown_fields)]
 pub struct Misconception {
     pub id: String,
+    /// The wrong claim, in short.
     pub name: String,
+    /// What is true instead: a sentence that teaches.
+    pub feedback: String,
+    /// What it costs, beyond the concepts it contradicts.
     pub points: u32,
+    /// The concepts it gets wrong: an answer that states it is not credited
+    /// with them.
+    #[serde(default)]
+    pub contradicts: Vec<String>,
+    #[serde(default)]
     pub shown_by: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<String>,
+    /// Patterns that, in the same sentence, make it no misconception ("in
+    /// Python", "through a shared memory segment").
+    #[serde(default)]
     pub unless: Vec<String>,
+    /// Sentences that state it, as students write it: the tests check each
+    /// is found, and credits nothing it contradicts.
+    #[serde(default)]
+    pub examples: Vec<String>,
 }
 
 impl Rubric {
@@ -177,10 +229,22 @@ impl Rubric {
                 .concept
                 .iter()
                 .flat_map(|c| &c.shown_by)
-                .chain(q.misconception.iter().flat_map(|m| &m.shown_by))
+                .chain(q.misconception.iter().flat_map(|m| m.shown_by.iter().chain(&m.unless)))
                 .chain(&q.different_question);
             for pattern in patterns {
                 Pattern::parse(pattern).map_err(|e| format!("Q{}: {e}", q.number))?;
+            }
+            let specs = q.concept.iter().flat_map(|c| &c.claims).chain(q.misconception.iter().flat_map(|m| &m.claims));
+            for spec in specs {
+                Spec::parse(spec, &rubric.claims).map_err(|e| format!("Q{}: {e}", q.number))?;
+            }
+            for m in &q.misconception {
+                if let Some(unknown) = m.contradicts.iter().find(|id| !q.concept.iter().any(|c| &c.id == *id)) {
+                    return Err(format!("Q{}: misconception {} contradicts no concept {unknown:?}", q.number, m.id));
+                }
+                if m.shown_by.is_empty() && m.claims.is_empty() && rubric.rules == Rules::Public {
+                    return Err(format!("Q{}: misconception {} has neither shown_by nor claims", q.number, m.id));
+                }
             }
         }
         for question in Question::ALL.into_iter().filter(|q| q.is_written()) {
@@ -188,6 +252,7 @@ impl Rubric {
                 return Err(format!("Q{} has no entry", question.number()));
             }
         }
+        claims::Reader::new(&rubric.claims)?;
         Ok(rubric)
     }
 
@@ -226,10 +291,16 @@ pub struct Marked {
     pub missing: Vec<&'static Concept>,
     /// Misconceptions found, with the sentence.
     pub misconceptions: Vec<(&'static Misconception, String)>,
-    /// Why the answer needs the instructor's review, if it does.
+    /// Why the answer looks gamed or answers another question (no answer
+    /// points, concepts capped), if it does.
+    pub gamed: Vec<String>,
+    /// Why the answer needs the instructor's review, if it does: what made
+    /// it gamed, a misconception, or what makes the marker unsure of it.
     pub flags: Vec<String>,
     /// The concept points were cut to the flagged answer's most.
     pub capped: bool,
+    /// Each sentence read, with the claims read in it.
+    pub read: Vec<(String, Vec<Claim>)>,
 }
 
 impl Marked {
@@ -238,11 +309,94 @@ impl Marked {
     }
 }
 
+/// The rubric, compiled once: its patterns parsed, its claims ready.
+struct Compiled {
+    text: Reader,
+    claims: claims::Reader,
+    questions: Vec<(u32, CompiledQuestion)>,
+}
+
+struct CompiledQuestion {
+    concepts: Vec<Rule>,
+    misconceptions: Vec<(Rule, Vec<Pattern>)>,
+    other: Vec<Pattern>,
+}
+
+/// What shows a concept or a misconception: word patterns, claims.
+struct Rule {
+    patterns: Vec<Pattern>,
+    specs: Vec<Spec>,
+}
+
+impl Rule {
+    fn new(patterns: &[String], specs: &[String], vocabulary: &Vocabulary) -> Rule {
+        Rule {
+            patterns: patterns.iter().filter_map(|p| Pattern::parse(p).ok()).collect(),
+            specs: specs.iter().filter_map(|s| Spec::parse(s, vocabulary).ok()).collect(),
+        }
+    }
+
+    fn shown_by(&self, sentence: &Sentence) -> bool {
+        self.patterns.iter().any(|p| p.matches(&sentence.words))
+            || sentence.claims.iter().any(|c| self.specs.iter().any(|s| s.matches(c)))
+    }
+
+    /// Whether the sentence claims the opposite of one of the rule's claims.
+    fn denied_by(&self, sentence: &Sentence) -> bool {
+        sentence.claims.iter().any(|c| self.specs.iter().any(|s| s.denied_by(c)))
+    }
+}
+
+fn compiled() -> &'static Compiled {
+    static COMPILED: OnceLock<Compiled> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        let rubric = Rubric::get();
+        let vocabulary = &rubric.claims;
+        let questions = rubric
+            .question
+            .iter()
+            .map(|q| {
+                let concepts = q.concept.iter().map(|c| Rule::new(&c.shown_by, &c.claims, vocabulary)).collect();
+                let misconceptions = q
+                    .misconception
+                    .iter()
+                    .map(|m| {
+                        let unless = m.unless.iter().filter_map(|p| Pattern::parse(p).ok()).collect();
+                        (Rule::new(&m.shown_by, &m.claims, vocabulary), unless)
+                    })
+                    .collect();
+                let other = q.different_question.iter().filter_map(|p| Pattern::parse(p).ok()).collect();
+                (q.number, CompiledQuestion { concepts, misconceptions, other })
+            })
+            .collect();
+        Compiled {
+            text: Reader::new(rubric),
+            // Checked by parse.
+            claims: claims::Reader::new(vocabulary).unwrap_or_else(|e| panic!("grader/src/answers.toml: {e}")),
+            questions,
+        }
+    })
+}
+
+/// The marker's reader of claims, for [`claims::read`].
+fn reader() -> &'static Compiled {
+    compiled()
+}
+
+/// A sentence of an answer, read.
+struct Sentence<'a> {
+    text: &'a str,
+    words: Vec<String>,
+    claims: Vec<Claim>,
+}
+
 /// Marks `text` as the answer to `question`.
 pub fn mark(question: Question, text: &str) -> Marked {
     let rubric = Rubric::get();
     let q = rubric.of(question);
-    let reader = Reader::new(rubric);
+    let compiled = compiled();
+    let rules = &compiled.questions.iter().find(|(n, _)| *n == question.number()).expect("checked by parse").1;
+    let reader = &compiled.text;
     let units = units(text);
     let concept_max = concept_check_points(question);
     if reader.is_placeholder(&units) {
@@ -256,8 +410,10 @@ pub fn mark(question: Question, text: &str) -> Marked {
             shown: Vec::new(),
             missing: q.concept.iter().filter(|c| c.required).collect(),
             misconceptions: Vec::new(),
+            gamed: Vec::new(),
             flags: Vec::new(),
             capped: false,
+            read: Vec::new(),
         };
     }
 
@@ -265,11 +421,11 @@ pub fn mark(question: Question, text: &str) -> Marked {
     let mut seen = HashSet::new();
     let (mut valid, mut repeats, mut fragments) = (Vec::new(), 0usize, 0usize);
     for unit in &units {
-        let words = words(unit);
+        let words = words(&unit.text);
         if words.is_empty() {
             continue;
         }
-        if !reader.says_something(&words) {
+        if !unit.structured && !reader.says_something(&words) {
             if words.len() <= 6 {
                 fragments += 1;
             }
@@ -279,72 +435,99 @@ pub fn mark(question: Question, text: &str) -> Marked {
             repeats += 1;
             continue;
         }
-        valid.push((unit.as_str(), words));
+        valid.push(Sentence { text: unit.text.as_str(), words, claims: Vec::new() });
     }
-    let on_topic = valid.iter().filter(|(_, w)| reader.on_topic(w)).count();
+    let texts: Vec<String> = valid.iter().map(|s| s.text.to_string()).collect();
+    let aliases = claims::aliases(&compiled.claims, &texts, |w| {
+        !reader.function_words.contains(w) && !reader.on_topic(&[w.to_string()])
+    });
+    let mut about = None;
+    for sentence in &mut valid {
+        sentence.claims = compiled.claims.claims(sentence.text, &aliases, &mut about);
+    }
+    let on_topic = valid.iter().filter(|s| reader.on_topic(&s.words) || !s.claims.is_empty()).count();
     let off_topic = valid.len() - on_topic;
 
-    let mut shown = Vec::new();
-    for concept in &q.concept {
-        let patterns: Vec<Pattern> = concept.shown_by.iter().filter_map(|p| Pattern::parse(p).ok()).collect();
-        if let Some((unit, _)) = valid.iter().find(|(_, w)| patterns.iter().any(|p| p.matches(w))) {
-            shown.push((concept, quote(unit)));
-        }
-    }
+    // Misconceptions first: the sentence that states one credits nothing.
     let mut misconceptions = Vec::new();
-    for m in &q.misconception {
-        let patterns: Vec<Pattern> = m.shown_by.iter().filter_map(|p| Pattern::parse(p).ok()).collect();
-        let unless: Vec<Pattern> = m.unless.iter().filter_map(|p| Pattern::parse(p).ok()).collect();
+    let mut wrong_sentences = HashSet::new();
+    for (m, (rule, unless)) in q.misconception.iter().zip(&rules.misconceptions) {
+        let stated = |s: &Sentence| rule.shown_by(s) && !unless.iter().any(|p| p.matches(&s.words));
+        let mut found = valid.iter().enumerate().filter(|(_, s)| stated(s)).peekable();
+        if let Some((_, first)) = found.peek() {
+            misconceptions.push((m, quote(first.text)));
+        }
+        wrong_sentences.extend(found.map(|(i, _)| i));
+    }
+    let contradicted: HashSet<&str> =
+        misconceptions.iter().flat_map(|(m, _)| m.contradicts.iter().map(String::as_str)).collect();
+    let mut shown = Vec::new();
+    for (concept, rule) in q.concept.iter().zip(&rules.concepts) {
+        if contradicted.contains(concept.id.as_str()) {
+            continue;
+        }
         let found = valid
             .iter()
-            .find(|(_, w)| patterns.iter().any(|p| p.matches(w)) && !unless.iter().any(|p| p.matches(w)));
-        if let Some((unit, _)) = found {
-            misconceptions.push((m, quote(unit)));
+            .enumerate()
+            .find(|(i, s)| !wrong_sentences.contains(i) && rule.shown_by(s) && !rule.denied_by(s));
+        if let Some((_, sentence)) = found {
+            shown.push((concept, quote(sentence.text)));
         }
     }
-    let other: Vec<Pattern> = q.different_question.iter().filter_map(|p| Pattern::parse(p).ok()).collect();
-    let about_other = valid.iter().filter(|(_, w)| other.iter().any(|p| p.matches(w))).count();
+    let about_other = valid.iter().filter(|s| rules.other.iter().any(|p| p.matches(&s.words))).count();
 
-    let mut flags = Vec::new();
+    let mut gamed = Vec::new();
     if fragments >= 4 && fragments > on_topic {
-        flags.push(format!(
+        gamed.push(format!(
             "a list of keywords: {fragments} lines of a few words, {on_topic} sentences on the subject"
         ));
     }
     if repeats >= 3 || (repeats >= 2 && repeats * 3 >= valid.len() + repeats) {
-        flags.push(format!("repeated text: {repeats} sentences say again what another said"));
+        gamed.push(format!("repeated text: {repeats} sentences say again what another said"));
     }
     if off_topic >= 3 && off_topic * 5 >= valid.len() * 2 {
-        flags.push(format!("filler: {off_topic} of {} sentences are not about the subject", valid.len()));
+        gamed.push(format!("filler: {off_topic} of {} sentences are not about the subject", valid.len()));
     }
-    let all: Vec<String> = units.iter().flat_map(|u| words(u)).collect();
+    let all: Vec<String> = units.iter().flat_map(|u| words(&u.text)).collect();
     let distinct = all.iter().collect::<HashSet<_>>().len();
     let growth = (distinct as f64).ln() / (all.len() as f64).ln();
     if all.len() >= rubric.sentences.vocabulary_from && growth < rubric.sentences.min_vocabulary_growth {
-        flags
-            .push(format!("repeated or generated text: {} words, only {distinct} different ones", all.len()));
+        gamed.push(format!("repeated or generated text: {} words, only {distinct} different ones", all.len()));
     }
-    let shown_count = shown.len();
-    if about_other >= 2 || (about_other >= 1 && shown_count <= 1) {
-        flags.push(format!("another question answered: {about_other} sentences are about something else"));
-    }
-    let gamed = !flags.is_empty();
-    if all.len() > rubric.sentences.longest {
-        flags.push(format!("{} words: far longer than an answer to this question", all.len()));
-    }
-    for (m, _) in &misconceptions {
-        flags.push(format!("a misconception to confirm: {}", m.name));
+    if about_other >= 2 || (about_other >= 1 && shown.len() <= 1) {
+        gamed.push(format!("another question answered: {about_other} sentences are about something else"));
     }
 
     let required: u32 = shown.iter().filter(|(c, _)| c.required).map(|(c, _)| c.points).sum();
     let extras: u32 = shown.iter().filter(|(c, _)| !c.required).map(|(c, _)| c.points).sum();
     let taken: u32 = misconceptions.iter().map(|(m, _)| m.points).sum();
     let earned = (required + extras).min(concept_max).saturating_sub(taken);
-    let capped = gamed && earned > rubric.flagged_at_most;
-    let concept_points = if gamed { earned.min(rubric.flagged_at_most) } else { earned };
-    let answer_points = if !gamed && on_topic > 0 { rubric.answer_points } else { 0 };
+    let capped = !gamed.is_empty() && earned > rubric.flagged_at_most;
+    let concept_points = if gamed.is_empty() { earned } else { earned.min(rubric.flagged_at_most) };
+    let answer_points = if gamed.is_empty() && on_topic > 0 { rubric.answer_points } else { 0 };
     let missing =
         q.concept.iter().filter(|c| c.required && !shown.iter().any(|(s, _)| s.id == c.id)).collect();
+
+    let mut flags = gamed.clone();
+    if all.len() > rubric.sentences.longest {
+        flags.push(format!("{} words: far longer than an answer to this question", all.len()));
+    }
+    for (m, _) in &misconceptions {
+        flags.push(format!("a misconception to confirm: {}", m.name));
+    }
+    if gamed.is_empty() {
+        let credited: HashSet<&str> = shown.iter().map(|(_, s)| s.as_str()).collect();
+        flags.extend(unsure(
+            &rubric.confidence,
+            &compiled.claims,
+            &valid,
+            &aliases,
+            &credited,
+            &wrong_sentences,
+            all.len(),
+            answer_points + concept_points,
+        ));
+    }
     Marked {
         placeholder: false,
         sentences: valid.len(),
@@ -355,9 +538,59 @@ pub fn mark(question: Question, text: &str) -> Marked {
         shown,
         missing,
         misconceptions,
+        gamed,
         flags,
         capped,
+        read: valid.into_iter().map(|s| (s.text.to_string(), s.claims)).collect(),
     }
+}
+
+/// Why the marker is unsure of its mark: claims it could not place, claims
+/// that contradict each other, an answer long for its mark, an analogy.
+#[allow(clippy::too_many_arguments)]
+fn unsure(
+    confidence: &Confidence,
+    claims: &claims::Reader,
+    sentences: &[Sentence],
+    aliases: &[(String, String)],
+    credited: &HashSet<&str>,
+    wrong: &HashSet<usize>,
+    words: usize,
+    total: u32,
+) -> Vec<String> {
+    let mut unsure = Vec::new();
+    let mut said: Vec<&Claim> = sentences.iter().flat_map(|s| &s.claims).collect();
+    said.sort_by(|a, b| (&a.role, &a.relation).cmp(&(&b.role, &b.relation)));
+    let both: Vec<String> = said
+        .windows(2)
+        .filter(|w| w[0].role == w[1].role && w[0].relation == w[1].relation && w[0].holds != w[1].holds)
+        .map(|w| format!("{} {}", w[0].role, w[0].relation))
+        .collect();
+    if !both.is_empty() {
+        unsure.push(format!("unsure: the answer says both ways whether {}", both.join(", and whether ")));
+    }
+    if !aliases.is_empty() {
+        let mapped: Vec<String> = aliases.iter().map(|(word, role)| format!("{word} = {role}")).collect();
+        unsure.push(format!("unsure: told by analogy ({}), which the marker reads only in part", mapped.join(", ")));
+    }
+    let unplaced = sentences
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| {
+            !wrong.contains(i)
+                && !credited.contains(quote(s.text).as_str())
+                && (claims.names_a_role(s.text, aliases) || claims.says_a_relation(s.text))
+        })
+        .count();
+    if unplaced >= confidence.unplaced_sentences && total <= confidence.unplaced_below {
+        unsure.push(format!(
+            "unsure: {unplaced} sentences on the subject earned nothing, at {total}/10: they may say in other words what the marker looks for"
+        ));
+    }
+    if words >= confidence.long_words && total <= confidence.long_below {
+        unsure.push(format!("unsure: {words} words for {total}/10"));
+    }
+    unsure
 }
 
 /// Whether this grader's copy of the rubric carries the matching rules.
@@ -382,33 +615,58 @@ fn quote(unit: &str) -> String {
     unit.trim().to_string()
 }
 
+/// A sentence or bullet of an answer; `structured` when it was made from a
+/// table's cell (a table comparing processes and threads says, in each
+/// cell, something of the role that heads its column).
+#[derive(Debug, PartialEq)]
+struct Unit {
+    text: String,
+    structured: bool,
+}
+
 /// The answer's sentences and bullets, without headings and Markdown
-/// markup.
-fn units(text: &str) -> Vec<String> {
+/// markup; a table's rows read as sentences.
+fn units(text: &str) -> Vec<Unit> {
     let mut units = Vec::new();
     let mut paragraph = String::new();
-    let flush = |paragraph: &mut String, units: &mut Vec<String>| {
-        units.extend(sentences(paragraph));
+    let mut header: Option<Vec<String>> = None;
+    let flush = |paragraph: &mut String, units: &mut Vec<Unit>| {
+        units.extend(sentences(paragraph).into_iter().map(|text| Unit { text, structured: false }));
         paragraph.clear();
     };
-    for line in text.lines() {
-        let line = line.trim();
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    for (i, line) in lines.iter().enumerate() {
+        let line = *line;
         if line.is_empty() || line.starts_with('#') || line.starts_with("```") {
             flush(&mut paragraph, &mut units);
+            header = None;
             continue;
         }
+        if line.starts_with('|') {
+            flush(&mut paragraph, &mut units);
+            let cells: Vec<String> = line.trim_matches('|').split('|').map(|c| c.trim().replace(['*', '_', '`'], "")).collect();
+            if cells.iter().all(|c| c.chars().all(|ch| matches!(ch, '-' | ':' | ' '))) {
+                continue;
+            }
+            let separator_next = lines.get(i + 1).is_some_and(|n| n.starts_with('|') && n.contains("--"));
+            if separator_next {
+                header = Some(cells);
+                continue;
+            }
+            units.extend(table_row(header.as_deref(), &cells));
+            continue;
+        }
+        header = None;
         let bullet = ["- ", "* ", "+ ", "• "].iter().find_map(|b| line.strip_prefix(b)).or_else(|| {
             let digits = line.bytes().take_while(u8::is_ascii_digit).count();
             (digits > 0)
                 .then(|| &line[digits..])
                 .and_then(|rest| rest.strip_prefix(". ").or(rest.strip_prefix(") ")))
         });
-        // A table row is a unit of its own, its cells read as one sentence.
-        let row = line.starts_with('|').then(|| line.trim_matches('|').replace('|', ","));
-        match bullet.map(str::to_string).or(row) {
+        match bullet {
             Some(item) => {
                 flush(&mut paragraph, &mut units);
-                paragraph.push_str(&item);
+                paragraph.push_str(item);
             }
             None => {
                 paragraph.push(' ');
@@ -417,7 +675,34 @@ fn units(text: &str) -> Vec<String> {
         }
     }
     flush(&mut paragraph, &mut units);
-    units.into_iter().map(|u| u.replace(['*', '_', '`'], "")).filter(|u| !u.trim().is_empty()).collect()
+    units
+        .into_iter()
+        .map(|u| Unit { text: u.text.replace(['*', '_', '`'], ""), ..u })
+        .filter(|u| !u.text.trim().is_empty())
+        .collect()
+}
+
+/// A table's row as sentences: under a header whose columns name roles
+/// ("| | Processes | Threads |"), one per role, "Processes, <cell> <the
+/// row's label>"; otherwise the row's cells as one sentence.
+fn table_row(header: Option<&[String]>, cells: &[String]) -> Vec<Unit> {
+    let claims = &compiled().claims;
+    let roles: Vec<(usize, &String)> = header
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, h)| claims.names_a_role(h, &[]))
+        .collect();
+    if roles.is_empty() || cells.len() < 2 {
+        return vec![Unit { text: cells.join(", "), structured: false }];
+    }
+    let label = &cells[0];
+    roles
+        .into_iter()
+        .filter_map(|(i, role)| cells.get(i).filter(|c| !c.is_empty()).map(|cell| (role, cell)))
+        .map(|(role, cell)| Unit { text: format!("{role}, {cell} {label}."), structured: true })
+        .collect()
 }
 
 /// A paragraph cut at the ends of its sentences.
@@ -486,8 +771,8 @@ impl Reader {
     }
 
     /// Whether the answer is nothing but placeholders (or nothing).
-    fn is_placeholder(&self, units: &[String]) -> bool {
-        let mut rest: Vec<String> = units.iter().flat_map(|u| words(u)).collect();
+    fn is_placeholder(&self, units: &[Unit]) -> bool {
+        let mut rest: Vec<String> = units.iter().flat_map(|u| words(&u.text)).collect();
         for placeholder in &self.placeholders {
             while let Some(at) = find(&rest, placeholder) {
                 rest.drain(at..at + placeholder.len());
@@ -676,6 +961,7 @@ mod tests {
     fn sentences_split_at_their_ends_and_bullets() {
         let units =
             units("# Title\n\nOne is here. Two, e.g. this, is there!\n- a bullet\n1. a numbered one\n");
-        assert_eq!(units, ["One is here.", "Two, e.g. this, is there!", "a bullet", "a numbered one"]);
+        let texts: Vec<&str> = units.iter().map(|u| u.text.as_str()).collect();
+        assert_eq!(texts, ["One is here.", "Two, e.g. this, is there!", "a bullet", "a numbered one"]);
     }
 }

@@ -84,10 +84,8 @@ fn own_answer(marked: &Marked) -> Verdict {
     if marked.answer_points > 0 {
         return Verdict::pass(format!("{} on the subject", sentences(marked.on_topic)));
     }
-    if !marked.flags.is_empty() && marked.misconceptions.len() < marked.flags.len() {
-        let gamed: Vec<&str> =
-            marked.flags.iter().filter(|f| !f.starts_with("a misconception")).map(String::as_str).collect();
-        return Verdict::fail(format!("needs review: {}", gamed.join("; ")));
+    if !marked.gamed.is_empty() {
+        return Verdict::fail(format!("needs review: {}", marked.gamed.join("; ")));
     }
     Verdict::fail(format!(
         "no sentence says anything about the subject ({} of your own in all): write sentences, not keywords",
@@ -119,7 +117,7 @@ fn concepts(question: Question, marked: &Marked) -> Verdict {
         parts.push(format!("✗ {}", concept.hint));
     }
     for (m, sentence) in &marked.misconceptions {
-        parts.push(format!("✗ a misconception, −{}: “{sentence}”: {}", m.points, m.name));
+        parts.push(format!("✗ a misconception, −{}: “{sentence}”: {}", m.points, m.feedback));
     }
     let capped = if marked.capped { " (capped: the answer needs review)" } else { "" };
     let head = format!(

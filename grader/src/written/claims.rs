@@ -1,0 +1,551 @@
+//! What a sentence claims: who (a role: a process, a thread, a child, a
+//! pool's workers, the OS, a core) does what (a relation: shares memory,
+//! runs in parallel, is started per task, is heavier), and whether the
+//! sentence says it holds or not.
+//!
+//! ```
+//! use grader::written::claims::{Claim, read};
+//! let said = read("Unlike threads, processes do not share memory.");
+//! assert!(said.contains(&Claim::new("process", "share-memory", false)));
+//! assert!(said.contains(&Claim::new("thread", "share-memory", true)));
+//! let said = read("A forked child gets a copy of its parent's memory, threads don't.");
+//! assert!(said.contains(&Claim::new("child", "share-memory", false)));
+//! assert!(said.contains(&Claim::new("thread", "share-memory", true)));
+//! ```
+//!
+//! Why a shallow reading rather than keywords or a full parser: a marker
+//! that matches words credits "processes share memory" as the concept
+//! "threads share memory", and "it saves starting a process per task" as
+//! the misconception "a pool starts a process per task". What tells them
+//! apart is the subject, the relation and the polarity, and those three can
+//! be read from the words and their order: the subject of a relation is the
+//! role named last before it in its clause (else the one the sentence, or
+//! the sentence before, was about); a relation is said by one of its
+//! phrases or denied by an opposite phrase; a negation ("not", "never",
+//! "cannot", "instead of", "avoids") in its stretch of the clause turns it
+//! over. A contrast ("unlike threads, …", "… than threads") gives the other
+//! role the opposite claim; an elliptic clause ("… but processes don't")
+//! repeats the relation before it. The vocabulary of roles and relations is
+//! the instructor's, in `answers.toml` (`[claims]`), so a new way students
+//! say a thing is a line there, not code.
+//!
+//! An answer told by analogy is read too, where it says what stands for
+//! what: "each cook is a process" makes "cook" a name of the process role
+//! for the rest of the answer ([`aliases`]).
+
+use serde::Deserialize;
+
+/// The vocabulary of claims, from `answers.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vocabulary {
+    /// Words that turn a relation over ("not", "never", "avoid*").
+    pub negators: Vec<String>,
+    /// Words that start a clause.
+    pub clause_words: Vec<String>,
+    /// Words before a role that make it a contrast ("unlike", "than").
+    pub contrasts: Vec<String>,
+    /// Each role and the phrases that name it.
+    pub roles: Vec<Role>,
+    /// Each relation and its phrases.
+    pub relation: Vec<Relation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    pub id: String,
+    pub named_by: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relation {
+    pub id: String,
+    /// Phrases that say it holds.
+    pub says: Vec<String>,
+    /// Phrases that say it does not ("own memory" against "shares memory").
+    pub opposite: Vec<String>,
+    /// Whether a role named after "than" gets the opposite claim.
+    #[serde(default)]
+    pub comparative: bool,
+}
+
+/// A claim a sentence makes: `role` `relation`, holding or not.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Claim {
+    pub role: String,
+    pub relation: String,
+    pub holds: bool,
+}
+
+impl Claim {
+    pub fn new(role: &str, relation: &str, holds: bool) -> Claim {
+        Claim { role: role.to_string(), relation: relation.to_string(), holds }
+    }
+}
+
+/// A claim as the rubric gives it: `"thread|child share-memory"` or
+/// `"process not share-memory"`: any of the roles, the relation, holding
+/// unless `not` says otherwise.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub roles: Vec<String>,
+    pub relation: String,
+    pub holds: bool,
+}
+
+impl Spec {
+    pub fn parse(text: &str, vocabulary: &Vocabulary) -> Result<Spec, String> {
+        let parts: Vec<&str> = text.split_whitespace().collect();
+        let (roles, holds, relation) = match parts.as_slice() {
+            [roles, relation] => (roles, true, relation),
+            [roles, "not", relation] => (roles, false, relation),
+            _ => return Err(format!("{text:?}: a claim is `role|role [not] relation`")),
+        };
+        let roles: Vec<String> = roles.split('|').map(str::to_string).collect();
+        for role in &roles {
+            if !vocabulary.roles.iter().any(|r| &r.id == role) {
+                return Err(format!("{text:?}: no role {role:?} in [claims]"));
+            }
+        }
+        if !vocabulary.relation.iter().any(|r| r.id == *relation) {
+            return Err(format!("{text:?}: no relation {relation:?} in [claims]"));
+        }
+        Ok(Spec { roles, relation: relation.to_string(), holds })
+    }
+
+    /// Whether `claim` is this one.
+    pub fn matches(&self, claim: &Claim) -> bool {
+        claim.relation == self.relation && claim.holds == self.holds && self.roles.contains(&claim.role)
+    }
+
+    /// Whether `claim` says the opposite of this one.
+    pub fn denied_by(&self, claim: &Claim) -> bool {
+        claim.relation == self.relation && claim.holds != self.holds && self.roles.contains(&claim.role)
+    }
+}
+
+/// The vocabulary, compiled for reading.
+#[derive(Debug)]
+pub struct Reader {
+    negators: Vec<Phrase>,
+    clause_words: Vec<Phrase>,
+    contrasts: Vec<Phrase>,
+    roles: Vec<(String, Phrase)>,
+    relations: Vec<(String, bool, Phrase, bool)>,
+}
+
+impl Reader {
+    pub fn new(vocabulary: &Vocabulary) -> Result<Reader, String> {
+        let list = |words: &[String]| -> Result<Vec<Phrase>, String> { words.iter().map(|w| Phrase::parse(w)).collect() };
+        let mut roles = Vec::new();
+        for role in &vocabulary.roles {
+            for name in &role.named_by {
+                roles.push((role.id.clone(), Phrase::parse(name)?));
+            }
+        }
+        let mut relations = Vec::new();
+        for relation in &vocabulary.relation {
+            for (phrases, holds) in [(&relation.says, true), (&relation.opposite, false)] {
+                for phrase in phrases {
+                    relations.push((relation.id.clone(), holds, Phrase::parse(phrase)?, relation.comparative));
+                }
+            }
+        }
+        Ok(Reader {
+            negators: list(&vocabulary.negators)?,
+            clause_words: list(&vocabulary.clause_words)?,
+            contrasts: list(&vocabulary.contrasts)?,
+            roles,
+            relations,
+        })
+    }
+
+    /// The claims of one sentence. `about` is the role the answer was last
+    /// about (a sentence without a subject of its own, "They share it.",
+    /// speaks of it), updated; `aliases` are the answer's analogies.
+    pub fn claims(&self, sentence: &str, aliases: &[(String, String)], about: &mut Option<String>) -> Vec<Claim> {
+        // The sentence before speaks for this one only through a pronoun.
+        let previous = about.take();
+        let claims = self.claims_after(sentence, aliases, about, previous.as_deref());
+        if about.is_none() {
+            *about = previous;
+        }
+        claims
+    }
+
+    fn claims_after(
+        &self,
+        sentence: &str,
+        aliases: &[(String, String)],
+        about: &mut Option<String>,
+        previous: Option<&str>,
+    ) -> Vec<Claim> {
+        let mut out = Vec::new();
+        let mut contrast: Vec<String> = Vec::new();
+        let mut before: Option<(String, bool)> = None;
+        for clause in clauses(sentence, &self.clause_words) {
+            let roles = self.roles_in(&clause, aliases);
+            let relations = self.relations_in(&clause);
+            let is_contrast = |at: usize| {
+                self.contrasts.iter().any(|c| (1..=3).any(|back| at >= back && c.at(&clause, at - back).is_some()))
+            };
+            // "threads of a process share…": a role after another, behind
+            // "of" or "in", says whose, not who.
+            let roles: Vec<(usize, usize, String)> = roles
+                .iter()
+                .enumerate()
+                .filter(|(i, r)| {
+                    let behind = (1..=2).any(|back| {
+                        r.0 >= back && MODIFIERS.contains(&clause[r.0 - back].as_str())
+                    });
+                    !(behind && roles[..*i].iter().any(|earlier| !is_contrast(earlier.0)))
+                })
+                .map(|(_, r)| r.clone())
+                .collect();
+            if relations.is_empty() {
+                let subjects: Vec<&(usize, usize, String)> = roles.iter().filter(|r| !is_contrast(r.0)).collect();
+                let contrasted = roles.iter().filter(|r| is_contrast(r.0));
+                contrast.extend(contrasted.map(|r| r.2.clone()));
+                // "…, but processes don't": the relation before, again.
+                match (&before, subjects.last()) {
+                    (Some((relation, polar)), Some(subject)) if clause.len() <= 5 => {
+                        let negated = self.negations(&clause) % 2 == 1;
+                        out.push(Claim { role: subject.2.clone(), relation: relation.clone(), holds: polar ^ negated });
+                    }
+                    // A clause without a relation names what comes next is
+                    // about: its first role, its subject.
+                    (_, Some(_)) => *about = subjects.first().map(|s| s.2.clone()),
+                    _ => {}
+                }
+                continue;
+            }
+            let mut scope = 0;
+            for (start, end, relation, polar, comparative) in relations {
+                let subject = roles
+                    .iter()
+                    .filter(|r| r.1 <= start && !is_contrast(r.0))
+                    .next_back()
+                    .or_else(|| roles.iter().find(|r| r.0 >= start && r.1 <= end && !is_contrast(r.0)))
+                    .map(|r| r.2.clone())
+                    .or_else(|| about.clone())
+                    .or_else(|| {
+                        let pronoun = clause[..end].iter().any(|w| PRONOUNS.contains(&w.as_str()));
+                        previous.filter(|_| pronoun).map(str::to_string)
+                    });
+                let inside: Vec<&str> = clause[scope..end]
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !roles.iter().any(|r| r.0 <= scope + i && scope + i < r.1))
+                    .map(|(_, w)| w.as_str())
+                    .collect();
+                let negated = self.negations_of(&inside) % 2 == 1;
+                let holds = polar ^ negated;
+                if let Some(subject) = subject {
+                    out.push(Claim { role: subject.clone(), relation: relation.clone(), holds });
+                    *about = Some(subject);
+                }
+                let than: Vec<String> = if comparative {
+                    roles.iter().filter(|r| r.0 >= end && is_contrast(r.0)).map(|r| r.2.clone()).collect()
+                } else {
+                    Vec::new()
+                };
+                for other in contrast.drain(..).chain(than) {
+                    out.push(Claim { role: other, relation: relation.clone(), holds: !holds });
+                }
+                before = Some((relation, polar));
+                scope = end;
+            }
+        }
+        out.sort_by(|a, b| (&a.role, &a.relation, a.holds).cmp(&(&b.role, &b.relation, b.holds)));
+        out.dedup();
+        out
+    }
+
+    /// The roles named in a clause: (start, end, role), the longest name
+    /// at each place.
+    fn roles_in(&self, clause: &[String], aliases: &[(String, String)]) -> Vec<(usize, usize, String)> {
+        let mut found = Vec::new();
+        let mut at = 0;
+        while at < clause.len() {
+            let named = self
+                .roles
+                .iter()
+                .filter_map(|(role, phrase)| phrase.at(clause, at).map(|end| (end, role.clone())))
+                .max_by_key(|(end, _)| *end)
+                .or_else(|| {
+                    let word = clause[at].trim_end_matches('s');
+                    aliases.iter().find(|(alias, _)| alias == word).map(|(_, role)| (at + 1, role.clone()))
+                });
+            match named {
+                Some((end, role)) => {
+                    found.push((at, end, role));
+                    at = end;
+                }
+                None => at += 1,
+            }
+        }
+        found
+    }
+
+    /// The relations said in a clause, left to right, the longest at each
+    /// place: (start, end, relation, whether the phrase says it holds,
+    /// comparative).
+    fn relations_in(&self, clause: &[String]) -> Vec<(usize, usize, String, bool, bool)> {
+        let mut found = Vec::new();
+        let mut at = 0;
+        while at < clause.len() {
+            let best = self
+                .relations
+                .iter()
+                .filter_map(|(id, polar, phrase, comparative)| {
+                    phrase.at(clause, at).map(|end| (at, end, id.clone(), *polar, *comparative))
+                })
+                .max_by_key(|r| r.1);
+            match best {
+                Some(r) => {
+                    at = r.1;
+                    found.push(r);
+                }
+                None => at += 1,
+            }
+        }
+        found
+    }
+
+    fn negations(&self, words: &[String]) -> usize {
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        self.negations_of(&words)
+    }
+
+    /// How many negations `words` has ("not only" is none).
+    fn negations_of(&self, words: &[&str]) -> usize {
+        let owned: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        (0..owned.len())
+            .filter(|&i| {
+                self.negators.iter().any(|n| n.at(&owned, i).is_some())
+                    && !(owned[i] == "not" && owned.get(i + 1).is_some_and(|n| n == "only"))
+            })
+            .count()
+    }
+
+    /// Whether a sentence names any role.
+    pub fn names_a_role(&self, sentence: &str, aliases: &[(String, String)]) -> bool {
+        clauses(sentence, &self.clause_words).iter().any(|c| !self.roles_in(c, aliases).is_empty())
+    }
+
+    /// Whether a sentence says any relation.
+    pub fn says_a_relation(&self, sentence: &str) -> bool {
+        clauses(sentence, &self.clause_words).iter().any(|c| !self.relations_in(c).is_empty())
+    }
+}
+
+/// Words that speak of what the sentence before was about.
+const PRONOUNS: &[&str] =
+    &["they", "them", "their", "it", "its", "each", "both", "these", "those", "this", "every", "one", "either"];
+
+/// Words before a role that make it a modifier of the role named before
+/// it: "the threads of a process", "workers in the pool".
+const MODIFIERS: &[&str] = &["of", "in", "within", "inside", "from", "by", "to", "on", "per", "across", "with"];
+
+/// The analogies of an answer that say what stands for what: "each cook is
+/// a process", "the stoves are the CPU cores", "think of processes as
+/// kitchens", "the cooks (the processes)": (the word, singular, role).
+/// Only an answer that says it tells an analogy ("like", "imagine",
+/// "think of") has any; `names` says whether a word may name a thing in
+/// one (the rubric's small words and the subject's own words may not).
+pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bool) -> Vec<(String, String)> {
+    const SIGNALS: &[&str] = &["like", "imagine", "think", "analogy", "picture", "similar", "metaphor", "compare", "as if"];
+    let told = sentences.iter().any(|s| super::words(s).iter().any(|w| SIGNALS.contains(&w.as_str())));
+    if !told {
+        return Vec::new();
+    }
+    let is_small = |w: &str| is_small(w) || !names(w);
+    const LINKS: &[&[&str]] = &[
+        &["is"], &["are"], &["represents"], &["represent"], &["stands", "for"], &["stand", "for"],
+        &["is", "like"], &["are", "like"], &["acts", "as"], &["act", "as"], &["plays", "the", "role", "of"],
+        &["means"], &["equals"],
+    ];
+    let mut found: Vec<(String, String)> = Vec::new();
+    for sentence in sentences {
+        // "cooks (processes)": a word, then a role in brackets.
+        for (before, inside) in bracketed(sentence) {
+            if let (Some(role), Some(word)) = (reader.role_of(&inside), before) {
+                if !is_small(&word) && reader.role_of(std::slice::from_ref(&word)).is_none() {
+                    found.push((word, role));
+                }
+            }
+        }
+        let words = super::words(sentence);
+        for at in 0..words.len() {
+            for link in LINKS {
+                if words[at..].starts_with(&link.iter().map(|w| w.to_string()).collect::<Vec<_>>()) {
+                    let after = at + link.len();
+                    let article = words.get(after).is_some_and(|w| ["a", "an", "the", "one", "our"].contains(&w.as_str()));
+                    let target = if article { after + 1 } else { after };
+                    let (Some(word), Some(rest)) = (at.checked_sub(1).map(|i| &words[i]), words.get(target..)) else {
+                        continue;
+                    };
+                    let word_role = reader.role_of(std::slice::from_ref(word));
+                    let target_role = reader.role_of(rest);
+                    // "X is a process": X stands for the process.
+                    if let (None, Some(role)) = (&word_role, &target_role) {
+                        if !is_small(word) {
+                            found.push((singular(word), role.clone()));
+                        }
+                    }
+                    // "a process is a kitchen": the same, the other way.
+                    if let (Some(role), Some(other)) = (word_role, rest.first()) {
+                        if target_role.is_none() && !is_small(other) && link.len() == 1 && rest.len() <= 2 {
+                            found.push((singular(other), role));
+                        }
+                    }
+                }
+            }
+            // "think of processes as kitchens"
+            if words[at] != "as" || at == 0 {
+                continue;
+            }
+            if let (Some(role), Some(other)) = (reader.role_of(&words[at - 1..at]), words.get(at + 1)) {
+                let imagined = words[..at].iter().any(|w| ["think", "imagine", "picture"].contains(&w.as_str()));
+                if imagined && !is_small(other) && reader.role_of(&words[at + 1..]).is_none() {
+                    found.push((singular(other), role));
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup_by(|a, b| a.0 == b.0);
+    found
+}
+
+impl Reader {
+    /// The role named at the start of `words`, if one is.
+    fn role_of(&self, words: &[String]) -> Option<String> {
+        self.roles.iter().filter_map(|(role, phrase)| phrase.at(words, 0).map(|end| (end, role))).max_by_key(|(e, _)| *e).map(|(_, r)| r.clone())
+    }
+}
+
+/// Words too small to be the name of something in an analogy.
+fn is_small(word: &str) -> bool {
+    word.len() <= 2
+        || word.chars().all(|c| c.is_ascii_digit())
+        || [
+            "it", "this", "that", "which", "what", "there", "here", "each", "every", "one", "thing", "difference",
+            "main", "idea", "point", "reason", "result", "answer", "example", "benefit", "advantage", "problem",
+            "so", "also", "why", "how", "way", "and", "the", "they", "these", "those", "its", "who", "where",
+        ]
+        .contains(&word)
+}
+
+fn singular(word: &str) -> String {
+    word.trim_end_matches('s').to_string()
+}
+
+/// Each bracketed part of a sentence, with the word before it.
+fn bracketed(sentence: &str) -> Vec<(Option<String>, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut rest = sentence;
+    while let Some(open) = rest.find('(') {
+        let Some(close) = rest[open..].find(')') else { break };
+        let before = super::words(&rest[..open]).pop().filter(|w| !is_small(w)).map(|w| singular(&w));
+        let inside = super::words(&rest[open + 1..open + close]);
+        let inside: Vec<String> = inside.into_iter().skip_while(|w| ["the", "a", "an", "i", "e", "ie"].contains(&w.as_str())).collect();
+        out.push((before, inside));
+        rest = &rest[open + close..];
+    }
+    out
+}
+
+/// A sentence cut into clauses, at punctuation and at the words that start
+/// a clause; each clause its words, lower case.
+fn clauses(sentence: &str, clause_words: &[Phrase]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for part in sentence.split([',', ';', ':', '(', ')', '—', '–', '"', '“', '”']) {
+        let words = super::words(part);
+        let mut current: Vec<String> = Vec::new();
+        for (i, word) in words.iter().enumerate() {
+            if !current.is_empty() && clause_words.iter().any(|c| c.at(&words, i).is_some()) {
+                out.push(std::mem::take(&mut current));
+            }
+            current.push(word.clone());
+        }
+        if !current.is_empty() {
+            out.push(current);
+        }
+    }
+    out
+}
+
+/// A phrase of the vocabulary: slots in order, with ` .. ` between two
+/// slots allowing up to three words between them; a slot's alternatives
+/// joined by `|`; an alternative words in a row, each of which may end in
+/// `*` (any ending).
+#[derive(Debug, Clone)]
+pub struct Phrase {
+    slots: Vec<Vec<Vec<(String, bool)>>>,
+}
+
+/// How many words a ` .. ` lets between two slots.
+const GAP: usize = 3;
+
+impl Phrase {
+    pub fn parse(text: &str) -> Result<Phrase, String> {
+        let mut slots = Vec::new();
+        for slot in text.split("..") {
+            let mut alternatives = Vec::new();
+            for alternative in slot.split('|') {
+                let words: Vec<(String, bool)> = alternative
+                    .split_whitespace()
+                    .map(|w| {
+                        let (stem, prefix) = w.strip_suffix('*').map_or((w, false), |s| (s, true));
+                        if stem.is_empty() || !stem.chars().all(|c| c.is_alphanumeric() && !c.is_uppercase()) {
+                            return Err(format!("{w:?} in {text:?}: a word is lower-case letters and digits, and may end with *"));
+                        }
+                        Ok((stem.to_string(), prefix))
+                    })
+                    .collect::<Result<_, _>>()?;
+                if words.is_empty() {
+                    return Err(format!("an empty alternative in {text:?}"));
+                }
+                alternatives.push(words);
+            }
+            slots.push(alternatives);
+        }
+        Ok(Phrase { slots })
+    }
+
+    /// Where the phrase ends if it starts at `at` in `words` (the shortest
+    /// match).
+    pub fn at(&self, words: &[String], at: usize) -> Option<usize> {
+        self.from(words, at, 0)
+    }
+
+    fn from(&self, words: &[String], at: usize, slot: usize) -> Option<usize> {
+        let Some(alternatives) = self.slots.get(slot) else { return Some(at) };
+        for alternative in alternatives {
+            let Some(window) = words.get(at..at + alternative.len()) else { continue };
+            let fits = window.iter().zip(alternative).all(|(w, (a, prefix))| if *prefix { w.starts_with(a.as_str()) } else { w == a });
+            if !fits {
+                continue;
+            }
+            let end = at + alternative.len();
+            if slot + 1 == self.slots.len() {
+                return Some(end);
+            }
+            for gap in 0..=GAP {
+                if let Some(done) = self.from(words, end + gap, slot + 1) {
+                    return Some(done);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The claims of one sentence, read with the rubric's vocabulary (for the
+/// examples and tests: the marker keeps its own reader).
+pub fn read(sentence: &str) -> Vec<Claim> {
+    super::reader().claims.claims(sentence, &[], &mut None)
+}
