@@ -49,6 +49,9 @@ pub struct Rubric {
     pub answer_points: u32,
     /// The most a flagged answer's concepts earn.
     pub flagged_at_most: u32,
+    /// The most an answer that states a misconception about a key point
+    /// earns in all.
+    pub misconception_at_most: u32,
     pub sentences: Sentences,
     pub topic: Topic,
     /// Who does what: the roles and relations claims are read with.
@@ -445,7 +448,15 @@ pub fn mark(question: Question, text: &str) -> Marked {
     for sentence in &mut valid {
         sentence.claims = compiled.claims.claims(sentence.text, &aliases, &mut about);
     }
-    let on_topic = valid.iter().filter(|s| reader.on_topic(&s.words) || !s.claims.is_empty()).count();
+    // An analogy's sentences are on the subject through what stands for it.
+    let on_topic = valid
+        .iter()
+        .filter(|s| {
+            reader.on_topic(&s.words)
+                || !s.claims.is_empty()
+                || s.words.iter().any(|w| aliases.iter().any(|(a, _)| *a == w.trim_end_matches('s')))
+        })
+        .count();
     let off_topic = valid.len() - on_topic;
 
     // Misconceptions first: the sentence that states one credits nothing.
@@ -505,6 +516,13 @@ pub fn mark(question: Question, text: &str) -> Marked {
     let capped = !gamed.is_empty() && earned > rubric.flagged_at_most;
     let concept_points = if gamed.is_empty() { earned } else { earned.min(rubric.flagged_at_most) };
     let answer_points = if gamed.is_empty() && on_topic > 0 { rubric.answer_points } else { 0 };
+    // Built on a wrong claim about a key point: at most so much in all.
+    let key_wrong = misconceptions.iter().any(|(m, _)| !m.contradicts.is_empty());
+    let concept_points = if key_wrong {
+        concept_points.min(rubric.misconception_at_most.saturating_sub(answer_points))
+    } else {
+        concept_points
+    };
     let missing =
         q.concept.iter().filter(|c| c.required && !shown.iter().any(|(s, _)| s.id == c.id)).collect();
 
@@ -518,6 +536,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
     if gamed.is_empty() {
         let credited: HashSet<&str> = shown.iter().map(|(_, s)| s.as_str()).collect();
         flags.extend(unsure(
+            rules,
             &rubric.confidence,
             &compiled.claims,
             &valid,
@@ -549,6 +568,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
 /// that contradict each other, an answer long for its mark, an analogy.
 #[allow(clippy::too_many_arguments)]
 fn unsure(
+    rules: &CompiledQuestion,
     confidence: &Confidence,
     claims: &claims::Reader,
     sentences: &[Sentence],
@@ -559,7 +579,13 @@ fn unsure(
     total: u32,
 ) -> Vec<String> {
     let mut unsure = Vec::new();
-    let mut said: Vec<&Claim> = sentences.iter().flat_map(|s| &s.claims).collect();
+    // Only claims the question's rubric speaks of: the rest is too loosely
+    // read to say the answer contradicts itself.
+    let mut said: Vec<&Claim> = sentences
+        .iter()
+        .flat_map(|s| &s.claims)
+        .filter(|c| rules.concepts.iter().chain(rules.misconceptions.iter().map(|(r, _)| r)).any(|r| r.specs.iter().any(|s| s.matches(c) || s.denied_by(c))))
+        .collect();
     said.sort_by(|a, b| (&a.role, &a.relation).cmp(&(&b.role, &b.relation)));
     let both: Vec<String> = said
         .windows(2)

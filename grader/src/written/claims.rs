@@ -56,6 +56,19 @@ pub struct Vocabulary {
 pub struct Role {
     pub id: String,
     pub named_by: Vec<String>,
+    /// Names that may mean it or something else ("program"): the subject
+    /// of a sentence that named a role by a strong name first is that role.
+    #[serde(default)]
+    pub weakly_named_by: Vec<String>,
+}
+
+/// A role named in a clause, at `start..end`.
+#[derive(Debug, Clone)]
+struct Mention {
+    start: usize,
+    end: usize,
+    role: String,
+    weak: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,7 +145,7 @@ pub struct Reader {
     negators: Vec<Phrase>,
     clause_words: Vec<Phrase>,
     contrasts: Vec<Phrase>,
-    roles: Vec<(String, Phrase)>,
+    roles: Vec<(String, Phrase, bool)>,
     relations: Vec<(String, bool, Phrase, bool)>,
 }
 
@@ -141,8 +154,10 @@ impl Reader {
         let list = |words: &[String]| -> Result<Vec<Phrase>, String> { words.iter().map(|w| Phrase::parse(w)).collect() };
         let mut roles = Vec::new();
         for role in &vocabulary.roles {
-            for name in &role.named_by {
-                roles.push((role.id.clone(), Phrase::parse(name)?));
+            for (names, weak) in [(&role.named_by, false), (&role.weakly_named_by, true)] {
+                for name in names {
+                    roles.push((role.id.clone(), Phrase::parse(name)?, weak));
+                }
             }
         }
         let mut relations = Vec::new();
@@ -185,50 +200,65 @@ impl Reader {
         let mut out = Vec::new();
         let mut contrast: Vec<String> = Vec::new();
         let mut before: Option<(String, bool)> = None;
+        // The strong role the sentence named first, for a weak name
+        // ("program") that follows it.
+        let mut topic: Option<String> = None;
         for clause in clauses(sentence, &self.clause_words) {
-            let roles = self.roles_in(&clause, aliases);
+            let named = self.roles_in(&clause, aliases);
             let relations = self.relations_in(&clause);
             let is_contrast = |at: usize| {
                 self.contrasts.iter().any(|c| (1..=3).any(|back| at >= back && c.at(&clause, at - back).is_some()))
             };
             // "threads of a process share…": a role after another, behind
             // "of" or "in", says whose, not who.
-            let roles: Vec<(usize, usize, String)> = roles
+            let roles: Vec<Mention> = named
                 .iter()
                 .enumerate()
                 .filter(|(i, r)| {
-                    let behind = (1..=2).any(|back| {
-                        r.0 >= back && MODIFIERS.contains(&clause[r.0 - back].as_str())
-                    });
-                    !(behind && roles[..*i].iter().any(|earlier| !is_contrast(earlier.0)))
+                    let behind =
+                        (1..=2).any(|back| r.start >= back && MODIFIERS.contains(&clause[r.start - back].as_str()));
+                    !(behind && named[..*i].iter().any(|earlier| !is_contrast(earlier.start)))
                 })
                 .map(|(_, r)| r.clone())
+                .filter(|r| !is_contrast(r.start) || {
+                    contrast.push(r.role.clone());
+                    false
+                })
                 .collect();
+            if topic.is_none() {
+                topic = roles.iter().find(|r| !r.weak).map(|r| r.role.clone());
+            }
             if relations.is_empty() {
-                let subjects: Vec<&(usize, usize, String)> = roles.iter().filter(|r| !is_contrast(r.0)).collect();
-                let contrasted = roles.iter().filter(|r| is_contrast(r.0));
-                contrast.extend(contrasted.map(|r| r.2.clone()));
-                // "…, but processes don't": the relation before, again.
-                match (&before, subjects.last()) {
+                match (&before, roles.last()) {
+                    // "…, but processes don't": the relation before, again.
                     (Some((relation, polar)), Some(subject)) if clause.len() <= 5 => {
                         let negated = self.negations(&clause) % 2 == 1;
-                        out.push(Claim { role: subject.2.clone(), relation: relation.clone(), holds: polar ^ negated });
+                        out.push(Claim { role: subject.role.clone(), relation: relation.clone(), holds: polar ^ negated });
                     }
                     // A clause without a relation names what comes next is
                     // about: its first role, its subject.
-                    (_, Some(_)) => *about = subjects.first().map(|s| s.2.clone()),
+                    (_, Some(_)) => *about = roles.first().map(|s| s.role.clone()),
                     _ => {}
                 }
                 continue;
             }
             let mut scope = 0;
             for (start, end, relation, polar, comparative) in relations {
+                // "creating a process per task costs…", "switching between
+                // threads is fast": a relation said as a noun, by no one.
+                if clause[start].ends_with("ing") && !roles.iter().any(|r| r.end <= start) {
+                    scope = end;
+                    continue;
+                }
                 let subject = roles
                     .iter()
-                    .filter(|r| r.1 <= start && !is_contrast(r.0))
+                    .filter(|r| r.end <= start)
                     .next_back()
-                    .or_else(|| roles.iter().find(|r| r.0 >= start && r.1 <= end && !is_contrast(r.0)))
-                    .map(|r| r.2.clone())
+                    .or_else(|| roles.iter().find(|r| r.start >= start && r.end <= end))
+                    .map(|r| match (&topic, r.weak) {
+                        (Some(topic), true) => topic.clone(),
+                        _ => r.role.clone(),
+                    })
                     .or_else(|| about.clone())
                     .or_else(|| {
                         let pronoun = clause[..end].iter().any(|w| PRONOUNS.contains(&w.as_str()));
@@ -237,7 +267,7 @@ impl Reader {
                 let inside: Vec<&str> = clause[scope..end]
                     .iter()
                     .enumerate()
-                    .filter(|(i, _)| !roles.iter().any(|r| r.0 <= scope + i && scope + i < r.1))
+                    .filter(|(i, _)| !named.iter().any(|r| r.start <= scope + i && scope + i < r.end))
                     .map(|(_, w)| w.as_str())
                     .collect();
                 let negated = self.negations_of(&inside) % 2 == 1;
@@ -247,7 +277,7 @@ impl Reader {
                     *about = Some(subject);
                 }
                 let than: Vec<String> = if comparative {
-                    roles.iter().filter(|r| r.0 >= end && is_contrast(r.0)).map(|r| r.2.clone()).collect()
+                    named.iter().filter(|r| r.start >= end && is_contrast(r.start)).map(|r| r.role.clone()).collect()
                 } else {
                     Vec::new()
                 };
@@ -263,24 +293,23 @@ impl Reader {
         out
     }
 
-    /// The roles named in a clause: (start, end, role), the longest name
-    /// at each place.
-    fn roles_in(&self, clause: &[String], aliases: &[(String, String)]) -> Vec<(usize, usize, String)> {
+    /// The roles named in a clause, the longest name at each place.
+    fn roles_in(&self, clause: &[String], aliases: &[(String, String)]) -> Vec<Mention> {
         let mut found = Vec::new();
         let mut at = 0;
         while at < clause.len() {
             let named = self
                 .roles
                 .iter()
-                .filter_map(|(role, phrase)| phrase.at(clause, at).map(|end| (end, role.clone())))
-                .max_by_key(|(end, _)| *end)
+                .filter_map(|(role, phrase, weak)| phrase.at(clause, at).map(|end| (end, role.clone(), *weak)))
+                .max_by_key(|(end, _, _)| *end)
                 .or_else(|| {
                     let word = clause[at].trim_end_matches('s');
-                    aliases.iter().find(|(alias, _)| alias == word).map(|(_, role)| (at + 1, role.clone()))
+                    aliases.iter().find(|(alias, _)| alias == word).map(|(_, role)| (at + 1, role.clone(), false))
                 });
             match named {
-                Some((end, role)) => {
-                    found.push((at, end, role));
+                Some((end, role, weak)) => {
+                    found.push(Mention { start: at, end, role, weak });
                     at = end;
                 }
                 None => at += 1,
@@ -423,7 +452,11 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
 impl Reader {
     /// The role named at the start of `words`, if one is.
     fn role_of(&self, words: &[String]) -> Option<String> {
-        self.roles.iter().filter_map(|(role, phrase)| phrase.at(words, 0).map(|end| (end, role))).max_by_key(|(e, _)| *e).map(|(_, r)| r.clone())
+        self.roles
+            .iter()
+            .filter_map(|(role, phrase, _)| phrase.at(words, 0).map(|end| (end, role)))
+            .max_by_key(|(e, _)| *e)
+            .map(|(_, r)| r.clone())
     }
 }
 
