@@ -304,6 +304,8 @@ pub struct Marked {
     pub capped: bool,
     /// Each sentence read, with the claims read in it.
     pub read: Vec<(String, Vec<Claim>)>,
+    /// What the answer's analogies say stands for what: (word, role).
+    pub analogies: Vec<(String, String)>,
 }
 
 impl Marked {
@@ -386,6 +388,11 @@ fn reader() -> &'static Compiled {
     compiled()
 }
 
+/// The rubric's reader of claims.
+pub fn claims_reader() -> &'static claims::Reader {
+    &compiled().claims
+}
+
 /// A sentence of an answer, read.
 struct Sentence<'a> {
     text: &'a str,
@@ -417,6 +424,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
             flags: Vec::new(),
             capped: false,
             read: Vec::new(),
+            analogies: Vec::new(),
         };
     }
 
@@ -505,7 +513,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
     if all.len() >= rubric.sentences.vocabulary_from && growth < rubric.sentences.min_vocabulary_growth {
         gamed.push(format!("repeated or generated text: {} words, only {distinct} different ones", all.len()));
     }
-    if about_other >= 2 || (about_other >= 1 && shown.len() <= 1) {
+    if about_other >= 2 || (about_other >= 1 && shown.len() <= 2) {
         gamed.push(format!("another question answered: {about_other} sentences are about something else"));
     }
 
@@ -561,6 +569,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
         flags,
         capped,
         read: valid.into_iter().map(|s| (s.text.to_string(), s.claims)).collect(),
+        analogies: aliases,
     }
 }
 

@@ -206,9 +206,22 @@ impl Reader {
         for clause in clauses(sentence, &self.clause_words) {
             let named = self.roles_in(&clause, aliases);
             let relations = self.relations_in(&clause);
-            let is_contrast = |at: usize| {
-                self.contrasts.iter().any(|c| (1..=3).any(|back| at >= back && c.at(&clause, at - back).is_some()))
+            // "more than one process" counts; "heavier than a process"
+            // compares.
+            let counting = |at: usize| {
+                clause[at] == "than" && clause.get(at + 1).is_some_and(|w| COUNTS.contains(&w.as_str()))
             };
+            let contrast_at = |at: usize| {
+                (1..=3).find_map(|back| {
+                    let from = at.checked_sub(back)?;
+                    self.contrasts.iter().any(|c| c.at(&clause, from).is_some()).then_some(from)
+                })
+                .filter(|&from| !counting(from))
+            };
+            let is_contrast = |at: usize| contrast_at(at).is_some();
+            // Only "unlike threads" sets the other side for any relation;
+            // "than threads" does so for comparatives.
+            let set_apart = |at: usize| contrast_at(at).is_some_and(|from| clause[from] != "than");
             // "threads of a process share…": a role after another, behind
             // "of" or "in", says whose, not who.
             let roles: Vec<Mention> = named
@@ -216,13 +229,15 @@ impl Reader {
                 .enumerate()
                 .filter(|(i, r)| {
                     let behind =
-                        (1..=2).any(|back| r.start >= back && MODIFIERS.contains(&clause[r.start - back].as_str()));
+                        (1..=3).any(|back| r.start >= back && MODIFIERS.contains(&clause[r.start - back].as_str()));
                     !(behind && named[..*i].iter().any(|earlier| !is_contrast(earlier.start)))
                 })
                 .map(|(_, r)| r.clone())
-                .filter(|r| !is_contrast(r.start) || {
-                    contrast.push(r.role.clone());
-                    false
+                .filter(|r| {
+                    if set_apart(r.start) {
+                        contrast.push(r.role.clone());
+                    }
+                    !is_contrast(r.start)
                 })
                 .collect();
             if topic.is_none() {
@@ -231,7 +246,7 @@ impl Reader {
             if relations.is_empty() {
                 match (&before, roles.last()) {
                     // "…, but processes don't": the relation before, again.
-                    (Some((relation, polar)), Some(subject)) if clause.len() <= 5 => {
+                    (Some((relation, polar)), Some(subject)) if elliptic(&clause) => {
                         let negated = self.negations(&clause) % 2 == 1;
                         out.push(Claim { role: subject.role.clone(), relation: relation.clone(), holds: polar ^ negated });
                     }
@@ -359,6 +374,18 @@ impl Reader {
             .count()
     }
 
+    /// The relations a sentence says, clause by clause, as the rubric's
+    /// phrases read them: (relation, whether the phrase says it holds, the
+    /// words matched). For whoever edits the vocabulary.
+    pub fn relations(&self, sentence: &str) -> Vec<(String, bool, String)> {
+        clauses(sentence, &self.clause_words)
+            .iter()
+            .flat_map(|c| {
+                self.relations_in(c).into_iter().map(|(s, e, r, polar, _)| (r, polar, c[s..e].join(" ")))
+            })
+            .collect()
+    }
+
     /// Whether a sentence names any role.
     pub fn names_a_role(&self, sentence: &str, aliases: &[(String, String)]) -> bool {
         clauses(sentence, &self.clause_words).iter().any(|c| !self.roles_in(c, aliases).is_empty())
@@ -368,6 +395,20 @@ impl Reader {
     pub fn says_a_relation(&self, sentence: &str) -> bool {
         clauses(sentence, &self.clause_words).iter().any(|c| !self.relations_in(c).is_empty())
     }
+}
+
+/// Words after "than" that count rather than compare.
+const COUNTS: &[&str] = &["one", "two", "a", "1", "2", "just", "only", "once", "single"];
+
+/// Whether a clause repeats the relation before it without saying it:
+/// "…, but processes don't", "…, threads too".
+fn elliptic(clause: &[String]) -> bool {
+    const ENDS: &[&str] =
+        &["do", "does", "did", "t", "not", "too", "also", "well", "can", "cannot", "either", "neither", "so"];
+    const STARTS: &[&str] = &["but", "whereas", "while", "whilst", "unlike", "and"];
+    clause.len() <= 5
+        && (clause.last().is_some_and(|w| ENDS.contains(&w.as_str()))
+            || (clause.len() <= 3 && clause.first().is_some_and(|w| STARTS.contains(&w.as_str()))))
 }
 
 /// Words that speak of what the sentence before was about.
@@ -424,9 +465,13 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
                             found.push((singular(word), role.clone()));
                         }
                     }
-                    // "a process is a kitchen": the same, the other way.
-                    if let (Some(role), Some(other)) = (word_role, rest.first()) {
-                        if target_role.is_none() && !is_small(other) && link.len() == 1 && rest.len() <= 2 {
+                    // "a process is like a cook": the same, the other way.
+                    let like = link.last() == Some(&"like");
+                    let other = words[after..]
+                        .iter()
+                        .find(|w| !QUANTIFIERS.contains(&w.as_str()) && !w.ends_with("ing"));
+                    if let (Some(role), Some(other), true) = (word_role, other, like) {
+                        if reader.role_of(std::slice::from_ref(other)).is_none() && !is_small(other) {
                             found.push((singular(other), role));
                         }
                     }
@@ -459,6 +504,13 @@ impl Reader {
             .map(|(_, r)| r.clone())
     }
 }
+
+/// Words between "like" and the thing an analogy names.
+const QUANTIFIERS: &[&str] =
+    &[
+    "a", "an", "the", "one", "two", "few", "several", "many", "some", "lots", "of", "bunch", "group", "team", "couple",
+    "second", "new", "big", "small", "separate", "different", "whole", "other", "another", "own",
+];
 
 /// Words too small to be the name of something in an analogy.
 fn is_small(word: &str) -> bool {
@@ -512,7 +564,7 @@ fn clauses(sentence: &str, clause_words: &[Phrase]) -> Vec<Vec<String>> {
 }
 
 /// A phrase of the vocabulary: slots in order, with ` .. ` between two
-/// slots allowing up to three words between them; a slot's alternatives
+/// slots allowing up to four words between them; a slot's alternatives
 /// joined by `|`; an alternative words in a row, each of which may end in
 /// `*` (any ending).
 #[derive(Debug, Clone)]
@@ -521,7 +573,7 @@ pub struct Phrase {
 }
 
 /// How many words a ` .. ` lets between two slots.
-const GAP: usize = 3;
+const GAP: usize = 4;
 
 impl Phrase {
     pub fn parse(text: &str) -> Result<Phrase, String> {
