@@ -49,8 +49,7 @@ pub struct Rubric {
     pub answer_points: u32,
     /// The most a flagged answer's concepts earn.
     pub flagged_at_most: u32,
-    /// The most an answer that states a misconception about a key point
-    /// earns in all.
+    /// The most an answer that states a central misconception earns in all.
     pub misconception_at_most: u32,
     pub sentences: Sentences,
     pub topic: Topic,
@@ -180,6 +179,10 @@ pub struct Misconception {
     pub feedback: String,
     /// What it costs, beyond the concepts it contradicts.
     pub points: u32,
+    /// About the heart of the question: the answer gets at most
+    /// `misconception_at_most` in all.
+    #[serde(default)]
+    pub central: bool,
     /// The concepts it gets wrong: an answer that states it is not credited
     /// with them.
     #[serde(default)]
@@ -525,7 +528,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
     let concept_points = if gamed.is_empty() { earned } else { earned.min(rubric.flagged_at_most) };
     let answer_points = if gamed.is_empty() && on_topic > 0 { rubric.answer_points } else { 0 };
     // Built on a wrong claim about a key point: at most so much in all.
-    let key_wrong = misconceptions.iter().any(|(m, _)| !m.contradicts.is_empty());
+    let key_wrong = misconceptions.iter().any(|(m, _)| m.central);
     let concept_points = if key_wrong {
         concept_points.min(rubric.misconception_at_most.saturating_sub(answer_points))
     } else {

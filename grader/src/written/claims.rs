@@ -279,10 +279,13 @@ impl Reader {
                         let pronoun = clause[..end].iter().any(|w| PRONOUNS.contains(&w.as_str()));
                         previous.filter(|_| pronoun).map(str::to_string)
                     });
-                let inside: Vec<&str> = clause[scope..end]
+                // A negation turns a relation over from close before it
+                // ("do not share", "no two processes share") or inside it.
+                let from = scope.max(start.saturating_sub(NEGATION_REACH));
+                let inside: Vec<&str> = clause[from..end]
                     .iter()
                     .enumerate()
-                    .filter(|(i, _)| !named.iter().any(|r| r.start <= scope + i && scope + i < r.end))
+                    .filter(|(i, _)| !named.iter().any(|r| r.start <= from + i && from + i < r.end))
                     .map(|(_, w)| w.as_str())
                     .collect();
                 let negated = self.negations_of(&inside) % 2 == 1;
@@ -396,6 +399,9 @@ impl Reader {
         clauses(sentence, &self.clause_words).iter().any(|c| !self.relations_in(c).is_empty())
     }
 }
+
+/// How many words before a relation a negation reaches.
+const NEGATION_REACH: usize = 4;
 
 /// Words after "than" that count rather than compare.
 const COUNTS: &[&str] = &["one", "two", "a", "1", "2", "just", "only", "once", "single"];
