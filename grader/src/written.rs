@@ -51,6 +51,9 @@ pub struct Rubric {
     pub flagged_at_most: u32,
     /// The most an answer that states a central misconception earns in all.
     pub misconception_at_most: u32,
+    /// Words that show a sentence reports a wrong claim rather than states
+    /// it.
+    pub reported: Vec<String>,
     pub sentences: Sentences,
     pub topic: Topic,
     /// Who does what: the roles and relations claims are read with.
@@ -87,7 +90,7 @@ pub enum Rules {
 /// The keys of `answers.toml` that say how the marker recognises what an
 /// answer says, rather than what a full answer covers.
 const RULE_KEYS: &[&str] = &[
-    "shown_by", "unless", "different_question", "claims", "examples", "negators", "clause_words", "contrasts",
+    "reported", "shown_by", "unless", "different_question", "claims", "examples", "negators", "clause_words", "contrasts",
     "named_by", "says", "opposite",
 ];
 
@@ -258,6 +261,9 @@ impl Rubric {
                 return Err(format!("Q{} has no entry", question.number()));
             }
         }
+        for pattern in &rubric.reported {
+            Pattern::parse(pattern)?;
+        }
         claims::Reader::new(&rubric.claims)?;
         Ok(rubric)
     }
@@ -320,6 +326,7 @@ impl Marked {
 /// The rubric, compiled once: its patterns parsed, its claims ready.
 struct Compiled {
     text: Reader,
+    reported: Vec<Pattern>,
     claims: claims::Reader,
     questions: Vec<(u32, CompiledQuestion)>,
 }
@@ -379,6 +386,7 @@ fn compiled() -> &'static Compiled {
             .collect();
         Compiled {
             text: Reader::new(rubric),
+            reported: rubric.reported.iter().filter_map(|p| Pattern::parse(p).ok()).collect(),
             // Checked by parse.
             claims: claims::Reader::new(vocabulary).unwrap_or_else(|e| panic!("grader/src/answers.toml: {e}")),
             questions,
@@ -474,7 +482,11 @@ pub fn mark(question: Question, text: &str) -> Marked {
     let mut misconceptions = Vec::new();
     let mut wrong_sentences = HashSet::new();
     for (m, (rule, unless)) in q.misconception.iter().zip(&rules.misconceptions) {
-        let stated = |s: &Sentence| rule.shown_by(s) && !unless.iter().any(|p| p.matches(&s.words));
+        let stated = |s: &Sentence| {
+            rule.shown_by(s)
+                && !unless.iter().any(|p| p.matches(&s.words))
+                && !compiled.reported.iter().any(|p| p.matches(&s.words))
+        };
         let mut found = valid.iter().enumerate().filter(|(_, s)| stated(s)).peekable();
         if let Some((_, first)) = found.peek() {
             misconceptions.push((m, quote(first.text)));
