@@ -404,7 +404,7 @@ impl Reader {
 const NEGATION_REACH: usize = 4;
 
 /// Words after "than" that count rather than compare.
-const COUNTS: &[&str] = &["one", "two", "a", "1", "2", "just", "only", "once", "single"];
+const COUNTS: &[&str] = &["one", "two", "1", "2", "just", "only", "once", "single"];
 
 /// Whether a clause repeats the relation before it without saying it:
 /// "…, but processes don't", "…, threads too".
@@ -639,4 +639,121 @@ impl Phrase {
 /// examples and tests: the marker keeps its own reader).
 pub fn read(sentence: &str) -> Vec<Claim> {
     super::reader().claims.claims(sentence, &[], &mut None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(sentence: &str) -> Vec<String> {
+        read(sentence).iter().map(|c| format!("{}{}{}", c.role, if c.holds { " " } else { " not " }, c.relation)).collect()
+    }
+
+    #[test]
+    fn the_subject_is_who_does_it_not_who_is_named() {
+        assert_eq!(said("Processes share memory."), ["process share-memory"]);
+        assert_eq!(said("Threads share memory."), ["thread share-memory"]);
+        // Whose memory is no subject.
+        assert_eq!(said("The threads of a process share its memory."), ["thread share-memory"]);
+        assert_eq!(said("Threads in the same process share one memory."), ["thread share-memory"]);
+        assert_eq!(said("A forked child shares its parent's memory."), ["child share-memory"]);
+        // The same words, the roles swapped: the opposite claims.
+        assert_eq!(
+            said("Processes share memory, while threads each get their own copy."),
+            ["process share-memory", "thread not share-memory"]
+        );
+    }
+
+    #[test]
+    fn polarity_is_read_from_negations_and_opposites() {
+        for sentence in [
+            "Processes do not share memory.",
+            "Processes don't share memory.",
+            "Each process has its own memory.",
+            "No two processes share memory.",
+            "A process never shares its memory with another.",
+        ] {
+            assert_eq!(said(sentence), ["process not share-memory"], "{sentence}");
+        }
+        assert_eq!(said("Threads cannot run in parallel."), ["thread not parallel"]);
+        assert_eq!(said("Only one thread runs at a time."), ["thread not parallel"]);
+        assert_eq!(said("The processes are not just taking turns."), ["process parallel"]);
+        // "not only" denies nothing.
+        assert_eq!(said("Processes not only run in parallel, they also crash alone."), ["process parallel"]);
+        // A negation far before the relation belongs to another verb.
+        assert_eq!(
+            said("They don't need to copy memory and they communicate through shared variables."),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn contrasts_and_ellipses_give_the_other_side_its_claim() {
+        assert_eq!(
+            said("Unlike threads, processes do not share memory."),
+            ["process not share-memory", "thread share-memory"]
+        );
+        assert_eq!(
+            said("Processes, unlike threads, have their own memory."),
+            ["process not share-memory", "thread share-memory"]
+        );
+        assert_eq!(said("Threads share memory but processes don't."), ["process not share-memory", "thread share-memory"]);
+        assert_eq!(said("Processes are heavier than threads."), ["process heavier", "thread not heavier"]);
+        assert_eq!(said("A thread is cheaper to start than a process."), ["process heavier", "thread not heavier"]);
+        // Counting is no comparing.
+        assert_eq!(said("It runs more than one process at the same time."), ["process parallel"]);
+    }
+
+    #[test]
+    fn a_relation_said_as_a_noun_claims_nothing() {
+        assert!(said("Creating a process for every task costs a lot of time.").is_empty());
+        assert!(said("Switching between threads is fast.").is_empty());
+        assert_eq!(said("A pool reuses its workers instead of creating a new process for each task."), [
+            "pool not per-task",
+            "worker not per-task"
+        ]);
+        assert_eq!(said("The pool starts a new process for each task."), ["pool per-task"]);
+    }
+
+    #[test]
+    fn a_pronoun_speaks_of_the_sentence_before_and_nothing_else_does() {
+        let reader = &super::super::reader().claims;
+        let mut about = None;
+        assert_eq!(reader.claims("Threads live inside a process.", &[], &mut about).len(), 0);
+        let they = reader.claims("They share its memory.", &[], &mut about);
+        assert_eq!(they, [Claim::new("thread", "share-memory", true)]);
+        let mut about = Some("thread".to_string());
+        assert!(reader.claims("Fault isolation matters.", &[], &mut about).is_empty());
+    }
+
+    #[test]
+    fn an_analogy_that_says_what_stands_for_what_is_read() {
+        let reader = &super::super::reader().claims;
+        let sentences: Vec<String> = [
+            "Think of a restaurant kitchen.",
+            "One process is like one cook with his own station.",
+            "The stoves are the CPU cores.",
+        ]
+        .map(String::from)
+        .to_vec();
+        let aliases = aliases(reader, &sentences, |w| w != "the");
+        assert_eq!(aliases, [("cook".to_string(), "process".to_string()), ("stove".to_string(), "core".to_string())]);
+        let claims = reader.claims("Each cook works at his own station.", &aliases, &mut None);
+        assert_eq!(claims, [Claim::new("process", "share-memory", false)]);
+        // Without a word that tells an analogy, "X is a process" is a definition.
+        let plain = ["A process is a running program.".to_string(), "A thread is a path of execution.".to_string()];
+        assert!(super::aliases(reader, &plain, |_| true).is_empty());
+    }
+
+    #[test]
+    fn the_vocabulary_is_checked() {
+        let vocabulary = &crate::written::Rubric::get().claims;
+        assert!(Spec::parse("thread share-memory", vocabulary).is_ok());
+        assert!(Spec::parse("process|child not share-memory", vocabulary).is_ok());
+        assert!(Spec::parse("threads share-memory", vocabulary).unwrap_err().contains("no role"));
+        assert!(Spec::parse("thread shares", vocabulary).unwrap_err().contains("no relation"));
+        assert!(Spec::parse("thread", vocabulary).is_err());
+        assert!(Phrase::parse("share* .. Memory").is_err());
+        assert!(Phrase::parse("share* .. | memory").is_err());
+    }
 }
