@@ -91,7 +91,7 @@ pub enum Rules {
 /// answer says, rather than what a full answer covers.
 const RULE_KEYS: &[&str] = &[
     "reported", "shown_by", "unless", "different_question", "claims", "examples", "negators", "clause_words", "contrasts",
-    "named_by", "says", "opposite",
+    "named_by", "weakly_named_by", "says", "opposite",
 ];
 
 /// `answers.toml` without its matching rules (every pattern, claim and
@@ -938,9 +938,16 @@ mod tests {
         assert_eq!(rubric.rules, Rules::Private);
         for q in &rubric.question {
             assert!(q.different_question.is_empty());
-            assert!(q.concept.iter().all(|c| c.shown_by.is_empty() && !c.nudge.is_empty()));
-            assert!(q.misconception.iter().all(|m| m.shown_by.is_empty() && m.unless.is_empty()));
+            assert!(q.concept.iter().all(|c| c.shown_by.is_empty() && c.claims.is_empty() && !c.nudge.is_empty()));
+            assert!(q.misconception.iter().all(|m| m.shown_by.is_empty()
+                && m.unless.is_empty()
+                && m.claims.is_empty()
+                && m.examples.is_empty()
+                && !m.feedback.is_empty()));
         }
+        assert!(rubric.claims.roles.iter().all(|r| r.named_by.is_empty() && r.weakly_named_by.is_empty()));
+        assert!(rubric.claims.relation.iter().all(|r| r.says.is_empty() && r.opposite.is_empty()));
+        assert!(rubric.claims.negators.is_empty() && rubric.reported.is_empty());
         assert_eq!(Rubric::parse(RUBRIC).unwrap().rules, Rules::Public);
         // Not a word of any pattern is left.
         assert!(!private.contains("number crunching") && private.contains("nudge = "));

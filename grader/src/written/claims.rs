@@ -566,8 +566,13 @@ fn clauses(sentence: &str, clause_words: &[Phrase]) -> Vec<Vec<String>> {
             out.push(current);
         }
     }
-    out
+    // No clause people write is longer; a longer one (text without
+    // punctuation) is read in pieces, so reading stays linear.
+    out.into_iter().flat_map(|c| c.chunks(LONGEST_CLAUSE).map(<[String]>::to_vec).collect::<Vec<_>>()).collect()
 }
+
+/// The most words a clause is read in at once.
+const LONGEST_CLAUSE: usize = 60;
 
 /// A phrase of the vocabulary: slots in order, with ` .. ` between two
 /// slots allowing up to four words between them; a slot's alternatives
