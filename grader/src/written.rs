@@ -519,7 +519,9 @@ pub fn mark(question: Question, text: &str) -> Marked {
     if repeats >= 3 || (repeats >= 2 && repeats * 3 >= valid.len() + repeats) {
         gamed.push(format!("repeated text: {repeats} sentences say again what another said"));
     }
-    if off_topic >= 3 && off_topic * 5 >= valid.len() * 2 {
+    // An analogy that says what stands for what is no filler: it is asked
+    // about below.
+    if off_topic >= 3 && off_topic * 5 >= valid.len() * 2 && aliases.is_empty() {
         gamed.push(format!("filler: {off_topic} of {} sentences are not about the subject", valid.len()));
     }
     let all: Vec<String> = units.iter().flat_map(|u| words(&u.text)).collect();
@@ -762,7 +764,9 @@ fn sentences(paragraph: &str) -> Vec<String> {
     let mut chars = paragraph.chars().peekable();
     while let Some(c) = chars.next() {
         current.push(c);
-        let ends = matches!(c, '.' | '!' | '?' | ';') && chars.peek().is_none_or(|n| n.is_whitespace());
+        // A semicolon ends a clause, not a sentence: "if there are more
+        // processes than cores; the OS time-slices them" is one thought.
+        let ends = matches!(c, '.' | '!' | '?') && chars.peek().is_none_or(|n| n.is_whitespace());
         if ends && !abbreviation(&current) {
             out.push(std::mem::take(&mut current));
         }

@@ -465,9 +465,12 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
                     };
                     let word_role = reader.role_of(std::slice::from_ref(word));
                     let target_role = reader.role_of(rest);
-                    // "X is a process": X stands for the process.
-                    if let (None, Some(role)) = (&word_role, &target_role) {
-                        if !is_small(word) {
+                    // "each cook is a process": the cook stands for the
+                    // process (a thing named as one: after a determiner, or
+                    // first in its sentence).
+                    let named = at == 1 || (at >= 2 && DETERMINERS.contains(&words[at - 2].as_str()));
+                    if let (None, Some(role), true) = (&word_role, &target_role, named) {
+                        if !is_small(word) && !word.ends_with("ing") && !QUANTIFIERS.contains(&word.as_str()) {
                             found.push((singular(word), role.clone()));
                         }
                     }
@@ -511,11 +514,16 @@ impl Reader {
     }
 }
 
+/// Words before the name of a thing.
+const DETERMINERS: &[&str] =
+    &["a", "an", "the", "each", "every", "one", "our", "his", "her", "their", "your", "my", "these", "those", "all"];
+
 /// Words between "like" and the thing an analogy names.
 const QUANTIFIERS: &[&str] =
     &[
     "a", "an", "the", "one", "two", "few", "several", "many", "some", "lots", "of", "bunch", "group", "team", "couple",
-    "second", "new", "big", "small", "separate", "different", "whole", "other", "another", "own",
+    "second", "new", "big", "small", "separate", "different", "whole", "other", "another", "own", "three", "four",
+    "five", "eight", "cheap", "expensive", "fast", "slow", "setup", "people", "first", "last", "main",
 ];
 
 /// Words too small to be the name of something in an analogy.
