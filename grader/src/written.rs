@@ -147,6 +147,11 @@ pub struct Topic {
 pub struct QuestionRubric {
     pub number: u32,
     pub hint: String,
+    /// Who an analogy that never says what stands for what speaks of, as
+    /// a TA reads it (Q1: the processes; Q4: the workers; Q2 compares two
+    /// roles, so none).
+    #[serde(default)]
+    pub analogy_role: Option<String>,
     pub different_question: Vec<String>,
     pub concept: Vec<Concept>,
     #[serde(default)]
@@ -352,8 +357,11 @@ impl Rule {
     }
 
     fn shown_by(&self, sentence: &Sentence) -> bool {
-        self.patterns.iter().any(|p| p.matches(&sentence.words))
-            || sentence.claims.iter().any(|c| self.specs.iter().any(|s| s.matches(c)))
+        self.patterns.iter().any(|p| p.matches(&sentence.words)) || self.claimed(&sentence.claims)
+    }
+
+    fn claimed(&self, claims: &[Claim]) -> bool {
+        claims.iter().any(|c| self.specs.iter().any(|s| s.matches(c)))
     }
 
     /// Whether the sentence claims the opposite of one of the rule's claims.
@@ -409,6 +417,9 @@ struct Sentence<'a> {
     text: &'a str,
     words: Vec<String>,
     claims: Vec<Claim>,
+    /// Claims an analogy makes of the question's main role without naming
+    /// it: they show concepts, never a misconception.
+    inferred: Vec<Claim>,
 }
 
 /// Marks `text` as the answer to `question`.
@@ -457,7 +468,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
             repeats += 1;
             continue;
         }
-        valid.push(Sentence { text: unit.text.as_str(), words, claims: Vec::new() });
+        valid.push(Sentence { text: unit.text.as_str(), words, claims: Vec::new(), inferred: Vec::new() });
     }
     let texts: Vec<String> = valid.iter().map(|s| s.text.to_string()).collect();
     let aliases = claims::aliases(&compiled.claims, &texts, |w| {
@@ -466,6 +477,18 @@ pub fn mark(question: Question, text: &str) -> Marked {
     let mut about = None;
     for sentence in &mut valid {
         sentence.claims = compiled.claims.claims(sentence.text, &aliases, &mut about);
+        if let (true, Some(role)) = (sentence.claims.is_empty(), &q.analogy_role) {
+            sentence.inferred = compiled.claims.claims_as(sentence.text, &aliases, role);
+        }
+    }
+    // An analogy: said to be one, or saying what stands for what, or
+    // sentences off the subject that say of something what the question's
+    // concepts say of its main role (crews with their own sites, working
+    // at once).
+    let figurative = valid.iter().filter(|s| !reader.on_topic(&s.words) && !s.inferred.is_empty()).count();
+    let analogy = claims::told_by_analogy(&texts) || !aliases.is_empty() || figurative >= 2;
+    if !analogy {
+        valid.iter_mut().for_each(|s| s.inferred.clear());
     }
     // An analogy's sentences are on the subject through what stands for it.
     let on_topic = valid
@@ -473,6 +496,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
         .filter(|s| {
             reader.on_topic(&s.words)
                 || !s.claims.is_empty()
+                || !s.inferred.is_empty()
                 || s.words.iter().any(|w| aliases.iter().any(|(a, _)| *a == w.trim_end_matches('s')))
         })
         .count();
@@ -503,7 +527,9 @@ pub fn mark(question: Question, text: &str) -> Marked {
         let found = valid
             .iter()
             .enumerate()
-            .find(|(i, s)| !wrong_sentences.contains(i) && rule.shown_by(s) && !rule.denied_by(s));
+            .find(|(i, s)| {
+                !wrong_sentences.contains(i) && (rule.shown_by(s) || rule.claimed(&s.inferred)) && !rule.denied_by(s)
+            });
         if let Some((_, sentence)) = found {
             shown.push((concept, quote(sentence.text)));
         }
@@ -521,7 +547,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
     }
     // An analogy that says what stands for what is no filler: it is asked
     // about below.
-    if off_topic >= 3 && off_topic * 5 >= valid.len() * 2 && aliases.is_empty() {
+    if off_topic >= 3 && off_topic * 5 >= valid.len() * 2 && !analogy {
         gamed.push(format!("filler: {off_topic} of {} sentences are not about the subject", valid.len()));
     }
     let all: Vec<String> = units.iter().flat_map(|u| words(&u.text)).collect();
@@ -561,6 +587,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
     if gamed.is_empty() {
         let credited: HashSet<&str> = shown.iter().map(|(_, s)| s.as_str()).collect();
         flags.extend(unsure(
+            analogy,
             rules,
             &rubric.confidence,
             &compiled.claims,
@@ -594,6 +621,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
 /// that contradict each other, an answer long for its mark, an analogy.
 #[allow(clippy::too_many_arguments)]
 fn unsure(
+    analogy: bool,
     rules: &CompiledQuestion,
     confidence: &Confidence,
     claims: &claims::Reader,
@@ -624,6 +652,8 @@ fn unsure(
     if !aliases.is_empty() {
         let mapped: Vec<String> = aliases.iter().map(|(word, role)| format!("{word} = {role}")).collect();
         unsure.push(format!("unsure: told by analogy ({}), which the marker reads only in part", mapped.join(", ")));
+    } else if analogy {
+        unsure.push("unsure: told by an analogy that does not say what stands for what".to_string());
     }
     let unplaced = sentences
         .iter()

@@ -190,6 +190,15 @@ impl Reader {
         claims
     }
 
+    /// The claims of a sentence of an analogy that does not say what
+    /// stands for what, read as a teaching assistant would: what it says
+    /// without a subject of its own, it says of `role` (a question's main
+    /// role: Q1's processes, Q4's workers). Inferred, so never a
+    /// misconception.
+    pub fn claims_as(&self, sentence: &str, aliases: &[(String, String)], role: &str) -> Vec<Claim> {
+        self.claims_after(sentence, aliases, &mut Some(role.to_string()), None)
+    }
+
     fn claims_after(
         &self,
         sentence: &str,
@@ -425,6 +434,18 @@ const PRONOUNS: &[&str] =
 /// it: "the threads of a process", "workers in the pool".
 const MODIFIERS: &[&str] = &["of", "in", "within", "inside", "from", "by", "to", "on", "per", "across", "with"];
 
+/// Whether an answer says it tells an analogy.
+pub fn told_by_analogy(sentences: &[String]) -> bool {
+    const SIGNALS: &[&[&str]] = &[
+        &["imagine"], &["think", "of"], &["analogy"], &["picture"], &["is", "like"], &["are", "like"],
+        &["similar", "to"], &["metaphor"], &["like", "a"], &["compare", "it"], &["works", "like"],
+    ];
+    sentences.iter().any(|s| {
+        let words = super::words(s);
+        (0..words.len()).any(|i| SIGNALS.iter().any(|signal| words[i..].starts_with(&signal.iter().map(|w| w.to_string()).collect::<Vec<_>>())))
+    })
+}
+
 /// The analogies of an answer that say what stands for what: "each cook is
 /// a process", "the stoves are the CPU cores", "think of processes as
 /// kitchens", "the cooks (the processes)": (the word, singular, role).
@@ -433,10 +454,9 @@ const MODIFIERS: &[&str] = &["of", "in", "within", "inside", "from", "by", "to",
 /// one (the rubric's small words and the subject's own words may not).
 pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bool) -> Vec<(String, String)> {
     const SIGNALS: &[&str] = &["like", "imagine", "think", "analogy", "picture", "similar", "metaphor", "compare", "as if"];
+    // Without a word that tells an analogy, only a mapping said in full
+    // ("the tellers are the worker processes") is one.
     let told = sentences.iter().any(|s| super::words(s).iter().any(|w| SIGNALS.contains(&w.as_str())));
-    if !told {
-        return Vec::new();
-    }
     let is_small = |w: &str| is_small(w) || !names(w);
     const LINKS: &[&[&str]] = &[
         &["is"], &["are"], &["represents"], &["represent"], &["stands", "for"], &["stand", "for"],
@@ -447,7 +467,7 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
     for sentence in sentences {
         // "cooks (processes)": a word, then a role in brackets.
         for (before, inside) in bracketed(sentence) {
-            if let (Some(role), Some(word)) = (reader.role_of(&inside), before) {
+            if let (Some(role), Some(word), true) = (reader.role_of(&inside), before, told) {
                 if !is_small(&word) && reader.role_of(std::slice::from_ref(&word)).is_none() {
                     found.push((word, role));
                 }
@@ -468,7 +488,8 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
                     // "each cook is a process": the cook stands for the
                     // process (a thing named as one: after a determiner, or
                     // first in its sentence).
-                    let named = at == 1 || (at >= 2 && DETERMINERS.contains(&words[at - 2].as_str()));
+                    let determined = at >= 2 && DETERMINERS.contains(&words[at - 2].as_str());
+                    let named = determined || (told && at == 1);
                     if let (None, Some(role), true) = (&word_role, &target_role, named) {
                         if !is_small(word) && !word.ends_with("ing") && !QUANTIFIERS.contains(&word.as_str()) {
                             found.push((singular(word), role.clone()));
@@ -479,7 +500,7 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
                     let other = words[after..]
                         .iter()
                         .find(|w| !QUANTIFIERS.contains(&w.as_str()) && !w.ends_with("ing"));
-                    if let (Some(role), Some(other), true) = (word_role, other, like) {
+                    if let (Some(role), Some(other), true) = (word_role, other, like && told) {
                         if reader.role_of(std::slice::from_ref(other)).is_none() && !is_small(other) {
                             found.push((singular(other), role));
                         }
@@ -492,7 +513,7 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
             }
             if let (Some(role), Some(other)) = (reader.role_of(&words[at - 1..at]), words.get(at + 1)) {
                 let imagined = words[..at].iter().any(|w| ["think", "imagine", "picture"].contains(&w.as_str()));
-                if imagined && !is_small(other) && reader.role_of(&words[at + 1..]).is_none() {
+                if told && imagined && !is_small(other) && reader.role_of(&words[at + 1..]).is_none() {
                     found.push((singular(other), role));
                 }
             }
