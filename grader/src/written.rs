@@ -556,7 +556,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
     if all.len() >= rubric.sentences.vocabulary_from && growth < rubric.sentences.min_vocabulary_growth {
         gamed.push(format!("repeated or generated text: {} words, only {distinct} different ones", all.len()));
     }
-    if about_other >= 2 || (about_other >= 1 && shown.len() <= 2) {
+    if about_other >= 2 || (about_other >= 1 && shown.len() <= 3) {
         gamed.push(format!("another question answered: {about_other} sentences are about something else"));
     }
 

@@ -214,7 +214,16 @@ impl Reader {
         let mut topic: Option<String> = None;
         for clause in clauses(sentence, &self.clause_words) {
             let named = self.roles_in(&clause, aliases);
-            let relations = self.relations_in(&clause);
+            // An analogy's words read as what they stand for: "hire a new
+            // teller" says what "a new worker" says.
+            let canonical: Vec<String> = clause
+                .iter()
+                .map(|w| {
+                    let word = w.trim_end_matches('s');
+                    aliases.iter().find(|(alias, _)| alias == word).map_or_else(|| w.clone(), |(_, role)| role.clone())
+                })
+                .collect();
+            let relations = self.relations_in(&canonical);
             // "more than one process" counts; "heavier than a process"
             // compares.
             let counting = |at: usize| {
@@ -438,7 +447,8 @@ const MODIFIERS: &[&str] = &["of", "in", "within", "inside", "from", "by", "to",
 pub fn told_by_analogy(sentences: &[String]) -> bool {
     const SIGNALS: &[&[&str]] = &[
         &["imagine"], &["think", "of"], &["analogy"], &["picture"], &["is", "like"], &["are", "like"],
-        &["similar", "to"], &["metaphor"], &["like", "a"], &["compare", "it"], &["works", "like"],
+        &["similar", "to"], &["metaphor"], &["like", "a"], &["compare", "it"], &["works", "like"], &["suppose"],
+        &["say", "a"], &["say", "you"], &["easiest", "to", "see"], &["think", "about"], &["it", "s", "like"],
     ];
     sentences.iter().any(|s| {
         let words = super::words(s);
