@@ -248,7 +248,9 @@ impl Reader {
                 .filter(|(i, r)| {
                     let behind =
                         (1..=3).any(|back| r.start >= back && MODIFIERS.contains(&clause[r.start - back].as_str()));
-                    !(behind && named[..*i].iter().any(|earlier| !is_contrast(earlier.start)))
+                    // A weak name behind "of" or "in" ("inside one
+                    // program") is never who does it.
+                    !(behind && (r.weak || named[..*i].iter().any(|earlier| !is_contrast(earlier.start))))
                 })
                 .map(|(_, r)| r.clone())
                 .filter(|r| {
