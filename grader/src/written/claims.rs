@@ -439,7 +439,7 @@ fn elliptic(clause: &[String]) -> bool {
 
 /// Words that speak of what the sentence before was about.
 const PRONOUNS: &[&str] =
-    &["they", "them", "their", "it", "its", "each", "both", "these", "those", "this", "every", "one", "either"];
+    &["they", "them", "their", "it", "its", "each", "both", "these", "those", "either"];
 
 /// Words before a role that make it a modifier of the role named before
 /// it: "the threads of a process", "workers in the pool".
