@@ -212,12 +212,14 @@ const HOLDOUT2_FAR_UNFLAGGED: usize = 99;
 #[test]
 fn every_misconception_is_found_in_its_examples_which_credit_nothing() {
     let rubric = Rubric::get();
+    let (mut examples, mut followed) = (0, 0);
     for q in &rubric.question {
         let question = Question::parse(&q.number.to_string()).unwrap();
         for m in &q.misconception {
             assert!(!m.examples.is_empty(), "Q{} {}: no example", q.number, m.id);
             assert!(!m.feedback.is_empty() && m.points > 0, "Q{} {}", q.number, m.id);
             for example in &m.examples {
+                examples += 1;
                 let marked = mark(question, example);
                 assert!(
                     marked.misconceptions.iter().any(|(found, _)| found.id == m.id),
@@ -230,8 +232,15 @@ fn every_misconception_is_found_in_its_examples_which_credit_nothing() {
                 assert!(!marked.flags.is_empty(), "Q{} {}: {example:?} not flagged", q.number, m.id);
                 // Followed by what would show the concepts it contradicts,
                 // in the same sentence: still none of them.
+                let marked = mark(question, &format!("{} {}", example.trim_end_matches('.'), ALSO));
+                if !marked.misconceptions.iter().any(|(found, _)| found.id == m.id) {
+                    // What follows excuses it ("…per task" after "processes
+                    // are free"): then it is no misconception to test.
+                    continue;
+                }
+                followed += 1;
+                assert!(marked.shown.is_empty(), "Q{} {}: {example:?} then {ALSO:?} credits {:?}", q.number, m.id, marked.shown);
                 for concept in q.concept.iter().filter(|c| m.contradicts.contains(&c.id)) {
-                    let marked = mark(question, &format!("{} {}", example.trim_end_matches('.'), ALSO));
                     assert!(
                         !marked.shown.iter().any(|(c, _)| c.id == concept.id),
                         "Q{} {}: {example:?} credits {}",
@@ -243,9 +252,11 @@ fn every_misconception_is_found_in_its_examples_which_credit_nothing() {
             }
         }
     }
+    assert!(followed * 3 >= examples * 2, "only {followed} of {examples} examples still state their misconception");
 }
 
 /// Said after a misconception in its sentence: words of many concepts.
+/// (Checked above: most examples still state their misconception with it.)
 const ALSO: &str = ", so the processes each have their own memory and run in parallel on several cores, \
     which saves the cost of starting a process per task and makes CPU-bound work faster.";
 
