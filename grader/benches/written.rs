@@ -38,8 +38,9 @@ fn main() {
     times.sort();
     // The longest answer the grader reads (256 KB), one sentence without
     // punctuation: reading must stay linear.
-    let flood: String = "the worker processes share the pool and run in parallel on every core instead of one "
-        .repeat((256 << 10) / 86);
+    let flood: String =
+        "the worker processes share the pool and run in parallel on every core instead of one "
+            .repeat((256 << 10) / 86);
     let started = Instant::now();
     let flooded = mark(Question::Q4, &flood);
     let flood_time = started.elapsed();

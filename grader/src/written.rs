@@ -90,8 +90,19 @@ pub enum Rules {
 /// The keys of `answers.toml` that say how the marker recognises what an
 /// answer says, rather than what a full answer covers.
 const RULE_KEYS: &[&str] = &[
-    "reported", "shown_by", "unless", "different_question", "claims", "examples", "negators", "clause_words", "contrasts",
-    "named_by", "weakly_named_by", "says", "opposite",
+    "reported",
+    "shown_by",
+    "unless",
+    "different_question",
+    "claims",
+    "examples",
+    "negators",
+    "clause_words",
+    "contrasts",
+    "named_by",
+    "weakly_named_by",
+    "says",
+    "opposite",
 ];
 
 /// `answers.toml` without its matching rules (every pattern, claim and
@@ -248,16 +259,27 @@ impl Rubric {
             for pattern in patterns {
                 Pattern::parse(pattern).map_err(|e| format!("Q{}: {e}", q.number))?;
             }
-            let specs = q.concept.iter().flat_map(|c| &c.claims).chain(q.misconception.iter().flat_map(|m| &m.claims));
+            let specs = q
+                .concept
+                .iter()
+                .flat_map(|c| &c.claims)
+                .chain(q.misconception.iter().flat_map(|m| &m.claims));
             for spec in specs {
                 Spec::parse(spec, &rubric.claims).map_err(|e| format!("Q{}: {e}", q.number))?;
             }
             for m in &q.misconception {
-                if let Some(unknown) = m.contradicts.iter().find(|id| !q.concept.iter().any(|c| &c.id == *id)) {
-                    return Err(format!("Q{}: misconception {} contradicts no concept {unknown:?}", q.number, m.id));
+                if let Some(unknown) = m.contradicts.iter().find(|id| !q.concept.iter().any(|c| &c.id == *id))
+                {
+                    return Err(format!(
+                        "Q{}: misconception {} contradicts no concept {unknown:?}",
+                        q.number, m.id
+                    ));
                 }
                 if m.shown_by.is_empty() && m.claims.is_empty() && rubric.rules == Rules::Public {
-                    return Err(format!("Q{}: misconception {} has neither shown_by nor claims", q.number, m.id));
+                    return Err(format!(
+                        "Q{}: misconception {} has neither shown_by nor claims",
+                        q.number, m.id
+                    ));
                 }
             }
         }
@@ -379,7 +401,8 @@ fn compiled() -> &'static Compiled {
             .question
             .iter()
             .map(|q| {
-                let concepts = q.concept.iter().map(|c| Rule::new(&c.shown_by, &c.claims, vocabulary)).collect();
+                let concepts =
+                    q.concept.iter().map(|c| Rule::new(&c.shown_by, &c.claims, vocabulary)).collect();
                 let misconceptions = q
                     .misconception
                     .iter()
@@ -396,7 +419,8 @@ fn compiled() -> &'static Compiled {
             text: Reader::new(rubric),
             reported: rubric.reported.iter().filter_map(|p| Pattern::parse(p).ok()).collect(),
             // Checked by parse.
-            claims: claims::Reader::new(vocabulary).unwrap_or_else(|e| panic!("grader/src/answers.toml: {e}")),
+            claims: claims::Reader::new(vocabulary)
+                .unwrap_or_else(|e| panic!("grader/src/answers.toml: {e}")),
             questions,
         }
     })
@@ -427,7 +451,8 @@ pub fn mark(question: Question, text: &str) -> Marked {
     let rubric = Rubric::get();
     let q = rubric.of(question);
     let compiled = compiled();
-    let rules = &compiled.questions.iter().find(|(n, _)| *n == question.number()).expect("checked by parse").1;
+    let rules =
+        &compiled.questions.iter().find(|(n, _)| *n == question.number()).expect("checked by parse").1;
     let reader = &compiled.text;
     let units = units(text);
     let concept_max = concept_check_points(question);
@@ -524,12 +549,11 @@ pub fn mark(question: Question, text: &str) -> Marked {
         if contradicted.contains(concept.id.as_str()) {
             continue;
         }
-        let found = valid
-            .iter()
-            .enumerate()
-            .find(|(i, s)| {
-                !wrong_sentences.contains(i) && (rule.shown_by(s) || rule.claimed(&s.inferred)) && !rule.denied_by(s)
-            });
+        let found = valid.iter().enumerate().find(|(i, s)| {
+            !wrong_sentences.contains(i)
+                && (rule.shown_by(s) || rule.claimed(&s.inferred))
+                && !rule.denied_by(s)
+        });
         if let Some((_, sentence)) = found {
             shown.push((concept, quote(sentence.text)));
         }
@@ -554,7 +578,8 @@ pub fn mark(question: Question, text: &str) -> Marked {
     let distinct = all.iter().collect::<HashSet<_>>().len();
     let growth = (distinct as f64).ln() / (all.len() as f64).ln();
     if all.len() >= rubric.sentences.vocabulary_from && growth < rubric.sentences.min_vocabulary_growth {
-        gamed.push(format!("repeated or generated text: {} words, only {distinct} different ones", all.len()));
+        gamed
+            .push(format!("repeated or generated text: {} words, only {distinct} different ones", all.len()));
     }
     if about_other >= 2 || (about_other >= 1 && shown.len() <= 3) {
         gamed.push(format!("another question answered: {about_other} sentences are about something else"));
@@ -638,7 +663,13 @@ fn unsure(
     let mut said: Vec<&Claim> = sentences
         .iter()
         .flat_map(|s| &s.claims)
-        .filter(|c| rules.concepts.iter().chain(rules.misconceptions.iter().map(|(r, _)| r)).any(|r| r.specs.iter().any(|s| s.matches(c) || s.denied_by(c))))
+        .filter(|c| {
+            rules
+                .concepts
+                .iter()
+                .chain(rules.misconceptions.iter().map(|(r, _)| r))
+                .any(|r| r.specs.iter().any(|s| s.matches(c) || s.denied_by(c)))
+        })
         .collect();
     said.sort_by(|a, b| (&a.role, &a.relation).cmp(&(&b.role, &b.relation)));
     let both: Vec<String> = said
@@ -651,7 +682,10 @@ fn unsure(
     }
     if !aliases.is_empty() {
         let mapped: Vec<String> = aliases.iter().map(|(word, role)| format!("{word} = {role}")).collect();
-        unsure.push(format!("unsure: told by analogy ({}), which the marker reads only in part", mapped.join(", ")));
+        unsure.push(format!(
+            "unsure: told by analogy ({}), which the marker reads only in part",
+            mapped.join(", ")
+        ));
     } else if analogy {
         unsure.push("unsure: told by an analogy that does not say what stands for what".to_string());
     }
@@ -726,7 +760,8 @@ fn units(text: &str) -> Vec<Unit> {
         }
         if line.starts_with('|') {
             flush(&mut paragraph, &mut units);
-            let cells: Vec<String> = line.trim_matches('|').split('|').map(|c| c.trim().replace(['*', '_', '`'], "")).collect();
+            let cells: Vec<String> =
+                line.trim_matches('|').split('|').map(|c| c.trim().replace(['*', '_', '`'], "")).collect();
             if cells.iter().all(|c| c.chars().all(|ch| matches!(ch, '-' | ':' | ' '))) {
                 continue;
             }
@@ -972,7 +1007,9 @@ mod tests {
         assert_eq!(rubric.rules, Rules::Private);
         for q in &rubric.question {
             assert!(q.different_question.is_empty());
-            assert!(q.concept.iter().all(|c| c.shown_by.is_empty() && c.claims.is_empty() && !c.nudge.is_empty()));
+            assert!(
+                q.concept.iter().all(|c| c.shown_by.is_empty() && c.claims.is_empty() && !c.nudge.is_empty())
+            );
             assert!(q.misconception.iter().all(|m| m.shown_by.is_empty()
                 && m.unless.is_empty()
                 && m.claims.is_empty()

@@ -193,8 +193,14 @@ fn the_marker_agrees_on_the_second_held_out_set() {
     let (mae, rho, far, flagged, through) = held_out("holdout2.toml", 48);
     assert!(mae <= HOLDOUT2_MAE, "mean absolute error {mae:.2} > {HOLDOUT2_MAE}");
     assert!(rho >= HOLDOUT2_RHO, "rank correlation {rho:.3} < {HOLDOUT2_RHO}");
-    assert!(through.len() <= HOLDOUT2_MISCONCEPTIONS_THROUGH, "misconceptions above 5 and not flagged: {through:?}");
-    assert!(far - flagged <= HOLDOUT2_FAR_UNFLAGGED, "{flagged} of {far} answers 3 or more points off flagged");
+    assert!(
+        through.len() <= HOLDOUT2_MISCONCEPTIONS_THROUGH,
+        "misconceptions above 5 and not flagged: {through:?}"
+    );
+    assert!(
+        far - flagged <= HOLDOUT2_FAR_UNFLAGGED,
+        "{flagged} of {far} answers 3 or more points off flagged"
+    );
 }
 
 /// What the held-out sets were last measured at, as bounds: raised as the
@@ -228,7 +234,13 @@ fn every_misconception_is_found_in_its_examples_which_credit_nothing() {
                     m.id,
                     marked.read
                 );
-                assert!(marked.shown.is_empty(), "Q{} {}: {example:?} credits {:?}", q.number, m.id, marked.shown);
+                assert!(
+                    marked.shown.is_empty(),
+                    "Q{} {}: {example:?} credits {:?}",
+                    q.number,
+                    m.id,
+                    marked.shown
+                );
                 assert!(!marked.flags.is_empty(), "Q{} {}: {example:?} not flagged", q.number, m.id);
                 // Followed by what would show the concepts it contradicts,
                 // in the same sentence: still none of them.
@@ -239,7 +251,13 @@ fn every_misconception_is_found_in_its_examples_which_credit_nothing() {
                     continue;
                 }
                 followed += 1;
-                assert!(marked.shown.is_empty(), "Q{} {}: {example:?} then {ALSO:?} credits {:?}", q.number, m.id, marked.shown);
+                assert!(
+                    marked.shown.is_empty(),
+                    "Q{} {}: {example:?} then {ALSO:?} credits {:?}",
+                    q.number,
+                    m.id,
+                    marked.shown
+                );
                 for concept in q.concept.iter().filter(|c| m.contradicts.contains(&c.id)) {
                     assert!(
                         !marked.shown.iter().any(|(c, _)| c.id == concept.id),
@@ -252,7 +270,10 @@ fn every_misconception_is_found_in_its_examples_which_credit_nothing() {
             }
         }
     }
-    assert!(followed * 3 >= examples * 2, "only {followed} of {examples} examples still state their misconception");
+    assert!(
+        followed * 3 >= examples * 2,
+        "only {followed} of {examples} examples still state their misconception"
+    );
 }
 
 /// Said after a misconception in its sentence: words of many concepts.
@@ -276,17 +297,32 @@ fn claims_not_words() {
     let q2 = |text: &str| mark(Question::Q2, text);
     let q4 = |text: &str| mark(Question::Q4, text);
     for (marked, id) in [
-        (q1("Multiprocessing is the OS switching between programs very quickly on one CPU, so each gets a turn."), "one-cpu-switching"),
-        (q2("A forked child shares its parent's memory, so it can change the parent's variables."), "child-shares-memory"),
-        (q2("Threads can never run in parallel in any language, only processes can."), "threads-never-parallel"),
+        (
+            q1(
+                "Multiprocessing is the OS switching between programs very quickly on one CPU, so each gets a turn.",
+            ),
+            "one-cpu-switching",
+        ),
+        (
+            q2("A forked child shares its parent's memory, so it can change the parent's variables."),
+            "child-shares-memory",
+        ),
+        (
+            q2("Threads can never run in parallel in any language, only processes can."),
+            "threads-never-parallel",
+        ),
         (q2("Processes share memory, while threads each get a copy of it."), "processes-share-memory"),
-        (q4("A pool starts a new process per task, which saves the cost of starting a process per task."), "process-per-task"),
+        (
+            q4("A pool starts a new process per task, which saves the cost of starting a process per task."),
+            "process-per-task",
+        ),
     ] {
         assert!(marked.misconceptions.iter().any(|(m, _)| m.id == id), "{id}: {:?}", marked.read);
         assert!(!marked.flags.is_empty(), "{id}");
     }
     // The pool's misconception credits no "why" from its own sentence.
-    let pool = q4("A pool starts a new process per task, which saves the cost of starting a process per task.");
+    let pool =
+        q4("A pool starts a new process per task, which saves the cost of starting a process per task.");
     assert!(!pool.shown.iter().any(|(c, _)| c.id == "why"), "{:?}", pool.shown);
     // "Processes share memory" is not "threads share memory".
     let swapped = q2("Processes share memory, while threads each get a copy of it.");

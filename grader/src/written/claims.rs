@@ -151,7 +151,9 @@ pub struct Reader {
 
 impl Reader {
     pub fn new(vocabulary: &Vocabulary) -> Result<Reader, String> {
-        let list = |words: &[String]| -> Result<Vec<Phrase>, String> { words.iter().map(|w| Phrase::parse(w)).collect() };
+        let list = |words: &[String]| -> Result<Vec<Phrase>, String> {
+            words.iter().map(|w| Phrase::parse(w)).collect()
+        };
         let mut roles = Vec::new();
         for role in &vocabulary.roles {
             for (names, weak) in [(&role.named_by, false), (&role.weakly_named_by, true)] {
@@ -164,7 +166,12 @@ impl Reader {
         for relation in &vocabulary.relation {
             for (phrases, holds) in [(&relation.says, true), (&relation.opposite, false)] {
                 for phrase in phrases {
-                    relations.push((relation.id.clone(), holds, Phrase::parse(phrase)?, relation.comparative));
+                    relations.push((
+                        relation.id.clone(),
+                        holds,
+                        Phrase::parse(phrase)?,
+                        relation.comparative,
+                    ));
                 }
             }
         }
@@ -180,7 +187,12 @@ impl Reader {
     /// The claims of one sentence. `about` is the role the answer was last
     /// about (a sentence without a subject of its own, "They share it.",
     /// speaks of it), updated; `aliases` are the answer's analogies.
-    pub fn claims(&self, sentence: &str, aliases: &[(String, String)], about: &mut Option<String>) -> Vec<Claim> {
+    pub fn claims(
+        &self,
+        sentence: &str,
+        aliases: &[(String, String)],
+        about: &mut Option<String>,
+    ) -> Vec<Claim> {
         // The sentence before speaks for this one only through a pronoun.
         let previous = about.take();
         let claims = self.claims_after(sentence, aliases, about, previous.as_deref());
@@ -220,7 +232,10 @@ impl Reader {
                 .iter()
                 .map(|w| {
                     let word = w.trim_end_matches('s');
-                    aliases.iter().find(|(alias, _)| alias == word).map_or_else(|| w.clone(), |(_, role)| role.clone())
+                    aliases
+                        .iter()
+                        .find(|(alias, _)| alias == word)
+                        .map_or_else(|| w.clone(), |(_, role)| role.clone())
                 })
                 .collect();
             let relations = self.relations_in(&canonical);
@@ -230,11 +245,12 @@ impl Reader {
                 clause[at] == "than" && clause.get(at + 1).is_some_and(|w| COUNTS.contains(&w.as_str()))
             };
             let contrast_at = |at: usize| {
-                (1..=3).find_map(|back| {
-                    let from = at.checked_sub(back)?;
-                    self.contrasts.iter().any(|c| c.at(&clause, from).is_some()).then_some(from)
-                })
-                .filter(|&from| !counting(from))
+                (1..=3)
+                    .find_map(|back| {
+                        let from = at.checked_sub(back)?;
+                        self.contrasts.iter().any(|c| c.at(&clause, from).is_some()).then_some(from)
+                    })
+                    .filter(|&from| !counting(from))
             };
             let is_contrast = |at: usize| contrast_at(at).is_some();
             // Only "unlike threads" sets the other side for any relation;
@@ -246,8 +262,8 @@ impl Reader {
                 .iter()
                 .enumerate()
                 .filter(|(i, r)| {
-                    let behind =
-                        (1..=3).any(|back| r.start >= back && MODIFIERS.contains(&clause[r.start - back].as_str()));
+                    let behind = (1..=3)
+                        .any(|back| r.start >= back && MODIFIERS.contains(&clause[r.start - back].as_str()));
                     // A weak name behind "of" or "in" ("inside one
                     // program") is never who does it.
                     !(behind && (r.weak || named[..*i].iter().any(|earlier| !is_contrast(earlier.start))))
@@ -268,7 +284,11 @@ impl Reader {
                     // "…, but processes don't": the relation before, again.
                     (Some((relation, polar)), Some(subject)) if elliptic(&clause) => {
                         let negated = self.negations(&clause) % 2 == 1;
-                        out.push(Claim { role: subject.role.clone(), relation: relation.clone(), holds: polar ^ negated });
+                        out.push(Claim {
+                            role: subject.role.clone(),
+                            relation: relation.clone(),
+                            holds: polar ^ negated,
+                        });
                     }
                     // A clause without a relation names what comes next is
                     // about: its first role, its subject.
@@ -287,8 +307,7 @@ impl Reader {
                 }
                 let subject = roles
                     .iter()
-                    .filter(|r| r.end <= start)
-                    .next_back()
+                    .rfind(|r| r.end <= start)
                     .or_else(|| roles.iter().find(|r| r.start >= start && r.end <= end))
                     .map(|r| match (&topic, r.weak) {
                         (Some(topic), true) => topic.clone(),
@@ -315,7 +334,11 @@ impl Reader {
                     *about = Some(subject);
                 }
                 let than: Vec<String> = if comparative {
-                    named.iter().filter(|r| r.start >= end && is_contrast(r.start)).map(|r| r.role.clone()).collect()
+                    named
+                        .iter()
+                        .filter(|r| r.start >= end && is_contrast(r.start))
+                        .map(|r| r.role.clone())
+                        .collect()
                 } else {
                     Vec::new()
                 };
@@ -339,11 +362,16 @@ impl Reader {
             let named = self
                 .roles
                 .iter()
-                .filter_map(|(role, phrase, weak)| phrase.at(clause, at).map(|end| (end, role.clone(), *weak)))
+                .filter_map(|(role, phrase, weak)| {
+                    phrase.at(clause, at).map(|end| (end, role.clone(), *weak))
+                })
                 .max_by_key(|(end, _, _)| *end)
                 .or_else(|| {
                     let word = clause[at].trim_end_matches('s');
-                    aliases.iter().find(|(alias, _)| alias == word).map(|(_, role)| (at + 1, role.clone(), false))
+                    aliases
+                        .iter()
+                        .find(|(alias, _)| alias == word)
+                        .map(|(_, role)| (at + 1, role.clone(), false))
                 });
             match named {
                 Some((end, role, weak)) => {
@@ -438,23 +466,41 @@ fn elliptic(clause: &[String]) -> bool {
 }
 
 /// Words that speak of what the sentence before was about.
-const PRONOUNS: &[&str] =
-    &["they", "them", "their", "it", "its", "each", "both", "these", "those", "either"];
+const PRONOUNS: &[&str] = &["they", "them", "their", "it", "its", "each", "both", "these", "those", "either"];
 
 /// Words before a role that make it a modifier of the role named before
 /// it: "the threads of a process", "workers in the pool".
-const MODIFIERS: &[&str] = &["of", "in", "within", "inside", "from", "by", "to", "on", "per", "across", "with"];
+const MODIFIERS: &[&str] =
+    &["of", "in", "within", "inside", "from", "by", "to", "on", "per", "across", "with"];
 
 /// Whether an answer says it tells an analogy.
 pub fn told_by_analogy(sentences: &[String]) -> bool {
     const SIGNALS: &[&[&str]] = &[
-        &["imagine"], &["think", "of"], &["analogy"], &["picture"], &["is", "like"], &["are", "like"],
-        &["similar", "to"], &["metaphor"], &["like", "a"], &["compare", "it"], &["works", "like"], &["suppose"],
-        &["say", "a"], &["say", "you"], &["easiest", "to", "see"], &["think", "about"], &["it", "s", "like"],
+        &["imagine"],
+        &["think", "of"],
+        &["analogy"],
+        &["picture"],
+        &["is", "like"],
+        &["are", "like"],
+        &["similar", "to"],
+        &["metaphor"],
+        &["like", "a"],
+        &["compare", "it"],
+        &["works", "like"],
+        &["suppose"],
+        &["say", "a"],
+        &["say", "you"],
+        &["easiest", "to", "see"],
+        &["think", "about"],
+        &["it", "s", "like"],
     ];
     sentences.iter().any(|s| {
         let words = super::words(s);
-        (0..words.len()).any(|i| SIGNALS.iter().any(|signal| words[i..].starts_with(&signal.iter().map(|w| w.to_string()).collect::<Vec<_>>())))
+        (0..words.len()).any(|i| {
+            SIGNALS.iter().any(|signal| {
+                words[i..].starts_with(&signal.iter().map(|w| w.to_string()).collect::<Vec<_>>())
+            })
+        })
     })
 }
 
@@ -465,15 +511,26 @@ pub fn told_by_analogy(sentences: &[String]) -> bool {
 /// "think of") has any; `names` says whether a word may name a thing in
 /// one (the rubric's small words and the subject's own words may not).
 pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bool) -> Vec<(String, String)> {
-    const SIGNALS: &[&str] = &["like", "imagine", "think", "analogy", "picture", "similar", "metaphor", "compare", "as if"];
+    const SIGNALS: &[&str] =
+        &["like", "imagine", "think", "analogy", "picture", "similar", "metaphor", "compare", "as if"];
     // Without a word that tells an analogy, only a mapping said in full
     // ("the tellers are the worker processes") is one.
     let told = sentences.iter().any(|s| super::words(s).iter().any(|w| SIGNALS.contains(&w.as_str())));
     let is_small = |w: &str| is_small(w) || !names(w);
     const LINKS: &[&[&str]] = &[
-        &["is"], &["are"], &["represents"], &["represent"], &["stands", "for"], &["stand", "for"],
-        &["is", "like"], &["are", "like"], &["acts", "as"], &["act", "as"], &["plays", "the", "role", "of"],
-        &["means"], &["equals"],
+        &["is"],
+        &["are"],
+        &["represents"],
+        &["represent"],
+        &["stands", "for"],
+        &["stand", "for"],
+        &["is", "like"],
+        &["are", "like"],
+        &["acts", "as"],
+        &["act", "as"],
+        &["plays", "the", "role", "of"],
+        &["means"],
+        &["equals"],
     ];
     let mut found: Vec<(String, String)> = Vec::new();
     for sentence in sentences {
@@ -490,9 +547,13 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
             for link in LINKS {
                 if words[at..].starts_with(&link.iter().map(|w| w.to_string()).collect::<Vec<_>>()) {
                     let after = at + link.len();
-                    let article = words.get(after).is_some_and(|w| ["a", "an", "the", "one", "our"].contains(&w.as_str()));
+                    let article = words
+                        .get(after)
+                        .is_some_and(|w| ["a", "an", "the", "one", "our"].contains(&w.as_str()));
                     let target = if article { after + 1 } else { after };
-                    let (Some(word), Some(rest)) = (at.checked_sub(1).map(|i| &words[i]), words.get(target..)) else {
+                    let (Some(word), Some(rest)) =
+                        (at.checked_sub(1).map(|i| &words[i]), words.get(target..))
+                    else {
                         continue;
                     };
                     let word_role = reader.role_of(std::slice::from_ref(word));
@@ -503,7 +564,8 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
                     let determined = at >= 2 && DETERMINERS.contains(&words[at - 2].as_str());
                     let named = determined || (told && at == 1);
                     if let (None, Some(role), true) = (&word_role, &target_role, named) {
-                        if !is_small(word) && !word.ends_with("ing") && !QUANTIFIERS.contains(&word.as_str()) {
+                        if !is_small(word) && !word.ends_with("ing") && !QUANTIFIERS.contains(&word.as_str())
+                        {
                             found.push((singular(word), role.clone()));
                         }
                     }
@@ -524,7 +586,8 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
                 continue;
             }
             if let (Some(role), Some(other)) = (reader.role_of(&words[at - 1..at]), words.get(at + 1)) {
-                let imagined = words[..at].iter().any(|w| ["think", "imagine", "picture"].contains(&w.as_str()));
+                let imagined =
+                    words[..at].iter().any(|w| ["think", "imagine", "picture"].contains(&w.as_str()));
                 if told && imagined && !is_small(other) && reader.role_of(&words[at + 1..]).is_none() {
                     found.push((singular(other), role));
                 }
@@ -548,15 +611,51 @@ impl Reader {
 }
 
 /// Words before the name of a thing.
-const DETERMINERS: &[&str] =
-    &["a", "an", "the", "each", "every", "one", "our", "his", "her", "their", "your", "my", "these", "those", "all"];
+const DETERMINERS: &[&str] = &[
+    "a", "an", "the", "each", "every", "one", "our", "his", "her", "their", "your", "my", "these", "those",
+    "all",
+];
 
 /// Words between "like" and the thing an analogy names.
-const QUANTIFIERS: &[&str] =
-    &[
-    "a", "an", "the", "one", "two", "few", "several", "many", "some", "lots", "of", "bunch", "group", "team", "couple",
-    "second", "new", "big", "small", "separate", "different", "whole", "other", "another", "own", "three", "four",
-    "five", "eight", "cheap", "expensive", "fast", "slow", "setup", "people", "first", "last", "main",
+const QUANTIFIERS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "one",
+    "two",
+    "few",
+    "several",
+    "many",
+    "some",
+    "lots",
+    "of",
+    "bunch",
+    "group",
+    "team",
+    "couple",
+    "second",
+    "new",
+    "big",
+    "small",
+    "separate",
+    "different",
+    "whole",
+    "other",
+    "another",
+    "own",
+    "three",
+    "four",
+    "five",
+    "eight",
+    "cheap",
+    "expensive",
+    "fast",
+    "slow",
+    "setup",
+    "people",
+    "first",
+    "last",
+    "main",
 ];
 
 /// Words too small to be the name of something in an analogy.
@@ -564,9 +663,41 @@ fn is_small(word: &str) -> bool {
     word.len() <= 2
         || word.chars().all(|c| c.is_ascii_digit())
         || [
-            "it", "this", "that", "which", "what", "there", "here", "each", "every", "one", "thing", "difference",
-            "main", "idea", "point", "reason", "result", "answer", "example", "benefit", "advantage", "problem",
-            "so", "also", "why", "how", "way", "and", "the", "they", "these", "those", "its", "who", "where",
+            "it",
+            "this",
+            "that",
+            "which",
+            "what",
+            "there",
+            "here",
+            "each",
+            "every",
+            "one",
+            "thing",
+            "difference",
+            "main",
+            "idea",
+            "point",
+            "reason",
+            "result",
+            "answer",
+            "example",
+            "benefit",
+            "advantage",
+            "problem",
+            "so",
+            "also",
+            "why",
+            "how",
+            "way",
+            "and",
+            "the",
+            "they",
+            "these",
+            "those",
+            "its",
+            "who",
+            "where",
         ]
         .contains(&word)
 }
@@ -583,7 +714,10 @@ fn bracketed(sentence: &str) -> Vec<(Option<String>, Vec<String>)> {
         let Some(close) = rest[open..].find(')') else { break };
         let before = super::words(&rest[..open]).pop().filter(|w| !is_small(w)).map(|w| singular(&w));
         let inside = super::words(&rest[open + 1..open + close]);
-        let inside: Vec<String> = inside.into_iter().skip_while(|w| ["the", "a", "an", "i", "e", "ie"].contains(&w.as_str())).collect();
+        let inside: Vec<String> = inside
+            .into_iter()
+            .skip_while(|w| ["the", "a", "an", "i", "e", "ie"].contains(&w.as_str()))
+            .collect();
         out.push((before, inside));
         rest = &rest[open + close..];
     }
@@ -609,7 +743,9 @@ fn clauses(sentence: &str, clause_words: &[Phrase]) -> Vec<Vec<String>> {
     }
     // No clause people write is longer; a longer one (text without
     // punctuation) is read in pieces, so reading stays linear.
-    out.into_iter().flat_map(|c| c.chunks(LONGEST_CLAUSE).map(<[String]>::to_vec).collect::<Vec<_>>()).collect()
+    out.into_iter()
+        .flat_map(|c| c.chunks(LONGEST_CLAUSE).map(<[String]>::to_vec).collect::<Vec<_>>())
+        .collect()
 }
 
 /// The most words a clause is read in at once.
@@ -663,7 +799,10 @@ impl Phrase {
         let Some(alternatives) = self.slots.get(slot) else { return Some(at) };
         for alternative in alternatives {
             let Some(window) = words.get(at..at + alternative.len()) else { continue };
-            let fits = window.iter().zip(alternative).all(|(w, (a, prefix))| if *prefix { w.starts_with(a.as_str()) } else { w == a });
+            let fits = window
+                .iter()
+                .zip(alternative)
+                .all(|(w, (a, prefix))| if *prefix { w.starts_with(a.as_str()) } else { w == a });
             if !fits {
                 continue;
             }
@@ -692,7 +831,10 @@ mod tests {
     use super::*;
 
     fn said(sentence: &str) -> Vec<String> {
-        read(sentence).iter().map(|c| format!("{}{}{}", c.role, if c.holds { " " } else { " not " }, c.relation)).collect()
+        read(sentence)
+            .iter()
+            .map(|c| format!("{}{}{}", c.role, if c.holds { " " } else { " not " }, c.relation))
+            .collect()
     }
 
     #[test]
@@ -743,9 +885,15 @@ mod tests {
             said("Processes, unlike threads, have their own memory."),
             ["process not share-memory", "thread share-memory"]
         );
-        assert_eq!(said("Threads share memory but processes don't."), ["process not share-memory", "thread share-memory"]);
+        assert_eq!(
+            said("Threads share memory but processes don't."),
+            ["process not share-memory", "thread share-memory"]
+        );
         assert_eq!(said("Processes are heavier than threads."), ["process heavier", "thread not heavier"]);
-        assert_eq!(said("A thread is cheaper to start than a process."), ["process heavier", "thread not heavier"]);
+        assert_eq!(
+            said("A thread is cheaper to start than a process."),
+            ["process heavier", "thread not heavier"]
+        );
         // Counting is no comparing.
         assert_eq!(said("It runs more than one process at the same time."), ["process parallel"]);
     }
@@ -754,10 +902,10 @@ mod tests {
     fn a_relation_said_as_a_noun_claims_nothing() {
         assert!(said("Creating a process for every task costs a lot of time.").is_empty());
         assert!(said("Switching between threads is fast.").is_empty());
-        assert_eq!(said("A pool reuses its workers instead of creating a new process for each task."), [
-            "pool not per-task",
-            "worker not per-task"
-        ]);
+        assert_eq!(
+            said("A pool reuses its workers instead of creating a new process for each task."),
+            ["pool not per-task", "worker not per-task"]
+        );
         assert_eq!(said("The pool starts a new process for each task."), ["pool per-task"]);
     }
 
@@ -783,11 +931,15 @@ mod tests {
         .map(String::from)
         .to_vec();
         let aliases = aliases(reader, &sentences, |w| w != "the");
-        assert_eq!(aliases, [("cook".to_string(), "process".to_string()), ("stove".to_string(), "core".to_string())]);
+        assert_eq!(
+            aliases,
+            [("cook".to_string(), "process".to_string()), ("stove".to_string(), "core".to_string())]
+        );
         let claims = reader.claims("Each cook works at his own station.", &aliases, &mut None);
         assert_eq!(claims, [Claim::new("process", "share-memory", false)]);
         // Without a word that tells an analogy, "X is a process" is a definition.
-        let plain = ["A process is a running program.".to_string(), "A thread is a path of execution.".to_string()];
+        let plain =
+            ["A process is a running program.".to_string(), "A thread is a path of execution.".to_string()];
         assert!(super::aliases(reader, &plain, |_| true).is_empty());
     }
 
