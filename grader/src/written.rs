@@ -660,9 +660,16 @@ fn unsure(
     let mut unsure = Vec::new();
     // Only claims the question's rubric speaks of: the rest is too loosely
     // read to say the answer contradicts itself.
+    // Nor a claim its sentence qualifies ("in CPython only one thread runs
+    // at a time"): that is no contradiction.
+    let qualified = |sentence: &Sentence, c: &Claim| {
+        rules.misconceptions.iter().any(|(rule, unless)| {
+            rule.specs.iter().any(|s| s.matches(c)) && unless.iter().any(|p| p.matches(&sentence.words))
+        })
+    };
     let mut said: Vec<&Claim> = sentences
         .iter()
-        .flat_map(|s| &s.claims)
+        .flat_map(|s| s.claims.iter().filter(move |c| !qualified(s, c)))
         .filter(|c| {
             rules
                 .concepts
@@ -675,19 +682,21 @@ fn unsure(
     let both: Vec<String> = said
         .windows(2)
         .filter(|w| w[0].role == w[1].role && w[0].relation == w[1].relation && w[0].holds != w[1].holds)
-        .map(|w| format!("{} {}", w[0].role, w[0].relation))
+        .map(|w| format!("“{}”", Claim { holds: true, ..w[0].clone() }.said(&Rubric::get().claims)))
         .collect();
     if !both.is_empty() {
-        unsure.push(format!("unsure: the answer says both ways whether {}", both.join(", and whether ")));
+        unsure.push(format!("the answer says both that and the opposite: {}", both.join(", ")));
     }
     if !aliases.is_empty() {
-        let mapped: Vec<String> = aliases.iter().map(|(word, role)| format!("{word} = {role}")).collect();
+        let roles = &Rubric::get().claims.roles;
+        let said = |role: &str| roles.iter().find(|r| r.id == role).map_or(role.to_string(), |r| r.said.clone());
+        let mapped: Vec<String> = aliases.iter().map(|(word, role)| format!("{word} = {}", said(role))).collect();
         unsure.push(format!(
-            "unsure: told by analogy ({}), which the marker reads only in part",
+            "told by analogy ({}), which the marker reads only in part",
             mapped.join(", ")
         ));
     } else if analogy {
-        unsure.push("unsure: told by an analogy that does not say what stands for what".to_string());
+        unsure.push("told by an analogy that does not say what stands for what, which the marker reads only in part".to_string());
     }
     let unplaced = sentences
         .iter()
@@ -700,11 +709,11 @@ fn unsure(
         .count();
     if unplaced >= confidence.unplaced_sentences && total <= confidence.unplaced_below {
         unsure.push(format!(
-            "unsure: {unplaced} sentences on the subject earned nothing, at {total}/10: they may say in other words what the marker looks for"
+            "{unplaced} sentences on the subject earned nothing, at {total}/10: they may say in other words what the marker looks for"
         ));
     }
     if words >= confidence.long_words && total <= confidence.long_below {
-        unsure.push(format!("unsure: {words} words for {total}/10"));
+        unsure.push(format!("{words} words for {total}/10: the marker may have missed what they say"));
     }
     unsure
 }
@@ -751,9 +760,19 @@ fn units(text: &str) -> Vec<Unit> {
         paragraph.clear();
     };
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    // A code block is no prose: its lines say nothing to mark.
+    let mut code = false;
     for (i, line) in lines.iter().enumerate() {
         let line = *line;
-        if line.is_empty() || line.starts_with('#') || line.starts_with("```") {
+        if line.starts_with("```") || line.starts_with("~~~") {
+            code = !code;
+            flush(&mut paragraph, &mut units);
+            continue;
+        }
+        if code {
+            continue;
+        }
+        if line.is_empty() || line.starts_with('#') {
             flush(&mut paragraph, &mut units);
             header = None;
             continue;

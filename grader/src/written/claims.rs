@@ -55,6 +55,8 @@ pub struct Vocabulary {
 #[serde(deny_unknown_fields)]
 pub struct Role {
     pub id: String,
+    /// How a message names it ("processes", "a forked child").
+    pub said: String,
     pub named_by: Vec<String>,
     /// Names that may mean it or something else ("program"): the subject
     /// of a sentence that named a role by a strong name first is that role.
@@ -75,6 +77,8 @@ struct Mention {
 #[serde(deny_unknown_fields)]
 pub struct Relation {
     pub id: String,
+    /// How a message says it ("share memory").
+    pub said: String,
     /// Phrases that say it holds.
     pub says: Vec<String>,
     /// Phrases that say it does not ("own memory" against "shares memory").
@@ -95,6 +99,15 @@ pub struct Claim {
 impl Claim {
     pub fn new(role: &str, relation: &str, holds: bool) -> Claim {
         Claim { role: role.to_string(), relation: relation.to_string(), holds }
+    }
+
+    /// The claim in words: "threads share memory", "processes do not run in
+    /// parallel".
+    pub fn said(&self, vocabulary: &Vocabulary) -> String {
+        let role = vocabulary.roles.iter().find(|r| r.id == self.role).map_or(self.role.as_str(), |r| r.said.as_str());
+        let relation =
+            vocabulary.relation.iter().find(|r| r.id == self.relation).map_or(self.relation.as_str(), |r| r.said.as_str());
+        if self.holds { format!("{role} {relation}") } else { format!("{role}: not “{relation}”") }
     }
 }
 
