@@ -64,6 +64,19 @@ pub struct Role {
     pub weakly_named_by: Vec<String>,
 }
 
+/// A relation said in a clause, at `start..end`: whether its phrase says
+/// it holds, whether it compares, and which words are the phrase's own (a
+/// "no" in "no cost" is the phrase's, not a negation of it).
+#[derive(Debug, Clone)]
+struct Said {
+    start: usize,
+    end: usize,
+    relation: String,
+    polar: bool,
+    comparative: bool,
+    own: Vec<usize>,
+}
+
 /// A role named in a clause, at `start..end`.
 #[derive(Debug, Clone)]
 struct Mention {
@@ -311,10 +324,17 @@ impl Reader {
                 continue;
             }
             let mut scope = 0;
-            for (start, end, relation, polar, comparative) in relations {
+            for said in relations {
+                let Said { start, end, relation, polar, comparative, own } = said;
                 // "creating a process per task costs…", "switching between
-                // threads is fast": a relation said as a noun, by no one.
-                if clause[start].ends_with("ing") && !roles.iter().any(|r| r.end <= start) {
+                // threads is fast", "the overhead of spawning a new one per
+                // task": a relation said as a noun, by no one.
+                let gerund = (start.saturating_sub(2)..=start).rev().find(|&i| gerund(&clause[i]));
+                let nominal = gerund.is_some_and(|at| {
+                    !roles.iter().any(|r| r.end <= at)
+                        || at.checked_sub(1).is_some_and(|before| PREPOSITIONS.contains(&clause[before].as_str()))
+                });
+                if nominal {
                     scope = end;
                     continue;
                 }
@@ -337,6 +357,7 @@ impl Reader {
                 let inside: Vec<&str> = clause[from..end]
                     .iter()
                     .enumerate()
+                    .filter(|(i, _)| !own.contains(&(from + i)))
                     .filter(|(i, _)| !named.iter().any(|r| r.start <= from + i && from + i < r.end))
                     .map(|(_, w)| w.as_str())
                     .collect();
@@ -400,7 +421,7 @@ impl Reader {
     /// The relations said in a clause, left to right, the longest at each
     /// place: (start, end, relation, whether the phrase says it holds,
     /// comparative).
-    fn relations_in(&self, clause: &[String]) -> Vec<(usize, usize, String, bool, bool)> {
+    fn relations_in(&self, clause: &[String]) -> Vec<Said> {
         let mut found = Vec::new();
         let mut at = 0;
         while at < clause.len() {
@@ -408,12 +429,19 @@ impl Reader {
                 .relations
                 .iter()
                 .filter_map(|(id, polar, phrase, comparative)| {
-                    phrase.at(clause, at).map(|end| (at, end, id.clone(), *polar, *comparative))
+                    phrase.matched(clause, at).map(|(end, own)| Said {
+                        start: at,
+                        end,
+                        relation: id.clone(),
+                        polar: *polar,
+                        comparative: *comparative,
+                        own,
+                    })
                 })
-                .max_by_key(|r| r.1);
+                .max_by_key(|r| r.end);
             match best {
                 Some(r) => {
-                    at = r.1;
+                    at = r.end;
                     found.push(r);
                 }
                 None => at += 1,
@@ -444,9 +472,7 @@ impl Reader {
     pub fn relations(&self, sentence: &str) -> Vec<(String, bool, String)> {
         clauses(sentence, &self.clause_words)
             .iter()
-            .flat_map(|c| {
-                self.relations_in(c).into_iter().map(|(s, e, r, polar, _)| (r, polar, c[s..e].join(" ")))
-            })
+            .flat_map(|c| self.relations_in(c).into_iter().map(|r| (r.relation, r.polar, c[r.start..r.end].join(" "))))
             .collect()
     }
 
@@ -478,13 +504,24 @@ fn elliptic(clause: &[String]) -> bool {
             || (clause.len() <= 3 && clause.first().is_some_and(|w| STARTS.contains(&w.as_str()))))
 }
 
+/// Whether a word is a verb's -ing form (not "thing", "during").
+fn gerund(word: &str) -> bool {
+    word.len() > 5 && word.ends_with("ing") && !["during", "nothing", "something", "anything", "everything"].contains(&word)
+}
+
+/// Words before an -ing form that make it a noun: "the cost of spawning".
+const PREPOSITIONS: &[&str] = &[
+    "of", "for", "by", "from", "about", "without", "than", "avoid", "avoids", "avoiding", "after", "before", "instead",
+    "to", "at", "in",
+];
+
 /// Words that speak of what the sentence before was about.
 const PRONOUNS: &[&str] = &["they", "them", "their", "it", "its", "each", "both", "these", "those", "either"];
 
 /// Words before a role that make it a modifier of the role named before
 /// it: "the threads of a process", "workers in the pool".
 const MODIFIERS: &[&str] =
-    &["of", "in", "within", "inside", "from", "by", "to", "on", "per", "across", "with"];
+    &["of", "in", "within", "inside", "from", "by", "to", "on", "per", "across", "with", "is", "are", "as"];
 
 /// Whether an answer says it tells an analogy.
 pub fn told_by_analogy(sentences: &[String]) -> bool {
@@ -805,10 +842,17 @@ impl Phrase {
     /// Where the phrase ends if it starts at `at` in `words` (the shortest
     /// match).
     pub fn at(&self, words: &[String], at: usize) -> Option<usize> {
-        self.from(words, at, 0)
+        self.matched(words, at).map(|(end, _)| end)
     }
 
-    fn from(&self, words: &[String], at: usize, slot: usize) -> Option<usize> {
+    /// Where the phrase ends if it starts at `at`, and which words are its
+    /// own (not those its `..` let between).
+    fn matched(&self, words: &[String], at: usize) -> Option<(usize, Vec<usize>)> {
+        let mut own = Vec::new();
+        self.from(words, at, 0, &mut own).map(|end| (end, own))
+    }
+
+    fn from(&self, words: &[String], at: usize, slot: usize, own: &mut Vec<usize>) -> Option<usize> {
         let Some(alternatives) = self.slots.get(slot) else { return Some(at) };
         for alternative in alternatives {
             let Some(window) = words.get(at..at + alternative.len()) else { continue };
@@ -820,14 +864,17 @@ impl Phrase {
                 continue;
             }
             let end = at + alternative.len();
+            let mark = own.len();
+            own.extend(at..end);
             if slot + 1 == self.slots.len() {
                 return Some(end);
             }
             for gap in 0..=GAP {
-                if let Some(done) = self.from(words, end + gap, slot + 1) {
+                if let Some(done) = self.from(words, end + gap, slot + 1, own) {
                     return Some(done);
                 }
             }
+            own.truncate(mark);
         }
         None
     }
@@ -917,9 +964,11 @@ mod tests {
         assert!(said("Switching between threads is fast.").is_empty());
         assert_eq!(
             said("A pool reuses its workers instead of creating a new process for each task."),
-            ["pool not per-task", "worker not per-task"]
+            ["pool not per-task"]
         );
+        assert_eq!(said("Reusing processes avoids the overhead of spawning a new one per task."), Vec::<String>::new());
         assert_eq!(said("The pool starts a new process for each task."), ["pool per-task"]);
+        assert_eq!(said("The pool keeps starting a new process for each task."), ["pool per-task"]);
     }
 
     #[test]
