@@ -512,7 +512,7 @@ fn gerund(word: &str) -> bool {
 /// Words before an -ing form that make it a noun: "the cost of spawning".
 const PREPOSITIONS: &[&str] = &[
     "of", "for", "by", "from", "about", "without", "than", "avoid", "avoids", "avoiding", "after", "before", "instead",
-    "to", "at", "in",
+    "to", "at", "in", "and", "or",
 ];
 
 /// Words that speak of what the sentence before was about.
