@@ -276,6 +276,55 @@ fn every_misconception_is_found_in_its_examples_which_credit_nothing() {
     );
 }
 
+#[derive(Debug, Deserialize)]
+struct Statements {
+    statement: Vec<Statement>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Statement {
+    question: u32,
+    misconception: String,
+    holds: bool,
+    text: String,
+}
+
+/// Misconceptions as students state them, one sentence at a time: each of
+/// the rubric's is found in most of its wrong statements, and hardly ever
+/// in a right statement on its topic.
+#[test]
+fn misconceptions_are_found_as_students_state_them() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/answers/statements.toml");
+    let bank: Statements = toml::from_str(&std::fs::read_to_string(path).unwrap()).expect("the statements parse");
+    let rubric = Rubric::get();
+    let (mut stated, mut found, mut right, mut taken) = (0, 0, 0, Vec::new());
+    let mut missed = Vec::new();
+    for s in &bank.statement {
+        let question = Question::parse(&s.question.to_string()).unwrap();
+        let q = rubric.question.iter().find(|q| q.number == s.question).unwrap();
+        assert!(q.misconception.iter().any(|m| m.id == s.misconception), "Q{} has no {}", s.question, s.misconception);
+        let marked = mark(question, &s.text);
+        let is = marked.misconceptions.iter().any(|(m, _)| m.id == s.misconception);
+        if s.holds {
+            stated += 1;
+            if is {
+                found += 1;
+            } else {
+                missed.push(format!("{}: {}", s.misconception, s.text));
+            }
+        } else {
+            right += 1;
+            if !marked.misconceptions.is_empty() {
+                taken.push(format!("{}: {}", s.misconception, s.text));
+            }
+        }
+    }
+    eprintln!("statements: {found} of {stated} misconceptions found; {} of {right} right statements taken for one", taken.len());
+    assert!(found * 10 >= stated * 9, "{found} of {stated} found; missed: {missed:#?}");
+    assert!(taken.len() * 30 <= right, "right statements taken for misconceptions: {taken:#?}");
+}
+
 /// Said after a misconception in its sentence: words of many concepts.
 /// (Checked above: most examples still state their misconception with it.)
 const ALSO: &str = ", so the processes each have their own memory and run in parallel on several cores, \
