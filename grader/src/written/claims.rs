@@ -248,8 +248,10 @@ impl Reader {
         let mut contrast: Vec<String> = Vec::new();
         let mut before: Option<(String, bool)> = None;
         // The strong role the sentence named first, for a weak name
-        // ("program") that follows it.
+        // ("program") that follows it; "With multiprocessing, each
+        // worker …" makes it the topic of every clause.
         let mut topic: Option<String> = None;
+        let mut framed = false;
         for clause in clauses(sentence, &self.clause_words) {
             let named = self.roles_in(&clause, aliases);
             // An analogy's words read as what they stand for: "hire a new
@@ -304,6 +306,9 @@ impl Reader {
                 .collect();
             if topic.is_none() {
                 topic = roles.iter().find(|r| !r.weak).map(|r| r.role.clone());
+                framed = roles.first().is_some_and(|r| {
+                    !r.weak && r.start == 1 && FRAMES.contains(&clause[0].as_str())
+                });
             }
             if relations.is_empty() {
                 match (&before, roles.last()) {
@@ -342,7 +347,7 @@ impl Reader {
                     .iter()
                     .rfind(|r| r.end <= start)
                     .or_else(|| roles.iter().find(|r| r.start >= start && r.end <= end))
-                    .map(|r| match (&topic, r.weak) {
+                    .map(|r| match (&topic, r.weak || (framed && r.role == "worker")) {
                         (Some(topic), true) => topic.clone(),
                         _ => r.role.clone(),
                     })
@@ -514,6 +519,10 @@ const PREPOSITIONS: &[&str] = &[
     "of", "for", "by", "from", "about", "without", "than", "avoid", "avoids", "avoiding", "after", "before", "instead",
     "to", "at", "in", "and", "or",
 ];
+
+/// Words that, first in a sentence before a role, make it the sentence's
+/// topic: "With multiprocessing, …", "In multithreading, …".
+const FRAMES: &[&str] = &["with", "in", "using", "under", "for"];
 
 /// Words that speak of what the sentence before was about.
 const PRONOUNS: &[&str] = &["they", "them", "their", "it", "its", "each", "both", "these", "those", "either"];
