@@ -436,6 +436,16 @@ pub fn claims_reader() -> &'static claims::Reader {
     &compiled().claims
 }
 
+/// What reading an answer's sentences found, before it is marked: the
+/// sentences, its analogies, and which sentences state a misconception.
+#[derive(Clone, Copy)]
+struct Reading<'a> {
+    sentences: &'a [Sentence<'a>],
+    aliases: &'a [(String, String)],
+    analogy: bool,
+    wrong: &'a HashSet<usize>,
+}
+
 /// A sentence of an answer, read.
 struct Sentence<'a> {
     text: &'a str,
@@ -611,18 +621,8 @@ pub fn mark(question: Question, text: &str) -> Marked {
     }
     if gamed.is_empty() {
         let credited: HashSet<&str> = shown.iter().map(|(_, s)| s.as_str()).collect();
-        flags.extend(unsure(
-            analogy,
-            rules,
-            &rubric.confidence,
-            &compiled.claims,
-            &valid,
-            &aliases,
-            &credited,
-            &wrong_sentences,
-            all.len(),
-            answer_points + concept_points,
-        ));
+        let reading = Reading { sentences: &valid, aliases: &aliases, analogy, wrong: &wrong_sentences };
+        flags.extend(unsure(&reading, rules, &credited, all.len(), answer_points + concept_points));
     }
     Marked {
         placeholder: false,
@@ -644,19 +644,15 @@ pub fn mark(question: Question, text: &str) -> Marked {
 
 /// Why the marker is unsure of its mark: claims it could not place, claims
 /// that contradict each other, an answer long for its mark, an analogy.
-#[allow(clippy::too_many_arguments)]
 fn unsure(
-    analogy: bool,
+    reading: &Reading,
     rules: &CompiledQuestion,
-    confidence: &Confidence,
-    claims: &claims::Reader,
-    sentences: &[Sentence],
-    aliases: &[(String, String)],
     credited: &HashSet<&str>,
-    wrong: &HashSet<usize>,
     words: usize,
     total: u32,
 ) -> Vec<String> {
+    let Reading { sentences, aliases, analogy, wrong } = *reading;
+    let (confidence, claims) = (&Rubric::get().confidence, &compiled().claims);
     let mut unsure = Vec::new();
     // Only claims the question's rubric speaks of: the rest is too loosely
     // read to say the answer contradicts itself.
@@ -689,14 +685,16 @@ fn unsure(
     }
     if !aliases.is_empty() {
         let roles = &Rubric::get().claims.roles;
-        let said = |role: &str| roles.iter().find(|r| r.id == role).map_or(role.to_string(), |r| r.said.clone());
-        let mapped: Vec<String> = aliases.iter().map(|(word, role)| format!("{word} = {}", said(role))).collect();
-        unsure.push(format!(
-            "told by analogy ({}), which the marker reads only in part",
-            mapped.join(", ")
-        ));
+        let said =
+            |role: &str| roles.iter().find(|r| r.id == role).map_or(role.to_string(), |r| r.said.clone());
+        let mapped: Vec<String> =
+            aliases.iter().map(|(word, role)| format!("{word} = {}", said(role))).collect();
+        unsure.push(format!("told by analogy ({}), which the marker reads only in part", mapped.join(", ")));
     } else if analogy {
-        unsure.push("told by an analogy that does not say what stands for what, which the marker reads only in part".to_string());
+        unsure.push(
+            "told by an analogy that does not say what stands for what, which the marker reads only in part"
+                .to_string(),
+        );
     }
     let unplaced = sentences
         .iter()

@@ -314,14 +314,20 @@ struct Statement {
 #[test]
 fn misconceptions_are_found_as_students_state_them() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/answers/statements.toml");
-    let bank: Statements = toml::from_str(&std::fs::read_to_string(path).unwrap()).expect("the statements parse");
+    let bank: Statements =
+        toml::from_str(&std::fs::read_to_string(path).unwrap()).expect("the statements parse");
     let rubric = Rubric::get();
     let (mut stated, mut found, mut right, mut taken) = (0, 0, 0, Vec::new());
     let mut missed = Vec::new();
     for s in &bank.statement {
         let question = Question::parse(&s.question.to_string()).unwrap();
         let q = rubric.question.iter().find(|q| q.number == s.question).unwrap();
-        assert!(q.misconception.iter().any(|m| m.id == s.misconception), "Q{} has no {}", s.question, s.misconception);
+        assert!(
+            q.misconception.iter().any(|m| m.id == s.misconception),
+            "Q{} has no {}",
+            s.question,
+            s.misconception
+        );
         let marked = mark(question, &s.text);
         let is = marked.misconceptions.iter().any(|(m, _)| m.id == s.misconception);
         if s.holds {
@@ -338,7 +344,10 @@ fn misconceptions_are_found_as_students_state_them() {
             }
         }
     }
-    eprintln!("statements: {found} of {stated} misconceptions found; {} of {right} right statements taken for one", taken.len());
+    eprintln!(
+        "statements: {found} of {stated} misconceptions found; {} of {right} right statements taken for one",
+        taken.len()
+    );
     assert!(found * 10 >= stated * 9, "{found} of {stated} found; missed: {missed:#?}");
     assert!(taken.len() * 30 <= right, "right statements taken for misconceptions: {taken:#?}");
 }

@@ -117,9 +117,16 @@ impl Claim {
     /// The claim in words: "threads share memory", "processes do not run in
     /// parallel".
     pub fn said(&self, vocabulary: &Vocabulary) -> String {
-        let role = vocabulary.roles.iter().find(|r| r.id == self.role).map_or(self.role.as_str(), |r| r.said.as_str());
-        let relation =
-            vocabulary.relation.iter().find(|r| r.id == self.relation).map_or(self.relation.as_str(), |r| r.said.as_str());
+        let role = vocabulary
+            .roles
+            .iter()
+            .find(|r| r.id == self.role)
+            .map_or(self.role.as_str(), |r| r.said.as_str());
+        let relation = vocabulary
+            .relation
+            .iter()
+            .find(|r| r.id == self.relation)
+            .map_or(self.relation.as_str(), |r| r.said.as_str());
         if self.holds { format!("{role} {relation}") } else { format!("{role}: not “{relation}”") }
     }
 }
@@ -306,9 +313,9 @@ impl Reader {
                 .collect();
             if topic.is_none() {
                 topic = roles.iter().find(|r| !r.weak).map(|r| r.role.clone());
-                framed = roles.first().is_some_and(|r| {
-                    !r.weak && r.start == 1 && FRAMES.contains(&clause[0].as_str())
-                });
+                framed = roles
+                    .first()
+                    .is_some_and(|r| !r.weak && r.start == 1 && FRAMES.contains(&clause[0].as_str()));
             }
             if relations.is_empty() {
                 match (&before, roles.last()) {
@@ -337,7 +344,9 @@ impl Reader {
                 let gerund = (start.saturating_sub(2)..=start).rev().find(|&i| gerund(&clause[i]));
                 let nominal = gerund.is_some_and(|at| {
                     !roles.iter().any(|r| r.end <= at)
-                        || at.checked_sub(1).is_some_and(|before| PREPOSITIONS.contains(&clause[before].as_str()))
+                        || at
+                            .checked_sub(1)
+                            .is_some_and(|before| PREPOSITIONS.contains(&clause[before].as_str()))
                 });
                 if nominal {
                     scope = end;
@@ -477,7 +486,9 @@ impl Reader {
     pub fn relations(&self, sentence: &str) -> Vec<(String, bool, String)> {
         clauses(sentence, &self.clause_words)
             .iter()
-            .flat_map(|c| self.relations_in(c).into_iter().map(|r| (r.relation, r.polar, c[r.start..r.end].join(" "))))
+            .flat_map(|c| {
+                self.relations_in(c).into_iter().map(|r| (r.relation, r.polar, c[r.start..r.end].join(" ")))
+            })
             .collect()
     }
 
@@ -511,13 +522,15 @@ fn elliptic(clause: &[String]) -> bool {
 
 /// Whether a word is a verb's -ing form (not "thing", "during").
 fn gerund(word: &str) -> bool {
-    word.len() > 5 && word.ends_with("ing") && !["during", "nothing", "something", "anything", "everything"].contains(&word)
+    word.len() > 5
+        && word.ends_with("ing")
+        && !["during", "nothing", "something", "anything", "everything"].contains(&word)
 }
 
 /// Words before an -ing form that make it a noun: "the cost of spawning".
 const PREPOSITIONS: &[&str] = &[
-    "of", "for", "by", "from", "about", "without", "than", "avoid", "avoids", "avoiding", "after", "before", "instead",
-    "to", "at", "in", "and", "or",
+    "of", "for", "by", "from", "about", "without", "than", "avoid", "avoids", "avoiding", "after", "before",
+    "instead", "to", "at", "in", "and", "or",
 ];
 
 /// Words that, first in a sentence before a role, make it the sentence's
@@ -975,7 +988,10 @@ mod tests {
             said("A pool reuses its workers instead of creating a new process for each task."),
             ["pool not per-task"]
         );
-        assert_eq!(said("Reusing processes avoids the overhead of spawning a new one per task."), Vec::<String>::new());
+        assert_eq!(
+            said("Reusing processes avoids the overhead of spawning a new one per task."),
+            Vec::<String>::new()
+        );
         assert_eq!(said("The pool starts a new process for each task."), ["pool per-task"]);
         assert_eq!(said("The pool keeps starting a new process for each task."), ["pool per-task"]);
     }
