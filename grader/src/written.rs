@@ -67,6 +67,8 @@ pub struct Rubric {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Confidence {
+    /// Only an answer marked below this is asked about.
+    pub unsure_below: u32,
     /// Sentences on the subject that name a role or say a relation but
     /// credit nothing and state nothing the rubric knows: this many or
     /// more, at a mark of `unplaced_below` or less, is asked about.
@@ -654,6 +656,9 @@ fn unsure(
     let Reading { sentences, aliases, analogy, wrong } = *reading;
     let (confidence, claims) = (&Rubric::get().confidence, &compiled().claims);
     let mut unsure = Vec::new();
+    if total >= confidence.unsure_below {
+        return unsure;
+    }
     // Only claims the question's rubric speaks of: the rest is too loosely
     // read to say the answer contradicts itself.
     // Nor a claim its sentence qualifies ("in CPython only one thread runs

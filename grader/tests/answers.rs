@@ -184,6 +184,29 @@ fn the_marker_agrees_on_the_second_development_set() {
     assert!(flagged * 10 >= far * 8, "{flagged} of {far} answers 3 or more points off flagged:{table}");
 }
 
+/// Right answers that name misconceptions to reject or qualify them: none
+/// is taken for a misconception, and they are marked as the right answers
+/// they are (a tuning set).
+#[test]
+fn right_answers_that_reject_a_misconception_are_not_taken_for_it() {
+    let marked = marked_in("right.toml");
+    assert!(marked.len() >= 30);
+    let mut taken = Vec::new();
+    for (entry, _, _) in &marked {
+        let question = Question::parse(&entry.question.to_string()).unwrap();
+        let found = mark(question, &entry.text).misconceptions;
+        if !found.is_empty() {
+            taken.push(format!("{}: {:?}", entry.id, found.iter().map(|(m, s)| (&m.id, s)).collect::<Vec<_>>()));
+        }
+    }
+    let mean = marked.iter().map(|(_, m, _)| f64::from(*m)).sum::<f64>() / marked.len() as f64;
+    let flagged = marked.iter().filter(|(_, _, flags)| !flags.is_empty()).count();
+    eprintln!("right answers: mean {mean:.2}/10, {} taken for a misconception, {flagged} flagged", taken.len());
+    assert!(taken.is_empty(), "right answers taken for misconceptions: {taken:#?}");
+    assert!(mean >= 9.5, "right answers marked {mean:.2} on average");
+    assert!(flagged * 10 <= marked.len(), "{flagged} of {} right answers flagged", marked.len());
+}
+
 /// Answers written and marked apart from the marker, never used to tune
 /// it: how it does on answers it has not seen. Figures only: the answers
 /// stay unread by whoever tunes.
