@@ -301,7 +301,8 @@ impl Reader {
                         .any(|back| r.start >= back && MODIFIERS.contains(&clause[r.start - back].as_str()));
                     // A weak name behind "of" or "in" ("inside one
                     // program") is never who does it.
-                    !(behind && (r.weak || named[..*i].iter().any(|earlier| !is_contrast(earlier.start))))
+                    !(behind
+                        && (r.weak || about.is_some() || named[..*i].iter().any(|earlier| !is_contrast(earlier.start))))
                 })
                 .map(|(_, r)| r.clone())
                 .filter(|r| {
@@ -311,11 +312,16 @@ impl Reader {
                     !is_contrast(r.start)
                 })
                 .collect();
-            if topic.is_none() {
+            // A clause that opens with a frame sets the topic afresh.
+            let frame = named
+                .first()
+                .filter(|r| !r.weak && (1..=3).contains(&r.start) && FRAMES.contains(&clause[0].as_str()));
+            let framed_here = frame.is_some();
+            if let Some(r) = frame {
+                topic = Some(r.role.clone());
+                framed = true;
+            } else if topic.is_none() {
                 topic = roles.iter().find(|r| !r.weak).map(|r| r.role.clone());
-                framed = roles
-                    .first()
-                    .is_some_and(|r| !r.weak && r.start == 1 && FRAMES.contains(&clause[0].as_str()));
             }
             if relations.is_empty() {
                 match (&before, roles.last()) {
@@ -360,6 +366,7 @@ impl Reader {
                         (Some(topic), true) => topic.clone(),
                         _ => r.role.clone(),
                     })
+                    .or_else(|| topic.clone().filter(|_| framed_here))
                     .or_else(|| about.clone())
                     .or_else(|| {
                         let pronoun = clause[..end].iter().any(|w| PRONOUNS.contains(&w.as_str()));
