@@ -593,7 +593,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
         gamed
             .push(format!("repeated or generated text: {} words, only {distinct} different ones", all.len()));
     }
-    if about_other >= 2 || (about_other >= 1 && shown.len() <= 3) {
+    if about_other >= 2 || (about_other >= 1 && shown.len() <= 3) || (about_other >= 1 && about_other * 4 >= on_topic) {
         gamed.push(format!("another question answered: {about_other} sentences are about something else"));
     }
 
