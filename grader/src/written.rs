@@ -384,6 +384,14 @@ impl Rule {
         self.patterns.iter().any(|p| p.matches(&sentence.words)) || self.claimed(&sentence.claims)
     }
 
+    /// Shown as a concept is: in the sentence's words or in what its
+    /// analogy's words stand for ("each cook" read "each process").
+    fn shown_as_told(&self, sentence: &Sentence) -> bool {
+        self.shown_by(sentence)
+            || self.patterns.iter().any(|p| p.matches(&sentence.told))
+            || self.claimed(&sentence.inferred)
+    }
+
     fn claimed(&self, claims: &[Claim]) -> bool {
         claims.iter().any(|c| self.specs.iter().any(|s| s.matches(c)))
     }
@@ -452,6 +460,8 @@ struct Reading<'a> {
 struct Sentence<'a> {
     text: &'a str,
     words: Vec<String>,
+    /// Its words, an analogy's read as what they stand for.
+    told: Vec<String>,
     claims: Vec<Claim>,
     /// Claims an analogy makes of the question's main role without naming
     /// it: they show concepts, never a misconception.
@@ -505,7 +515,13 @@ pub fn mark(question: Question, text: &str) -> Marked {
             repeats += 1;
             continue;
         }
-        valid.push(Sentence { text: unit.text.as_str(), words, claims: Vec::new(), inferred: Vec::new() });
+        valid.push(Sentence {
+            text: unit.text.as_str(),
+            told: words.clone(),
+            words,
+            claims: Vec::new(),
+            inferred: Vec::new(),
+        });
     }
     let texts: Vec<String> = valid.iter().map(|s| s.text.to_string()).collect();
     let aliases = claims::aliases(&compiled.claims, &texts, |w| {
@@ -513,6 +529,14 @@ pub fn mark(question: Question, text: &str) -> Marked {
     });
     let mut about = None;
     for sentence in &mut valid {
+        sentence.told = sentence
+            .words
+            .iter()
+            .map(|w| {
+                let word = w.trim_end_matches('s');
+                aliases.iter().find(|(alias, _)| alias == word).map_or_else(|| w.clone(), |(_, role)| role.clone())
+            })
+            .collect();
         sentence.claims = compiled.claims.claims(sentence.text, &aliases, &mut about);
         if let (true, Some(role)) = (sentence.claims.is_empty(), &q.analogy_role) {
             sentence.inferred = compiled.claims.claims_as(sentence.text, &aliases, role);
@@ -563,7 +587,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
         }
         let found = valid.iter().enumerate().find(|(i, s)| {
             !wrong_sentences.contains(i)
-                && (rule.shown_by(s) || rule.claimed(&s.inferred))
+                && rule.shown_as_told(s)
                 && !rule.denied_by(s)
         });
         if let Some((_, sentence)) = found {
