@@ -384,6 +384,13 @@ impl Rule {
         self.patterns.iter().any(|p| p.matches(&sentence.words)) || self.claimed(&sentence.claims)
     }
 
+    /// Stated as a misconception is: by its words, or by a claim whose
+    /// subject was named, not guessed.
+    fn stated_by(&self, sentence: &Sentence) -> bool {
+        self.patterns.iter().any(|p| p.matches(&sentence.words))
+            || sentence.claims.iter().any(|c| !c.guessed && self.specs.iter().any(|s| s.matches(c)))
+    }
+
     /// Shown as a concept is: in the sentence's words or in what its
     /// analogy's words stand for ("each cook" read "each process").
     fn shown_as_told(&self, sentence: &Sentence) -> bool {
@@ -568,7 +575,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
     let mut wrong_sentences = HashSet::new();
     for (m, (rule, unless)) in q.misconception.iter().zip(&rules.misconceptions) {
         let stated = |s: &Sentence| {
-            rule.shown_by(s)
+            rule.stated_by(s)
                 && !unless.iter().any(|p| p.matches(&s.words))
                 && !compiled.reported.iter().any(|p| p.matches(&s.words))
         };

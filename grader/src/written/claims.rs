@@ -107,11 +107,15 @@ pub struct Claim {
     pub role: String,
     pub relation: String,
     pub holds: bool,
+    /// Its subject is a pronoun taken for what the sentence before was
+    /// about ("They share it."): a guess, good enough to credit a concept,
+    /// not to charge a misconception.
+    pub guessed: bool,
 }
 
 impl Claim {
     pub fn new(role: &str, relation: &str, holds: bool) -> Claim {
-        Claim { role: role.to_string(), relation: relation.to_string(), holds }
+        Claim { role: role.to_string(), relation: relation.to_string(), holds, guessed: false }
     }
 
     /// The claim in words: "threads share memory", "processes do not run in
@@ -329,6 +333,7 @@ impl Reader {
                     (Some((relation, polar)), Some(subject)) if elliptic(&clause) => {
                         let negated = self.negations(&clause) % 2 == 1;
                         out.push(Claim {
+                            guessed: false,
                             role: subject.role.clone(),
                             relation: relation.clone(),
                             holds: polar ^ negated,
@@ -367,11 +372,10 @@ impl Reader {
                         _ => r.role.clone(),
                     })
                     .or_else(|| topic.clone().filter(|_| framed_here))
-                    .or_else(|| about.clone())
-                    .or_else(|| {
-                        let pronoun = clause[..end].iter().any(|w| PRONOUNS.contains(&w.as_str()));
-                        previous.filter(|_| pronoun).map(str::to_string)
-                    });
+                    .or_else(|| about.clone());
+                let pronoun = clause[..end].iter().any(|w| PRONOUNS.contains(&w.as_str()));
+                let guessed = subject.is_none() && pronoun && previous.is_some();
+                let subject = subject.or_else(|| previous.filter(|_| pronoun).map(str::to_string));
                 // A negation turns a relation over from close before it
                 // ("do not share", "no two processes share") or inside it.
                 let from = scope.max(start.saturating_sub(NEGATION_REACH));
@@ -385,7 +389,7 @@ impl Reader {
                 let negated = self.negations_of(&inside) % 2 == 1;
                 let holds = polar ^ negated;
                 if let Some(subject) = subject {
-                    out.push(Claim { role: subject.clone(), relation: relation.clone(), holds });
+                    out.push(Claim { role: subject.clone(), relation: relation.clone(), holds, guessed });
                     *about = Some(subject);
                 }
                 let than: Vec<String> = if comparative {
@@ -398,7 +402,7 @@ impl Reader {
                     Vec::new()
                 };
                 for other in contrast.drain(..).chain(than) {
-                    out.push(Claim { role: other, relation: relation.clone(), holds: !holds });
+                    out.push(Claim { role: other, relation: relation.clone(), holds: !holds, guessed: false });
                 }
                 before = Some((relation, polar));
                 scope = end;
@@ -1009,7 +1013,7 @@ mod tests {
         let mut about = None;
         assert_eq!(reader.claims("Threads live inside a process.", &[], &mut about).len(), 0);
         let they = reader.claims("They share its memory.", &[], &mut about);
-        assert_eq!(they, [Claim::new("thread", "share-memory", true)]);
+        assert_eq!(they, [Claim { guessed: true, ..Claim::new("thread", "share-memory", true) }]);
         let mut about = Some("thread".to_string());
         assert!(reader.claims("Fault isolation matters.", &[], &mut about).is_empty());
     }
