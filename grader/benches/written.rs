@@ -44,6 +44,19 @@ fn main() {
     let started = Instant::now();
     let flooded = mark(Question::Q4, &flood);
     let flood_time = started.elapsed();
+    // The longest answer of analogies: a thousand things each said to be a
+    // process, then spoken of.
+    let analogies: String = (0..3000)
+        .map(|i| {
+            format!("Think of it like this: the thing{i} is a process. Each thing{i} has its own desk. ")
+        })
+        .collect::<String>()
+        .chars()
+        .take(256 << 10)
+        .collect();
+    let started = Instant::now();
+    let analogised = mark(Question::Q1, &analogies);
+    let analogy_time = started.elapsed();
     let words: usize = answers.iter().map(|(_, t)| t.split_whitespace().count()).sum();
     println!(
         "three answers ({words} words): first {:.1} ms (with the rubric compiled), then median {:.2} ms, worst {:.2} ms over {ROUNDS} rounds",
@@ -56,5 +69,10 @@ fn main() {
         flood_time.as_secs_f64() * 1e3,
         flooded.total(),
         flooded.flags.join("; ")
+    );
+    println!(
+        "a 256 KB answer of a few thousand analogies: {:.0} ms ({}/10)",
+        analogy_time.as_secs_f64() * 1e3,
+        analogised.total()
     );
 }

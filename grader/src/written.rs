@@ -541,7 +541,10 @@ pub fn mark(question: Question, text: &str) -> Marked {
             .iter()
             .map(|w| {
                 let word = w.trim_end_matches('s');
-                aliases.iter().find(|(alias, _)| alias == word).map_or_else(|| w.clone(), |(_, role)| role.clone())
+                aliases
+                    .iter()
+                    .find(|(alias, _)| alias == word)
+                    .map_or_else(|| w.clone(), |(_, role)| role.clone())
             })
             .collect();
         sentence.claims = compiled.claims.claims(sentence.text, &aliases, &mut about);
@@ -592,11 +595,10 @@ pub fn mark(question: Question, text: &str) -> Marked {
         if contradicted.contains(concept.id.as_str()) {
             continue;
         }
-        let found = valid.iter().enumerate().find(|(i, s)| {
-            !wrong_sentences.contains(i)
-                && rule.shown_as_told(s)
-                && !rule.denied_by(s)
-        });
+        let found = valid
+            .iter()
+            .enumerate()
+            .find(|(i, s)| !wrong_sentences.contains(i) && rule.shown_as_told(s) && !rule.denied_by(s));
         if let Some((_, sentence)) = found {
             shown.push((concept, quote(sentence.text)));
         }
@@ -624,7 +626,10 @@ pub fn mark(question: Question, text: &str) -> Marked {
         gamed
             .push(format!("repeated or generated text: {} words, only {distinct} different ones", all.len()));
     }
-    if about_other >= 2 || (about_other >= 1 && shown.len() <= 3) || (about_other >= 1 && about_other * 4 >= on_topic) {
+    if about_other >= 2
+        || (about_other >= 1 && shown.len() <= 3)
+        || (about_other >= 1 && about_other * 4 >= on_topic)
+    {
         gamed.push(format!("another question answered: {about_other} sentences are about something else"));
     }
 

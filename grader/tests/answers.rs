@@ -196,12 +196,19 @@ fn right_answers_that_reject_a_misconception_are_not_taken_for_it() {
         let question = Question::parse(&entry.question.to_string()).unwrap();
         let found = mark(question, &entry.text).misconceptions;
         if !found.is_empty() {
-            taken.push(format!("{}: {:?}", entry.id, found.iter().map(|(m, s)| (&m.id, s)).collect::<Vec<_>>()));
+            taken.push(format!(
+                "{}: {:?}",
+                entry.id,
+                found.iter().map(|(m, s)| (&m.id, s)).collect::<Vec<_>>()
+            ));
         }
     }
     let mean = marked.iter().map(|(_, m, _)| f64::from(*m)).sum::<f64>() / marked.len() as f64;
     let flagged = marked.iter().filter(|(_, _, flags)| !flags.is_empty()).count();
-    eprintln!("right answers: mean {mean:.2}/10, {} taken for a misconception, {flagged} flagged", taken.len());
+    eprintln!(
+        "right answers: mean {mean:.2}/10, {} taken for a misconception, {flagged} flagged",
+        taken.len()
+    );
     assert!(taken.is_empty(), "right answers taken for misconceptions: {taken:#?}");
     assert!(mean >= 9.5, "right answers marked {mean:.2} on average");
     assert!(flagged * 10 <= marked.len(), "{flagged} of {} right answers flagged", marked.len());

@@ -306,7 +306,9 @@ impl Reader {
                     // A weak name behind "of" or "in" ("inside one
                     // program") is never who does it.
                     !(behind
-                        && (r.weak || about.is_some() || named[..*i].iter().any(|earlier| !is_contrast(earlier.start))))
+                        && (r.weak
+                            || about.is_some()
+                            || named[..*i].iter().any(|earlier| !is_contrast(earlier.start))))
                 })
                 .map(|(_, r)| r.clone())
                 .filter(|r| {
@@ -402,7 +404,12 @@ impl Reader {
                     Vec::new()
                 };
                 for other in contrast.drain(..).chain(than) {
-                    out.push(Claim { role: other, relation: relation.clone(), holds: !holds, guessed: false });
+                    out.push(Claim {
+                        role: other,
+                        relation: relation.clone(),
+                        holds: !holds,
+                        guessed: false,
+                    });
                 }
                 before = Some((relation, polar));
                 scope = end;
@@ -679,8 +686,14 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
     }
     found.sort();
     found.dedup_by(|a, b| a.0 == b.0);
+    // An analogy maps a handful of things; thousands of "wordN is a
+    // process" would only make every word a lookup.
+    found.truncate(MAX_ALIASES);
     found
 }
+
+/// The most things an answer's analogies are read to stand for.
+const MAX_ALIASES: usize = 12;
 
 impl Reader {
     /// The role named at the start of `words`, if one is.
