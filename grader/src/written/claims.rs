@@ -343,7 +343,9 @@ impl Reader {
                     }
                     // A clause without a relation names what comes next is
                     // about: its first role, its subject.
-                    (_, Some(_)) => *about = roles.first().map(|s| s.role.clone()),
+                    (_, Some(_)) => {
+                        *about = roles.iter().find(|r| !r.weak).or(roles.first()).map(|s| s.role.clone());
+                    }
                     _ => {}
                 }
                 continue;
