@@ -51,6 +51,9 @@ pub struct Rubric {
     pub flagged_at_most: u32,
     /// The most an answer that states a central misconception earns in all.
     pub misconception_at_most: u32,
+    /// The most all the misconceptions of an answer take together (two
+    /// statements of one wrong idea are not charged twice over).
+    pub misconceptions_take_at_most: u32,
     /// Words that show a sentence reports a wrong claim rather than states
     /// it.
     pub reported: Vec<String>,
@@ -635,7 +638,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
 
     let required: u32 = shown.iter().filter(|(c, _)| c.required).map(|(c, _)| c.points).sum();
     let extras: u32 = shown.iter().filter(|(c, _)| !c.required).map(|(c, _)| c.points).sum();
-    let taken: u32 = misconceptions.iter().map(|(m, _)| m.points).sum();
+    let taken: u32 = misconceptions.iter().map(|(m, _)| m.points).sum::<u32>().min(rubric.misconceptions_take_at_most);
     let earned = (required + extras).min(concept_max).saturating_sub(taken);
     let capped = !gamed.is_empty() && earned > rubric.flagged_at_most;
     let concept_points = if gamed.is_empty() { earned } else { earned.min(rubric.flagged_at_most) };
