@@ -638,7 +638,8 @@ pub fn mark(question: Question, text: &str) -> Marked {
 
     let required: u32 = shown.iter().filter(|(c, _)| c.required).map(|(c, _)| c.points).sum();
     let extras: u32 = shown.iter().filter(|(c, _)| !c.required).map(|(c, _)| c.points).sum();
-    let taken: u32 = misconceptions.iter().map(|(m, _)| m.points).sum::<u32>().min(rubric.misconceptions_take_at_most);
+    let taken: u32 =
+        misconceptions.iter().map(|(m, _)| m.points).sum::<u32>().min(rubric.misconceptions_take_at_most);
     let earned = (required + extras).min(concept_max).saturating_sub(taken);
     let capped = !gamed.is_empty() && earned > rubric.flagged_at_most;
     let concept_points = if gamed.is_empty() { earned } else { earned.min(rubric.flagged_at_most) };

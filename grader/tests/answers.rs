@@ -382,6 +382,42 @@ fn misconceptions_are_found_as_students_state_them() {
     assert!(taken.len() * 30 <= right, "right statements taken for misconceptions: {taken:#?}");
 }
 
+#[derive(Debug, Deserialize)]
+struct Hidden {
+    answer: Vec<HiddenAnswer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HiddenAnswer {
+    id: String,
+    question: u32,
+    /// The rubric's misconception it states (or any of several, `|`).
+    misconception: String,
+    text: String,
+}
+
+/// A misconception hidden in an otherwise right answer is found, and the
+/// answer flagged.
+#[test]
+fn misconceptions_hidden_in_right_answers_are_found() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/answers/hidden.toml");
+    let hidden: Hidden = toml::from_str(&std::fs::read_to_string(path).unwrap()).expect("the answers parse");
+    let mut missed = Vec::new();
+    for a in &hidden.answer {
+        let marked = mark(Question::parse(&a.question.to_string()).unwrap(), &a.text);
+        let ids: Vec<&str> = a.misconception.split('|').collect();
+        if !marked.misconceptions.iter().any(|(m, _)| ids.contains(&m.id.as_str())) {
+            missed.push(format!("{} ({}): {}/10", a.id, a.misconception, marked.total()));
+        } else {
+            assert!(!marked.flags.is_empty(), "{}", a.id);
+        }
+    }
+    let found = hidden.answer.len() - missed.len();
+    eprintln!("hidden misconceptions: {found} of {} found", hidden.answer.len());
+    assert!(found * 10 >= hidden.answer.len() * 8, "{found} of {} found; missed: {missed:#?}", hidden.answer.len());
+}
+
 /// Said after a misconception in its sentence: words of many concepts.
 /// (Checked above: most examples still state their misconception with it.)
 const ALSO: &str = ", so the processes each have their own memory and run in parallel on several cores, \
