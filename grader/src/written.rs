@@ -761,6 +761,43 @@ fn unsure(
     unsure
 }
 
+/// For whoever edits `answers.toml`: of each sentence of `text`, which of
+/// the question's misconceptions its words or claims state, and what
+/// excuses it (an `unless` or `reported` pattern, or a guessed subject).
+pub fn explain(question: Question, text: &str) -> Vec<String> {
+    let q = Rubric::get().of(question);
+    let compiled = compiled();
+    let Some((_, rules)) = compiled.questions.iter().find(|(n, _)| *n == question.number()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut about = None;
+    for unit in units(text) {
+        let words = words(&unit.text);
+        let claims = compiled.claims.claims(&unit.text, &[], &mut about);
+        let sentence = Sentence {
+            text: &unit.text,
+            told: words.clone(),
+            words: words.clone(),
+            claims,
+            inferred: Vec::new(),
+        };
+        for (m, (rule, unless)) in q.misconception.iter().zip(&rules.misconceptions) {
+            if !rule.shown_by(&sentence) {
+                continue;
+            }
+            let excuse = unless
+                .iter()
+                .chain(&compiled.reported)
+                .find(|p| p.matches(&words))
+                .map(|p| format!("excused by {:?}", p.text))
+                .or_else(|| (!rule.stated_by(&sentence)).then(|| "its subject was guessed".to_string()));
+            out.push(format!("{}: {} ({})", m.id, unit.text, excuse.unwrap_or_else(|| "stated".into())));
+        }
+    }
+    out
+}
+
 /// Whether this grader's copy of the rubric carries the matching rules.
 pub fn rules() -> Rules {
     Rubric::get().rules
@@ -977,6 +1014,8 @@ fn find(words: &[String], needle: &[String]) -> Option<usize> {
 #[derive(Debug, Clone, Default)]
 struct Pattern {
     groups: Vec<Vec<Vec<Word>>>,
+    /// As the rubric wrote it.
+    text: String,
 }
 
 #[derive(Debug, Clone)]
@@ -1013,7 +1052,7 @@ impl Pattern {
             }
             groups.push(alternatives);
         }
-        Ok(Pattern { groups })
+        Ok(Pattern { groups, text: text.to_string() })
     }
 
     fn matches(&self, words: &[String]) -> bool {
@@ -1035,6 +1074,22 @@ fn occurs(alternative: &[Word], words: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn explain_says_what_states_a_misconception_and_what_excuses_it() {
+        let said =
+            explain(Question::Q2, "Processes share memory. In Python, threads cannot run in parallel.");
+        assert!(
+            said.iter().any(|s| s.starts_with("processes-share-memory") && s.ends_with("(stated)")),
+            "{said:?}"
+        );
+        assert!(
+            said.iter()
+                .any(|s| s.starts_with("threads-never-parallel") && s.contains("excused by \"python\"")),
+            "{said:?}"
+        );
+        assert!(explain(Question::Q2, "Threads share memory.").is_empty());
+    }
+
     #[test]
     fn the_send_sync_extra_needs_the_traits_not_the_verb() {
         let said = |text: &str| {

@@ -415,7 +415,11 @@ fn misconceptions_hidden_in_right_answers_are_found() {
     }
     let found = hidden.answer.len() - missed.len();
     eprintln!("hidden misconceptions: {found} of {} found", hidden.answer.len());
-    assert!(found * 10 >= hidden.answer.len() * 8, "{found} of {} found; missed: {missed:#?}", hidden.answer.len());
+    assert!(
+        found * 10 >= hidden.answer.len() * 8,
+        "{found} of {} found; missed: {missed:#?}",
+        hidden.answer.len()
+    );
 }
 
 /// Said after a misconception in its sentence: words of many concepts.
