@@ -319,9 +319,13 @@ impl Reader {
                 })
                 .collect();
             // A clause that opens with a frame sets the topic afresh.
-            let frame = named
-                .first()
-                .filter(|r| !r.weak && (1..=3).contains(&r.start) && FRAMES.contains(&clause[0].as_str()));
+            // "With multiprocessing, …", "So with threads, …".
+            let opening = usize::from(clause.first().is_some_and(|w| CONNECTIVES.contains(&w.as_str())));
+            let frame = named.first().filter(|r| {
+                !r.weak
+                    && (opening + 1..=opening + 3).contains(&r.start)
+                    && clause.get(opening).is_some_and(|w| FRAMES.contains(&w.as_str()))
+            });
             let framed_here = frame.is_some();
             if let Some(r) = frame {
                 topic = Some(r.role.clone());
@@ -557,6 +561,9 @@ const PREPOSITIONS: &[&str] = &[
 /// topic: "With multiprocessing, …", "In multithreading, …".
 const FRAMES: &[&str] = &["with", "in", "using", "under", "for"];
 
+/// Words a clause may open with before its frame.
+const CONNECTIVES: &[&str] = &["so", "and", "but", "also", "then", "now", "whereas", "while"];
+
 /// Words that speak of what the sentence before was about.
 const PRONOUNS: &[&str] = &["they", "them", "their", "it", "its", "each", "both", "these", "those", "either"];
 
@@ -626,6 +633,18 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
     ];
     let mut found: Vec<(String, String)> = Vec::new();
     for sentence in sentences {
+        // "taxis = worker processes, passengers = tasks": a mapping said
+        // with an equals sign is said in full.
+        for part in sentence.split([',', ';']) {
+            if let Some((left, right)) = part.split_once('=') {
+                let (left, right) = (super::words(left), super::words(right));
+                if let (Some(word), Some(role)) = (left.last(), reader.role_of(&right)) {
+                    if !is_small(word) && reader.role_of(std::slice::from_ref(word)).is_none() {
+                        found.push((singular(word), role));
+                    }
+                }
+            }
+        }
         // "cooks (processes)": a word, then a role in brackets.
         for (before, inside) in bracketed(sentence) {
             if let (Some(role), Some(word), true) = (reader.role_of(&inside), before, told) {
