@@ -130,6 +130,10 @@ pub fn without_rules(text: &str) -> String {
             skipping = !line.trim_end().ends_with(']');
             continue;
         }
+        if !marked && line.starts_with("rules = ") {
+            // Already a private copy.
+            marked = true;
+        }
         if !marked && line.starts_with("answer_points") {
             out.push_str("# This copy carries the concepts, not the rules that recognise them: its\n# marks of the concepts are provisional, and your instructor's grader\n# gives the marks.\nrules = \"private\"\n");
             marked = true;
@@ -661,7 +665,9 @@ pub fn mark(question: Question, text: &str) -> Marked {
     for (m, _) in &misconceptions {
         flags.push(format!("a misconception to confirm: {}", m.name));
     }
-    if gamed.is_empty() {
+    // Without the rules (a private copy), the marker knows it cannot judge
+    // the concepts: its doubts would only be noise.
+    if gamed.is_empty() && rubric.rules == Rules::Public {
         let credited: HashSet<&str> = shown.iter().map(|(_, s)| s.as_str()).collect();
         let reading = Reading { sentences: &valid, aliases: &aliases, analogy, wrong: &wrong_sentences };
         flags.extend(unsure(&reading, rules, &credited, all.len(), answer_points + concept_points));
@@ -1074,8 +1080,24 @@ fn occurs(alternative: &[Word], words: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    /// Whether this copy of the rubric carries the matching rules the test
+    /// is about: a release made with `--written-rubric private` does not,
+    /// and says so rather than fail its students' `cargo test`.
+    pub(crate) fn rules_here() -> bool {
+        let here = rules() == Rules::Public;
+        if !here {
+            eprintln!(
+                "skipped: this copy of the grader carries no matching rules (a private written rubric)"
+            );
+        }
+        here
+    }
+
     #[test]
     fn explain_says_what_states_a_misconception_and_what_excuses_it() {
+        if !rules_here() {
+            return;
+        }
         let said =
             explain(Question::Q2, "Processes share memory. In Python, threads cannot run in parallel.");
         assert!(
@@ -1092,6 +1114,9 @@ mod tests {
 
     #[test]
     fn the_send_sync_extra_needs_the_traits_not_the_verb() {
+        if !rules_here() {
+            return;
+        }
         let said = |text: &str| {
             let marked = mark(Question::Q2, text);
             marked.shown.iter().any(|(c, _)| c.id == "send-sync")
@@ -1106,6 +1131,9 @@ mod tests {
 
     #[test]
     fn how_many_workers_is_heard_in_plain_words() {
+        if !rules_here() {
+            return;
+        }
         let bound = |text: &str| mark(Question::Q4, text).shown.iter().any(|(c, _)| c.id == "bound");
         for said in [
             "Usually the pool has about as many workers as there are CPU cores.",
@@ -1136,13 +1164,20 @@ mod tests {
         assert!(rubric.claims.roles.iter().all(|r| r.named_by.is_empty() && r.weakly_named_by.is_empty()));
         assert!(rubric.claims.relation.iter().all(|r| r.says.is_empty() && r.opposite.is_empty()));
         assert!(rubric.claims.negators.is_empty() && rubric.reported.is_empty());
-        assert_eq!(Rubric::parse(RUBRIC).unwrap().rules, Rules::Public);
         // Not a word of any pattern is left.
         assert!(!private.contains("number crunching") && private.contains("nudge = "));
+        // And a private copy made private again is the same.
+        assert_eq!(without_rules(&private), private);
+        if rules_here() {
+            assert_eq!(Rubric::parse(RUBRIC).unwrap().rules, Rules::Public);
+        }
     }
 
     #[test]
     fn the_rubric_parses_and_adds_up() {
+        if !rules_here() {
+            return;
+        }
         let rubric = Rubric::parse(RUBRIC).unwrap();
         assert_eq!(rubric.question.len(), 3);
         // A broken pattern is an error, not a silent miss.
@@ -1194,7 +1229,7 @@ mod tests {
         let marked = mark(Question::Q1, &salad.join(" "));
         assert!(marked.total() <= 2 && marked.flags.iter().any(|f| f.contains("generated")), "{marked:?}");
         let reference = std::fs::read_to_string(crate::workspace::home().join("answers/q1.md")).unwrap();
-        assert!(mark(Question::Q1, &reference).flags.is_empty());
+        assert!(!rules_here() || mark(Question::Q1, &reference).flags.is_empty());
         // Every word new, yet 2100 of them: flagged for its length alone.
         let endless: String = (0..300).map(|i| format!("The process {i}a is {i}b of {i}c. ")).collect();
         let marked = mark(Question::Q1, &endless);

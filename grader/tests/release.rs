@@ -772,6 +772,13 @@ fn a_private_written_rubric_leaves_the_rules_out_and_marks_are_provisional() {
         scorecard.contains("1.2") && scorecard.contains("provisional: this copy of the grader"),
         "{scorecard}"
     );
+    // The students' own `cargo test -p grader` passes there too: the
+    // grader's tests of the rules it does not carry say so and stand down.
+    let tests = cargo_in(&out, &["test", "-p", "grader", "--lib", "--quiet", "--", "written"]);
+    let said =
+        format!("{}{}", String::from_utf8_lossy(&tests.stdout), String::from_utf8_lossy(&tests.stderr));
+    assert_eq!(tests.status.code(), Some(0), "{said}");
+    assert!(said.contains("test result: ok"), "{said}");
     // A public release says nothing of the kind.
     let public = top.path().join("public");
     grader()
