@@ -899,9 +899,30 @@ fn units(text: &str) -> Vec<Unit> {
     flush(&mut paragraph, &mut units);
     units
         .into_iter()
-        .map(|u| Unit { text: u.text.replace(['*', '_', '`'], ""), ..u })
+        .map(|u| Unit { text: without_keyword_lists(&u.text.replace(['*', '_', '`'], "")), ..u })
         .filter(|u| !u.text.trim().is_empty())
         .collect()
+}
+
+/// A sentence without its bracketed lists of bare keywords ("…, and they
+/// are different things (memory, cores, GIL, parallelism, overhead)"): a
+/// list says nothing, in a sentence or out of one.
+fn without_keyword_lists(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('(') {
+        let Some(close) = rest[open..].find(')').map(|c| open + c) else { break };
+        let inside = &rest[open + 1..close];
+        let items: Vec<&str> = inside.split(',').map(str::trim).collect();
+        let list = items.len() >= 3 && items.iter().all(|i| i.split_whitespace().count() <= 2);
+        out.push_str(&rest[..open]);
+        if !list {
+            out.push_str(&rest[open..=close]);
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A table's row as sentences: under a header whose columns name roles

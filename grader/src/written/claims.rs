@@ -923,10 +923,15 @@ impl Phrase {
         let Some(alternatives) = self.slots.get(slot) else { return Some(at) };
         for alternative in alternatives {
             let Some(window) = words.get(at..at + alternative.len()) else { continue };
-            let fits = window
-                .iter()
-                .zip(alternative)
-                .all(|(w, (a, prefix))| if *prefix { w.starts_with(a.as_str()) } else { w == a });
+            // "once" is never the once of "at once" ("started once" is no
+            // "start them all at once").
+            let at_once = alternative.first().is_some_and(|(a, _)| a == "once")
+                && at.checked_sub(1).is_some_and(|before| words[before] == "at");
+            let fits = !at_once
+                && window
+                    .iter()
+                    .zip(alternative)
+                    .all(|(w, (a, prefix))| if *prefix { w.starts_with(a.as_str()) } else { w == a });
             if !fits {
                 continue;
             }
