@@ -1,25 +1,40 @@
 //! The written answers' marker against a teaching assistant's marks.
 //!
-//! | set | written by | marked by | used to tune | mean error | rank correlation |
-//! |---|---|---|---|---|---|
-//! | `corpus.toml` (64) | the team | a TA | yes | 0.61 | 0.940 |
-//! | `dev.toml` (54) | a helper | another, blind, from `ta_guide.md` | yes | 0.80 | 0.941 |
-//! | `holdout.toml` (30) | a helper | the same helper | never | HOLDOUT1 |
-//! | `holdout2.toml` (48) | a helper | another, blind, from `ta_guide.md` | never | HOLDOUT2 |
+//! Every set is in `tests/answers/`; "blind" means marked by someone who saw
+//! only `ta_guide.md` (written from the questions, not from the marker),
+//! never the rubric, the marker or another mark.
+//!
+//! | set | answers | written by | marked by | tuned on | mean error | rank corr. |
+//! |---|---|---|---|---|---|---|
+//! | `holdout2.toml` | 48 | a helper | another, blind | **never** | **1.23** | **0.776** |
+//! | `holdout.toml` | 30 | a helper | the same helper | **never** | **0.90** | **0.928** |
+//! | `dev5.toml`, before tuning on it | 48 | a helper, as `holdout2` | another, blind | not yet | 1.04 | 0.890 |
+//! | `dev6.toml`, before tuning on it | 48 | a helper, as `holdout2` | another, blind | not yet | 0.98 | 0.901 |
+//! | `corpus.toml` | 64 | the team | a TA | yes | 0.61 | 0.948 |
+//! | `dev.toml` | 54 | a helper | another, blind | yes | 0.72 | 0.957 |
+//! | `dev2.toml` (analogies, hard cases) | 42 | a helper | another, blind | yes | 0.88 | 0.949 |
+//! | `dev3.toml` … `dev6.toml` | 4 × 48 | helpers, as `holdout2` | others, blind | yes | 0.73–0.92 | 0.904–0.937 |
+//!
+//! Besides marks: `statements.toml` (120 wrong and 60 right single
+//! statements: 112 misconceptions found, 1 right statement taken for one),
+//! `hidden.toml` (72 right answers each hiding one misconception: 68 found),
+//! `right.toml` (66 right answers, 30 of them naming misconceptions to
+//! reject them: none taken for one, mean 9.85). All of these are tuning
+//! sets.
 //!
 //! The held-out sets are measured once per change of method and never read
-//! by whoever tunes the marker: their tests print figures, not answers.
-//! The figures that say how the marker does on answers it has not seen are
-//! theirs; the others flatter it. Beyond the figures: a right answer is
-//! never marked down to a fail; a gamed answer or one to another question
-//! never passes unflagged; a misconception answer never scores above 5
-//! unflagged; nearly every answer the marker gets badly wrong is one it
-//! flagged for the instructor's review; and every misconception of the
-//! rubric is found in the sentences it gives as examples, which credit no
-//! concept.
+//! by whoever tunes the marker: their tests print figures, not answers, and
+//! their bounds are what they were last measured at. The figures that say
+//! how the marker does on answers it has not seen are theirs (and those of
+//! `dev5`/`dev6` measured before tuning on them); the others flatter it.
+//! Beyond the figures: a right answer is never marked down to a fail; a
+//! gamed answer or one to another question never passes unflagged; a
+//! misconception answer scores above 5 unflagged only where the marker
+//! missed the misconception; every misconception of the rubric is found in
+//! the sentences it gives as examples, which credit no concept.
 //!
-//! `cargo test -p grader --test answers -- --nocapture` prints the tables
-//! of the sets used to tune.
+//! `cargo test -p grader --test answers -- --nocapture` prints the figures,
+//! and the tables of the sets used to tune.
 
 use grader::rubric::Question;
 use grader::written::{Rubric, mark};
@@ -145,8 +160,8 @@ fn the_marker_agrees_with_the_teaching_assistant() {
     assert!(marked.len() >= 40, "the corpus has {} answers", marked.len());
     let (mae, rho, table) = compare(&marked);
     eprintln!("corpus: mean absolute error {mae:.2}, rank correlation {rho:.3}, worst first:{table}");
-    assert!(mae <= 1.0, "mean absolute error {mae:.2} > 1.0:{table}");
-    assert!(rho >= 0.9, "rank correlation {rho:.3} < 0.9:{table}");
+    assert!(mae <= 0.7, "mean absolute error {mae:.2} > 0.7:{table}");
+    assert!(rho >= 0.94, "rank correlation {rho:.3} < 0.94:{table}");
 }
 
 /// Answers written by one helper and marked blind by another, from the
@@ -160,8 +175,8 @@ fn the_marker_agrees_on_the_development_set() {
     eprintln!(
         "development: mean absolute error {mae:.2}, rank correlation {rho:.3}, {flagged} of {far} answers 3 or more points off flagged, worst first:{table}"
     );
-    assert!(mae <= 0.9, "mean absolute error {mae:.2} > 0.9:{table}");
-    assert!(rho >= 0.92, "rank correlation {rho:.3} < 0.92:{table}");
+    assert!(mae <= 0.8, "mean absolute error {mae:.2} > 0.8:{table}");
+    assert!(rho >= 0.95, "rank correlation {rho:.3} < 0.95:{table}");
     assert!(through.is_empty(), "misconceptions above 5 and not flagged: {through:?}");
     assert!(flagged * 10 >= far * 9, "{flagged} of {far} answers 3 or more points off flagged:{table}");
 }
@@ -178,8 +193,8 @@ fn the_marker_agrees_on_the_second_development_set() {
     eprintln!(
         "development 2: mean absolute error {mae:.2}, rank correlation {rho:.3}, {flagged} of {far} answers 3 or more points off flagged, worst first:{table}"
     );
-    assert!(mae <= 1.5, "mean absolute error {mae:.2} > 1.5:{table}");
-    assert!(rho >= 0.86, "rank correlation {rho:.3} < 0.86:{table}");
+    assert!(mae <= 1.0, "mean absolute error {mae:.2} > 1.0:{table}");
+    assert!(rho >= 0.94, "rank correlation {rho:.3} < 0.94:{table}");
     assert!(through.is_empty(), "misconceptions above 5 and not flagged: {through:?}");
     assert!(flagged * 10 >= far * 8, "{flagged} of {far} answers 3 or more points off flagged:{table}");
 }
@@ -218,8 +233,12 @@ fn right_answers_that_reject_a_misconception_are_not_taken_for_it() {
 /// instructions the second held-out set's writer had and marked blind by
 /// another: (file, most mean error, least rank correlation), what each was
 /// last measured at, rounded down a little.
-const DEVELOPMENT: &[(&str, f64, f64)] =
-    &[("dev3.toml", 0.85, 0.9), ("dev4.toml", 0.85, 0.92), ("dev5.toml", 1.0, 0.89), ("dev6.toml", 0.95, 0.9)];
+const DEVELOPMENT: &[(&str, f64, f64)] = &[
+    ("dev3.toml", 0.8, 0.91),
+    ("dev4.toml", 0.85, 0.93),
+    ("dev5.toml", 1.0, 0.9),
+    ("dev6.toml", 0.95, 0.91),
+];
 
 #[test]
 fn the_marker_agrees_on_the_development_sets_of_the_held_out_kind() {
@@ -276,12 +295,12 @@ fn the_marker_agrees_on_the_second_held_out_set() {
 
 /// What the held-out sets were last measured at, as bounds: raised as the
 /// marker improves, never lowered to let a change through.
-const HOLDOUT_MAE: f64 = 1.0;
-const HOLDOUT_RHO: f64 = 0.9;
-const HOLDOUT2_MAE: f64 = 9.0;
-const HOLDOUT2_RHO: f64 = 0.0;
-const HOLDOUT2_MISCONCEPTIONS_THROUGH: usize = 99;
-const HOLDOUT2_FAR_UNFLAGGED: usize = 99;
+const HOLDOUT_MAE: f64 = 0.95;
+const HOLDOUT_RHO: f64 = 0.92;
+const HOLDOUT2_MAE: f64 = 1.25;
+const HOLDOUT2_RHO: f64 = 0.77;
+const HOLDOUT2_MISCONCEPTIONS_THROUGH: usize = 2;
+const HOLDOUT2_FAR_UNFLAGGED: usize = 2;
 
 /// Every misconception of the rubric is found in each sentence it gives as
 /// an example, and that sentence credits no concept: a concept is never
