@@ -543,17 +543,7 @@ pub fn mark(question: Question, text: &str) -> Marked {
     });
     let mut about = None;
     for sentence in &mut valid {
-        sentence.told = sentence
-            .words
-            .iter()
-            .map(|w| {
-                let word = w.trim_end_matches('s');
-                aliases
-                    .iter()
-                    .find(|(alias, _)| alias == word)
-                    .map_or_else(|| w.clone(), |(_, role)| role.clone())
-            })
-            .collect();
+        sentence.told = claims::as_told(&sentence.words, &aliases);
         sentence.claims = compiled.claims.claims(sentence.text, &aliases, &mut about);
         if let (true, Some(role)) = (sentence.claims.is_empty(), &q.analogy_role) {
             sentence.inferred = compiled.claims.claims_as(sentence.text, &aliases, role);

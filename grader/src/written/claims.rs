@@ -267,17 +267,7 @@ impl Reader {
             let named = self.roles_in(&clause, aliases);
             // An analogy's words read as what they stand for: "hire a new
             // teller" says what "a new worker" says.
-            let canonical: Vec<String> = clause
-                .iter()
-                .map(|w| {
-                    let word = w.trim_end_matches('s');
-                    aliases
-                        .iter()
-                        .find(|(alias, _)| alias == word)
-                        .map_or_else(|| w.clone(), |(_, role)| role.clone())
-                })
-                .collect();
-            let relations = self.relations_in(&canonical);
+            let relations = self.relations_in(&as_told(&clause, aliases));
             // "more than one process" counts; "heavier than a process"
             // compares.
             let counting = |at: usize| {
@@ -571,6 +561,21 @@ const PRONOUNS: &[&str] = &["they", "them", "their", "it", "its", "each", "both"
 /// it: "the threads of a process", "workers in the pool".
 const MODIFIERS: &[&str] =
     &["of", "in", "within", "inside", "from", "by", "to", "on", "per", "across", "with", "is", "are", "as"];
+
+/// Words with an analogy's read as the roles they stand for ("each
+/// teller" as "each worker").
+pub fn as_told(words: &[String], aliases: &[(String, String)]) -> Vec<String> {
+    words
+        .iter()
+        .map(|w| {
+            let word = w.trim_end_matches('s');
+            aliases
+                .iter()
+                .find(|(alias, _)| alias == word)
+                .map_or_else(|| w.clone(), |(_, role)| role.clone())
+        })
+        .collect()
+}
 
 /// Whether an answer says it tells an analogy.
 pub fn told_by_analogy(sentences: &[String]) -> bool {
