@@ -450,12 +450,7 @@ fn compiled() -> &'static Compiled {
     })
 }
 
-/// The marker's reader of claims, for [`claims::read`].
-fn reader() -> &'static Compiled {
-    compiled()
-}
-
-/// The rubric's reader of claims.
+/// The rubric's reader of claims (the marker's own).
 pub fn claims_reader() -> &'static claims::Reader {
     &compiled().claims
 }

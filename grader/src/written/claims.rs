@@ -960,7 +960,7 @@ impl Phrase {
 /// The claims of one sentence, read with the rubric's vocabulary (for the
 /// examples and tests: the marker keeps its own reader).
 pub fn read(sentence: &str) -> Vec<Claim> {
-    super::reader().claims.claims(sentence, &[], &mut None)
+    super::claims_reader().claims(sentence, &[], &mut None)
 }
 
 #[cfg(test)]
@@ -1068,7 +1068,7 @@ mod tests {
         if !crate::written::tests::rules_here() {
             return;
         }
-        let reader = &super::super::reader().claims;
+        let reader = crate::written::claims_reader();
         let mut about = None;
         assert_eq!(reader.claims("Threads live inside a process.", &[], &mut about).len(), 0);
         let they = reader.claims("They share its memory.", &[], &mut about);
@@ -1082,7 +1082,7 @@ mod tests {
         if !crate::written::tests::rules_here() {
             return;
         }
-        let reader = &super::super::reader().claims;
+        let reader = crate::written::claims_reader();
         let sentences: Vec<String> = [
             "Think of a restaurant kitchen.",
             "One process is like one cook with his own station.",
