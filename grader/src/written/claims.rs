@@ -377,14 +377,14 @@ impl Reader {
                 // A negation turns a relation over from close before it
                 // ("do not share", "no two processes share") or inside it.
                 let from = scope.max(start.saturating_sub(NEGATION_REACH));
-                let inside: Vec<&str> = clause[from..end]
+                let inside: Vec<String> = clause[from..end]
                     .iter()
                     .enumerate()
                     .filter(|(i, _)| !own.contains(&(from + i)))
                     .filter(|(i, _)| !named.iter().any(|r| r.start <= from + i && from + i < r.end))
-                    .map(|(_, w)| w.as_str())
+                    .map(|(_, w)| w.clone())
                     .collect();
-                let negated = self.negations_of(&inside) % 2 == 1;
+                let negated = self.negations(&inside) % 2 == 1;
                 let holds = polar ^ negated;
                 if let Some(subject) = subject {
                     out.push(Claim { role: subject.clone(), relation: relation.clone(), holds, guessed });
@@ -478,18 +478,12 @@ impl Reader {
         found
     }
 
-    fn negations(&self, words: &[String]) -> usize {
-        let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        self.negations_of(&words)
-    }
-
     /// How many negations `words` has ("not only" is none).
-    fn negations_of(&self, words: &[&str]) -> usize {
-        let owned: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-        (0..owned.len())
+    fn negations(&self, words: &[String]) -> usize {
+        (0..words.len())
             .filter(|&i| {
-                self.negators.iter().any(|n| n.at(&owned, i).is_some())
-                    && !(owned[i] == "not" && owned.get(i + 1).is_some_and(|n| n == "only"))
+                self.negators.iter().any(|n| n.at(words, i).is_some())
+                    && !(words[i] == "not" && words.get(i + 1).is_some_and(|n| n == "only"))
             })
             .count()
     }
@@ -577,6 +571,11 @@ pub fn as_told(words: &[String], aliases: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
+/// Whether `words` begin with `phrase`, compared in place.
+fn starts_with(words: &[String], phrase: &[&str]) -> bool {
+    words.len() >= phrase.len() && words.iter().zip(phrase).all(|(w, p)| w == p)
+}
+
 /// Whether an answer says it tells an analogy.
 pub fn told_by_analogy(sentences: &[String]) -> bool {
     const SIGNALS: &[&[&str]] = &[
@@ -600,11 +599,7 @@ pub fn told_by_analogy(sentences: &[String]) -> bool {
     ];
     sentences.iter().any(|s| {
         let words = super::words(s);
-        (0..words.len()).any(|i| {
-            SIGNALS.iter().any(|signal| {
-                words[i..].starts_with(&signal.iter().map(|w| w.to_string()).collect::<Vec<_>>())
-            })
-        })
+        (0..words.len()).any(|i| SIGNALS.iter().any(|signal| starts_with(&words[i..], signal)))
     })
 }
 
@@ -661,7 +656,7 @@ pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bo
         let words = super::words(sentence);
         for at in 0..words.len() {
             for link in LINKS {
-                if words[at..].starts_with(&link.iter().map(|w| w.to_string()).collect::<Vec<_>>()) {
+                if starts_with(&words[at..], link) {
                     let after = at + link.len();
                     let article = words
                         .get(after)
