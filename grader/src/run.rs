@@ -157,6 +157,13 @@ impl Observation {
                 Stopped::TooManyProcesses => format!(
                     "`{cmd}` {why} and was stopped: does a process fork in a loop (a child that goes on forking too)?"
                 ),
+                // Still printing when time ran out (each line a stop at the
+                // witness, a flood of short lines can outlast the time
+                // before it fills the cap).
+                Stopped::TimedOut if self.stdout.len() >= self.limits.output_cap / 2 => format!(
+                    "`{cmd}` {why} and was stopped, after printing {} KiB: is something printing in an endless loop?",
+                    self.stdout.len() >> 10
+                ),
                 Stopped::TimedOut => format!(
                     "`{cmd}` {why} and was stopped: does a process wait for something that never comes (a child never reaped, a pipe never closed)?{}",
                     self.where_blocked()

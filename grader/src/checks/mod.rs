@@ -12,6 +12,7 @@ use predicates::prelude::*;
 use crate::grade::Context;
 use crate::rubric::Question;
 use crate::run::{Observation, Schedule};
+use crate::supervisor::protocol::Author;
 
 /// The outcome of one check: the fraction of its points earned, and what to
 /// tell the student.
@@ -439,6 +440,16 @@ pub fn not_attempted(seen: &Observation) -> Option<String> {
 /// A note on what the process witness saw in `seen` (the process tree), or
 /// that it could not watch; and whether it watched.
 pub fn witness_note(seen: &Observation, name: &str) -> (String, bool) {
+    let (note, watched) = process_note(seen, name);
+    match seen.witness.as_ref().map(|w| &w.authors) {
+        Ok(Err(why)) => (format!("{note}\nwho wrote each line was NOT verified: {why}"), watched),
+        Err(_) => (format!("{note}; who wrote each line was NOT verified either"), watched),
+        Ok(Ok(_)) => (note, watched),
+    }
+}
+
+/// The note on the process tree alone.
+fn process_note(seen: &Observation, name: &str) -> (String, bool) {
     match &seen.witness {
         Ok(witness) if seen.schedule == Schedule::ChildrenLate => (
             format!(
@@ -483,6 +494,36 @@ pub fn foreign_pid_problem(seen: &Observation, printed: &[&str], whose: &str) ->
     Some(format!(
         "{whose} pid {foreign}, but the program created no process {foreign} (the processes it created: {list}): print the pid of the process that does the work"
     ))
+}
+
+/// When the witness saw who wrote each line: the message for a line that
+/// names a process (`claims`: each line's index in stdout, and the pid it
+/// names) but was written by another, or through a descriptor the witness
+/// could not follow.
+pub fn misreport_problem(seen: &Observation, claims: &[(usize, &str)]) -> Option<String> {
+    let authors = seen.witness.as_ref().ok()?.authors.as_ref().ok()?;
+    claims.iter().find_map(|&(line, named)| match authors.of(line) {
+        None => Some(format!(
+            "the line naming pid {named} was written through a copy of stdout, where the witness cannot see which process wrote it: print from each process to its own stdout (`println!`)"
+        )),
+        Some(author) if author.origin().to_string() == named => None,
+        Some(author) => Some(format!(
+            "the line naming pid {named} was written by {}: each process must print its own line",
+            writer(author, seen.pid)
+        )),
+    })
+}
+
+/// "pid 409, the main process", "a thread of pid 409, the main process",
+/// "pid 412 (and printed by pid 409, the main process)".
+fn writer(author: &Author, main: i32) -> String {
+    let process =
+        |pid: i32| if pid == main { format!("pid {pid}, the main process") } else { format!("pid {pid}") };
+    match (author.relayed_from, author.thread) {
+        (Some(first), _) => format!("{} (and printed by {})", process(first), process(author.process)),
+        (None, Some(_)) => format!("a thread of {}", process(author.process)),
+        (None, None) => process(author.process),
+    }
 }
 
 /// Fails every check of a question for one reason (it did not build, its

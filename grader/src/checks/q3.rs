@@ -11,7 +11,7 @@ use super::{
     QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
     killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
 };
-use super::{Verdict, not_attempted, package, raced_out, reaped};
+use super::{Verdict, misreport_problem, not_attempted, package, raced_out, reaped};
 use crate::grade::{Context, Rng, SEED_ENV};
 use crate::normalize::normalize;
 use crate::rubric::Question;
@@ -183,6 +183,8 @@ struct Parsed {
     worker: String,
     parent: String,
     finishing_pid: String,
+    /// The lines of the worker's "starting" and "finishing", in stdout.
+    worker_lines: [usize; 2],
 }
 
 impl Parsed {
@@ -234,7 +236,12 @@ impl Parsed {
             }
             _ => {}
         }
-        Ok(Parsed { worker: start[0].into(), parent: start[1].into(), finishing_pid: finish[0].into() })
+        Ok(Parsed {
+            worker: start[0].into(),
+            parent: start[1].into(),
+            finishing_pid: finish[0].into(),
+            worker_lines: [start_at, finish_at],
+        })
     }
 
     fn own_process(&self, seen: &Observation) -> Result<(), String> {
@@ -253,7 +260,12 @@ impl Parsed {
         if let Some(problem) = process_count_problem(seen, 1, "worker process") {
             return Err(problem);
         }
-        foreign_pid_problem(seen, &[self.worker.as_str()], "the worker line carries").map_or(Ok(()), Err)
+        if let Some(problem) = foreign_pid_problem(seen, &[self.worker.as_str()], "the worker line carries") {
+            return Err(problem);
+        }
+        // Both lines from the worker itself, as the witness saw them written.
+        let claims = self.worker_lines.map(|line| (line, self.worker.as_str()));
+        misreport_problem(seen, &claims).map_or(Ok(()), Err)
     }
 
     fn parent(&self, seen: &Observation) -> Result<(), String> {

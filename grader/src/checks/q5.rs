@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use super::{
     QuestionReport, Verdict, contract_lines, default_run, fields, foreign_pid_problem, leftovers_problem,
-    package, process_count_problem, snapshot_verdict,
+    misreport_problem, package, process_count_problem, snapshot_verdict,
 };
 use crate::grade::{Context, Rng, SEED_ENV};
 use crate::normalize::normalize;
@@ -65,19 +65,39 @@ fn edge_cases() -> Vec<Case> {
 
 const BAD_ARGUMENTS: &[&[&str]] = &[&["abc"], &["--workers", "0"], &["--workers"], &["--bogus"]];
 
-/// More numbers than a pipe holds (64 KiB: a few thousand tasks or results
-/// of any encoding), small enough that the output stays under its cap.
-const LARGE: i64 = 12_000;
+/// The workers of the large input.
+const LARGE_WORKERS: usize = 3;
+/// What the pipes between a pool and its workers can hold before a pool
+/// that writes every task before reading any result deadlocks: a task pipe
+/// and a result pipe per worker (the most a pool has), each 64 KiB (Linux's
+/// default), and a buffered reader and writer of 8 KiB at each end.
+const POOL_CAPACITY: usize = LARGE_WORKERS * (2 * 64 + 3 * 8) * 1024;
+/// The fewest bytes a task and its result take in any encoding, for the
+/// numbers of the large input (18 digits): the number, 8 bytes in binary,
+/// and its square, 15 (it needs 120 bits).
+const FEWEST_BYTES_PER_TASK: usize = 8 + 15;
+/// More numbers than the pipes hold in any encoding, half again: 31000.
+const LARGE: usize = (POOL_CAPACITY / FEWEST_BYTES_PER_TASK * 3 / 2).next_multiple_of(1000);
 /// The time the large input may take.
 const LARGE_TIMEOUT_MS: u64 = 15_000;
+/// The output of the large input: a worker line of 80-odd bytes per
+/// number and their squares on the Results line.
+const LARGE_OUTPUT_CAP: usize = 8 << 20;
 
 fn large_case() -> Case {
-    // Neither ascending nor descending (7919 is prime): results in any other
-    // order than the input's show.
-    let numbers: Vec<i64> = (0..LARGE).map(|i| i * 7919 % LARGE + 1).collect();
-    let mut args = vec!["--workers".to_string(), "3".to_string(), "--".to_string()];
+    // 18 digits each (their squares need an `i128`), both signs; neither
+    // ascending nor descending (7919 is prime, and no factor of LARGE):
+    // results in any other order than the input's show.
+    let numbers: Vec<i64> = (0..LARGE as i64)
+        .map(|i| {
+            let k = i * 7919 % LARGE as i64;
+            let magnitude = 100_000_000_000_000_000 + k * 29_999_999_999_989;
+            if k % 2 == 0 { magnitude } else { -magnitude }
+        })
+        .collect();
+    let mut args = vec!["--workers".to_string(), LARGE_WORKERS.to_string(), "--".to_string()];
     args.extend(numbers.iter().map(i64::to_string));
-    Case { args, workers: 3, numbers }
+    Case { args, workers: LARGE_WORKERS, numbers }
 }
 
 pub fn grade(ctx: &Context) -> QuestionReport {
@@ -116,6 +136,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         let large = large_case();
         let mut limits = ctx.limits;
         limits.timeout_ms = limits.timeout_ms.max(LARGE_TIMEOUT_MS);
+        limits.output_cap = limits.output_cap.max(LARGE_OUTPUT_CAP);
         let large_result = ctx.run_with(&binary, &large.args, limits).and_then(|seen| {
             let result = check_large(&seen, &large);
             cases.push((seen, large));
@@ -166,7 +187,10 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ("5.7", Verdict::from_result(bad, "every bad argument was refused with status 2")),
         ("5.8", Verdict::from_result(leftovers, "every process had exited in every run")),
         ("5.9", snapshot_verdict(question, &seen, normalized.as_deref(), "5.3")),
-        ("5.10", Verdict::from_result(large, "right for 12000 numbers on 3 workers")),
+        (
+            "5.10",
+            Verdict::from_result(large, &format!("right for {LARGE} numbers on {LARGE_WORKERS} workers")),
+        ),
     ];
     QuestionReport::of_program(question, verdicts, &seen, notes, normalized)
 }
@@ -201,7 +225,7 @@ fn check_large(seen: &Observation, case: &Case) -> Result<(), String> {
     let cmd = &seen.command;
     if seen.timed_out() {
         return Err(format!(
-            "`{cmd}` ({LARGE} numbers, 3 workers) did not finish within {} s: a deadlock? A pool that writes every task before it reads any result stops once the pipes are full (a pipe holds 64 KiB): the workers wait to write results nobody reads, the pool waits to write tasks nobody takes. Read results while tasks are still being sent (another thread, or a few tasks at a time).{}",
+            "`{cmd}` ({LARGE} numbers, {LARGE_WORKERS} workers) did not finish within {} s: a deadlock? A pool that writes every task before it reads any result stops once the pipes are full (a pipe holds 64 KiB; these tasks outgrow a pool's pipes in any encoding): the workers wait to write results nobody reads, the pool waits to write tasks nobody takes. Read results while tasks are still being sent (another thread, or a few tasks at a time).{}",
             seen.limits.timeout_ms / 1000,
             seen.where_blocked()
         ));
@@ -352,5 +376,46 @@ fn check_pool(seen: &Observation, case: &Case) -> Result<(), String> {
         return Err(problem);
     }
     let printed: Vec<&str> = pids.iter().map(String::as_str).collect();
-    foreign_pid_problem(seen, &printed, "a worker line carries").map_or(Ok(()), Err)
+    if let Some(problem) = foreign_pid_problem(seen, &printed, "a worker line carries") {
+        return Err(problem);
+    }
+    // Each worker line from the worker it names, as the witness saw it.
+    let claims: Vec<(usize, &str)> =
+        text.lines().enumerate().filter_map(|(i, l)| fields(WORKER_LINE, l).map(|f| (i, f[0]))).collect();
+    if let Some(problem) = misreport_problem(seen, &claims) {
+        return Err(problem);
+    }
+    if case.numbers.len() >= LARGE { idle_workers(seen, &claims).map_or(Ok(()), Err) } else { Ok(()) }
+}
+
+/// Where the witness saw who wrote each line, on the large input: the
+/// message for a pool some of whose workers did nothing. With thousands of
+/// tasks on a queue, every worker takes some, however the scheduler runs
+/// them; a pool that hands every task to one worker does not share them.
+fn idle_workers(seen: &Observation, claims: &[(usize, &str)]) -> Option<String> {
+    let witness = seen.witness.as_ref().ok()?;
+    let authors = witness.authors.as_ref().ok()?;
+    let workers = witness.children();
+    let done = |pid: i32| {
+        claims.iter().filter(|(line, _)| authors.of(*line).is_some_and(|a| a.origin() == pid)).count()
+    };
+    let counts: Vec<usize> = workers.iter().map(|w| done(w.pid)).collect();
+    if counts.iter().all(|&n| n > 0) {
+        return None;
+    }
+    let said: Vec<String> = workers
+        .iter()
+        .zip(&counts)
+        .enumerate()
+        .map(|(i, (w, &n))| match n {
+            0 => format!("worker {} (pid {}) none", i + 1, w.pid),
+            n if n == claims.len() => format!("worker {} (pid {}) squared all {n} numbers", i + 1, w.pid),
+            n => format!("worker {} (pid {}) {n}", i + 1, w.pid),
+        })
+        .collect();
+    Some(format!(
+        "the workers did not share the {} tasks: {}. A pool's workers all take tasks from its queue: does every task go to the same worker (a new iterator, or a counter, per task)?",
+        claims.len(),
+        said.join("; ")
+    ))
 }

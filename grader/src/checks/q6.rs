@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use super::{
     QuestionReport, contract_lines, default_runs, excused, fields, foreign_pid_problem, held_note, judged,
-    killed_note, not_waited_for, outlived_problem, process_count_problem, raced_out, reaped,
-    snapshot_verdict, unreaped_problem,
+    killed_note, misreport_problem, not_waited_for, outlived_problem, process_count_problem, raced_out,
+    reaped, snapshot_verdict, unreaped_problem,
 };
 use crate::grade::Context;
 use crate::normalize::normalize;
@@ -113,7 +113,12 @@ fn check_own_processes(seen: &Observation) -> Result<(), String> {
         return Err(problem);
     }
     let printed: Vec<&str> = children.iter().map(|c| c.2).collect();
-    foreign_pid_problem(seen, &printed, "a \"Process\" line carries").map_or(Ok(()), Err)
+    if let Some(problem) = foreign_pid_problem(seen, &printed, "a \"Process\" line carries") {
+        return Err(problem);
+    }
+    // Each line from the child it names, as the witness saw it written.
+    let claims: Vec<(usize, &str)> = children.iter().map(|c| (c.0, c.2)).collect();
+    misreport_problem(seen, &claims).map_or(Ok(()), Err)
 }
 
 fn check_waits(seen: &Observation) -> Result<(), String> {

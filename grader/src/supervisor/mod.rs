@@ -26,6 +26,7 @@
 //! [`sandbox`] (what the program may touch), [`witness`] (what it did),
 //! [`tree`] (killing and reaping), [`procfs`] (what `/proc` says).
 
+pub mod authorship;
 pub mod procfs;
 pub mod protocol;
 pub mod sandbox;
@@ -46,7 +47,9 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
-use protocol::{Blocked, Exit, Limits, Report, Request, SandboxStatus, Stopped, THREADS_PER_PROCESS};
+use protocol::{
+    Blocked, Exit, Guard, Level, Limits, Report, Request, SandboxStatus, Stopped, THREADS_PER_PROCESS,
+};
 use sandbox::Prepared;
 use tree::{StopFlag, Tree};
 use witness::Tracer;
@@ -80,7 +83,10 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     let (out_r, out_w) = cloexec_pipe()?;
     let (err_r, err_w) = cloexec_pipe()?;
     let started = Instant::now();
-    let spawned = spawn(request, &out_w, &err_w)?;
+    // What the run's stdout reads as under `/proc/<pid>/fd/`, for the
+    // witness to tell writes to it from others.
+    let stdout_link = format!("pipe:[{}]", nix::sys::stat::fstat(&out_w)?.st_ino);
+    let spawned = spawn(request, &out_w, &err_w, stdout_link)?;
     // Only the program may hold the write ends now, or the pipes never end.
     drop((out_w, err_w));
     let main = Pid::from_raw(spawned.child.id() as i32);
@@ -117,14 +123,9 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     // A killed tracee stops once more on its way out (PTRACE_EVENT_EXIT), and
     // only this thread, its tracer, can let it go on: kill, then drain.
     tree.kill_once();
-    let (witness, forbidden) = match tracer {
-        Some(mut tracer) => {
-            tracer.drain();
-            let (witness, forbidden) = tracer.finish();
-            (Ok(witness), forbidden)
-        }
-        None => (Err(spawned.untraced_because), Vec::new()),
-    };
+    if let Some(tracer) = tracer.as_mut() {
+        tracer.drain();
+    }
     tree.kill_all();
     if let Some(user) = &spawned.user {
         // Whatever of the run's own user is left, below us or not, until
@@ -142,6 +143,13 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     }
     tree::reap_all();
     let (out, err, blocked) = reader.join().unwrap_or_default();
+    let (witness, forbidden) = match tracer {
+        Some(tracer) => {
+            let (witness, forbidden) = tracer.finish(&out.bytes, writes_watched(request, &spawned.sandbox));
+            (Ok(witness), forbidden)
+        }
+        None => (Err(spawned.untraced_because), Vec::new()),
+    };
 
     let stopped = stop.get();
     let report = Report {
@@ -164,6 +172,19 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     Ok((report, out.bytes, err.bytes))
 }
 
+/// Whether the sandbox's filter handed the witness every write to the
+/// program's fd 1 (it does when its system-call filter is in force), or
+/// why not.
+fn writes_watched(request: &Request, sandbox: &SandboxStatus) -> Result<(), String> {
+    let filtered = request.sandbox.as_ref().is_some_and(|p| p.layers.seccomp && !p.build)
+        && sandbox.get(Guard::Syscalls).is_some_and(|p| p.level == Level::Full);
+    if filtered {
+        Ok(())
+    } else {
+        Err("the sandbox's system-call filter, which shows the witness each write, was not in force".into())
+    }
+}
+
 /// The program, started.
 struct Spawned {
     child: Child,
@@ -178,7 +199,7 @@ struct Spawned {
 
 /// Starts the program in its sandbox, traced if asked and allowed;
 /// otherwise untraced, with the reason tracing was not possible.
-fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
+fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd, stdout_link: String) -> Result<Spawned> {
     // The program may not signal this supervisor either.
     let mut policy = request.sandbox.clone().map(|mut policy| {
         policy.protect_pids.push(std::process::id() as i32);
@@ -206,7 +227,7 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
                 (mine + request.limits.processes.saturating_mul(4).min(1 << 20)) as u64
             }),
         };
-        let mut prepared = Prepared::new(policy.as_ref(), &request.limits, tasks, status_w)?;
+        let mut prepared = Prepared::new(policy.as_ref(), &request.limits, tasks, traced, status_w)?;
         let mut command = Command::new(program);
         if let Some(user) = &user {
             // std drops root's supplementary groups, then sets the group and
@@ -263,7 +284,10 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd) -> Result<Spawned> {
     let (child, tracer, untraced_because, sandbox) = if request.trace && cfg!(target_os = "linux") {
         match start(true) {
             Ok((child, sandbox)) => {
-                match Tracer::attach(Pid::from_raw(child.id() as i32), request.schedule) {
+                // What is kept of the writes: the output twice over (what
+                // reaches it, and what is relayed to it), at most.
+                let keep = request.limits.output_cap.saturating_mul(2);
+                match Tracer::attach(Pid::from_raw(child.id() as i32), request.schedule, stdout_link, keep) {
                     Ok(tracer) => (child, Some(tracer), String::new(), sandbox),
                     Err(e) => {
                         // Traced but not under control: do not let it run.

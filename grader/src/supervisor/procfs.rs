@@ -249,6 +249,51 @@ pub fn tgid_of(task: i32) -> Option<i32> {
 }
 
 /// The file name of the executable `pid` runs, as it may be shown.
+/// What descriptor `fd` of task `task` is: "pipe:[1234]", a path.
+pub fn fd_target(task: i32, fd: i32) -> Option<String> {
+    std::fs::read_link(format!("/proc/{task}/fd/{fd}")).ok().map(|p| p.to_string_lossy().into_owned())
+}
+
+/// The bytes at `ranges` (address, length) of `task`'s memory, at most
+/// `room` of them; `None` if they cannot all be read.
+#[cfg(target_os = "linux")]
+pub fn read_memory(task: i32, ranges: &[(u64, u64)], room: usize) -> Option<Vec<u8>> {
+    use nix::sys::uio::{RemoteIoVec, process_vm_readv};
+    let total: u64 = ranges.iter().map(|r| r.1).sum();
+    if total > room as u64 {
+        return None;
+    }
+    let mut bytes = vec![0u8; total as usize];
+    let remote: Vec<RemoteIoVec> =
+        ranges.iter().map(|&(base, len)| RemoteIoVec { base: base as usize, len: len as usize }).collect();
+    // One call for all of it (the kernel takes up to 1024 ranges).
+    let read = process_vm_readv(
+        nix::unistd::Pid::from_raw(task),
+        &mut [std::io::IoSliceMut::new(&mut bytes)],
+        &remote,
+    )
+    .ok()?;
+    (read as u64 == total).then_some(bytes)
+}
+
+/// The bytes a `writev` of `count` buffers described at `iov` would write.
+#[cfg(target_os = "linux")]
+pub fn read_iovecs(task: i32, iov: u64, count: u64, room: usize) -> Option<Vec<u8>> {
+    const IOV_MAX: u64 = 1024;
+    if count > IOV_MAX {
+        return None;
+    }
+    let raw = read_memory(task, &[(iov, count * 16)], (IOV_MAX * 16) as usize)?;
+    let ranges: Vec<(u64, u64)> = raw
+        .chunks_exact(16)
+        .map(|c| {
+            let word = |b: &[u8]| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8]));
+            (word(&c[..8]), word(&c[8..]))
+        })
+        .collect();
+    read_memory(task, &ranges, room)
+}
+
 pub fn exe_name(pid: i32) -> Option<String> {
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
     exe.file_name().map(|n| shown(&n.to_string_lossy()))

@@ -305,6 +305,46 @@ pub struct Witness {
     /// Processes held back before their first instruction
     /// ([`Schedule::ChildrenLate`]).
     pub held: u32,
+    /// Who wrote each line of stdout, or why the writes were not watched.
+    pub authors: Result<Authors, String>,
+}
+
+/// Who wrote each line of a run's stdout (see [`authorship`](super::authorship)).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authors {
+    /// Each writer once.
+    pub writers: Vec<Author>,
+    /// For each line of stdout (split at `\n`), its writer's index in
+    /// `writers`; `None`: no write the witness saw made it.
+    pub lines: Vec<Option<u32>>,
+}
+
+impl Authors {
+    /// The writer of line `line` (counted from 0), if the witness saw it.
+    pub fn of(&self, line: usize) -> Option<&Author> {
+        self.lines.get(line).copied().flatten().and_then(|i| self.writers.get(i as usize))
+    }
+}
+
+/// The writer of one line of output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Author {
+    /// The process that wrote the line to the program's stdout.
+    pub process: i32,
+    /// The thread that wrote it, when not its process's main thread.
+    pub thread: Option<i32>,
+    /// The process that wrote the line before, to its own stdout (a pipe
+    /// the first process read it from), when another did: a line relayed.
+    pub relayed_from: Option<i32>,
+}
+
+impl Author {
+    /// The process the line comes from: who first wrote it.
+    pub fn origin(&self) -> i32 {
+        self.relayed_from.unwrap_or(self.process)
+    }
 }
 
 impl Witness {

@@ -35,6 +35,12 @@ use super::protocol::{Guard, Layers, Level, Limits, Policy, Protection, SandboxS
 /// What the child reports, one byte each, in a single `write`.
 const STATUS_LEN: usize = 6;
 
+/// The data of a filter's `SECCOMP_RET_TRACE`, which the tracer reads to
+/// tell why a call stopped: a forbidden call ...
+pub const TRACE_FORBIDDEN: u16 = 0;
+/// ... or a write to the program's fd 1, to see who wrote what.
+pub const TRACE_WRITE: u16 = 1;
+
 /// A system call the filter refuses.
 #[derive(Debug, Clone, Copy)]
 pub struct Forbidden {
@@ -61,18 +67,23 @@ impl Prepared {
     /// as they are made), the most processes and threads its user may have
     /// (`RLIMIT_NPROC`), so that a fork bomb meets a wall before the
     /// supervisor's next look.
+    /// `traced`: a tracer will watch the program, so the filter may hand
+    /// it every write to the program's fd 1 (see [`TRACE_WRITE`]).
     pub fn new(
         policy: Option<&Policy>,
         limits: &Limits,
         tasks: Option<u64>,
+        traced: bool,
         status_w: OwnedFd,
     ) -> Result<Prepared> {
+        #[cfg(not(target_os = "linux"))]
+        let _ = traced;
         Ok(Prepared {
             limits: *limits,
             tasks,
             policy: policy.cloned(),
             #[cfg(target_os = "linux")]
-            inner: linux::Inner::new(policy)?,
+            inner: linux::Inner::new(policy, traced)?,
             status_w,
         })
     }
@@ -397,7 +408,7 @@ mod linux {
         SeccompRule, TargetArch,
     };
 
-    use super::{Forbidden, Guard, Level, Policy, Protection};
+    use super::{Forbidden, Guard, Level, Policy, Protection, TRACE_FORBIDDEN, TRACE_WRITE};
 
     /// The newest Landlock ABI whose rights this sandbox asks for: files
     /// (with truncate, ABI 3, and device ioctls, ABI 5), TCP (ABI 4),
@@ -589,6 +600,36 @@ mod linux {
         })
     }
 
+    /// The calls that write to a program's fd 1, each with the argument
+    /// that names the descriptor written to: the witness sees who wrote
+    /// each line of the output ([`TRACE_WRITE`]). Only fd 1: the filter
+    /// cannot see what a descriptor is, so a copy of it (`dup`) or a
+    /// reopening goes unseen, and the lines written through it are said to
+    /// have no writer the witness saw.
+    fn writes() -> Result<BTreeMap<i64, Vec<SeccompRule>>> {
+        let fd1 = |index: u8| -> Result<Vec<SeccompRule>> {
+            Ok(vec![SeccompRule::new(vec![SeccompCondition::new(
+                index,
+                SeccompCmpArgLen::Dword,
+                SeccompCmpOp::Eq,
+                1,
+            )?])?])
+        };
+        Ok([
+            (libc::SYS_write, fd1(0)?),
+            (libc::SYS_writev, fd1(0)?),
+            (libc::SYS_pwrite64, fd1(0)?),
+            (libc::SYS_pwritev, fd1(0)?),
+            (libc::SYS_pwritev2, fd1(0)?),
+            (libc::SYS_sendfile, fd1(0)?),
+            (libc::SYS_vmsplice, fd1(0)?),
+            (libc::SYS_tee, fd1(1)?),
+            (libc::SYS_splice, fd1(2)?),
+            (libc::SYS_copy_file_range, fd1(2)?),
+        ]
+        .into())
+    }
+
     /// Every process and process group a program may not signal: the
     /// grader's (as pids and as groups), and all (-1).
     fn protected(protect: &[i32]) -> Vec<i32> {
@@ -598,7 +639,7 @@ mod linux {
     /// The filters: `clone3` answers ENOSYS (the C library then uses
     /// `clone`); the forbidden calls stop at the tracer when there is one
     /// (which stops the run), and answer ENOSYS when there is none.
-    fn filters(protect: &[i32], build: bool) -> Result<Vec<BpfProgram>> {
+    fn filters(protect: &[i32], build: bool, traced: bool) -> Result<Vec<BpfProgram>> {
         let arch = TargetArch::try_from(std::env::consts::ARCH).context("seccomp on this architecture")?;
         let clone3: BTreeMap<i64, Vec<SeccompRule>> = [(libc::SYS_clone3, Vec::new())].into();
         let forbidden: BTreeMap<i64, Vec<SeccompRule>> =
@@ -608,7 +649,7 @@ mod linux {
         };
         let mut filters = vec![
             compile(clone3, SeccompAction::Errno(libc::ENOSYS as u32))?,
-            compile(forbidden, SeccompAction::Trace(0))?,
+            compile(forbidden, SeccompAction::Trace(TRACE_FORBIDDEN.into()))?,
         ];
         // Cargo and rustc set the modes of what they write; a student's
         // program has no need to.
@@ -616,6 +657,14 @@ mod linux {
             let refused: BTreeMap<i64, Vec<SeccompRule>> =
                 REFUSED.iter().map(|&nr| (nr, Vec::new())).collect();
             filters.push(compile(refused, SeccompAction::Errno(libc::EPERM as u32))?);
+        }
+        // Only with a tracer: without one, a traced call fails (ENOSYS).
+        if traced && !build {
+            let compile_data = |rules, data| -> Result<BpfProgram> {
+                Ok(SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Trace(data), arch)?
+                    .try_into()?)
+            };
+            filters.push(compile_data(writes()?, TRACE_WRITE.into())?);
         }
         filters.extend(x32_filter());
         Ok(filters)
@@ -659,7 +708,7 @@ mod linux {
     }
 
     impl Inner {
-        pub fn new(policy: Option<&Policy>) -> Result<Inner> {
+        pub fn new(policy: Option<&Policy>, traced: bool) -> Result<Inner> {
             let Some(policy) = policy else {
                 return Ok(Inner { ruleset: None, landlock: false, filters: Vec::new(), drop_caps: false });
             };
@@ -668,7 +717,7 @@ mod linux {
                 ruleset: Some(ruleset(policy)?),
                 landlock: policy.layers.landlock,
                 filters: if policy.layers.seccomp {
-                    filters(&policy.protect_pids, policy.build)?
+                    filters(&policy.protect_pids, policy.build, traced)?
                 } else {
                     Vec::new()
                 },

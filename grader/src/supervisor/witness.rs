@@ -27,8 +27,9 @@ use std::time::{Duration, Instant};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
+use super::authorship::Written;
 use super::protocol::{
-    Exit, HOLD_AT_MOST_MS, ProcessRecord, Schedule, Stopped, THREADS_PER_PROCESS, Witness,
+    Authors, Exit, HOLD_AT_MOST_MS, ProcessRecord, Schedule, Stopped, THREADS_PER_PROCESS, Witness,
 };
 use super::tree::StopFlag;
 
@@ -77,6 +78,20 @@ pub struct Tracer {
     forbidden: Vec<String>,
     /// Children held back, under [`Schedule::ChildrenLate`].
     hold: Option<Hold>,
+    /// The writes to fd 1 seen, and where the run's stdout goes.
+    writes: Writes,
+}
+
+/// The writes to the program's fd 1 the sandbox's filter handed over.
+#[derive(Debug)]
+struct Writes {
+    /// What `/proc/<pid>/fd/1` reads as for the run's stdout: "pipe:[1234]".
+    stdout: String,
+    seen: Vec<Written>,
+    /// Bytes kept so far, and the most kept: past it, a write is noted
+    /// without its bytes.
+    kept: usize,
+    keep_at_most: usize,
 }
 
 #[cfg(target_os = "linux")]
@@ -89,8 +104,16 @@ mod imp {
 
     impl Tracer {
         /// Takes control of `main`, which called `PTRACE_TRACEME` and is
-        /// stopped at its `exec`.
-        pub fn attach(main: Pid, schedule: Schedule) -> nix::Result<Tracer> {
+        /// stopped at its `exec`. `stdout` is what the run's stdout reads
+        /// as under `/proc/<pid>/fd/`; of the bytes written to it, and to
+        /// other pipes by the processes whose fd 1 they are, at most
+        /// `keep_at_most` are kept.
+        pub fn attach(
+            main: Pid,
+            schedule: Schedule,
+            stdout: String,
+            keep_at_most: usize,
+        ) -> nix::Result<Tracer> {
             match waitpid(main, Some(WaitPidFlag::__WALL))? {
                 WaitStatus::Stopped(_, Signal::SIGTRAP) => {}
                 _ => return Err(nix::errno::Errno::ESRCH),
@@ -118,6 +141,7 @@ mod imp {
                     count: 0,
                     over: false,
                 }),
+                writes: Writes { stdout, seen: Vec::new(), kept: 0, keep_at_most },
             };
             tracer.tasks.insert(main.as_raw(), Task { tgid: main.as_raw(), started: true });
             tracer.add_process(main.as_raw(), None, "main");
@@ -262,6 +286,14 @@ mod imp {
         /// Handles one event; returns the exit of a task that ended.
         fn handle(&mut self, status: WaitStatus, stop: &StopFlag, process_cap: usize) -> Option<Exit> {
             match status {
+                // The commonest stop, a write to fd 1, first and with the
+                // fewest calls: it comes once a line.
+                WaitStatus::PtraceEvent(pid, _, event)
+                    if event == Event::PTRACE_EVENT_SECCOMP as i32 && self.wrote(pid) =>
+                {
+                    let _ = ptrace::cont(pid, None);
+                    None
+                }
                 WaitStatus::PtraceEvent(pid, _, event) => {
                     let new = ptrace::getevent(pid).map(|v| v as i32);
                     match (event, new) {
@@ -353,6 +385,45 @@ mod imp {
             }
         }
 
+        /// If `task` stopped at a write to its fd 1 (not at a forbidden
+        /// call): notes who wrote, where to, and what, and says so.
+        fn wrote(&mut self, task: Pid) -> bool {
+            use nix::libc;
+            let Ok(info) = ptrace::syscall_info(task) else { return false };
+            if info.op != libc::PTRACE_SYSCALL_INFO_SECCOMP {
+                return false;
+            }
+            // SAFETY: `op` says the kernel filled in the `seccomp` member.
+            let call = unsafe { info.u.seccomp };
+            if call.ret_data != u32::from(sandbox::TRACE_WRITE) {
+                return false;
+            }
+            let (number, args) = (call.nr as i64, call.args);
+            let fd = match number {
+                libc::SYS_tee => args[1],
+                libc::SYS_splice | libc::SYS_copy_file_range => args[2],
+                _ => args[0],
+            } as i32;
+            let Some(target) = procfs::fd_target(task.as_raw(), fd) else { return true };
+            let to_stdout = target == self.writes.stdout;
+            // Elsewhere, only pipes: a line read from one may be relayed.
+            if !to_stdout && !target.starts_with("pipe:") {
+                return true;
+            }
+            let room = self.writes.keep_at_most.saturating_sub(self.writes.kept);
+            let bytes = match number {
+                libc::SYS_write => procfs::read_memory(task.as_raw(), &[(args[1], args[2])], room),
+                libc::SYS_writev => procfs::read_iovecs(task.as_raw(), args[1], args[2], room),
+                // Writes at a position fail on a pipe.
+                libc::SYS_pwrite64 | libc::SYS_pwritev | libc::SYS_pwritev2 => return true,
+                _ => None,
+            };
+            self.writes.kept += bytes.as_ref().map_or(0, Vec::len);
+            let process = self.tasks.get(&task.as_raw()).map_or(task.as_raw(), |t| t.tgid);
+            self.writes.seen.push(Written { process, thread: task.as_raw(), to_stdout, bytes });
+            true
+        }
+
         fn executed(&mut self, pid: Pid) {
             if let Some(&i) = self.index.get(&pid.as_raw()) {
                 self.processes[i].exec = procfs::exe_name(pid.as_raw());
@@ -384,7 +455,7 @@ mod imp {
     use super::*;
 
     impl Tracer {
-        pub fn attach(_main: Pid, _schedule: Schedule) -> nix::Result<Tracer> {
+        pub fn attach(_main: Pid, _schedule: Schedule, _stdout: String, _keep: usize) -> nix::Result<Tracer> {
             Err(nix::errno::Errno::ENOSYS)
         }
 
@@ -412,9 +483,13 @@ impl Tracer {
         });
     }
 
-    /// What was seen: the witness, and the forbidden calls tried.
-    pub fn finish(self) -> (Witness, Vec<String>) {
+    /// What was seen: the witness, and the forbidden calls tried. `stdout`
+    /// is the output captured, and `watched` whether the filter handed
+    /// over every write to fd 1 (or why not).
+    pub fn finish(self, stdout: &[u8], watched: Result<(), String>) -> (Witness, Vec<String>) {
         let held = self.hold.map_or(0, |h| h.count);
-        (Witness { processes: self.processes, threads: self.threads, held }, self.forbidden)
+        let authors: Result<Authors, String> =
+            watched.map(|()| super::authorship::attribute(stdout, &self.writes.seen));
+        (Witness { processes: self.processes, threads: self.threads, held, authors }, self.forbidden)
     }
 }
