@@ -237,6 +237,8 @@ impl Observation {
             .collect();
         let files = if text.contains("os error 24") {
             format!(" (more than {} files open at once)", self.limits.open_files)
+        } else if text.contains("os error 13") || text.contains("kind: PermissionDenied") {
+            REFUSED.to_string()
         } else {
             String::new()
         };
@@ -254,6 +256,9 @@ impl Observation {
         })
     }
 }
+
+/// What "Permission denied" means in a sandboxed run, in a student's words.
+const REFUSED: &str = " (the grader's sandbox refused it: a program may run only its own binary, not `/bin/sh` or another program, and touch only the files of its own run directory; do the work in your own processes, or run your own program again with `std::env::current_exe()`)";
 
 /// Starts supervisors. `supervisor` is the grader executable, which has the
 /// hidden `supervise` subcommand.

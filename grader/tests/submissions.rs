@@ -576,8 +576,35 @@ fn without_the_witness_the_reference_passes_on_output_and_says_so() {
         let scored = score_question(checks::grade(&ctx, question));
         assert_eq!(scored.witnessed, Some(false));
         assert!(scored.notes.iter().any(|n| n.contains("NOT verified")), "{:?}", scored.notes);
+        assert!(
+            scored.notes.iter().any(|n| n.contains("who wrote each line was NOT verified")),
+            "{:?}",
+            scored.notes
+        );
         assert!(scored.checks.iter().all(|c| c.passed()), "{question:?} on output alone");
     }
+}
+
+/// Traced, but without the system-call filter that hands the witness each
+/// write: the process tree is seen, who wrote each line is not, and the
+/// notes say so; the reference still gets full marks.
+#[test]
+fn without_the_filter_who_wrote_each_line_is_said_unverified() {
+    let reference = workspace();
+    let runner = grader::run::Runner::new(PathBuf::from(common::GRADER));
+    let scratch = Scratch::create(&reference, &[&reference], &runner).expect("scratch workspace");
+    let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
+    ctx.layers = grader::run::Layers { landlock: true, seccomp: false };
+    let scored = score_question(checks::grade(&ctx, Question::Q6));
+    assert!(
+        scored
+            .notes
+            .iter()
+            .any(|n| n.contains("who wrote each line was NOT verified: the sandbox's system-call filter")),
+        "{:?}",
+        scored.notes
+    );
+    assert!(scored.checks.iter().all(|c| c.passed()), "{:?}", scored.checks);
 }
 
 /// The reference and the right submissions written differently, graded 50
@@ -593,6 +620,10 @@ fn right_submissions_get_full_marks_50_times_in_the_sandbox() {
         ("reference", None, [Question::Q3, Question::Q5, Question::Q6].as_slice()),
         ("q6_spawn_right", Some("q6_spawn_right"), [Question::Q6].as_slice()),
         ("q3_spawn_right", Some("q3_spawn_right"), [Question::Q3].as_slice()),
+        ("q6_relayed_right", Some("q6_relayed_right"), [Question::Q6].as_slice()),
+        ("q6_wait_any_order_right", Some("q6_wait_any_order_right"), [Question::Q6].as_slice()),
+        ("q5_reexec_right", Some("q5_reexec_right"), [Question::Q5].as_slice()),
+        ("q5_pipe_per_worker_right", Some("q5_pipe_per_worker_right"), [Question::Q5].as_slice()),
     ];
     for (name, fixture, questions) in right {
         let fixture = fixture.map(fixture_dir);
@@ -691,6 +722,46 @@ fn q6_children_whose_lines_the_parent_relays_get_full_marks() {
 #[test]
 fn q6_reaping_with_wait_in_any_order_gets_full_marks() {
     assert_graded("q6_wait_any_order_right", Question::Q6, false, ALL_PASS);
+}
+
+/// Attacks on who wrote each line: the parent writes its children's lines
+/// where the filter that shows the witness each write does not look. Each
+/// loses the process check: a line no seen write made has no writer.
+#[test]
+fn attack_on_authorship_by_writing_around_fd_1_fails() {
+    for name in ["q6_forged_through_dup", "q6_forged_through_proc", "q6_forged_by_splice"] {
+        let scored = grade(name, Question::Q6, false);
+        let card: String =
+            scored.checks.iter().map(|c| format!("\n  {} {}", c.check.id, c.message)).collect();
+        let process = scored.checks.iter().find(|c| c.check.id == "6.3").unwrap();
+        let run = scored.checks.iter().find(|c| c.check.id == "6.1").unwrap();
+        // Refused outright (the file rules), or graded and caught.
+        assert!(
+            !run.passed() || process.message.contains("where the witness cannot see which process wrote it"),
+            "{name}:{card}"
+        );
+        assert!(!process.passed() || !run.passed(), "{name}:{card}");
+        let (share, of) = grader::rubric::MISSED_POINT_SHARE;
+        assert!(
+            scored.score() <= scored.max() * share / of,
+            "{name}: {}/{}:{card}",
+            scored.score(),
+            scored.max()
+        );
+        eprintln!("{name}:{card}");
+    }
+}
+
+/// A system program (`/bin/sh`) is refused, and the student is told why in
+/// their own terms, not as a bare errno.
+#[test]
+fn q6_children_that_run_a_shell_are_refused_with_a_reason() {
+    let expect = Expect {
+        fails: &[("6.1", "a program may run only its own binary, not `/bin/sh`")],
+        unsure: &["6.2", "6.3", "6.4", "6.5", "6.6"],
+        capped: false,
+    };
+    assert_graded("q6_shell_children", Question::Q6, false, expect);
 }
 
 /// Every wrong submission among the fixtures (the racy ones above all:

@@ -504,7 +504,7 @@ pub fn misreport_problem(seen: &Observation, claims: &[(usize, &str)]) -> Option
     let authors = seen.witness.as_ref().ok()?.authors.as_ref().ok()?;
     claims.iter().find_map(|&(line, named)| match authors.of(line) {
         None => Some(format!(
-            "the line naming pid {named} was written through a copy of stdout, where the witness cannot see which process wrote it: print from each process to its own stdout (`println!`)"
+            "the line naming pid {named} was written where the witness cannot see which process wrote it (through a copy of stdout, or moved there from another descriptor): print from each process to its own stdout (`println!`)"
         )),
         Some(author) if author.origin().to_string() == named => None,
         Some(author) => Some(format!(

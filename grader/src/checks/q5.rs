@@ -81,8 +81,9 @@ const LARGE: usize = (POOL_CAPACITY / FEWEST_BYTES_PER_TASK * 3 / 2).next_multip
 /// The time the large input may take.
 const LARGE_TIMEOUT_MS: u64 = 15_000;
 /// The output of the large input: a worker line of 80-odd bytes per
-/// number and their squares on the Results line.
-const LARGE_OUTPUT_CAP: usize = 8 << 20;
+/// number and their squares on the Results line, 4 MiB; four times that,
+/// for the writes it allows (a line may take a few).
+const LARGE_OUTPUT_CAP: usize = 16 << 20;
 
 fn large_case() -> Case {
     // 18 digits each (their squares need an `i128`), both signs; neither

@@ -284,10 +284,12 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd, stdout_link: String) -
     let (child, tracer, untraced_because, sandbox) = if request.trace && cfg!(target_os = "linux") {
         match start(true) {
             Ok((child, sandbox)) => {
-                // What is kept of the writes: the output twice over (what
-                // reaches it, and what is relayed to it), at most.
-                let keep = request.limits.output_cap.saturating_mul(2);
-                match Tracer::attach(Pid::from_raw(child.id() as i32), request.schedule, stdout_link, keep) {
+                match Tracer::attach(
+                    Pid::from_raw(child.id() as i32),
+                    request.schedule,
+                    stdout_link,
+                    &request.limits,
+                ) {
                     Ok(tracer) => (child, Some(tracer), String::new(), sandbox),
                     Err(e) => {
                         // Traced but not under control: do not let it run.
@@ -469,6 +471,9 @@ const WATCH_EVERY: Duration = Duration::from_millis(50);
 /// the deadline (having read where each process was blocked: the clue to a
 /// hang), when a stream passes the cap, or when the tree uses more memory
 /// or disk than allowed.
+/// How long the reader lets output gather before reading it.
+const BATCH: Duration = Duration::from_millis(1);
+
 fn capture(out: OwnedFd, err: OwnedFd, watch: &Watch, stop: &StopFlag) -> (Stream, Stream, Vec<Blocked>) {
     let mut blocked = Vec::new();
     let mut streams = [(Some(out), Stream::default()), (Some(err), Stream::default())];
@@ -516,6 +521,12 @@ fn capture(out: OwnedFd, err: OwnedFd, watch: &Watch, stop: &StopFlag) -> (Strea
             }
             fds.iter().map(|fd| fd.any().unwrap_or(false)).collect()
         };
+        // Read in batches: a wake-up per line would cost each line of a
+        // traced run (every write a stop at the witness) a third thread's
+        // turn on the CPU; a pipe holds far more than a millisecond of it.
+        if drain_until.is_none() && ready.iter().any(|&r| r) {
+            std::thread::sleep(BATCH);
+        }
         let open = streams.iter_mut().filter(|(fd, _)| fd.is_some());
         for ((fd, stream), ready) in open.zip(ready) {
             if !ready {

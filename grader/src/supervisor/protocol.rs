@@ -90,6 +90,20 @@ pub struct Limits {
     pub open_files: u64,
 }
 
+impl Limits {
+    /// The most writes to stdout a traced run may make: one for every 128
+    /// bytes of the output cap (8192 for 1 MiB). Each write is a stop at
+    /// the witness, so a flood of short lines is stopped by its number of
+    /// writes, in a moment, where its bytes would take seconds to fill the
+    /// cap; a program prints a line with one write, or a few.
+    pub fn stdout_writes(&self) -> usize {
+        self.output_cap / BYTES_PER_WRITE
+    }
+}
+
+/// See [`Limits::stdout_writes`].
+const BYTES_PER_WRITE: usize = 128;
+
 /// Threads a program may start for each process it may create before the
 /// run is stopped: many threads exhaust the machine's process ids as surely
 /// as many processes.
@@ -237,9 +251,11 @@ impl Stopped {
     pub fn phrase(self, limits: &Limits) -> String {
         match self {
             Stopped::TimedOut => format!("did not finish within {} s", limits.timeout_ms as f64 / 1000.0),
-            Stopped::Flooded => {
-                format!("wrote more than {} to stdout or stderr", mib(limits.output_cap as u64))
-            }
+            Stopped::Flooded => format!(
+                "wrote more than {} to stdout or stderr (or more than {} separate writes to stdout)",
+                mib(limits.output_cap as u64),
+                limits.stdout_writes()
+            ),
             Stopped::TooManyProcesses => format!(
                 "created more than {} processes (or {} threads)",
                 limits.processes,

@@ -29,7 +29,7 @@ use nix::unistd::Pid;
 
 use super::authorship::Written;
 use super::protocol::{
-    Authors, Exit, HOLD_AT_MOST_MS, ProcessRecord, Schedule, Stopped, THREADS_PER_PROCESS, Witness,
+    Authors, Exit, HOLD_AT_MOST_MS, Limits, ProcessRecord, Schedule, Stopped, THREADS_PER_PROCESS, Witness,
 };
 use super::tree::StopFlag;
 
@@ -92,6 +92,9 @@ struct Writes {
     /// without its bytes.
     kept: usize,
     keep_at_most: usize,
+    /// Writes to the run's stdout so far, and the most allowed.
+    to_stdout: usize,
+    writes_at_most: usize,
 }
 
 #[cfg(target_os = "linux")]
@@ -106,14 +109,10 @@ mod imp {
         /// Takes control of `main`, which called `PTRACE_TRACEME` and is
         /// stopped at its `exec`. `stdout` is what the run's stdout reads
         /// as under `/proc/<pid>/fd/`; of the bytes written to it, and to
-        /// other pipes by the processes whose fd 1 they are, at most
-        /// `keep_at_most` are kept.
-        pub fn attach(
-            main: Pid,
-            schedule: Schedule,
-            stdout: String,
-            keep_at_most: usize,
-        ) -> nix::Result<Tracer> {
+        /// other pipes by the processes whose fd 1 they are, at most twice
+        /// the output cap of `limits` are kept, and a run that makes more
+        /// writes to it than [`Limits::stdout_writes`] is stopped.
+        pub fn attach(main: Pid, schedule: Schedule, stdout: String, limits: &Limits) -> nix::Result<Tracer> {
             match waitpid(main, Some(WaitPidFlag::__WALL))? {
                 WaitStatus::Stopped(_, Signal::SIGTRAP) => {}
                 _ => return Err(nix::errno::Errno::ESRCH),
@@ -141,7 +140,14 @@ mod imp {
                     count: 0,
                     over: false,
                 }),
-                writes: Writes { stdout, seen: Vec::new(), kept: 0, keep_at_most },
+                writes: Writes {
+                    stdout,
+                    seen: Vec::new(),
+                    kept: 0,
+                    keep_at_most: limits.output_cap.saturating_mul(2),
+                    to_stdout: 0,
+                    writes_at_most: limits.stdout_writes(),
+                },
             };
             tracer.tasks.insert(main.as_raw(), Task { tgid: main.as_raw(), started: true });
             tracer.add_process(main.as_raw(), None, "main");
@@ -291,6 +297,12 @@ mod imp {
                 WaitStatus::PtraceEvent(pid, _, event)
                     if event == Event::PTRACE_EVENT_SECCOMP as i32 && self.wrote(pid) =>
                 {
+                    // Each write costs a stop here: a flood of short lines
+                    // is stopped by their number, long before their bytes
+                    // fill the cap, and as surely whatever the machine's pace.
+                    if self.writes.to_stdout > self.writes.writes_at_most {
+                        stop.stop_once(Stopped::Flooded);
+                    }
                     let _ = ptrace::cont(pid, None);
                     None
                 }
@@ -406,6 +418,7 @@ mod imp {
             } as i32;
             let Some(target) = procfs::fd_target(task.as_raw(), fd) else { return true };
             let to_stdout = target == self.writes.stdout;
+            self.writes.to_stdout += usize::from(to_stdout);
             // Elsewhere, only pipes: a line read from one may be relayed.
             if !to_stdout && !target.starts_with("pipe:") {
                 return true;
@@ -455,7 +468,12 @@ mod imp {
     use super::*;
 
     impl Tracer {
-        pub fn attach(_main: Pid, _schedule: Schedule, _stdout: String, _keep: usize) -> nix::Result<Tracer> {
+        pub fn attach(
+            _main: Pid,
+            _schedule: Schedule,
+            _stdout: String,
+            _limits: &Limits,
+        ) -> nix::Result<Tracer> {
             Err(nix::errno::Errno::ENOSYS)
         }
 
