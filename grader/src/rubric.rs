@@ -231,7 +231,7 @@ pub const QUESTIONS: [Spec; 6] = [
                 "5.10",
                 "right for more numbers than the pipes hold: no deadlock",
                 4,
-                "12000 tasks do not fit in a pipe (64 KiB): never have more than `IN_FLIGHT` tasks out before reading results back, or the task pipe and the results pipe both fill and every process waits for another.",
+                "31000 tasks do not fit in the pipes (64 KiB each), whatever their encoding: never have more than `IN_FLIGHT` tasks out before reading results back, or the task pipe and the results pipe both fill and every process waits for another.",
             ),
         ],
         point: Some("5.4"),

@@ -92,7 +92,7 @@ impl RunSpec {
     }
 
     /// The command line as a student would type it, cut to a length a
-    /// message can quote (12000 numbers are "… and 11990 more arguments").
+    /// message can quote (31000 numbers are "… and 30998 more arguments").
     pub fn display(&self) -> String {
         const SHOWN: usize = 70;
         let name = self.program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -78,6 +78,8 @@ pub struct Tracer {
     forbidden: Vec<String>,
     /// Children held back, under [`Schedule::ChildrenLate`].
     hold: Option<Hold>,
+    /// Events taken from the kernel, not yet handled (see `pending`).
+    queue: std::collections::VecDeque<WaitStatus>,
     /// The writes to fd 1 seen, and where the run's stdout goes.
     writes: Writes,
 }
@@ -140,6 +142,7 @@ mod imp {
                     count: 0,
                     over: false,
                 }),
+                queue: std::collections::VecDeque::new(),
                 writes: Writes {
                     stdout,
                     seen: Vec::new(),
@@ -175,10 +178,17 @@ mod imp {
                     Err(nix::errno::Errno::EINTR) => continue,
                     Err(_) => return Exit::Killed, // ECHILD: nothing left to wait for
                 };
-                if let Some(exit) = self.handle(status, stop, process_cap)
-                    && status.pid() == Some(main)
-                {
-                    return exit;
+                if !ends(status, main) {
+                    self.queue.extend(pending(main));
+                }
+                let mut next = Some(status);
+                while let Some(status) = next {
+                    if let Some(exit) = self.handle(status, stop, process_cap)
+                        && status.pid() == Some(main)
+                    {
+                        return exit;
+                    }
+                    next = self.queue.pop_front();
                 }
             }
         }
@@ -191,6 +201,9 @@ mod imp {
             // hold nothing more.
             if let Some(hold) = self.hold.as_mut() {
                 hold.over = true;
+            }
+            while let Some(status) = self.queue.pop_front() {
+                self.handle(status, stop, process_cap);
             }
             while !self.tasks.is_empty() && Instant::now() < until {
                 match waitpid(None::<Pid>, Some(WaitPidFlag::__WALL | WaitPidFlag::WNOHANG)) {
@@ -209,6 +222,9 @@ mod imp {
         pub fn drain(&mut self) {
             self.release_all();
             let stop = StopFlag::inert();
+            while let Some(status) = self.queue.pop_front() {
+                self.handle(status, &stop, usize::MAX);
+            }
             let end = Instant::now() + Duration::from_secs(2);
             while !self.tasks.is_empty() && Instant::now() < end {
                 match waitpid(None::<Pid>, Some(WaitPidFlag::__WALL | WaitPidFlag::WNOHANG)) {
@@ -260,6 +276,12 @@ mod imp {
             let holding = self.hold.as_ref().is_some_and(|h| !h.over && h.main == parent_tgid);
             let process = self.tasks.get(&child).is_some_and(|t| t.tgid == child && !t.started);
             if !holding || !process {
+                return;
+            }
+            // Already taken, with the other events waiting.
+            if let Some(at) = self.queue.iter().position(|s| s.pid() == Some(Pid::from_raw(child))) {
+                let status = self.queue.remove(at).expect("found");
+                self.handle(status, stop, process_cap);
                 return;
             }
             loop {
@@ -442,6 +464,35 @@ mod imp {
                 self.processes[i].exec = procfs::exe_name(pid.as_raw());
             }
         }
+    }
+
+    /// Every other event already waiting, each task's once. `waitpid(-1)`
+    /// reports the newest tracee first whenever it has an event: taken one
+    /// at a time, a busy newer process (a worker stopping at each line it
+    /// writes) would keep an older one stopped, unseen, for as long as it
+    /// stays busy, and the tracer, not the program, would decide which
+    /// worker works. Taken all at once, every stopped task goes on in turn.
+    /// Up to the end of `main`, and no further: after it, a reaped child
+    /// of it is one it never waited for, which must still be seen left
+    /// behind.
+    fn pending(main: Pid) -> Vec<WaitStatus> {
+        let mut pending = Vec::new();
+        loop {
+            match waitpid(None::<Pid>, Some(WaitPidFlag::__WALL | WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(_) => return pending,
+                Ok(status) => {
+                    pending.push(status);
+                    if ends(status, main) {
+                        return pending;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether `status` is the end of `main`.
+    fn ends(status: WaitStatus, main: Pid) -> bool {
+        matches!(status, WaitStatus::Exited(pid, _) | WaitStatus::Signaled(pid, _, _) if pid == main)
     }
 
     /// The forbidden call `pid` is stopped at, in words: "clone(flags
