@@ -622,6 +622,9 @@ fn right_submissions_get_full_marks_50_times_in_the_sandbox() {
         ("q3_spawn_right", Some("q3_spawn_right"), [Question::Q3].as_slice()),
         ("q6_relayed_right", Some("q6_relayed_right"), [Question::Q6].as_slice()),
         ("q6_wait_any_order_right", Some("q6_wait_any_order_right"), [Question::Q6].as_slice()),
+        ("q6_fork_wait_in_turn_right", Some("q6_fork_wait_in_turn_right"), [Question::Q6].as_slice()),
+        ("q6_io_copy_right", Some("q6_io_copy_right"), [Question::Q6].as_slice()),
+        ("q6_no_newline_relay_right", Some("q6_no_newline_relay_right"), [Question::Q6].as_slice()),
         ("q5_reexec_right", Some("q5_reexec_right"), [Question::Q5].as_slice()),
         ("q5_pipe_per_worker_right", Some("q5_pipe_per_worker_right"), [Question::Q5].as_slice()),
     ];
@@ -705,6 +708,12 @@ fn q5_text_records_on_a_pipe_per_worker_deadlock_on_the_large_input() {
 }
 
 #[test]
+fn q5_a_pool_that_makes_its_pipes_larger_deadlocks_all_the_same() {
+    let expect = Expect { fails: &[("5.10", "a deadlock?")], unsure: &[], capped: false };
+    assert_graded("q5_big_pipes_deadlock", Question::Q5, false, expect);
+}
+
+#[test]
 fn q5_workers_run_again_over_stdin_and_stdout_get_full_marks() {
     assert_graded("q5_reexec_right", Question::Q5, false, ALL_PASS);
 }
@@ -720,6 +729,21 @@ fn q6_children_whose_lines_the_parent_relays_get_full_marks() {
 }
 
 #[test]
+fn q6_forking_and_waiting_for_each_child_in_turn_gets_full_marks() {
+    assert_graded("q6_fork_wait_in_turn_right", Question::Q6, false, ALL_PASS);
+}
+
+#[test]
+fn q6_children_relayed_with_io_copy_which_splices_get_full_marks() {
+    assert_graded("q6_io_copy_right", Question::Q6, false, ALL_PASS);
+}
+
+#[test]
+fn q6_children_printing_without_a_newline_relayed_by_the_parent_get_full_marks() {
+    assert_graded("q6_no_newline_relay_right", Question::Q6, false, ALL_PASS);
+}
+
+#[test]
 fn q6_reaping_with_wait_in_any_order_gets_full_marks() {
     assert_graded("q6_wait_any_order_right", Question::Q6, false, ALL_PASS);
 }
@@ -729,15 +753,31 @@ fn q6_reaping_with_wait_in_any_order_gets_full_marks() {
 /// loses the process check: a line no seen write made has no writer.
 #[test]
 fn attack_on_authorship_by_writing_around_fd_1_fails() {
-    for name in ["q6_forged_through_dup", "q6_forged_through_proc", "q6_forged_by_splice"] {
-        let scored = grade(name, Question::Q6, false);
+    let attacks = [
+        ("q6_forged_through_dup", Question::Q6, "6.3"),
+        ("q6_forged_through_proc", Question::Q6, "6.3"),
+        ("q6_forged_by_splice", Question::Q6, "6.3"),
+        // A child's write to an `O_PATH` handle on the very pipe fails:
+        // it wrote nothing, whatever it asked.
+        ("q6_forged_o_path", Question::Q6, "6.3"),
+        ("q3_forged_o_path", Question::Q3, "3.3"),
+        ("q5_forged_o_path", Question::Q5, "5.4"),
+        // A child's line written to a pipe its parent does not read, then
+        // printed by the parent, is the parent's.
+        ("q6_forged_dead_pipe", Question::Q6, "6.3"),
+        ("q6_forged_unread_pipe", Question::Q6, "6.3"),
+    ];
+    for (name, question, point) in attacks {
+        let scored = grade(name, question, false);
         let card: String =
             scored.checks.iter().map(|c| format!("\n  {} {}", c.check.id, c.message)).collect();
-        let process = scored.checks.iter().find(|c| c.check.id == "6.3").unwrap();
-        let run = scored.checks.iter().find(|c| c.check.id == "6.1").unwrap();
+        let process = scored.checks.iter().find(|c| c.check.id == point).unwrap();
+        let run = &scored.checks[0];
         // Refused outright (the file rules), or graded and caught.
         assert!(
-            !run.passed() || process.message.contains("where the witness cannot see which process wrote it"),
+            !run.passed()
+                || process.message.contains("where the witness cannot see which process wrote it")
+                || process.message.contains("was written by pid"),
             "{name}:{card}"
         );
         assert!(!process.passed() || !run.passed(), "{name}:{card}");

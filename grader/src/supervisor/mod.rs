@@ -34,7 +34,7 @@ pub mod tree;
 pub mod witness;
 
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -83,10 +83,10 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     let (out_r, out_w) = cloexec_pipe()?;
     let (err_r, err_w) = cloexec_pipe()?;
     let started = Instant::now();
-    // What the run's stdout reads as under `/proc/<pid>/fd/`, for the
-    // witness to tell writes to it from others.
-    let stdout_link = format!("pipe:[{}]", nix::sys::stat::fstat(&out_w)?.st_ino);
-    let spawned = spawn(request, &out_w, &err_w, stdout_link)?;
+    // The run's stdout as `/proc` shows it, for the witness to tell writes
+    // to it from others.
+    let stdout = procfs::fd_info(std::process::id() as i32, out_w.as_raw_fd());
+    let spawned = spawn(request, &out_w, &err_w, stdout)?;
     // Only the program may hold the write ends now, or the pipes never end.
     drop((out_w, err_w));
     let main = Pid::from_raw(spawned.child.id() as i32);
@@ -199,7 +199,7 @@ struct Spawned {
 
 /// Starts the program in its sandbox, traced if asked and allowed;
 /// otherwise untraced, with the reason tracing was not possible.
-fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd, stdout_link: String) -> Result<Spawned> {
+fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd, stdout: Option<procfs::FdInfo>) -> Result<Spawned> {
     // The program may not signal this supervisor either.
     let mut policy = request.sandbox.clone().map(|mut policy| {
         policy.protect_pids.push(std::process::id() as i32);
@@ -284,12 +284,12 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd, stdout_link: String) -
     let (child, tracer, untraced_because, sandbox) = if request.trace && cfg!(target_os = "linux") {
         match start(true) {
             Ok((child, sandbox)) => {
-                match Tracer::attach(
-                    Pid::from_raw(child.id() as i32),
-                    request.schedule,
-                    stdout_link,
-                    &request.limits,
-                ) {
+                let main = Pid::from_raw(child.id() as i32);
+                let attached = match stdout {
+                    Some(stdout) => Tracer::attach(main, request.schedule, stdout, &request.limits),
+                    None => Err(nix::errno::Errno::ENOENT),
+                };
+                match attached {
                     Ok(tracer) => (child, Some(tracer), String::new(), sandbox),
                     Err(e) => {
                         // Traced but not under control: do not let it run.

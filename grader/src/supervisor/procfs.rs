@@ -249,9 +249,60 @@ pub fn tgid_of(task: i32) -> Option<i32> {
 }
 
 /// The file name of the executable `pid` runs, as it may be shown.
-/// What descriptor `fd` of task `task` is: "pipe:[1234]", a path.
-pub fn fd_target(task: i32, fd: i32) -> Option<String> {
-    std::fs::read_link(format!("/proc/{task}/fd/{fd}")).ok().map(|p| p.to_string_lossy().into_owned())
+/// What `/proc/<pid>/fdinfo/<fd>` says of a descriptor: which file (its
+/// inode, on which mount: every pipe is on the one `pipefs` mount) and how
+/// it is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FdInfo {
+    pub flags: u32,
+    pub mnt_id: u64,
+    pub ino: u64,
+}
+
+#[cfg(target_os = "linux")]
+impl FdInfo {
+    /// Open for writing (not read-only, and not a mere `O_PATH` handle,
+    /// on which every write fails).
+    pub fn writable(&self) -> bool {
+        let access = self.flags & nix::libc::O_ACCMODE as u32;
+        self.flags & nix::libc::O_PATH as u32 == 0 && access != nix::libc::O_RDONLY as u32
+    }
+
+    /// Open for reading.
+    pub fn readable(&self) -> bool {
+        let access = self.flags & nix::libc::O_ACCMODE as u32;
+        self.flags & nix::libc::O_PATH as u32 == 0 && access != nix::libc::O_WRONLY as u32
+    }
+
+    /// The same file as `other`'s.
+    pub fn same_file(&self, other: &FdInfo) -> bool {
+        (self.mnt_id, self.ino) == (other.mnt_id, other.ino)
+    }
+}
+
+/// Descriptor `fd` of task `task` (a process, or a thread).
+pub fn fd_info(task: i32, fd: i32) -> Option<FdInfo> {
+    let text = std::fs::read_to_string(format!("/proc/{task}/fdinfo/{fd}")).ok()?;
+    let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).map(str::trim);
+    Some(FdInfo {
+        flags: u32::from_str_radix(field("flags:")?, 8).ok()?,
+        mnt_id: field("mnt_id:")?.parse().ok()?,
+        ino: field("ino:")?.parse().ok()?,
+    })
+}
+
+/// Of `processes`, those that hold `file` open for reading.
+#[cfg(target_os = "linux")]
+pub fn readers(processes: impl IntoIterator<Item = i32>, file: &FdInfo) -> Vec<i32> {
+    processes
+        .into_iter()
+        .filter(|&pid| {
+            let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
+            fds.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+                .any(|fd| fd_info(pid, fd).is_some_and(|info| info.same_file(file) && info.readable()))
+        })
+        .collect()
 }
 
 /// The bytes at `ranges` (address, length) of `task`'s memory, at most

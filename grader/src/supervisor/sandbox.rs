@@ -654,8 +654,20 @@ mod linux {
         // Cargo and rustc set the modes of what they write; a student's
         // program has no need to.
         if !build {
-            let refused: BTreeMap<i64, Vec<SeccompRule>> =
+            let mut refused: BTreeMap<i64, Vec<SeccompRule>> =
                 REFUSED.iter().map(|&nr| (nr, Vec::new())).collect();
+            // Pipes keep their size (64 KiB): a pool that deadlocks once its
+            // pipes are full must not pass Q5's large input by making them
+            // larger (up to 1 MiB each) instead of reading its results.
+            refused.insert(
+                libc::SYS_fcntl,
+                vec![SeccompRule::new(vec![SeccompCondition::new(
+                    1,
+                    SeccompCmpArgLen::Dword,
+                    SeccompCmpOp::Eq,
+                    libc::F_SETPIPE_SZ as u64,
+                )?])?],
+            );
             filters.push(compile(refused, SeccompAction::Errno(libc::EPERM as u32))?);
         }
         // Only with a tracer: without one, a traced call fails (ENOSYS).

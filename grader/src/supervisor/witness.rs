@@ -27,7 +27,8 @@ use std::time::{Duration, Instant};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use super::authorship::Written;
+use super::authorship::{Sink, Written};
+use super::procfs;
 use super::protocol::{
     Authors, Exit, HOLD_AT_MOST_MS, Limits, ProcessRecord, Schedule, Stopped, THREADS_PER_PROCESS, Witness,
 };
@@ -87,8 +88,10 @@ pub struct Tracer {
 /// The writes to the program's fd 1 the sandbox's filter handed over.
 #[derive(Debug)]
 struct Writes {
-    /// What `/proc/<pid>/fd/1` reads as for the run's stdout: "pipe:[1234]".
-    stdout: String,
+    /// The run's stdout, as `/proc/<pid>/fdinfo/` shows it.
+    stdout: procfs::FdInfo,
+    /// Who held each pipe's read end when it was first written to.
+    readers: HashMap<u64, Vec<i32>>,
     seen: Vec<Written>,
     /// Bytes kept so far, and the most kept: past it, a write is noted
     /// without its bytes.
@@ -105,16 +108,21 @@ mod imp {
     use nix::sys::signal::Signal;
 
     use super::*;
-    use crate::supervisor::{procfs, sandbox};
+    use crate::supervisor::sandbox;
 
     impl Tracer {
         /// Takes control of `main`, which called `PTRACE_TRACEME` and is
-        /// stopped at its `exec`. `stdout` is what the run's stdout reads
-        /// as under `/proc/<pid>/fd/`; of the bytes written to it, and to
+        /// stopped at its `exec`. `stdout` is the run's stdout, as
+        /// `/proc/<pid>/fdinfo/` shows it; of the bytes written to it, and to
         /// other pipes by the processes whose fd 1 they are, at most twice
         /// the output cap of `limits` are kept, and a run that makes more
         /// writes to it than [`Limits::stdout_writes`] is stopped.
-        pub fn attach(main: Pid, schedule: Schedule, stdout: String, limits: &Limits) -> nix::Result<Tracer> {
+        pub fn attach(
+            main: Pid,
+            schedule: Schedule,
+            stdout: procfs::FdInfo,
+            limits: &Limits,
+        ) -> nix::Result<Tracer> {
             match waitpid(main, Some(WaitPidFlag::__WALL))? {
                 WaitStatus::Stopped(_, Signal::SIGTRAP) => {}
                 _ => return Err(nix::errno::Errno::ESRCH),
@@ -145,6 +153,7 @@ mod imp {
                 queue: std::collections::VecDeque::new(),
                 writes: Writes {
                     stdout,
+                    readers: HashMap::new(),
                     seen: Vec::new(),
                     kept: 0,
                     keep_at_most: limits.output_cap.saturating_mul(2),
@@ -438,24 +447,43 @@ mod imp {
                 libc::SYS_splice | libc::SYS_copy_file_range => args[2],
                 _ => args[0],
             } as i32;
-            let Some(target) = procfs::fd_target(task.as_raw(), fd) else { return true };
-            let to_stdout = target == self.writes.stdout;
+            // A descriptor not open for writing (an `O_PATH` handle on the
+            // very pipe, say) writes nothing: nothing to note.
+            let Some(file) = procfs::fd_info(task.as_raw(), fd).filter(procfs::FdInfo::writable) else {
+                return true;
+            };
+            let to_stdout = file.same_file(&self.writes.stdout);
+            let pipe = file.mnt_id == self.writes.stdout.mnt_id;
             self.writes.to_stdout += usize::from(to_stdout);
             // Elsewhere, only pipes: a line read from one may be relayed.
-            if !to_stdout && !target.starts_with("pipe:") {
+            if !to_stdout && !pipe {
                 return true;
             }
             let room = self.writes.keep_at_most.saturating_sub(self.writes.kept);
-            let bytes = match number {
-                libc::SYS_write => procfs::read_memory(task.as_raw(), &[(args[1], args[2])], room),
-                libc::SYS_writev => procfs::read_iovecs(task.as_raw(), args[1], args[2], room),
+            let (bytes, from_pipe) = match number {
+                libc::SYS_write => (procfs::read_memory(task.as_raw(), &[(args[1], args[2])], room), None),
+                libc::SYS_writev => (procfs::read_iovecs(task.as_raw(), args[1], args[2], room), None),
                 // Writes at a position fail on a pipe.
                 libc::SYS_pwrite64 | libc::SYS_pwritev | libc::SYS_pwritev2 => return true,
-                _ => None,
+                // Moved from another pipe: its writers' lines.
+                libc::SYS_splice | libc::SYS_tee => {
+                    let from = procfs::fd_info(task.as_raw(), args[0] as i32);
+                    (None, from.filter(|f| f.mnt_id == self.writes.stdout.mnt_id).map(|f| f.ino))
+                }
+                _ => (None, None),
             };
             self.writes.kept += bytes.as_ref().map_or(0, Vec::len);
             let process = self.tasks.get(&task.as_raw()).map_or(task.as_raw(), |t| t.tgid);
-            self.writes.seen.push(Written { process, thread: task.as_raw(), to_stdout, bytes });
+            let sink = if to_stdout {
+                Sink::Stdout
+            } else {
+                let alive: Vec<i32> =
+                    self.processes.iter().filter(|p| p.exit.is_none()).map(|p| p.pid).collect();
+                let readers =
+                    self.writes.readers.entry(file.ino).or_insert_with(|| procfs::readers(alive, &file));
+                Sink::Pipe { pipe: file.ino, readers: readers.clone() }
+            };
+            self.writes.seen.push(Written { process, thread: task.as_raw(), sink, bytes, from_pipe });
             true
         }
 
@@ -522,7 +550,7 @@ mod imp {
         pub fn attach(
             _main: Pid,
             _schedule: Schedule,
-            _stdout: String,
+            _stdout: procfs::FdInfo,
             _limits: &Limits,
         ) -> nix::Result<Tracer> {
             Err(nix::errno::Errno::ENOSYS)
