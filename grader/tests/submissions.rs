@@ -624,6 +624,7 @@ fn right_submissions_get_full_marks_50_times_in_the_sandbox() {
         ("q6_wait_any_order_right", Some("q6_wait_any_order_right"), [Question::Q6].as_slice()),
         ("q6_fork_wait_in_turn_right", Some("q6_fork_wait_in_turn_right"), [Question::Q6].as_slice()),
         ("q6_io_copy_right", Some("q6_io_copy_right"), [Question::Q6].as_slice()),
+        ("q6_copy_of_stdout_right", Some("q6_copy_of_stdout_right"), [Question::Q6].as_slice()),
         ("q6_no_newline_relay_right", Some("q6_no_newline_relay_right"), [Question::Q6].as_slice()),
         ("q5_reexec_right", Some("q5_reexec_right"), [Question::Q5].as_slice()),
         ("q5_pipe_per_worker_right", Some("q5_pipe_per_worker_right"), [Question::Q5].as_slice()),
@@ -741,6 +742,11 @@ fn q6_children_relayed_with_io_copy_which_splices_get_full_marks() {
 #[test]
 fn q6_children_printing_without_a_newline_relayed_by_the_parent_get_full_marks() {
     assert_graded("q6_no_newline_relay_right", Question::Q6, false, ALL_PASS);
+}
+
+#[test]
+fn q6_children_writing_through_a_copy_of_stdout_get_full_marks() {
+    assert_graded("q6_copy_of_stdout_right", Question::Q6, false, ALL_PASS);
 }
 
 #[test]

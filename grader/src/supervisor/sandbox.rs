@@ -38,8 +38,11 @@ const STATUS_LEN: usize = 6;
 /// The data of a filter's `SECCOMP_RET_TRACE`, which the tracer reads to
 /// tell why a call stopped: a forbidden call ...
 pub const TRACE_FORBIDDEN: u16 = 0;
-/// ... or a write to the program's fd 1, to see who wrote what.
+/// ... or a write to the program's fd 1, to see who wrote what ...
 pub const TRACE_WRITE: u16 = 1;
+/// ... or a copy of fd 1 made (`dup`), whose writes the filter cannot see:
+/// the witness then watches every call of that process.
+pub const TRACE_COPY: u16 = 2;
 
 /// A system call the filter refuses.
 #[derive(Debug, Clone, Copy)]
@@ -408,7 +411,7 @@ mod linux {
         SeccompRule, TargetArch,
     };
 
-    use super::{Forbidden, Guard, Level, Policy, Protection, TRACE_FORBIDDEN, TRACE_WRITE};
+    use super::{Forbidden, Guard, Level, Policy, Protection, TRACE_COPY, TRACE_FORBIDDEN, TRACE_WRITE};
 
     /// The newest Landlock ABI whose rights this sandbox asks for: files
     /// (with truncate, ABI 3, and device ioctls, ABI 5), TCP (ABI 4),
@@ -630,6 +633,38 @@ mod linux {
         .into())
     }
 
+    /// The calls that copy fd 1 to another descriptor: `dup`, `dup2`,
+    /// `dup3` and `fcntl(F_DUPFD)` of fd 1. (A copy of a copy is made by a
+    /// process the witness already watches call by call, and so is one a
+    /// child inherits.)
+    fn copies() -> Result<BTreeMap<i64, Vec<SeccompRule>>> {
+        let of_fd1 = |more: Option<u64>| -> Result<SeccompRule> {
+            let mut conditions =
+                vec![SeccompCondition::new(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, 1)?];
+            if let Some(command) = more {
+                conditions.push(SeccompCondition::new(
+                    1,
+                    SeccompCmpArgLen::Dword,
+                    SeccompCmpOp::Eq,
+                    command,
+                )?);
+            }
+            Ok(SeccompRule::new(conditions)?)
+        };
+        let mut calls: BTreeMap<i64, Vec<SeccompRule>> = [
+            (libc::SYS_dup, vec![of_fd1(None)?]),
+            (libc::SYS_dup3, vec![of_fd1(None)?]),
+            (
+                libc::SYS_fcntl,
+                vec![of_fd1(Some(libc::F_DUPFD as u64))?, of_fd1(Some(libc::F_DUPFD_CLOEXEC as u64))?],
+            ),
+        ]
+        .into();
+        #[cfg(target_arch = "x86_64")]
+        calls.insert(libc::SYS_dup2, vec![of_fd1(None)?]);
+        Ok(calls)
+    }
+
     /// Every process and process group a program may not signal: the
     /// grader's (as pids and as groups), and all (-1).
     fn protected(protect: &[i32]) -> Vec<i32> {
@@ -677,6 +712,7 @@ mod linux {
                     .try_into()?)
             };
             filters.push(compile_data(writes()?, TRACE_WRITE.into())?);
+            filters.push(compile_data(copies()?, TRACE_COPY.into())?);
         }
         filters.extend(x32_filter());
         Ok(filters)

@@ -81,6 +81,8 @@ pub struct Tracer {
     hold: Option<Hold>,
     /// Events taken from the kernel, not yet handled (see `pending`).
     queue: std::collections::VecDeque<WaitStatus>,
+    /// The processes that hold a copy of fd 1: watched call by call.
+    copies: std::collections::HashSet<i32>,
     /// The writes to fd 1 seen, and where the run's stdout goes.
     writes: Writes,
 }
@@ -133,6 +135,7 @@ mod imp {
                 | Options::PTRACE_O_TRACEEXEC
                 | Options::PTRACE_O_TRACEEXIT
                 | Options::PTRACE_O_TRACESECCOMP
+                | Options::PTRACE_O_TRACESYSGOOD
                 | Options::PTRACE_O_EXITKILL;
             ptrace::setoptions(main, options)?;
             let mut tracer = Tracer {
@@ -151,6 +154,7 @@ mod imp {
                     over: false,
                 }),
                 queue: std::collections::VecDeque::new(),
+                copies: std::collections::HashSet::new(),
                 writes: Writes {
                     stdout,
                     readers: HashMap::new(),
@@ -269,11 +273,12 @@ mod imp {
         /// Lets every held child go.
         fn release_all(&mut self) {
             let Some(hold) = self.hold.as_mut() else { return };
-            for pid in hold.held.drain(..) {
-                let _ = ptrace::cont(Pid::from_raw(pid), None);
-            }
+            let held: Vec<i32> = hold.held.drain(..).collect();
             hold.since = None;
             hold.waiting_since = None;
+            for pid in held {
+                self.resume(Pid::from_raw(pid), None);
+            }
         }
 
         /// Under the hold, a new child process of the main process is caught
@@ -325,16 +330,40 @@ mod imp {
             match status {
                 // The commonest stop, a write to fd 1, first and with the
                 // fewest calls: it comes once a line.
-                WaitStatus::PtraceEvent(pid, _, event)
-                    if event == Event::PTRACE_EVENT_SECCOMP as i32 && self.wrote(pid) =>
-                {
-                    // Each write costs a stop here: a flood of short lines
-                    // is stopped by their number, long before their bytes
-                    // fill the cap, and as surely whatever the machine's pace.
-                    if self.writes.to_stdout > self.writes.writes_at_most {
-                        stop.stop_once(Stopped::Flooded);
+                WaitStatus::PtraceEvent(pid, _, event) if event == Event::PTRACE_EVENT_SECCOMP as i32 => {
+                    match seccomp_call(pid) {
+                        Some((sandbox::TRACE_WRITE, number, args)) => self.wrote(pid, number, args, stop),
+                        Some((sandbox::TRACE_COPY, _, _)) => {
+                            let tgid = self.tgid(pid);
+                            self.copies.insert(tgid);
+                        }
+                        _ => {
+                            // Stopped before a forbidden call: it must never
+                            // be continued into it.
+                            self.forbidden.push(describe_call(pid));
+                            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+                            stop.stop_once(Stopped::Forbidden);
+                            return None;
+                        }
                     }
-                    let _ = ptrace::cont(pid, None);
+                    self.resume(pid, None);
+                    None
+                }
+                // A process that holds a copy of fd 1 stops at every call:
+                // a write through the copy is seen at its entry. (One to fd 1
+                // itself stops at the filter next.)
+                WaitStatus::PtraceSyscall(pid) => {
+                    if let Ok(info) = ptrace::syscall_info(pid)
+                        && info.op == nix::libc::PTRACE_SYSCALL_INFO_ENTRY
+                    {
+                        // SAFETY: `op` says the kernel filled in `entry`.
+                        let entry = unsafe { info.u.entry };
+                        let (number, args) = (entry.nr as i64, entry.args);
+                        if writes_to(number, &args).is_some_and(|fd| fd != 1) {
+                            self.wrote(pid, number, args, stop);
+                        }
+                    }
+                    self.resume(pid, None);
                     None
                 }
                 WaitStatus::PtraceEvent(pid, _, event) => {
@@ -350,14 +379,6 @@ mod imp {
                             self.created(pid, child, "clone")
                         }
                         (e, _) if e == Event::PTRACE_EVENT_EXEC as i32 => self.executed(pid),
-                        (e, _) if e == Event::PTRACE_EVENT_SECCOMP as i32 => {
-                            // Stopped before a forbidden call: it must never
-                            // be continued into it.
-                            self.forbidden.push(describe_call(pid));
-                            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
-                            stop.stop_once(Stopped::Forbidden);
-                            return None;
-                        }
                         _ => {}
                     }
                     let creates =
@@ -374,7 +395,7 @@ mod imp {
                     {
                         stop.stop_once(Stopped::TooManyProcesses);
                     }
-                    let _ = ptrace::cont(pid, None);
+                    self.resume(pid, None);
                     None
                 }
                 WaitStatus::Stopped(pid, signal) => {
@@ -386,7 +407,7 @@ mod imp {
                     if first && self.held_back(pid) {
                         return None;
                     }
-                    let _ = ptrace::cont(pid, (!first).then_some(signal));
+                    self.resume(pid, (!first).then_some(signal));
                     None
                 }
                 WaitStatus::Exited(pid, _) | WaitStatus::Signaled(pid, _, _) => {
@@ -403,7 +424,7 @@ mod imp {
                 }
                 _ => {
                     if let Some(pid) = status.pid() {
-                        let _ = ptrace::cont(pid, None);
+                        self.resume(pid, None);
                     }
                     None
                 }
@@ -425,46 +446,58 @@ mod imp {
                 }
             } else {
                 self.add_process(child, Some(parent_tgid), how);
+                // It inherits the copies of fd 1 its parent holds.
+                if self.copies.contains(&parent_tgid) {
+                    self.copies.insert(child);
+                }
             }
         }
 
-        /// If `task` stopped at a write to its fd 1 (not at a forbidden
-        /// call): notes who wrote, where to, and what, and says so.
-        fn wrote(&mut self, task: Pid) -> bool {
+        /// Lets `task` go on: call by call if its process holds a copy of
+        /// fd 1, to its next event otherwise.
+        fn resume(&self, task: Pid, signal: Option<Signal>) {
+            let _ = if self.copies.contains(&self.tgid(task)) {
+                ptrace::syscall(task, signal)
+            } else {
+                ptrace::cont(task, signal)
+            };
+        }
+
+        /// The process `task` belongs to.
+        fn tgid(&self, task: Pid) -> i32 {
+            self.tasks.get(&task.as_raw()).map_or(task.as_raw(), |t| t.tgid)
+        }
+
+        /// `task` is about to make the write-like call `number` (`args`):
+        /// notes who writes, where to, and what; stops a flood of writes.
+        fn wrote(&mut self, task: Pid, number: i64, args: [u64; 6], stop: &StopFlag) {
             use nix::libc;
-            let Ok(info) = ptrace::syscall_info(task) else { return false };
-            if info.op != libc::PTRACE_SYSCALL_INFO_SECCOMP {
-                return false;
+            // Each write costs a stop here: a flood of short lines is
+            // stopped by their number, long before their bytes fill the
+            // cap, and as surely whatever the machine's pace.
+            if self.writes.to_stdout > self.writes.writes_at_most {
+                stop.stop_once(Stopped::Flooded);
             }
-            // SAFETY: `op` says the kernel filled in the `seccomp` member.
-            let call = unsafe { info.u.seccomp };
-            if call.ret_data != u32::from(sandbox::TRACE_WRITE) {
-                return false;
-            }
-            let (number, args) = (call.nr as i64, call.args);
-            let fd = match number {
-                libc::SYS_tee => args[1],
-                libc::SYS_splice | libc::SYS_copy_file_range => args[2],
-                _ => args[0],
-            } as i32;
+            let Some(fd) = writes_to(number, &args) else { return };
+
             // A descriptor not open for writing (an `O_PATH` handle on the
             // very pipe, say) writes nothing: nothing to note.
             let Some(file) = procfs::fd_info(task.as_raw(), fd).filter(procfs::FdInfo::writable) else {
-                return true;
+                return;
             };
             let to_stdout = file.same_file(&self.writes.stdout);
             let pipe = file.mnt_id == self.writes.stdout.mnt_id;
             self.writes.to_stdout += usize::from(to_stdout);
             // Elsewhere, only pipes: a line read from one may be relayed.
             if !to_stdout && !pipe {
-                return true;
+                return;
             }
             let room = self.writes.keep_at_most.saturating_sub(self.writes.kept);
             let (bytes, from_pipe) = match number {
                 libc::SYS_write => (procfs::read_memory(task.as_raw(), &[(args[1], args[2])], room), None),
                 libc::SYS_writev => (procfs::read_iovecs(task.as_raw(), args[1], args[2], room), None),
                 // Writes at a position fail on a pipe.
-                libc::SYS_pwrite64 | libc::SYS_pwritev | libc::SYS_pwritev2 => return true,
+                libc::SYS_pwrite64 | libc::SYS_pwritev | libc::SYS_pwritev2 => return,
                 // Moved from another pipe: its writers' lines.
                 libc::SYS_splice | libc::SYS_tee => {
                     let from = procfs::fd_info(task.as_raw(), args[0] as i32);
@@ -484,7 +517,6 @@ mod imp {
                 Sink::Pipe { pipe: file.ino, readers: readers.clone() }
             };
             self.writes.seen.push(Written { process, thread: task.as_raw(), sink, bytes, from_pipe });
-            true
         }
 
         fn executed(&mut self, pid: Pid) {
@@ -521,6 +553,35 @@ mod imp {
     /// Whether `status` is the end of `main`.
     fn ends(status: WaitStatus, main: Pid) -> bool {
         matches!(status, WaitStatus::Exited(pid, _) | WaitStatus::Signaled(pid, _, _) if pid == main)
+    }
+
+    /// The data of the filter's rule `pid` stopped at, and the call.
+    fn seccomp_call(pid: Pid) -> Option<(u16, i64, [u64; 6])> {
+        let info = ptrace::syscall_info(pid).ok()?;
+        if info.op != nix::libc::PTRACE_SYSCALL_INFO_SECCOMP {
+            return None;
+        }
+        // SAFETY: `op` says the kernel filled in the `seccomp` member.
+        let call = unsafe { info.u.seccomp };
+        Some((call.ret_data as u16, call.nr as i64, call.args))
+    }
+
+    /// The descriptor the call `number` writes to, if it is one that writes.
+    fn writes_to(number: i64, args: &[u64; 6]) -> Option<i32> {
+        use nix::libc;
+        let fd = match number {
+            libc::SYS_write
+            | libc::SYS_writev
+            | libc::SYS_pwrite64
+            | libc::SYS_pwritev
+            | libc::SYS_pwritev2
+            | libc::SYS_sendfile
+            | libc::SYS_vmsplice => args[0],
+            libc::SYS_tee => args[1],
+            libc::SYS_splice | libc::SYS_copy_file_range => args[2],
+            _ => return None,
+        };
+        Some(fd as i32)
     }
 
     /// The forbidden call `pid` is stopped at, in words: "clone(flags
