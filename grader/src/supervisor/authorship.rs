@@ -18,8 +18,10 @@
 //! A line its writer could have read from another process's stdout (written
 //! there before, to a pipe whose read end the writer held) is relayed from
 //! that one; so is a line moved from such a pipe to stdout with `splice`.
-//! A line no seen write made (written through a copy of fd 1, which the
-//! filter cannot follow) has no author.
+//! A process that copies fd 1 is watched call by call from then on (and
+//! its children), so its writes through the copy are seen too. A line no
+//! seen write made (a thread writing through a copy another thread made,
+//! before it next stops) has no author.
 //!
 //! What it cannot see: who computed what a process wrote (a worker that
 //! writes a line its parent composed for it wrote that line), and a write
