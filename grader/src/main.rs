@@ -2,10 +2,17 @@
 //! scorecard. Exit status: 0 at full marks, 1 when points are missing, 2 when
 //! it could not grade.
 //!
-//! Subcommands: `grade` (the default; `--submission DIR` grades another
-//! checkout with this grader), `batch` (a whole class, into a gradebook),
-//! `release` (the repository students fork), and the hidden `supervise`,
-//! which runs one program in the sandbox for the grader itself.
+//! Subcommands:
+//! - `grade` (the default): the workspace, or with `--submission DIR`
+//!   another checkout, graded with this grader;
+//! - `batch`: a whole class (directories, or a roster of repositories),
+//!   into a gradebook;
+//! - `review`: the instructor's pass over the answers a batch flagged;
+//! - `release`: the repository students copy;
+//! - `watch`: the student's loop, grading again on every save;
+//! - `hint`: the next hint for a question;
+//! - `supervise` (hidden): runs one program in the sandbox, for the grader
+//!   itself.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -1,12 +1,14 @@
 //! The `grader` command line: reports, exit statuses, bad usage.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
 fn grader() -> Command {
-    let mut cmd = Command::cargo_bin("grader").expect("the grader binary");
-    cmd.env_remove("NO_COLOR").timeout(std::time::Duration::from_secs(120));
+    let mut cmd = common::grader(120);
+    cmd.env_remove("NO_COLOR");
     cmd
 }
 

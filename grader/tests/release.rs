@@ -13,9 +13,7 @@ use grader::workspace::home as workspace;
 use serde_json::Value;
 
 fn grader() -> Command {
-    let mut cmd = Command::new(common::GRADER);
-    cmd.timeout(std::time::Duration::from_secs(300));
-    cmd
+    common::grader(300)
 }
 
 /// A fresh, empty temporary directory.

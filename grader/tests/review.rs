@@ -10,9 +10,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn grader() -> Command {
-    let mut cmd = Command::cargo_bin("grader").expect("the grader binary");
-    cmd.timeout(std::time::Duration::from_secs(600));
-    cmd
+    common::grader(600)
 }
 
 /// A submission of answers only (its programs are missing: they fail

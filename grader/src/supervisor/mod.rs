@@ -95,14 +95,14 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     let stop = Arc::new(StopFlag::new(tree));
     let reader = {
         let stop = stop.clone();
-        let watch = Watch::new(request, started, spawned.tracer.is_some());
+        let watch = Watch::new(request, started, spawned.tracer.is_ok());
         std::thread::spawn(move || capture(out_r, err_r, &watch, &stop))
     };
 
     let mut tracer = spawned.tracer;
     let exit = match tracer.as_mut() {
-        Some(tracer) => tracer.run_until_exit(main, &stop, request.limits.processes),
-        None => wait_for(main),
+        Ok(tracer) => tracer.run_until_exit(main, &stop, request.limits.processes),
+        Err(_) => wait_for(main),
     };
     let elapsed = started.elapsed();
     // The program is gone: whatever it started and is still here is left
@@ -113,8 +113,8 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
         .min(started + Duration::from_millis(request.limits.timeout_ms));
     let killed_after_exit = if leftovers.as_ref().is_some_and(|l| l.iter().any(|p| p.running)) {
         match tracer.as_mut() {
-            Some(tracer) => tracer.run_on(until, &stop, request.limits.processes),
-            None => tree.run_on(until),
+            Ok(tracer) => tracer.run_on(until, &stop, request.limits.processes),
+            Err(_) => tree.run_on(until),
         }
         tree.leftovers().into_iter().filter(|p| p.running).collect()
     } else {
@@ -123,7 +123,7 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     // A killed tracee stops once more on its way out (PTRACE_EVENT_EXIT), and
     // only this thread, its tracer, can let it go on: kill, then drain.
     tree.kill_once();
-    if let Some(tracer) = tracer.as_mut() {
+    if let Ok(tracer) = tracer.as_mut() {
         tracer.drain();
     }
     tree.kill_all();
@@ -144,11 +144,11 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
     tree::reap_all();
     let (out, err, blocked) = reader.join().unwrap_or_default();
     let (witness, forbidden) = match tracer {
-        Some(tracer) => {
+        Ok(tracer) => {
             let (witness, forbidden) = tracer.finish(&out.bytes, writes_watched(request, &spawned.sandbox));
             (Ok(witness), forbidden)
         }
-        None => (Err(spawned.untraced_because), Vec::new()),
+        Err(untraced_because) => (Err(untraced_because), Vec::new()),
     };
 
     let stopped = stop.get();
@@ -188,9 +188,8 @@ fn writes_watched(request: &Request, sandbox: &SandboxStatus) -> Result<(), Stri
 /// The program, started.
 struct Spawned {
     child: Child,
-    tracer: Option<Tracer>,
-    /// Why it is not traced, when it is not.
-    untraced_because: String,
+    /// Its tracer, or why it is not traced.
+    tracer: Result<Tracer, String>,
     sandbox: SandboxStatus,
     /// The user it runs as, if not the grader's: its binary's copy lives
     /// as long as this (a spawn re-runs it).
@@ -277,11 +276,11 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd, stdout: Option<procfs:
             Err(e) => Err(e).with_context(|| format!("starting {}", request.program.display())),
         }
     };
-    let untraced = |why: String| -> Result<(Child, Option<Tracer>, String, SandboxStatus)> {
+    let untraced = |why: String| -> Result<(Child, Result<Tracer, String>, SandboxStatus)> {
         let (child, sandbox) = start(false)?;
-        Ok((child, None, why, sandbox))
+        Ok((child, Err(why), sandbox))
     };
-    let (child, tracer, untraced_because, sandbox) = if request.trace && cfg!(target_os = "linux") {
+    let (child, tracer, sandbox) = if request.trace && cfg!(target_os = "linux") {
         match start(true) {
             Ok((child, sandbox)) => {
                 let main = Pid::from_raw(child.id() as i32);
@@ -290,7 +289,7 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd, stdout: Option<procfs:
                     None => Err(nix::errno::Errno::ENOENT),
                 };
                 match attached {
-                    Ok(tracer) => (child, Some(tracer), String::new(), sandbox),
+                    Ok(tracer) => (child, Ok(tracer), sandbox),
                     Err(e) => {
                         // Traced but not under control: do not let it run.
                         let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
@@ -307,7 +306,7 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd, stdout: Option<procfs:
     } else {
         untraced("tracing was turned off".to_string())?
     };
-    Ok(Spawned { child, tracer, untraced_because, sandbox, user })
+    Ok(Spawned { child, tracer, sandbox, user })
 }
 
 /// A pipe whose ends close on `exec`.

@@ -195,3 +195,11 @@ pub fn workspace_copy(top: &Path) -> (PathBuf, PathBuf) {
     }
     (ws, target)
 }
+
+/// The grader as a command, stopped after `seconds`.
+#[allow(dead_code)] // not every test file runs the command line
+pub fn grader(seconds: u64) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(GRADER);
+    cmd.timeout(Duration::from_secs(seconds));
+    cmd
+}
