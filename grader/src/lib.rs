@@ -12,6 +12,12 @@
 //! 5. [`score`]: points from the rubric;
 //! 6. [`report`]: terminal, Gradescope JSON, Markdown.
 //!
+//! The folders say whose each job is: [`engine`] (the pipeline above but
+//! for the checks, the report and the supervisor, each a folder or file of
+//! its own), [`classroom`] (the instructor's: release, roster, batch,
+//! gradebook, review) and [`student`] (watch, hints, the checks as tests),
+//! the last two on top of the engine, never under it. See ARCHITECTURE.md.
+//!
 //! ```no_run
 //! use grader::{grade::Context, report, score};
 //! let ctx = Context::new(".".into(), "target/debug/grader".into());
@@ -20,25 +26,17 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
-pub mod batch;
 pub mod checks;
-pub mod compile;
-pub mod grade;
-pub mod gradebook;
-pub mod hints;
-pub mod normalize;
-pub mod release;
+pub mod classroom;
+pub mod engine;
 pub mod report;
-pub mod review;
-pub mod roster;
 pub mod rubric;
-pub mod run;
-pub mod score;
-pub mod scratch;
-pub mod snapshot;
-pub mod submission;
+pub mod student;
 pub mod supervisor;
-pub mod testing;
-pub mod watch;
-pub mod workspace;
-pub mod written;
+
+// Each module at the path it has always had: callers name a job, the
+// folders say whose it is.
+pub use checks::written;
+pub use classroom::{batch, gradebook, release, review, roster};
+pub use engine::{compile, grade, normalize, run, score, scratch, snapshot, submission, workspace};
+pub use student::{hints, testing, watch};

@@ -146,7 +146,7 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
             out.push('\n');
         }
         if q.score() < q.max() {
-            out.push_str(&format!("  {}\n", crate::hints::offer(q.question)));
+            out.push_str(&format!("  {}\n", hint_offer(q.question)));
         }
         for note in &q.notes {
             out.push_str(&format!("  note: {}\n", printable(note).replace('\n', "\n        ")));
@@ -322,7 +322,7 @@ pub fn markdown(card: &Scorecard) -> String {
             out.push_str(&format!("\n> **Needs review:** {}\n", escape(reason)));
         }
         if q.score() < q.max() {
-            out.push_str(&format!("\n{}\n", escape(&crate::hints::offer(q.question))));
+            out.push_str(&format!("\n{}\n", escape(&hint_offer(q.question))));
         }
         for note in &q.notes {
             match note.split_once('\n') {
@@ -364,6 +364,14 @@ fn fenced(text: &str, indent: &str) -> String {
 
 fn longest_backtick_run(text: &str) -> usize {
     text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+/// The line the scorecard gives a question that lost points.
+pub fn hint_offer(question: crate::rubric::Question) -> String {
+    format!(
+        "stuck? `cargo run -p grader -- hint q{}` gives a hint on what fails first, then more, one at a time",
+        question.number()
+    )
 }
 
 #[cfg(test)]

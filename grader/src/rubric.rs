@@ -413,6 +413,9 @@ pub const LIMITS: Limits = Limits {
     open_files: 256,
 };
 
+/// Said in every prompt left where an answer goes.
+pub const ANSWER_PROMPT: &str = "_Not attempted yet: write your answer here, in your own words._";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ pub mod answers;
 pub mod q3;
 pub mod q5;
 pub mod q6;
+pub mod written;
 
 use predicates::prelude::*;
 

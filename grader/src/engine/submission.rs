@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
+use crate::engine::workflow::{WORKFLOW, unpin_workflow};
 use crate::grade::Context;
-use crate::release::{WORKFLOW, unpin_workflow};
 use crate::rubric::Question;
 use crate::run::{Limits, Runner};
 use crate::score::{Scorecard, grade_questions};

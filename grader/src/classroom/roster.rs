@@ -788,6 +788,12 @@ fn git(dir: Option<&Path>, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&stdout).trim().to_string())
 }
 
+/// Whether `given` (as typed: `--only "Ann Lee"`, `ann_lee`) names the
+/// submission `name` (as the batch made it safe).
+pub fn same_student(given: &str, name: &str) -> bool {
+    safe_name(given).to_lowercase() == name.to_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

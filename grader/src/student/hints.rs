@@ -131,13 +131,7 @@ fn state_file(target: &Path) -> PathBuf {
     target.join("grader-hints.json")
 }
 
-/// The line the scorecard gives a question that lost points.
-pub fn offer(question: Question) -> String {
-    format!(
-        "stuck? `cargo run -p grader -- hint q{}` gives a hint on what fails first, then more, one at a time",
-        question.number()
-    )
-}
+pub use crate::report::hint_offer as offer;
 
 #[cfg(test)]
 mod tests {

@@ -33,7 +33,7 @@ use crate::rubric::Question;
 use claims::{Claim, Spec, Vocabulary};
 
 /// The rubric of the written answers, as the instructor wrote it.
-const RUBRIC: &str = include_str!("answers.toml");
+const RUBRIC: &str = include_str!("../answers.toml");
 
 /// `answers.toml`, read.
 #[derive(Debug, Deserialize)]
@@ -979,7 +979,7 @@ impl Reader {
         let topic = rubric.topic.words.join(" | ");
         let mut placeholders: Vec<Vec<String>> =
             rubric.sentences.placeholders.iter().map(|p| words(p)).collect();
-        placeholders.push(words(crate::release::ANSWER_PROMPT));
+        placeholders.push(words(crate::rubric::ANSWER_PROMPT));
         placeholders.sort_by_key(|p| std::cmp::Reverse(p.len()));
         Reader {
             function_words: rubric.sentences.function_words.iter().cloned().collect(),
@@ -1207,7 +1207,7 @@ mod tests {
         {
             assert!(mark(Question::Q1, text).placeholder, "{text:?}");
         }
-        let prompt = format!("# Q1. What is multiprocessing?\n\n{}\n", crate::release::ANSWER_PROMPT);
+        let prompt = format!("# Q1. What is multiprocessing?\n\n{}\n", crate::rubric::ANSWER_PROMPT);
         assert!(mark(Question::Q1, &prompt).placeholder);
         let answer = "In a pool the workers fill in their part of the result, and the results are collected back in order.";
         assert!(!mark(Question::Q4, answer).placeholder);

@@ -31,13 +31,10 @@ use crate::rubric::Question;
 
 pub const BEGIN: &str = "// BEGIN SOLUTION";
 pub const END: &str = "// END SOLUTION";
-/// Said in every prompt left where an answer goes.
-pub const ANSWER_PROMPT: &str = "_Not attempted yet: write your answer here, in your own words._";
-/// The workflow lines `release` fills in.
-pub const REPOSITORY_KEY: &str = "GRADER_REPOSITORY:";
-pub const REF_KEY: &str = "GRADER_REF:";
-pub const WORKFLOW: &str = ".github/workflows/grade.yml";
 /// The students' README, written as the release's `README.md`.
+pub use crate::engine::workflow::{REF_KEY, REPOSITORY_KEY, WORKFLOW, unpin_workflow};
+pub use crate::rubric::ANSWER_PROMPT;
+
 const STUDENT_README: &str = include_str!("student_readme.md");
 /// Put at the top of every exercise file with a `todo!()`: the hints name
 /// the imports they need, which the compiler would otherwise call unused
@@ -219,20 +216,6 @@ pub fn strip_solutions(text: &str, regions: &mut usize) -> Result<String> {
     }
     ensure!(!inside, "a `{BEGIN}` region is never closed");
     Ok(out)
-}
-
-/// Blanks the values of the pin lines (to compare workflows whatever their pin).
-pub fn unpin_workflow(text: &str) -> String {
-    text.lines()
-        .map(|line| match line.trim_start() {
-            l if l.starts_with(REPOSITORY_KEY) || l.starts_with(REF_KEY) => {
-                let key = l.split(':').next().unwrap_or_default();
-                format!("{}{key}: \"\"", &line[..line.len() - l.len()])
-            }
-            _ => line.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The workflow, set to grade with `repository` at `commit`.

@@ -20,6 +20,7 @@
 //! written atomically ([`write_atomic`]): a crash or a full disk part-way
 //! leaves the old file whole, never a truncated one.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -589,6 +590,49 @@ fn field(text: &str) -> String {
     let text = crate::report::printable(&text.replace(['\r', '\n'], " "));
     let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text };
     if text.contains([',', '"']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+}
+
+/// Flags written answers that share most of their text with another
+/// submission's answer to the same question (at least 60% of the shorter
+/// one's runs of five words): each gets the others' names. Earlier flags
+/// of this kind are replaced.
+pub fn flag_copies(rows: &mut [Row]) {
+    for question in Question::ALL.into_iter().filter(|q| q.is_written()) {
+        let shingles: Vec<Option<HashSet<String>>> = rows
+            .iter()
+            .map(|row| {
+                let work = row.work.iter().find(|w| w.question == question)?;
+                shingles(work.text.as_deref()?)
+            })
+            .collect();
+        let mut copies: Vec<Vec<String>> = vec![Vec::new(); rows.len()];
+        for i in 0..rows.len() {
+            for j in i + 1..rows.len() {
+                let (Some(a), Some(b)) = (&shingles[i], &shingles[j]) else { continue };
+                let shared = a.intersection(b).count();
+                if shared * 10 >= a.len().min(b.len()) * 6 {
+                    copies[i].push(rows[j].name.clone());
+                    copies[j].push(rows[i].name.clone());
+                }
+            }
+        }
+        for (row, others) in rows.iter_mut().zip(copies) {
+            if let Some(work) = row.work.iter_mut().find(|w| w.question == question) {
+                work.copies = others;
+            }
+        }
+    }
+}
+
+/// The answer's runs of five words, if it has enough words to compare.
+fn shingles(text: &str) -> Option<HashSet<String>> {
+    let words: Vec<String> = text
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    (words.len() >= 25).then(|| words.windows(5).map(|w| w.join(" ")).collect())
 }
 
 #[cfg(test)]

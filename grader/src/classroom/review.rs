@@ -23,52 +23,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::gradebook::{Decision, Decisions, Flagged, Gradebook, Item, Row};
+pub use crate::gradebook::flag_copies;
+use crate::gradebook::{Decision, Decisions, Flagged, Gradebook, Item};
 use crate::report::printable;
 use crate::rubric::Question;
-
-/// Flags written answers that share most of their text with another
-/// submission's answer to the same question (at least 60% of the shorter
-/// one's runs of five words): each gets the others' names. Earlier flags
-/// of this kind are replaced.
-pub fn flag_copies(rows: &mut [Row]) {
-    for question in Question::ALL.into_iter().filter(|q| q.is_written()) {
-        let shingles: Vec<Option<HashSet<String>>> = rows
-            .iter()
-            .map(|row| {
-                let work = row.work.iter().find(|w| w.question == question)?;
-                shingles(work.text.as_deref()?)
-            })
-            .collect();
-        let mut copies: Vec<Vec<String>> = vec![Vec::new(); rows.len()];
-        for i in 0..rows.len() {
-            for j in i + 1..rows.len() {
-                let (Some(a), Some(b)) = (&shingles[i], &shingles[j]) else { continue };
-                let shared = a.intersection(b).count();
-                if shared * 10 >= a.len().min(b.len()) * 6 {
-                    copies[i].push(rows[j].name.clone());
-                    copies[j].push(rows[i].name.clone());
-                }
-            }
-        }
-        for (row, others) in rows.iter_mut().zip(copies) {
-            if let Some(work) = row.work.iter_mut().find(|w| w.question == question) {
-                work.copies = others;
-            }
-        }
-    }
-}
-
-/// The answer's runs of five words, if it has enough words to compare.
-fn shingles(text: &str) -> Option<HashSet<String>> {
-    let words: Vec<String> = text
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect();
-    (words.len() >= 25).then(|| words.windows(5).map(|w| w.join(" ")).collect())
-}
 
 /// Who is deciding, and (for `--set`) why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,8 +130,8 @@ pub fn review(
     };
     let mut decided = 0;
     for set in sets {
-        let row =
-            book.rows.iter().find(|r| crate::batch::same_student(&set.name, &r.name)).with_context(|| {
+        let row = book.rows.iter().find(|r| crate::roster::same_student(&set.name, &r.name)).with_context(
+            || {
                 let names: Vec<&str> = book.rows.iter().map(|r| r.name.as_str()).collect();
                 format!(
                     "no submission named {:?} in {} (its submissions: {})",
@@ -181,7 +139,8 @@ pub fn review(
                     out.display(),
                     names.join(", ")
                 )
-            })?;
+            },
+        )?;
         if row.automatic.is_empty() {
             bail!(
                 "{} was not graded ({}): there is no mark to replace",

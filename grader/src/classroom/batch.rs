@@ -34,6 +34,7 @@ use rayon::prelude::*;
 
 use crate::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, Work, fingerprint};
 use crate::report;
+pub use crate::roster::same_student;
 use crate::roster::{Deadline, Fetched, History, unique_names};
 use crate::score::Scorecard;
 use crate::submission::{Options, grade_submission};
@@ -157,7 +158,7 @@ pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec
         fresh.push(row);
     }
     let mut rows = merge(kept, fresh);
-    crate::review::flag_copies(&mut rows);
+    crate::gradebook::flag_copies(&mut rows);
     let mut book = Gradebook { rows };
     book.write(&spec.out, &decisions)?;
     Ok(book.rows)
@@ -175,12 +176,6 @@ fn merge(kept: Vec<Row>, fresh: Vec<Row>) -> Vec<Row> {
         }
     }
     rows
-}
-
-/// Whether `given` (as typed: `--only "Ann Lee"`, `ann_lee`) names the
-/// submission `name` (as the batch made it safe).
-pub fn same_student(given: &str, name: &str) -> bool {
-    crate::roster::safe_name(given).to_lowercase() == name.to_lowercase()
 }
 
 /// Whether `--only` (none: everyone) takes the submission `name`.

@@ -1,0 +1,11 @@
+//! The instructor's side, on top of the [engine](crate::engine): the
+//! repository students copy ([`release`]), who is in the class and where
+//! their work is ([`roster`]), grading them all ([`batch`]) into a
+//! [`gradebook`], and the instructor's pass over what the marker flagged
+//! ([`review`]).
+
+pub mod batch;
+pub mod gradebook;
+pub mod release;
+pub mod review;
+pub mod roster;
