@@ -355,8 +355,8 @@ fn an_edited_grader_in_a_submission_changes_nothing_and_is_listed() {
     let wrong = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/q6_duplicate/exercises/q6_four_procs/src/main.rs");
     std::fs::copy(wrong, dir.join("exercises/q6_four_procs/src/main.rs")).unwrap();
-    std::fs::create_dir_all(dir.join("grader/src")).unwrap();
-    std::fs::write(dir.join("grader/src/score.rs"), "// every check passes\n").unwrap();
+    std::fs::create_dir_all(dir.join("grader/src/engine")).unwrap();
+    std::fs::write(dir.join("grader/src/engine/score.rs"), "// every check passes\n").unwrap();
     std::fs::create_dir_all(dir.join(".config")).unwrap();
     std::fs::write(dir.join(".config/insta.yaml"), "behavior:\n  force_pass: true\n").unwrap();
     std::fs::write(dir.join("exercises/q6_four_procs/build.rs"), "fn main() {}\n").unwrap();
@@ -368,7 +368,7 @@ fn an_edited_grader_in_a_submission_changes_nothing_and_is_listed() {
     let six_two = results["tests"].as_array().unwrap().iter().find(|t| t["number"] == "6.2").unwrap();
     assert_eq!(six_two["status"], "failed");
     let changed = &results["extra_data"]["changed_protected_paths"];
-    for path in [".config/insta.yaml", "exercises/q6_four_procs/build.rs", "grader/src/score.rs"] {
+    for path in [".config/insta.yaml", "exercises/q6_four_procs/build.rs", "grader/src/engine/score.rs"] {
         assert!(changed.as_array().unwrap().iter().any(|p| p == path), "{path} not in {changed}");
     }
     // The submission itself is untouched.
