@@ -54,6 +54,10 @@ use sandbox::Prepared;
 use tree::{StopFlag, Tree};
 use witness::Tracer;
 
+/// How long the supervisor waits, at most, for every process of a run's
+/// own user to be gone before it exits.
+const USER_GONE_WITHIN_S: u64 = 10;
+
 /// The most a request may be (a few thousand arguments fit many times).
 const MAX_REQUEST: u64 = 16 << 20;
 
@@ -131,7 +135,9 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
         // Whatever of the run's own user is left, below us or not, until
         // none is: a process of a fork bomb still dying when the last of our
         // children is reaped would be re-parented away and outlive the run.
-        let end = Instant::now() + Duration::from_secs(2);
+        // (A bomb of thousands of threads on a loaded machine can take
+        // seconds to die; the loop ends as soon as none is left.)
+        let end = Instant::now() + Duration::from_secs(USER_GONE_WITHIN_S);
         loop {
             user.kill_all();
             tree::reap_ready();

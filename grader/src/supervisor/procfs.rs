@@ -310,7 +310,8 @@ pub fn readers(processes: impl IntoIterator<Item = i32>, file: &FdInfo) -> Vec<i
 #[cfg(target_os = "linux")]
 pub fn read_memory(task: i32, ranges: &[(u64, u64)], room: usize) -> Option<Vec<u8>> {
     use nix::sys::uio::{RemoteIoVec, process_vm_readv};
-    let total: u64 = ranges.iter().map(|r| r.1).sum();
+    // Lengths are the program's to choose: added without overflow.
+    let total = ranges.iter().try_fold(0u64, |sum, r| sum.checked_add(r.1))?;
     if total > room as u64 {
         return None;
     }
@@ -489,6 +490,16 @@ fn shown(name: &str) -> String {
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn lengths_that_overflow_are_refused_not_a_panic() {
+        let me = std::process::id() as i32;
+        let data = [1u8, 2, 3];
+        let at = data.as_ptr() as u64;
+        assert_eq!(super::read_memory(me, &[(at, u64::MAX), (at, 2)], usize::MAX), None);
+        assert_eq!(super::read_memory(me, &[(at, 3)], 16), Some(vec![1, 2, 3]));
+    }
+
     use super::*;
 
     #[test]

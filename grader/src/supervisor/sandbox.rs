@@ -508,8 +508,14 @@ mod linux {
     /// Calls that change a file's metadata, which Landlock does not guard:
     /// a program owns every file its user owns (all of them, for root), so
     /// these fail quietly (`EPERM`) rather than stop the run, since a
-    /// student's `fs::copy` in its own directory could make one.
+    /// student's `fs::copy` in its own directory could make one; and memory
+    /// protection keys.
     const REFUSED: &[i64] = &[
+        // Memory protection keys: a buffer a program's own write cannot
+        // read (EFAULT) but the witness, from outside, can: a write noted
+        // that never lands. Nothing here needs them.
+        libc::SYS_pkey_alloc,
+        libc::SYS_pkey_mprotect,
         libc::SYS_fchmod,
         libc::SYS_fchmodat,
         libc::SYS_fchmodat2,

@@ -330,72 +330,18 @@ mod imp {
             match status {
                 // The commonest stop, a write to fd 1, first and with the
                 // fewest calls: it comes once a line.
+                // The commonest stop, a write to fd 1, first: it comes once
+                // a line.
                 WaitStatus::PtraceEvent(pid, _, event) if event == Event::PTRACE_EVENT_SECCOMP as i32 => {
-                    match seccomp_call(pid) {
-                        Some((sandbox::TRACE_WRITE, number, args)) => self.wrote(pid, number, args, stop),
-                        Some((sandbox::TRACE_COPY, _, _)) => {
-                            let tgid = self.tgid(pid);
-                            self.copies.insert(tgid);
-                        }
-                        _ => {
-                            // Stopped before a forbidden call: it must never
-                            // be continued into it.
-                            self.forbidden.push(describe_call(pid));
-                            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
-                            stop.stop_once(Stopped::Forbidden);
-                            return None;
-                        }
-                    }
-                    self.resume(pid, None);
+                    self.at_filter(pid, stop);
                     None
                 }
-                // A process that holds a copy of fd 1 stops at every call:
-                // a write through the copy is seen at its entry. (One to fd 1
-                // itself stops at the filter next.)
                 WaitStatus::PtraceSyscall(pid) => {
-                    if let Ok(info) = ptrace::syscall_info(pid)
-                        && info.op == nix::libc::PTRACE_SYSCALL_INFO_ENTRY
-                    {
-                        // SAFETY: `op` says the kernel filled in `entry`.
-                        let entry = unsafe { info.u.entry };
-                        let (number, args) = (entry.nr as i64, entry.args);
-                        if writes_to(number, &args).is_some_and(|fd| fd != 1) {
-                            self.wrote(pid, number, args, stop);
-                        }
-                    }
-                    self.resume(pid, None);
+                    self.at_call(pid, stop);
                     None
                 }
                 WaitStatus::PtraceEvent(pid, _, event) => {
-                    let new = ptrace::getevent(pid).map(|v| v as i32);
-                    match (event, new) {
-                        (e, Ok(child)) if e == Event::PTRACE_EVENT_FORK as i32 => {
-                            self.created(pid, child, "fork")
-                        }
-                        (e, Ok(child)) if e == Event::PTRACE_EVENT_VFORK as i32 => {
-                            self.created(pid, child, "vfork")
-                        }
-                        (e, Ok(child)) if e == Event::PTRACE_EVENT_CLONE as i32 => {
-                            self.created(pid, child, "clone")
-                        }
-                        (e, _) if e == Event::PTRACE_EVENT_EXEC as i32 => self.executed(pid),
-                        _ => {}
-                    }
-                    let creates =
-                        [Event::PTRACE_EVENT_FORK, Event::PTRACE_EVENT_VFORK, Event::PTRACE_EVENT_CLONE]
-                            .iter()
-                            .any(|&e| e as i32 == event);
-                    if let Ok(child) = new
-                        && creates
-                    {
-                        self.catch_first_stop(pid, child, stop, process_cap);
-                    }
-                    if self.processes.len() > process_cap.saturating_add(1)
-                        || self.threads as usize > process_cap.saturating_mul(THREADS_PER_PROCESS)
-                    {
-                        stop.stop_once(Stopped::TooManyProcesses);
-                    }
-                    self.resume(pid, None);
+                    self.at_event(pid, event, stop, process_cap);
                     None
                 }
                 WaitStatus::Stopped(pid, signal) => {
@@ -429,6 +375,68 @@ mod imp {
                     None
                 }
             }
+        }
+
+        /// `task` stopped at one of the filter's rules: a write to fd 1, a
+        /// copy of it, or a forbidden call (which it must never be let into).
+        fn at_filter(&mut self, task: Pid, stop: &StopFlag) {
+            match seccomp_call(task) {
+                Some((sandbox::TRACE_WRITE, number, args)) => self.wrote(task, number, args, stop),
+                Some((sandbox::TRACE_COPY, _, _)) => {
+                    let tgid = self.tgid(task);
+                    self.copies.insert(tgid);
+                }
+                _ => {
+                    self.forbidden.push(describe_call(task));
+                    let _ = nix::sys::signal::kill(task, Signal::SIGKILL);
+                    stop.stop_once(Stopped::Forbidden);
+                    return;
+                }
+            }
+            self.resume(task, None);
+        }
+
+        /// A process that holds a copy of fd 1 stops at every call: a write
+        /// through the copy is seen at its entry. (One to fd 1 itself stops
+        /// at the filter next.)
+        fn at_call(&mut self, task: Pid, stop: &StopFlag) {
+            if let Ok(info) = ptrace::syscall_info(task)
+                && info.op == nix::libc::PTRACE_SYSCALL_INFO_ENTRY
+            {
+                // SAFETY: `op` says the kernel filled in `entry`.
+                let entry = unsafe { info.u.entry };
+                let (number, args) = (entry.nr as i64, entry.args);
+                if writes_to(number, &args).is_some_and(|fd| fd != 1) {
+                    self.wrote(task, number, args, stop);
+                }
+            }
+            self.resume(task, None);
+        }
+
+        /// A process or thread created, or a program executed.
+        fn at_event(&mut self, pid: Pid, event: i32, stop: &StopFlag, process_cap: usize) {
+            let new = ptrace::getevent(pid).map(|v| v as i32);
+            match (event, new) {
+                (e, Ok(child)) if e == Event::PTRACE_EVENT_FORK as i32 => self.created(pid, child, "fork"),
+                (e, Ok(child)) if e == Event::PTRACE_EVENT_VFORK as i32 => self.created(pid, child, "vfork"),
+                (e, Ok(child)) if e == Event::PTRACE_EVENT_CLONE as i32 => self.created(pid, child, "clone"),
+                (e, _) if e == Event::PTRACE_EVENT_EXEC as i32 => self.executed(pid),
+                _ => {}
+            }
+            let creates = [Event::PTRACE_EVENT_FORK, Event::PTRACE_EVENT_VFORK, Event::PTRACE_EVENT_CLONE]
+                .iter()
+                .any(|&e| e as i32 == event);
+            if let Ok(child) = new
+                && creates
+            {
+                self.catch_first_stop(pid, child, stop, process_cap);
+            }
+            if self.processes.len() > process_cap.saturating_add(1)
+                || self.threads as usize > process_cap.saturating_mul(THREADS_PER_PROCESS)
+            {
+                stop.stop_once(Stopped::TooManyProcesses);
+            }
+            self.resume(pid, None);
         }
 
         /// `parent` created the task `child`: a process, or a thread of
