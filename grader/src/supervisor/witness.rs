@@ -104,6 +104,13 @@ struct Writes {
     writes_at_most: usize,
 }
 
+impl Writes {
+    /// Whether `file` is a pipe: on the one `pipefs` mount, as stdout is.
+    fn is_pipe(&self, file: &procfs::FdInfo) -> bool {
+        file.mnt_id == self.stdout.mnt_id
+    }
+}
+
 #[cfg(target_os = "linux")]
 mod imp {
     use nix::sys::ptrace::{self, Event, Options};
@@ -286,7 +293,7 @@ mod imp {
         /// first could send it SIGCONT, which cancels the SIGSTOP a new
         /// tracee starts with, and it would never stop to be held.
         fn catch_first_stop(&mut self, parent: Pid, child: i32, stop: &StopFlag, process_cap: usize) {
-            let parent_tgid = self.tasks.get(&parent.as_raw()).map_or(parent.as_raw(), |t| t.tgid);
+            let parent_tgid = self.tgid(parent);
             let holding = self.hold.as_ref().is_some_and(|h| !h.over && h.main == parent_tgid);
             let process = self.tasks.get(&child).is_some_and(|t| t.tgid == child && !t.started);
             if !holding || !process {
@@ -328,8 +335,6 @@ mod imp {
         /// Handles one event; returns the exit of a task that ended.
         fn handle(&mut self, status: WaitStatus, stop: &StopFlag, process_cap: usize) -> Option<Exit> {
             match status {
-                // The commonest stop, a write to fd 1, first and with the
-                // fewest calls: it comes once a line.
                 // The commonest stop, a write to fd 1, first: it comes once
                 // a line.
                 WaitStatus::PtraceEvent(pid, _, event) if event == Event::PTRACE_EVENT_SECCOMP as i32 => {
@@ -442,7 +447,7 @@ mod imp {
         /// `parent` created the task `child`: a process, or a thread of
         /// `parent`'s process.
         fn created(&mut self, parent: Pid, child: i32, how: &str) {
-            let parent_tgid = self.tasks.get(&parent.as_raw()).map_or(parent.as_raw(), |t| t.tgid);
+            let parent_tgid = self.tgid(parent);
             let is_thread = how == "clone" && procfs::tgid_of(child) == Some(parent_tgid);
             let tgid = if is_thread { parent_tgid } else { child };
             let task = self.tasks.entry(child).or_insert(Task { tgid, started: false });
@@ -494,10 +499,9 @@ mod imp {
                 return;
             };
             let to_stdout = file.same_file(&self.writes.stdout);
-            let pipe = file.mnt_id == self.writes.stdout.mnt_id;
             self.writes.to_stdout += usize::from(to_stdout);
             // Elsewhere, only pipes: a line read from one may be relayed.
-            if !to_stdout && !pipe {
+            if !to_stdout && !self.writes.is_pipe(&file) {
                 return;
             }
             let room = self.writes.keep_at_most.saturating_sub(self.writes.kept);
@@ -509,19 +513,20 @@ mod imp {
                 // Moved from another pipe: its writers' lines.
                 libc::SYS_splice | libc::SYS_tee => {
                     let from = procfs::fd_info(task.as_raw(), args[0] as i32);
-                    (None, from.filter(|f| f.mnt_id == self.writes.stdout.mnt_id).map(|f| f.ino))
+                    (None, from.filter(|f| self.writes.is_pipe(f)).map(|f| f.ino))
                 }
                 _ => (None, None),
             };
             self.writes.kept += bytes.as_ref().map_or(0, Vec::len);
-            let process = self.tasks.get(&task.as_raw()).map_or(task.as_raw(), |t| t.tgid);
+            let process = self.tgid(task);
             let sink = if to_stdout {
                 Sink::Stdout
             } else {
-                let alive: Vec<i32> =
-                    self.processes.iter().filter(|p| p.exit.is_none()).map(|p| p.pid).collect();
-                let readers =
-                    self.writes.readers.entry(file.ino).or_insert_with(|| procfs::readers(alive, &file));
+                // Looked for once a pipe, at its first write.
+                let processes = &self.processes;
+                let readers = self.writes.readers.entry(file.ino).or_insert_with(|| {
+                    procfs::readers(processes.iter().filter(|p| p.exit.is_none()).map(|p| p.pid), &file)
+                });
                 Sink::Pipe { pipe: file.ino, readers: readers.clone() }
             };
             self.writes.seen.push(Written { process, thread: task.as_raw(), sink, bytes, from_pipe });
