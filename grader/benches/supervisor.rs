@@ -13,13 +13,13 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use grader::compile::{Build, build};
-use grader::run::{Layers, RunSpec, Runner};
+use grader::engine::compile::{Build, build};
+use grader::engine::run::{Layers, RunSpec, Runner};
 
 const RUNS: usize = 200;
 
 fn main() {
-    let workspace = grader::workspace::home();
+    let workspace = grader::engine::workspace::home();
     let runner = Runner::new(PathBuf::from(env!("CARGO_BIN_EXE_grader")));
     let q6 =
         build(&runner, &Build::new(&workspace, &workspace, "q6_four_procs")).expect("q6_four_procs builds");
@@ -38,7 +38,7 @@ fn main() {
                 "the sandbox is not fully in force here: {:?}",
                 seen.sandbox
             );
-            assert_eq!(seen.exit, grader::run::Exit::Code(0));
+            assert_eq!(seen.exit, grader::engine::run::Exit::Code(0));
             if round >= 20 {
                 times[i].push(took);
             }
@@ -84,7 +84,7 @@ fn writes(runner: &Runner, workspace: &std::path::Path) {
                 let started = Instant::now();
                 let seen = runner.run(&spec).expect("a supervised run");
                 let took = started.elapsed();
-                assert_eq!(seen.exit, grader::run::Exit::Code(0), "{:?}", seen.stopped);
+                assert_eq!(seen.exit, grader::engine::run::Exit::Code(0), "{:?}", seen.stopped);
                 if witness {
                     let authors = seen.witness.as_ref().ok().and_then(|w| w.authors.as_ref().ok());
                     let seen_lines = authors.map_or(0, |a| a.lines.iter().flatten().count());

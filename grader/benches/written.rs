@@ -10,12 +10,12 @@
 use std::time::{Duration, Instant};
 
 use grader::rubric::Question;
-use grader::written::mark;
+use grader::checks::written::mark;
 
 const ROUNDS: usize = 200;
 
 fn main() {
-    let home = grader::workspace::home();
+    let home = grader::engine::workspace::home();
     let answers: Vec<(Question, String)> = [Question::Q1, Question::Q2, Question::Q4]
         .into_iter()
         .map(|q| {

@@ -2,14 +2,14 @@
 //!
 //! A pipeline with one direction:
 //!
-//! 1. [`compile`]: build each exercise package on its own;
-//! 2. [`run`] (through the [`supervisor`], in its sandbox, watched by its
+//! 1. [`engine::compile`]: build each exercise package on its own;
+//! 2. [`engine::run`] (through the [`supervisor`], in its sandbox, watched by its
 //!    witness): run it with limits, in a directory of its own, touching
 //!    nothing else, and every process it started killed and accounted for;
-//! 3. [`normalize`]: PIDs, line endings and free line order made canonical;
+//! 3. [`engine::normalize`]: PIDs, line endings and free line order made canonical;
 //! 4. [`checks`]: one verdict per check of the [`rubric`] (the written
-//!    answers read by [`written`]);
-//! 5. [`score`]: points from the rubric;
+//!    answers read by [`checks::written`]);
+//! 5. [`engine::score`]: points from the rubric;
 //! 6. [`report`]: terminal, Gradescope JSON, Markdown.
 //!
 //! The folders say whose each job is: [`engine`] (the pipeline above but
@@ -19,7 +19,8 @@
 //! the last two on top of the engine, never under it. See ARCHITECTURE.md.
 //!
 //! ```no_run
-//! use grader::{grade::Context, report, score};
+//! use grader::engine::{grade::Context, score};
+//! use grader::report;
 //! let ctx = Context::new(".".into(), "target/debug/grader".into());
 //! let card = score::grade_all(&ctx, |_| {})?; // Err: the grader could not grade
 //! print!("{}", report::terminal(&card, false));
@@ -33,10 +34,3 @@ pub mod report;
 pub mod rubric;
 pub mod student;
 pub mod supervisor;
-
-// Each module at the path it has always had: callers name a job, the
-// folders say whose it is.
-pub use checks::written;
-pub use classroom::{batch, gradebook, release, review, roster};
-pub use engine::{compile, grade, normalize, run, score, scratch, snapshot, submission, workspace};
-pub use student::{hints, testing, watch};

@@ -20,16 +20,17 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use grader::batch::{Batch, Submission, batch};
-use grader::grade::Context;
-use grader::release::release;
-use grader::review::{Reviewer, Set};
-use grader::roster::{Deadline, Fetch, fetch_all, read_roster};
+use grader::classroom::batch::{Batch, Submission, batch};
+use grader::engine::grade::Context;
+use grader::classroom::release::release;
+use grader::classroom::review::{Reviewer, Set};
+use grader::classroom::roster::{Deadline, Fetch, fetch_all, read_roster};
 use grader::rubric::{LIMITS, Question};
-use grader::run::{Limits, Runner};
-use grader::score::Scorecard;
-use grader::submission::Options;
-use grader::{report, score, submission, supervisor, workspace};
+use grader::engine::run::{Limits, Runner};
+use grader::engine::score::Scorecard;
+use grader::engine::submission::Options;
+use grader::engine::{score, submission, workspace};
+use grader::{report, supervisor};
 
 /// Grades the Multiprocessing assignment: builds and runs the exercises,
 /// reads the answers, prints a scorecard.
@@ -211,17 +212,17 @@ struct ReleaseArgs {
     /// the marks); `private`, the concepts only (their local marks of the
     /// concepts are provisional, and your batch gives the marks)
     #[arg(long, value_name = "public|private", default_value = "public", value_parser = written_rubric)]
-    written_rubric: grader::release::WrittenRubric,
+    written_rubric: grader::classroom::release::WrittenRubric,
 }
 
 fn question(text: &str) -> Result<Question, String> {
     Question::parse(text).ok_or_else(|| format!("{text:?} is not a question (1 to 6, or q1 to q6)"))
 }
 
-fn written_rubric(text: &str) -> Result<grader::release::WrittenRubric, String> {
+fn written_rubric(text: &str) -> Result<grader::classroom::release::WrittenRubric, String> {
     match text {
-        "public" => Ok(grader::release::WrittenRubric::Public),
-        "private" => Ok(grader::release::WrittenRubric::Private),
+        "public" => Ok(grader::classroom::release::WrittenRubric::Public),
+        "private" => Ok(grader::classroom::release::WrittenRubric::Private),
         _ => Err(format!("{text:?} is neither public nor private")),
     }
 }
@@ -293,7 +294,7 @@ impl LimitArgs {
 }
 
 fn grade(args: &GradeArgs) -> Result<ExitCode> {
-    grader::grade::seed_from_env()?;
+    grader::engine::grade::seed_from_env()?;
     let limits = args.limits.limits()?;
     let questions: Vec<Question> = match args.question.or(args.question_flag) {
         Some(one) => vec![one],
@@ -318,10 +319,10 @@ fn grade(args: &GradeArgs) -> Result<ExitCode> {
             Some(deadline) => {
                 // The commit at the deadline, read out of the repository
                 // into a directory of its own: the repository stays as it is.
-                let history = grader::roster::history(dir, "HEAD", Some(deadline))
+                let history = grader::classroom::roster::history(dir, "HEAD", Some(deadline))
                     .with_context(|| format!("finding the commit of {} at {deadline}", dir.display()))?;
                 let at = tempfile::Builder::new().prefix("grader-at-deadline-").tempdir()?;
-                grader::roster::export(dir, &history.commit, at.path())?;
+                grader::classroom::roster::export(dir, &history.commit, at.path())?;
                 eprintln!(
                     "grading {} at {} (committed {}), the last commit at or before {deadline}",
                     dir.display(),
@@ -372,7 +373,7 @@ fn write_reports(card: &Scorecard, args: &GradeArgs) -> Result<()> {
 }
 
 fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
-    grader::grade::seed_from_env()?;
+    grader::engine::grade::seed_from_env()?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let options = Options {
         limits: args.limits.limits()?,
@@ -398,7 +399,7 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
             let mut known: Vec<String> = students.iter().map(|s| s.name.clone()).collect();
             known.extend(submissions.iter().map(|s| s.name.clone()));
             let unknown: Vec<&String> =
-                only.iter().filter(|o| !known.iter().any(|k| grader::batch::same_student(o, k))).collect();
+                only.iter().filter(|o| !known.iter().any(|k| grader::classroom::batch::same_student(o, k))).collect();
             if !unknown.is_empty() {
                 bail!(
                     "--only names {} not in the roster or the directories given (they name: {})",
@@ -409,7 +410,7 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
         }
         let students: Vec<_> = students
             .into_iter()
-            .filter(|s| grader::batch::chosen_by(args.only.as_deref(), &s.name))
+            .filter(|s| grader::classroom::batch::chosen_by(args.only.as_deref(), &s.name))
             .collect();
         let cache = args.cache.clone().unwrap_or_else(|| out.join(".repositories"));
         let fetch = Fetch { cache, deadline: args.before.clone() };
@@ -425,7 +426,7 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
         submissions.extend(fetched.into_iter().map(Submission::from));
     }
     // Unique over directories and roster together: each names a directory of OUT.
-    let names = grader::roster::unique_names(submissions.iter().map(|s| Some(s.name.clone())));
+    let names = grader::classroom::roster::unique_names(submissions.iter().map(|s| Some(s.name.clone())));
     for (submission, name) in submissions.iter_mut().zip(names) {
         submission.name = name;
     }
@@ -436,10 +437,10 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
         eprintln!();
     }
     let graded_now =
-        |row: &&grader::gradebook::Row| grader::batch::chosen_by(args.only.as_deref(), &row.name);
+        |row: &&grader::classroom::gradebook::Row| grader::classroom::batch::chosen_by(args.only.as_deref(), &row.name);
     let plural =
         |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
-    let now: Vec<&grader::gradebook::Row> = rows.iter().filter(graded_now).collect();
+    let now: Vec<&grader::classroom::gradebook::Row> = rows.iter().filter(graded_now).collect();
     let failed: Vec<&str> = now.iter().filter(|r| r.error.is_some()).map(|r| r.name.as_str()).collect();
     let deadline = args.before.as_ref().map(|d| format!(" at the deadline {d}")).unwrap_or_default();
     let of = if now.len() == rows.len() {
@@ -455,7 +456,7 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
         "{}{deadline}{of}: {} graded{could_not}; the gradebook: {}",
         plural(now.len(), "submission", "submissions"),
         now.len() - failed.len(),
-        spec.out.join(grader::gradebook::CSV_FILE).display()
+        spec.out.join(grader::classroom::gradebook::CSV_FILE).display()
     );
     if !failed.is_empty() {
         println!("could not be graded (see the errors column): {}", failed.join(", "));
@@ -494,10 +495,10 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
 }
 
 fn run_watch(args: &WatchArgs) -> Result<ExitCode> {
-    grader::grade::seed_from_env()?;
+    grader::engine::grade::seed_from_env()?;
     let workspace = args.workspace.clone().unwrap_or_else(workspace::home);
     let workspace = workspace.canonicalize().with_context(|| format!("reading {}", workspace.display()))?;
-    grader::watch::watch(&workspace, &me()?)?;
+    grader::student::watch::watch(&workspace, &me()?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -515,9 +516,9 @@ fn run_hint(args: &HintArgs) -> Result<ExitCode> {
         eprint!("\r\x1b[2K");
     }
     let score = score.as_ref().and_then(|card| card.questions.first());
-    let next = grader::hints::next(&target, args.question, score, args.again)?;
+    let next = grader::student::hints::next(&target, args.question, score, args.again)?;
     println!("{}", next.said(args.question));
-    if !matches!(next, grader::hints::Next::NoMore { .. }) {
+    if !matches!(next, grader::student::hints::Next::NoMore { .. }) {
         println!("(again for the next: cargo run -p grader -- hint q{q})");
     }
     Ok(ExitCode::SUCCESS)
@@ -527,7 +528,7 @@ fn run_review(args: &ReviewArgs) -> Result<ExitCode> {
     let reviewer =
         Reviewer { by: args.by.clone().unwrap_or_else(Reviewer::default_name), reason: args.reason.clone() };
     let summary =
-        grader::review::review(&args.out, &args.set, &reviewer, std::io::stdin().lock(), std::io::stdout())?;
+        grader::classroom::review::review(&args.out, &args.set, &reviewer, std::io::stdin().lock(), std::io::stdout())?;
     println!(
         "{} decided now; {} of {} flagged answers still open; {} rewritten with every decision",
         summary.decided,
@@ -548,7 +549,7 @@ fn run_release(args: &ReleaseArgs) -> Result<ExitCode> {
         summary.files,
         summary.regions,
     );
-    if args.written_rubric == grader::release::WrittenRubric::Private {
+    if args.written_rubric == grader::classroom::release::WrittenRubric::Private {
         println!(
             "its grader/src/answers.toml has the concepts of the written answers, not the rules that recognise them: students' marks of the concepts are provisional, and your batch gives them"
         );

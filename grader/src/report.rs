@@ -6,7 +6,7 @@
 //! override is shown as its escape, never sent to a terminal or a page.
 //!
 //! ```no_run
-//! # fn show(card: &grader::score::Scorecard) {
+//! # fn show(card: &grader::engine::score::Scorecard) {
 //! print!("{}", grader::report::terminal(card, false));
 //! let json = grader::report::json(card);
 //! let markdown = grader::report::markdown(card);
@@ -15,7 +15,7 @@
 
 use serde_json::{Value, json};
 
-use crate::score::Scorecard;
+use crate::engine::score::Scorecard;
 
 /// Said wherever a scorecard is shown when some run was not traced.
 pub const UNVERIFIED: &str = "Process checks were NOT verified: the process witness (ptrace, Linux) could not watch every run, so what the programs really did was judged from their output alone (see the notes). Grading in CI on Linux verifies them.";
@@ -125,8 +125,8 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
         }
         for c in &q.checks {
             let colour = match c.mark {
-                crate::score::Mark::Passed => "32",
-                crate::score::Mark::Failed => "31",
+                crate::engine::score::Mark::Passed => "32",
+                crate::engine::score::Mark::Failed => "31",
                 _ => "33",
             };
             let mark = paint(colour, c.mark.symbol());
@@ -157,12 +157,12 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
     if let Some(order) = suggested_order(card) {
         out.push_str(&format!("{order}\n"));
     }
-    let marks: Vec<crate::score::Mark> =
+    let marks: Vec<crate::engine::score::Mark> =
         card.questions.iter().flat_map(|q| q.checks.iter().map(|c| c.mark)).collect();
-    if marks.contains(&crate::score::Mark::NotCounted) {
+    if marks.contains(&crate::engine::score::Mark::NotCounted) {
         out.push_str("– right, but not counted: the point of its question was missed\n");
     }
-    if marks.contains(&crate::score::Mark::NotJudged) {
+    if marks.contains(&crate::engine::score::Mark::NotJudged) {
         out.push_str("○ not judged: another check counts the mistake that kept it from being judged; its points are kept\n");
     }
     if !card.process_checks_verified() {
@@ -183,7 +183,7 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
 
 /// What a question not attempted yet shows: the first line of its first
 /// check's message ("not attempted yet: …").
-fn not_attempted_line(q: &crate::score::QuestionScore) -> &str {
+fn not_attempted_line(q: &crate::engine::score::QuestionScore) -> &str {
     q.checks.first().and_then(|c| c.message.lines().next()).unwrap_or("not attempted yet")
 }
 
@@ -300,10 +300,10 @@ pub fn markdown(card: &Scorecard) -> String {
         }
         for c in &q.checks {
             let mark = match c.mark {
-                crate::score::Mark::Passed => "✅",
-                crate::score::Mark::Failed => "❌",
-                crate::score::Mark::NotJudged => "⚪",
-                crate::score::Mark::NotCounted => "➖",
+                crate::engine::score::Mark::Passed => "✅",
+                crate::engine::score::Mark::Failed => "❌",
+                crate::engine::score::Mark::NotJudged => "⚪",
+                crate::engine::score::Mark::NotCounted => "➖",
             };
             out.push_str(&format!(
                 "- {mark} **{}** {} ({}/{})",

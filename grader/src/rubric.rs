@@ -1,6 +1,6 @@
 //! The rubric: the questions, each with its checks and their points, the
 //! check that is the point of it, where the student's work lives and the
-//! reference's output (the concepts the written answers are read for are in `answers.toml`, read by [`written`](crate::written)); and
+//! reference's output (the concepts the written answers are read for are in `answers.toml`, read by [`written`](crate::checks::written)); and
 //! the limits every run of a student's program gets. This is the one place
 //! marks are set; they add up to 100 (a unit test makes sure).
 //!
@@ -477,7 +477,7 @@ mod tests {
 
     #[test]
     fn every_program_lives_in_its_package_with_a_snapshot() {
-        let home = crate::workspace::home();
+        let home = crate::engine::workspace::home();
         for spec in &QUESTIONS {
             match spec.work {
                 Work::Program { package, snapshot } => {

@@ -49,7 +49,7 @@
 //! and the tables of the sets used to tune.
 
 use grader::rubric::Question;
-use grader::written::{Rubric, mark};
+use grader::checks::written::{Rubric, mark};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]

@@ -28,16 +28,16 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use grader::checks;
-use grader::compile::{Build, build};
-use grader::grade::Context;
+use grader::engine::compile::{Build, build};
+use grader::engine::grade::Context;
 use grader::report;
 use grader::rubric::Question;
-use grader::run::{Layers, RunSpec, Runner};
-use grader::score::{QuestionScore, Scorecard, score_question};
-use grader::scratch::Scratch;
-use grader::submission::{Options, grade_submission};
+use grader::engine::run::{Layers, RunSpec, Runner};
+use grader::engine::score::{QuestionScore, Scorecard, score_question};
+use grader::engine::scratch::Scratch;
+use grader::engine::submission::{Options, grade_submission};
 use grader::supervisor::protocol::{Guard, Level};
-use grader::workspace::home;
+use grader::engine::workspace::home;
 
 fn runner() -> Runner {
     Runner::new(PathBuf::from(common::GRADER))
@@ -707,7 +707,7 @@ fn a_submission_nested_thousands_deep_is_refused_not_a_crash() {
         grade_submission(&Options::new(&home(), Path::new(common::GRADER)), &fork, |_| {}).unwrap_err();
     assert!(format!("{error:#}").contains("nests directories more than 16 deep"), "{error:#}");
     // The arena's own removal must not recurse 2000 deep either.
-    grader::workspace::remove_tree(&fork).unwrap();
+    grader::engine::workspace::remove_tree(&fork).unwrap();
 }
 
 #[test]

@@ -9,7 +9,7 @@ use common::{copy_submission, copy_tree};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use grader::workspace::home as workspace;
+use grader::engine::workspace::home as workspace;
 use serde_json::Value;
 
 fn grader() -> Command {
@@ -78,7 +78,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// Cargo in the assignment repository `dir`, with warnings as errors, in a
 /// target directory kept between runs (`.ci/run` builds there too).
 fn cargo_in(dir: &Path, args: &[&str]) -> std::process::Output {
-    let target = grader::workspace::target_dir(&workspace()).join("release-check/target");
+    let target = grader::engine::workspace::target_dir(&workspace()).join("release-check/target");
     std::process::Command::new(env!("CARGO"))
         .args(args)
         .current_dir(dir)
@@ -111,7 +111,7 @@ impl TestRun {
 /// `args`), with `path` as
 /// PATH if given, and reads which tests failed in which target.
 fn cargo_test_in(dir: &Path, args: &[&str], path: Option<&std::ffi::OsStr>) -> TestRun {
-    let target = grader::workspace::target_dir(&workspace()).join("release-check/target");
+    let target = grader::engine::workspace::target_dir(&workspace()).join("release-check/target");
     // One file for stdout and stderr: cargo names each target on stderr,
     // the tests say how they did on stdout.
     let log = tempfile::tempfile().unwrap();

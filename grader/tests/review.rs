@@ -23,7 +23,7 @@ fn answers(dir: &Path, q1: &str, q2: &str, q4: &str) {
 }
 
 fn reference(q: &str) -> String {
-    std::fs::read_to_string(grader::workspace::home().join("answers").join(q)).unwrap()
+    std::fs::read_to_string(grader::engine::workspace::home().join("answers").join(q)).unwrap()
 }
 
 const KEYWORDS_Q1: &str = "# Q1\n\n- processes\n- cores\n- parallel\n- speed\n- isolation\n- overhead\n";
@@ -257,7 +257,7 @@ fn a_programming_mark_is_set_like_a_written_one_and_holds_while_the_code_is_unch
     let (alice, out) = (top.path().join("alice"), top.path().join("marks"));
     answers(&alice, &reference("q1.md"), &reference("q2.md"), OWN_Q4);
     let q6 = alice.join("exercises/q6_four_procs");
-    common::copy_tree(&grader::workspace::home().join("exercises/q6_four_procs"), &q6);
+    common::copy_tree(&grader::engine::workspace::home().join("exercises/q6_four_procs"), &q6);
     batch(&[&alice], &out);
     assert_eq!(row(&gradebook(&out), "alice")["q6"], "20");
 

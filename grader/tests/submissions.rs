@@ -11,11 +11,11 @@ use common::assert_nothing_left_running;
 use std::path::{Path, PathBuf};
 
 use grader::checks;
-use grader::grade::Context;
+use grader::engine::grade::Context;
 use grader::rubric::Question;
-use grader::score::{QuestionScore, score_question};
-use grader::scratch::Scratch;
-use grader::workspace::home as workspace;
+use grader::engine::score::{QuestionScore, score_question};
+use grader::engine::scratch::Scratch;
+use grader::engine::workspace::home as workspace;
 
 /// What a fixture should get: the checks that fail, each with a fragment of
 /// its message; `unsure` checks may go either way (the submission's own
@@ -41,7 +41,7 @@ fn grade(name: &str, question: Question, alone: bool) -> QuestionScore {
     let reference = workspace();
     let fixture = fixture_dir(name);
     let sources: Vec<&Path> = if alone { vec![&fixture] } else { vec![&reference, &fixture] };
-    let runner = grader::run::Runner::new(PathBuf::from(common::GRADER));
+    let runner = grader::engine::run::Runner::new(PathBuf::from(common::GRADER));
     let scratch = Scratch::create(&reference, &sources, &runner).expect("scratch workspace");
     let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
     ctx.limits.timeout_ms = 2_000;
@@ -149,11 +149,11 @@ fn q6_missing_wait_is_caught_once() {
     assert_graded("q6_no_wait", Question::Q6, false, expect);
     let scored = grade("q6_no_wait", Question::Q6, false);
     // The first hint is about the check that fails: the wait.
-    let first = grader::hints::sequence(Question::Q6, Some(&scored));
+    let first = grader::student::hints::sequence(Question::Q6, Some(&scored));
     assert!(first[0].contains("`waitpid` each one") && scored.hints_about == Some("6.4"), "{first:?}");
     let c5 = &scored.checks[4];
     assert!(
-        c5.message.contains("a mistake 6.4 counts") && c5.mark == grader::score::Mark::NotJudged,
+        c5.message.contains("a mistake 6.4 counts") && c5.mark == grader::engine::score::Mark::NotJudged,
         "{}",
         c5.message
     );
@@ -467,7 +467,7 @@ fn answers_not_attempted_score_nothing() {
     let q4 = grade(fixture, Question::Q4, true);
     let message = &q4.checks[1].message;
     assert!(message.contains("✗ say why it is used"), "{message}");
-    for concept in &grader::written::Rubric::get().question.iter().find(|q| q.number == 4).unwrap().concept {
+    for concept in &grader::checks::written::Rubric::get().question.iter().find(|q| q.number == 4).unwrap().concept {
         assert!(!message.contains(&concept.name), "{message} names {}", concept.name);
     }
 }
@@ -568,7 +568,7 @@ fn q5_rayon_threads_are_not_worker_processes() {
 #[test]
 fn without_the_witness_the_reference_passes_on_output_and_says_so() {
     let reference = workspace();
-    let runner = grader::run::Runner::new(PathBuf::from(common::GRADER));
+    let runner = grader::engine::run::Runner::new(PathBuf::from(common::GRADER));
     let scratch = Scratch::create(&reference, &[&reference], &runner).expect("scratch workspace");
     let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
     ctx.witness = false;
@@ -591,10 +591,10 @@ fn without_the_witness_the_reference_passes_on_output_and_says_so() {
 #[test]
 fn without_the_filter_who_wrote_each_line_is_said_unverified() {
     let reference = workspace();
-    let runner = grader::run::Runner::new(PathBuf::from(common::GRADER));
+    let runner = grader::engine::run::Runner::new(PathBuf::from(common::GRADER));
     let scratch = Scratch::create(&reference, &[&reference], &runner).expect("scratch workspace");
     let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
-    ctx.layers = grader::run::Layers { landlock: true, seccomp: false };
+    ctx.layers = grader::engine::run::Layers { landlock: true, seccomp: false };
     let scored = score_question(checks::grade(&ctx, Question::Q6));
     assert!(
         scored
@@ -615,7 +615,7 @@ fn without_the_filter_who_wrote_each_line_is_said_unverified() {
 #[ignore = "50 gradings of each right submission: run by hand, with the CPU loaded"]
 fn right_submissions_get_full_marks_50_times_in_the_sandbox() {
     let reference = workspace();
-    let runner = grader::run::Runner::new(PathBuf::from(common::GRADER));
+    let runner = grader::engine::run::Runner::new(PathBuf::from(common::GRADER));
     let right = [
         ("reference", None, [Question::Q3, Question::Q5, Question::Q6].as_slice()),
         ("q6_spawn_right", Some("q6_spawn_right"), [Question::Q6].as_slice()),
@@ -824,7 +824,7 @@ fn wrong_submissions_get_one_scorecard_50_times() {
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(50);
     let only = std::env::var("ONLY").unwrap_or_default();
     let reference = workspace();
-    let runner = grader::run::Runner::new(PathBuf::from(common::GRADER));
+    let runner = grader::engine::run::Runner::new(PathBuf::from(common::GRADER));
     let mut failures = Vec::new();
     for (name, questions) in wrong_fixtures().into_iter().filter(|(name, _)| name.starts_with(&only)) {
         let fixture = fixture_dir(&name);
@@ -914,12 +914,12 @@ fn a_written_answers_first_hint_is_about_a_concept_it_misses() {
     )
     .unwrap();
     let reference = workspace();
-    let runner = grader::run::Runner::new(PathBuf::from(common::GRADER));
+    let runner = grader::engine::run::Runner::new(PathBuf::from(common::GRADER));
     let scratch = Scratch::create(&reference, &[top.path()], &runner).unwrap();
     let ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
     let scored = score_question(checks::grade(&ctx, Question::Q4));
     assert!(scored.score() < scored.max());
-    let hints = grader::hints::sequence(Question::Q4, Some(&scored));
+    let hints = grader::student::hints::sequence(Question::Q4, Some(&scored));
     assert!(hints[0].contains("Follow one number through your Q5"), "{hints:?}");
     // Not the scorecard's own sentence again.
     let said: String = scored.checks.iter().map(|c| c.message.clone()).collect();

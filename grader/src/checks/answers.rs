@@ -1,13 +1,13 @@
 //! Q1, Q2, Q4: the written answers, read sentence by sentence for the
-//! concepts of the instructor's rubric (see [`written`](crate::written)).
+//! concepts of the instructor's rubric (see [`written`](crate::checks::written)).
 //! An answer that looks gamed, answers another question or holds a
 //! misconception is marked "needs review" for the instructor.
 
 use super::{QuestionReport, Verdict};
-use crate::grade::Context;
+use crate::engine::grade::Context;
 use crate::rubric::Question;
-use crate::workspace::{Refused, read_regular};
-use crate::written::{Marked, hint, mark};
+use crate::engine::workspace::{Refused, read_regular};
+use crate::checks::written::{Marked, hint, mark};
 
 /// The longest answer read (a few thousand words fit many times).
 const MAX_ANSWER: u64 = 256 << 10;
@@ -22,14 +22,14 @@ pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
         // Not marked, but kept for the instructor's review: it is the
         // easiest mark to set right.
         let mut report = refused(missing.clone());
-        report.answer = crate::workspace::renamed_path(&ctx.workspace, question.location())
+        report.answer = crate::engine::workspace::renamed_path(&ctx.workspace, question.location())
             .and_then(|found| read_regular(&ctx.workspace.join(found), MAX_ANSWER).ok())
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
         return report;
     }
     let bytes = match read_regular(&path, MAX_ANSWER) {
         Err(Refused::Unreadable(_)) => {
-            return refused(match crate::workspace::renamed(&ctx.workspace, question.location()) {
+            return refused(match crate::engine::workspace::renamed(&ctx.workspace, question.location()) {
                 Some(instead) => format!("{} is missing: {instead}", question.location()),
                 None => format!("{} is missing: write your answer there", question.location()),
             });
@@ -97,7 +97,7 @@ fn own_answer(marked: &Marked) -> Verdict {
 pub const PROVISIONAL: &str = "provisional: this copy of the grader carries the concepts of a full answer but not the rules that recognise them, so your instructor's grader marks them";
 
 fn concepts(question: Question, marked: &Marked) -> Verdict {
-    if crate::written::rules() == crate::written::Rules::Private {
+    if crate::checks::written::rules() == crate::checks::written::Rules::Private {
         return if marked.answer_points > 0 {
             Verdict::pass(format!("{PROVISIONAL}. {}", hint(question)))
         } else {

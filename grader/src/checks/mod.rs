@@ -1,6 +1,6 @@
 //! The checks, one module per question. Each turns what was observed into a
 //! [`Verdict`] for every check of its question in the [rubric](crate::rubric);
-//! points are given out later, by [`score`](crate::score).
+//! points are given out later, by [`score`](crate::engine::score).
 
 pub mod answers;
 pub mod q3;
@@ -10,9 +10,9 @@ pub mod written;
 
 use predicates::prelude::*;
 
-use crate::grade::Context;
+use crate::engine::grade::Context;
 use crate::rubric::Question;
-use crate::run::{Observation, Schedule};
+use crate::engine::run::{Observation, Schedule};
 use crate::supervisor::protocol::Author;
 
 /// The outcome of one check: the fraction of its points earned, and what to
@@ -236,7 +236,7 @@ pub fn outlived_problem(seen: &Observation, excused: &[i32]) -> Option<String> {
         return None;
     }
     let killed = seen.killed_after_exit.iter().filter(|k| !excused.contains(&k.pid)).count();
-    let later = crate::run::AFTER_EXIT_MS / 1000;
+    let later = crate::engine::run::AFTER_EXIT_MS / 1000;
     let end = match (killed, running.len()) {
         (0, 1) => "it ended on its own soon after".to_string(),
         (0, _) => "they ended on their own soon after".to_string(),
@@ -318,12 +318,12 @@ pub fn killed_note(seen: &Observation) -> String {
         [] => String::new(),
         [one] => format!(
             " (process {one} was still running {} s after the program exited, and the grader killed it: what it had not printed by then is missing)",
-            crate::run::AFTER_EXIT_MS / 1000
+            crate::engine::run::AFTER_EXIT_MS / 1000
         ),
         many => format!(
             " (processes {} were still running {} s after the program exited, and the grader killed them: what they had not printed by then is missing)",
             many.join(", "),
-            crate::run::AFTER_EXIT_MS / 1000
+            crate::engine::run::AFTER_EXIT_MS / 1000
         ),
     }
 }
@@ -435,7 +435,7 @@ pub fn default_run(
 /// the message saying so.
 pub fn not_attempted(seen: &Observation) -> Option<String> {
     let stderr = String::from_utf8_lossy(&seen.stderr);
-    (seen.exit == crate::run::Exit::Code(101) && stderr.contains("not yet implemented")).then(|| {
+    (seen.exit == crate::engine::run::Exit::Code(101) && stderr.contains("not yet implemented")).then(|| {
         format!("not attempted yet: `{}` stops at a `todo!()`; replace it with your solution", seen.command)
     })
 }
@@ -552,7 +552,7 @@ pub fn snapshot_verdict(
     normalized: Option<&str>,
     order_check: &str,
 ) -> Verdict {
-    let Some(expected) = crate::snapshot::expected(question) else {
+    let Some(expected) = crate::engine::snapshot::expected(question) else {
         return Verdict::fail(format!("the rubric has no snapshot for Q{}", question.number()));
     };
     if !seen.finished() {

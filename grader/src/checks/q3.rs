@@ -12,10 +12,10 @@ use super::{
     killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
 };
 use super::{Verdict, misreport_problem, not_attempted, package, raced_out, reaped};
-use crate::grade::{Context, Rng, SEED_ENV};
-use crate::normalize::normalize;
+use crate::engine::grade::{Context, Rng, SEED_ENV};
+use crate::engine::normalize::normalize;
 use crate::rubric::Question;
-use crate::run::{Exit, Observation};
+use crate::engine::run::{Exit, Observation};
 
 const STARTING: &str = "Worker 1 starting (pid {}, parent {})";
 const FINISHING: &str = "Worker 1 finishing (pid {})";

@@ -13,10 +13,10 @@ use super::{
     QuestionReport, Verdict, contract_lines, default_run, fields, foreign_pid_problem, leftovers_problem,
     misreport_problem, package, process_count_problem, snapshot_verdict,
 };
-use crate::grade::{Context, Rng, SEED_ENV};
-use crate::normalize::normalize;
+use crate::engine::grade::{Context, Rng, SEED_ENV};
+use crate::engine::normalize::normalize;
 use crate::rubric::Question;
-use crate::run::{Exit, Observation};
+use crate::engine::run::{Exit, Observation};
 
 const WORKER_LINE: &str = "Worker pid {} squared {} = {}";
 const DEFAULT_NUMBERS: [i64; 9] = [1, 2, 3, 4, 5, 6, 7, 8, 9];

@@ -7,10 +7,10 @@ use super::{
     killed_note, misreport_problem, not_waited_for, outlived_problem, process_count_problem, raced_out,
     reaped, snapshot_verdict, unreaped_problem,
 };
-use crate::grade::Context;
-use crate::normalize::normalize;
+use crate::engine::grade::Context;
+use crate::engine::normalize::normalize;
 use crate::rubric::Question;
-use crate::run::Observation;
+use crate::engine::run::Observation;
 
 const CHILD_LINE: &str = "Process {} (pid {}) prints {}";
 const LAST_LINE: &str = "All 4 processes finished";

@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use grader::rubric::Question;
-//! use grader::written::mark;
+//! use grader::checks::written::mark;
 //! let marked = mark(Question::Q1, "Multiprocessing runs several processes at the same time, \
 //!     on several cores in parallel, so CPU-bound work finishes faster.");
 //! assert!(marked.concept_points >= 6 && marked.flags.is_empty());
@@ -1234,7 +1234,7 @@ mod tests {
             .collect();
         let marked = mark(Question::Q1, &salad.join(" "));
         assert!(marked.total() <= 2 && marked.flags.iter().any(|f| f.contains("generated")), "{marked:?}");
-        let reference = std::fs::read_to_string(crate::workspace::home().join("answers/q1.md")).unwrap();
+        let reference = std::fs::read_to_string(crate::engine::workspace::home().join("answers/q1.md")).unwrap();
         assert!(!rules_here() || mark(Question::Q1, &reference).flags.is_empty());
         // Every word new, yet 2100 of them: flagged for its length alone.
         let endless: String = (0..300).map(|i| format!("The process {i}a is {i}b of {i}c. ")).collect();

@@ -2,16 +2,16 @@
 //! time-limited, into one gradebook.
 //!
 //! ```no_run
-//! use grader::batch::{Batch, Submission, batch};
-//! use grader::submission::Options;
-//! let options = Options::new(&grader::workspace::home(), "target/debug/grader".as_ref());
+//! use grader::classroom::batch::{Batch, Submission, batch};
+//! use grader::engine::submission::Options;
+//! let options = Options::new(&grader::engine::workspace::home(), "target/debug/grader".as_ref());
 //! let submissions = Submission::from_dirs(&["../alice".into(), "../bob".into()]);
 //! let spec = Batch { options, submissions, out: "marks".into(), jobs: 2, only: None };
 //! let rows = batch(&spec, |_, _| {})?;
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
-//! Writes the outputs of [`gradebook`](crate::gradebook): `OUT/gradebook.csv`
+//! Writes the outputs of [`gradebook`](crate::classroom::gradebook): `OUT/gradebook.csv`
 //! (a row per submission: points per question, total, changed protected
 //! paths, the commit graded and when it was made, commits after the
 //! deadline, errors, notes, and the work that needs the instructor's
@@ -32,13 +32,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
-use crate::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, Work, fingerprint};
+use crate::classroom::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, Work, fingerprint};
 use crate::report;
-pub use crate::roster::same_student;
-use crate::roster::{Deadline, Fetched, History, unique_names};
-use crate::score::Scorecard;
-use crate::submission::{Options, grade_submission};
-use crate::workspace::{MAX_FILE, read_regular, write_atomic};
+pub use crate::classroom::roster::same_student;
+use crate::classroom::roster::{Deadline, Fetched, History, unique_names};
+use crate::engine::score::Scorecard;
+use crate::engine::submission::{Options, grade_submission};
+use crate::engine::workspace::{MAX_FILE, read_regular, write_atomic};
 
 /// One submission to grade: a checkout (or why there is none).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +158,7 @@ pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec
         fresh.push(row);
     }
     let mut rows = merge(kept, fresh);
-    crate::gradebook::flag_copies(&mut rows);
+    crate::classroom::gradebook::flag_copies(&mut rows);
     let mut book = Gradebook { rows };
     book.write(&spec.out, &decisions)?;
     Ok(book.rows)

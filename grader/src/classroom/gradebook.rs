@@ -7,7 +7,7 @@
 //! writes (through `grader review`).
 //!
 //! ```no_run
-//! use grader::gradebook::{Decisions, Gradebook};
+//! use grader::classroom::gradebook::{Decisions, Gradebook};
 //! let out = std::path::Path::new("marks");
 //! let mut book = Gradebook::load(out)?;
 //! book.write(out, &Decisions::load(out)?)?; // every output carries the same, reviewed, marks
@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::rubric::Question;
-use crate::workspace::write_atomic;
+use crate::engine::workspace::write_atomic;
 
 /// The rows, as graded and as decided.
 pub const ROWS_FILE: &str = "gradebook.json";
@@ -345,7 +345,7 @@ impl Gradebook {
         // Hand-edited or not: it names directories of OUT, and carries marks.
         let max = Question::ALL.map(|q| q.spec().points());
         for row in &book.rows {
-            if crate::roster::safe_name(&row.name) != row.name {
+            if crate::classroom::roster::safe_name(&row.name) != row.name {
                 bail!("{}: {:?} is not a name the grader gives a submission", path.display(), row.name);
             }
             let marks_of_this_rubric = row.automatic.is_empty()

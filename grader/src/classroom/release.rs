@@ -2,9 +2,9 @@
 //! written from this one, which holds the solutions and may stay private.
 //!
 //! ```no_run
-//! use grader::release::release;
-//! let template = grader::workspace::home();
-//! use grader::release::WrittenRubric;
+//! use grader::classroom::release::release;
+//! let template = grader::engine::workspace::home();
+//! use grader::classroom::release::WrittenRubric;
 //! let out = std::path::Path::new("../assignment");
 //! let summary = release(&template, out, "teacher/multiprocessing", true, WrittenRubric::Public)?;
 //! println!("{} files, {} solution regions removed", summary.files, summary.regions);
@@ -116,7 +116,7 @@ pub fn release(
         let bytes = std::fs::read(template.join(&path)).with_context(|| format!("reading {name}"))?;
         let released = match String::from_utf8(bytes) {
             Ok(text) if name == "grader/src/answers.toml" && written == WrittenRubric::Private => {
-                crate::written::without_rules(&text).into_bytes()
+                crate::checks::written::without_rules(&text).into_bytes()
             }
             Ok(text) if name == "README.md" => {
                 let said = match written {

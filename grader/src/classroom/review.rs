@@ -4,12 +4,12 @@
 //! mark, and the instructor sets the mark; any other mark, of a written or
 //! a programming question, can be set with `--set`. Each decision is kept
 //! in `OUT/reviews.json` with who made it, when, the automatic mark and the
-//! reason, and every output of the batch ([`gradebook`](crate::gradebook))
+//! reason, and every output of the batch ([`gradebook`](crate::classroom::gradebook))
 //! carries it, now and after every later batch, for as long as the work is
 //! the one decided on.
 //!
 //! ```no_run
-//! use grader::review::{Reviewer, review};
+//! use grader::classroom::review::{Reviewer, review};
 //! // `grader review marks --set alice:q1=7 --reason "…"`, or, with no sets, one by one:
 //! let who = Reviewer { by: "ta".into(), reason: None };
 //! let summary = review("marks".as_ref(), &[], &who, std::io::stdin().lock(), std::io::stdout())?;
@@ -23,8 +23,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-pub use crate::gradebook::flag_copies;
-use crate::gradebook::{Decision, Decisions, Flagged, Gradebook, Item};
+pub use crate::classroom::gradebook::flag_copies;
+use crate::classroom::gradebook::{Decision, Decisions, Flagged, Gradebook, Item};
 use crate::report::printable;
 use crate::rubric::Question;
 
@@ -108,7 +108,7 @@ pub fn review(
     let mut book = Gradebook::load(out)?;
     let flagged = Flagged::load(out)?;
     let mut decisions = Decisions::load(out)?;
-    let at = crate::roster::utc(
+    let at = crate::classroom::roster::utc(
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64),
     );
     let decision = |name: &str,
@@ -130,7 +130,7 @@ pub fn review(
     };
     let mut decided = 0;
     for set in sets {
-        let row = book.rows.iter().find(|r| crate::roster::same_student(&set.name, &r.name)).with_context(
+        let row = book.rows.iter().find(|r| crate::classroom::roster::same_student(&set.name, &r.name)).with_context(
             || {
                 let names: Vec<&str> = book.rows.iter().map(|r| r.name.as_str()).collect();
                 format!(

@@ -6,7 +6,7 @@
 //! and whether any commit of the student's own changed their work.
 //!
 //! ```no_run
-//! use grader::roster::{Deadline, Fetch, fetch_all, read_roster};
+//! use grader::classroom::roster::{Deadline, Fetch, fetch_all, read_roster};
 //! let students = read_roster("roster.csv".as_ref())?;
 //! let fetch = Fetch { cache: "repos".into(), deadline: Some(Deadline::parse("2026-12-01T23:59:59Z")?) };
 //! for student in fetch_all(&students, &fetch, |_, _| {}) {
@@ -20,7 +20,7 @@
 //! A repository that cannot be fetched is an error of its own row, never
 //! the end of the batch. Git runs without a terminal to ask for a password
 //! and with a time limit, and the graded tree is only read, never built in
-//! place (see [`scratch`](crate::scratch)).
+//! place (see [`scratch`](crate::engine::scratch)).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -63,7 +63,7 @@ pub struct Student {
 /// A moment to grade at: the last commit at or before it is graded.
 ///
 /// ```
-/// use grader::roster::Deadline;
+/// use grader::classroom::roster::Deadline;
 /// let deadline = Deadline::parse("2026-12-01T18:59:59-05:00").unwrap();
 /// assert_eq!(deadline.utc(), "2026-12-01T23:59:59Z");
 /// // A day alone is not a moment: which second of it, in which zone?
@@ -262,7 +262,7 @@ pub struct Fetched {
 /// where.
 pub fn read_roster(path: &Path) -> Result<Vec<Student>> {
     // A roster is a small file: never a device, a pipe or gigabytes.
-    let bytes = crate::workspace::read_regular(path, 16 << 20)
+    let bytes = crate::engine::workspace::read_regular(path, 16 << 20)
         .map_err(|why| anyhow::anyhow!("the roster {} {why}", path.display()))?;
     let text = String::from_utf8(bytes)
         .with_context(|| format!("the roster {} is not UTF-8 text", path.display()))?;
@@ -678,7 +678,7 @@ pub fn export(repository: &Path, commit: &str, into: &Path) -> Result<()> {
 /// change (to list them).
 fn graded_paths() -> Vec<&'static str> {
     let mut paths = vec!["exercises", "answers"];
-    paths.extend(crate::submission::PROTECTED);
+    paths.extend(crate::engine::submission::PROTECTED);
     paths
 }
 
@@ -708,12 +708,12 @@ fn graded_files(repository: &Path, commit: &str) -> Result<Vec<(String, String)>
         total += size.parse::<u64>().unwrap_or(u64::MAX);
         files.push((path.to_string(), object.to_string()));
     }
-    if total > crate::workspace::MAX_TOTAL || files.len() > crate::workspace::MAX_FILES {
+    if total > crate::engine::workspace::MAX_TOTAL || files.len() > crate::engine::workspace::MAX_FILES {
         bail!(
             "the commit's graded files hold {total} bytes in {} files: more than a submission may ({} bytes, {} files)",
             files.len(),
-            crate::workspace::MAX_TOTAL,
-            crate::workspace::MAX_FILES
+            crate::engine::workspace::MAX_TOTAL,
+            crate::engine::workspace::MAX_FILES
         );
     }
     Ok(files)

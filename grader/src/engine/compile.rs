@@ -3,8 +3,8 @@
 //! so that building a submission runs none of its code.
 //!
 //! ```no_run
-//! use grader::compile::{Build, build};
-//! use grader::run::Runner;
+//! use grader::engine::compile::{Build, build};
+//! use grader::engine::run::Runner;
 //! let runner = Runner::new("target/debug/grader".into());
 //! let workspace = std::path::Path::new(".");
 //! let built = build(&runner, &Build::new(workspace, workspace, "q6_four_procs"));
@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::run::Runner;
+use crate::engine::run::Runner;
 use crate::supervisor::protocol::{Layers, Limits, Request, SandboxStatus, Schedule};
 use crate::supervisor::sandbox;
 
@@ -182,7 +182,7 @@ pub fn dependencies(template: &Path, runner: &Runner) -> Result<Arc<Dependencies
 
 fn prepare(template: &Path, runner: &Runner) -> Result<Dependencies> {
     let toolchain = Toolchain::find()?;
-    let base = crate::workspace::target_dir(template).join("grader-deps");
+    let base = crate::engine::workspace::target_dir(template).join("grader-deps");
     std::fs::create_dir_all(&base).with_context(|| format!("creating {}", base.display()))?;
     // One grader at a time prepares them; the others wait, then find the stamp.
     let lock_file = std::fs::File::create(base.join("lock"))?;
@@ -213,7 +213,7 @@ fn prepare(template: &Path, runner: &Runner) -> Result<Dependencies> {
             schedule: Schedule::AsItComes,
         };
         let (report, _, stderr) = runner.request(&request, what)?;
-        if report.exit != crate::run::Exit::Code(0) || report.stopped.is_some() {
+        if report.exit != crate::engine::run::Exit::Code(0) || report.stopped.is_some() {
             bail!("`{what}` failed:\n{}", quote_errors(&String::from_utf8_lossy(&stderr)));
         }
         Ok(())
@@ -254,7 +254,7 @@ fn stamp_key(template: &Path, toolchain: &Toolchain) -> Result<String> {
     env!("CARGO_PKG_VERSION").hash(&mut hasher);
     for file in [template.join("Cargo.toml"), template.join("Cargo.lock")]
         .into_iter()
-        .chain(crate::workspace::package_manifests(template))
+        .chain(crate::engine::workspace::package_manifests(template))
         .chain(["config.toml", "config"].map(|c| toolchain.cargo_home.join(c)))
     {
         file.hash(&mut hasher);
@@ -323,7 +323,7 @@ fn write_stub_workspace(template: &Path, stub: &Path, packages: &[Package]) -> R
         std::fs::read_to_string(template.join("Cargo.toml")).context("reading the template's Cargo.toml")?;
     std::fs::write(
         stub.join("Cargo.toml"),
-        crate::workspace::exercises_manifest(&manifest, &members(packages))?,
+        crate::engine::workspace::exercises_manifest(&manifest, &members(packages))?,
     )?;
     std::fs::copy(template.join("Cargo.lock"), stub.join("Cargo.lock")).context("copying Cargo.lock")?;
     for package in packages {
@@ -398,7 +398,7 @@ impl Build {
             template: template.to_path_buf(),
             workspace: workspace.to_path_buf(),
             package: package.to_string(),
-            target_dir: crate::workspace::target_dir(workspace).join("grader-build"),
+            target_dir: crate::engine::workspace::target_dir(workspace).join("grader-build"),
             require_sandbox: false,
             layers: Layers::ALL,
         }
@@ -530,7 +530,7 @@ fn build_uncached(runner: &Runner, spec: &Build) -> Result<Built, BuildFailure> 
             stopped.phrase(&BUILD_LIMITS)
         )));
     }
-    if report.exit != crate::run::Exit::Code(0) {
+    if report.exit != crate::engine::run::Exit::Code(0) {
         return Err(BuildFailure::Compile(format!("`{what}` failed:\n{}", quote_errors(&messages))));
     }
     let binary = spec.target_dir.join("debug").join(&spec.package);

@@ -2,7 +2,7 @@
 //! run its exercises, and the seed for random inputs.
 //!
 //! ```no_run
-//! use grader::grade::Context;
+//! use grader::engine::grade::Context;
 //! use grader::rubric::Question;
 //! let ctx = Context::new(".".into(), "target/debug/grader".into());
 //! let report = grader::checks::grade(&ctx, Question::Q6);
@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::compile::{Build, BuildFailure, build};
-use crate::run::{Layers, Limits, Observation, RunSpec, Runner, SandboxStatus, Schedule};
+use crate::engine::compile::{Build, BuildFailure, build};
+use crate::engine::run::{Layers, Limits, Observation, RunSpec, Runner, SandboxStatus, Schedule};
 
 /// Set this to a number to replay the random inputs of an earlier grading.
 pub const SEED_ENV: &str = "GRADER_SEED";
@@ -53,7 +53,7 @@ pub struct Context {
     /// The sandbox's kernel layers (all, but in the grader's own tests).
     pub layers: Layers,
     /// Work the submission does not have, by location, with what to say
-    /// (see [`Scratch::missing`](crate::scratch::Scratch::missing)).
+    /// (see [`Scratch::missing`](crate::engine::scratch::Scratch::missing)).
     pub missing: std::collections::BTreeMap<String, String>,
     /// What held of the sandbox over every build and run so far.
     sandbox: Arc<Mutex<Option<SandboxStatus>>>,
@@ -73,7 +73,7 @@ impl Context {
                 .unwrap_or(1)
         });
         Context {
-            target_dir: crate::workspace::target_dir(&workspace).join("grader-build"),
+            target_dir: crate::engine::workspace::target_dir(&workspace).join("grader-build"),
             template: workspace.clone(),
             workspace,
             runner: Runner::new(supervisor),
@@ -90,7 +90,7 @@ impl Context {
 
     /// A context for grading a scratch workspace (a submission) with its
     /// template's dependencies, building into the scratch's own target.
-    pub fn for_scratch(scratch: &crate::scratch::Scratch, supervisor: PathBuf) -> Context {
+    pub fn for_scratch(scratch: &crate::engine::scratch::Scratch, supervisor: PathBuf) -> Context {
         Context {
             template: scratch.template.clone(),
             target_dir: scratch.target(),

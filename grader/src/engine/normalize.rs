@@ -3,7 +3,7 @@
 //! can be compared with a snapshot.
 //!
 //! ```
-//! use grader::normalize::normalize;
+//! use grader::engine::normalize::normalize;
 //! let text = "b (pid 12)\r\na (pid 7)\nend\n";
 //! assert_eq!(normalize(text, &["a ", "b "]), "a (pid [pid])\nb (pid [pid])\nend\n");
 //! ```

@@ -2,7 +2,7 @@
 //! observed.
 //!
 //! ```no_run
-//! use grader::run::{Runner, RunSpec};
+//! use grader::engine::run::{Runner, RunSpec};
 //! let runner = Runner::new("target/debug/grader".into());
 //! let seen = runner.run(&RunSpec::new("target/debug/q6_four_procs"))?;
 //! println!("{:?} {}", seen.exit, String::from_utf8_lossy(&seen.stdout));
@@ -410,6 +410,6 @@ impl Drop for RunDir {
     fn drop(&mut self) {
         // However deep and unreadable the program made it (the supervisor
         // has killed everything that could still write in it).
-        let _ = crate::workspace::remove_tree(self.0.path());
+        let _ = crate::engine::workspace::remove_tree(self.0.path());
     }
 }

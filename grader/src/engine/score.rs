@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use crate::checks::{self, QuestionReport, Verdict};
-use crate::grade::Context;
+use crate::engine::grade::Context;
 use crate::rubric::{self, Check, Question};
-use crate::run::SandboxStatus;
+use crate::engine::run::SandboxStatus;
 
 /// How a check came out, as the scorecard marks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub struct Scorecard {
     pub elapsed: Duration,
     pub seed: u64,
     /// Protected files a submission changed (see
-    /// [`submission`](crate::submission)); they were not used.
+    /// [`submission`](crate::engine::submission)); they were not used.
     pub changed_protected_paths: Vec<String>,
     /// Files of a submission that were not taken (links, devices, build
     /// scripts), with why.

@@ -3,9 +3,9 @@
 //! into (or trusts the build settings of) what it grades.
 //!
 //! ```no_run
-//! use grader::run::Runner;
-//! use grader::scratch::Scratch;
-//! let template = grader::workspace::home();
+//! use grader::engine::run::Runner;
+//! use grader::engine::scratch::Scratch;
+//! let template = grader::engine::workspace::home();
 //! let runner = Runner::new("target/debug/grader".into());
 //! let scratch = Scratch::create(&template, &[std::path::Path::new("../student")], &runner)?;
 //! println!("grading {}", scratch.path().display());
@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Only files are taken from a submission, read with
-//! [`crate::workspace::read_regular`] and within a budget: a
+//! [`crate::engine::workspace::read_regular`] and within a budget: a
 //! link, a device or a pipe is never opened (a top-level `exercises` or
 //! `answers` that is a link refuses the submission). Every package's
 //! `Cargo.toml` comes from the template, no build script is copied, and
@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::compile::{Package, dependencies, members};
-use crate::run::Runner;
-use crate::workspace::{
+use crate::engine::compile::{Package, dependencies, members};
+use crate::engine::run::Runner;
+use crate::engine::workspace::{
     MAX_FILE, MAX_FILES, MAX_TOTAL, Refused, exercises_manifest, kind_of, read_regular, target_dir,
 };
 
@@ -110,7 +110,7 @@ impl Scratch {
         for question in crate::rubric::Question::ALL {
             let location = question.location();
             if !sources.iter().any(|s| std::fs::symlink_metadata(s.join(location)).is_ok()) {
-                let instead = sources.iter().rev().find_map(|s| crate::workspace::renamed(s, location));
+                let instead = sources.iter().rev().find_map(|s| crate::engine::workspace::renamed(s, location));
                 let message = match instead {
                     Some(instead) => format!("{location} is missing: {instead}"),
                     None => format!("{location} is missing: write your work there"),

@@ -5,8 +5,8 @@
 //! it changed there is listed, for the instructor to see.
 //!
 //! ```no_run
-//! use grader::submission::{Options, grade_submission};
-//! let template = grader::workspace::home();
+//! use grader::engine::submission::{Options, grade_submission};
+//! let template = grader::engine::workspace::home();
 //! let options = Options::new(&template, "target/debug/grader".as_ref());
 //! let card = grade_submission(&options, "../alice".as_ref(), |_| {})?;
 //! println!("{}/{}; changed: {:?}", card.score(), card.max(), card.changed_protected_paths);
@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 
 use crate::engine::workflow::{WORKFLOW, unpin_workflow};
-use crate::grade::Context;
+use crate::engine::grade::Context;
 use crate::rubric::Question;
-use crate::run::{Limits, Runner};
-use crate::score::{Scorecard, grade_questions};
-use crate::scratch::Scratch;
-use crate::workspace::{MAX_FILE, Refused, read_regular};
+use crate::engine::run::{Limits, Runner};
+use crate::engine::score::{Scorecard, grade_questions};
+use crate::engine::scratch::Scratch;
+use crate::engine::workspace::{MAX_FILE, Refused, read_regular};
 
 /// What a submission may not change: the grader, the workflows, the
 /// workspace's build settings. (The exercises' own manifests and build
@@ -126,7 +126,7 @@ pub fn changed_protected_paths(template: &Path, submission: &Path) -> Result<Vec
             check(&file, &mut changed)?;
         }
     }
-    let packages: Vec<String> = crate::workspace::package_manifests(template)
+    let packages: Vec<String> = crate::engine::workspace::package_manifests(template)
         .iter()
         .filter_map(|m| m.parent()?.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
@@ -144,7 +144,7 @@ pub fn changed_protected_paths(template: &Path, submission: &Path) -> Result<Vec
             changed.insert(format!("exercises/{name}/.cargo"));
         }
     }
-    for script in crate::workspace::build_scripts(submission) {
+    for script in crate::engine::workspace::build_scripts(submission) {
         changed.insert(script);
     }
     Ok(changed.into_iter().collect())

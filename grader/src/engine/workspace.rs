@@ -3,8 +3,8 @@
 //! ([`read_regular`]: regular files only, never through a link, bounded).
 //!
 //! ```
-//! use grader::workspace::{MAX_FILE, read_regular};
-//! let manifest = grader::workspace::home().join("Cargo.toml");
+//! use grader::engine::workspace::{MAX_FILE, read_regular};
+//! let manifest = grader::engine::workspace::home().join("Cargo.toml");
 //! assert!(read_regular(&manifest, MAX_FILE).is_ok());
 //! assert!(read_regular("/dev/zero".as_ref(), MAX_FILE).is_err());
 //! ```
@@ -247,7 +247,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// let root = tempfile::tempdir().unwrap();
 /// std::fs::create_dir_all(root.path().join("answers")).unwrap();
 /// std::fs::write(root.path().join("answers/Q4.md"), "…").unwrap();
-/// let said = grader::workspace::renamed(root.path(), "answers/q4.md").unwrap();
+/// let said = grader::engine::workspace::renamed(root.path(), "answers/q4.md").unwrap();
 /// assert_eq!(said, "found `answers/Q4.md`: the grader reads `answers/q4.md`");
 /// ```
 pub fn renamed(root: &Path, location: &str) -> Option<String> {

@@ -8,7 +8,7 @@
 //! shown is kept in the workspace's target directory (`grader-hints.json`).
 //!
 //! ```
-//! use grader::hints::own;
+//! use grader::student::hints::own;
 //! use grader::rubric::Question;
 //! assert_eq!(own(Question::Q6).len(), 3);
 //! assert!(own(Question::Q1).len() >= 3); // a nudge per concept
@@ -21,12 +21,12 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::rubric::Question;
-use crate::score::QuestionScore;
+use crate::engine::score::QuestionScore;
 
 /// The question's own hints, in order: a nudge first, the API last (a
 /// written question's: a nudge per concept a full answer covers).
 pub fn own(question: Question) -> Vec<&'static str> {
-    if question.is_written() { crate::written::nudges(question) } else { question.spec().hints.to_vec() }
+    if question.is_written() { crate::checks::written::nudges(question) } else { question.spec().hints.to_vec() }
 }
 
 /// Every hint `next` may give of `question`, as last graded in `score`:
@@ -140,7 +140,7 @@ mod tests {
     fn failing(id: &'static str) -> QuestionScore {
         let question = crate::rubric::check_by_id(id).unwrap().question();
         let mut score =
-            crate::score::score_question(crate::checks::QuestionReport::failed(question, "x", Vec::new()));
+            crate::engine::score::score_question(crate::checks::QuestionReport::failed(question, "x", Vec::new()));
         score.hints = vec![crate::rubric::check_by_id(id).unwrap().hint.to_string()];
         score.hints_about = Some(id);
         score

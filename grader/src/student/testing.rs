@@ -3,7 +3,7 @@
 //!
 //! ```ignore
 //! // in grader/tests/your_work.rs (CARGO_BIN_EXE_grader exists only in integration tests)
-//! grader::testing::assert_check(env!("CARGO_BIN_EXE_grader"), "6.2");
+//! grader::student::testing::assert_check(env!("CARGO_BIN_EXE_grader"), "6.2");
 //! ```
 //!
 //! Each question is graded once per test process and the result shared by
@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::checks::{self, QuestionReport};
-use crate::grade::Context;
+use crate::engine::grade::Context;
 use crate::rubric::{self, Question};
-use crate::score::{QuestionScore, score_question};
+use crate::engine::score::{QuestionScore, score_question};
 
 /// A question's report and its scores.
 pub type Graded = Arc<(QuestionReport, QuestionScore)>;
@@ -33,7 +33,7 @@ pub fn report(supervisor: &str, question: Question) -> Graded {
         .or_default()
         .clone();
     slot.get_or_init(|| {
-        let ctx = Context::new(crate::workspace::home(), PathBuf::from(supervisor));
+        let ctx = Context::new(crate::engine::workspace::home(), PathBuf::from(supervisor));
         let report = checks::grade(&ctx, question);
         if let Some(failure) = ctx.failure() {
             panic!("the grader could not grade Q{}: {failure}", question.number());

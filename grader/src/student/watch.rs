@@ -6,7 +6,7 @@
 //! Keys: `h` the next hint, `a` every question, `q` quit.
 //!
 //! ```no_run
-//! grader::watch::watch(&grader::workspace::home(), "target/debug/grader".as_ref())?;
+//! grader::student::watch::watch(&grader::engine::workspace::home(), "target/debug/grader".as_ref())?;
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
@@ -24,10 +24,10 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 
 use crate::checks;
-use crate::grade::Context;
-use crate::hints;
+use crate::engine::grade::Context;
+use crate::student::hints;
 use crate::rubric::Question;
-use crate::score::{QuestionScore, score_question};
+use crate::engine::score::{QuestionScore, score_question};
 
 /// How long a burst of saves is let settle before grading.
 const SETTLE: Duration = Duration::from_millis(150);
@@ -83,7 +83,7 @@ pub fn watch(workspace: &Path, supervisor: &Path) -> Result<()> {
             Event::Key(b'a' | b'A') => screen.all = !screen.all,
             Event::Key(b'h' | b'H') => {
                 let question = screen.focus.unwrap_or(Question::Q1);
-                let target = crate::workspace::target_dir(workspace);
+                let target = crate::engine::workspace::target_dir(workspace);
                 let score = screen.scores[question as usize].as_ref();
                 screen.hint = Some(hints::next(&target, question, score, false)?.said(question));
             }
@@ -122,7 +122,7 @@ pub fn watch(workspace: &Path, supervisor: &Path) -> Result<()> {
 /// Grades one question, built afresh; an error of the grader's own stops
 /// the watch.
 fn grade(ctx: &Context, question: Question) -> Result<QuestionScore> {
-    crate::compile::forget_builds();
+    crate::engine::compile::forget_builds();
     let scored = score_question(checks::grade(ctx, question));
     if let Some(failure) = ctx.failure() {
         anyhow::bail!("{failure}");
@@ -226,7 +226,7 @@ impl Screen {
         for question in shown {
             let Some(scored) = &self.scores[question as usize] else { continue };
             out.push_str(&format!("Q{} {}\n", question.number(), question.title()));
-            match scored.checks.iter().find(|c| c.mark == crate::score::Mark::Failed) {
+            match scored.checks.iter().find(|c| c.mark == crate::engine::score::Mark::Failed) {
                 None => out.push_str(&format!("  {} every check passes\n", green("✓"))),
                 Some(check) => {
                     let text = crate::report::printable(&format!(

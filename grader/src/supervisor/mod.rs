@@ -9,7 +9,7 @@
 //! ```
 //!
 //! It runs as a process of its own (`grader supervise`, started by
-//! [`run`](crate::run)), never inside the grader: it reaps with
+//! [`run`](crate::engine::run)), never inside the grader: it reaps with
 //! `waitpid(-1)`, which in the multi-threaded test harness would steal other
 //! tests' children, and it forks while single-threaded. On Linux it makes
 //! itself a *child subreaper*, so every process the program creates, even

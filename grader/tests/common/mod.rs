@@ -12,7 +12,7 @@ use grader::rubric::Question;
 pub const GRADER: &str = env!("CARGO_BIN_EXE_grader");
 
 pub fn check(id: &str) {
-    grader::testing::assert_check(GRADER, id);
+    grader::student::testing::assert_check(GRADER, id);
 }
 
 /// Runs the grading check, which compares the question's normalized output
@@ -27,7 +27,7 @@ pub fn snapshot(question: Question, name: &str, id: &str) {
     if !instructors {
         return check(id);
     }
-    let normalized = grader::testing::normalized(GRADER, question);
+    let normalized = grader::student::testing::normalized(GRADER, question);
     let insta = std::panic::catch_unwind(|| {
         insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
             insta::assert_snapshot!(name, normalized);
@@ -177,7 +177,7 @@ impl Drop for Tmux {
 /// dependencies the checkout's own gradings built, if there are any.
 #[allow(dead_code)]
 pub fn workspace_copy(top: &Path) -> (PathBuf, PathBuf) {
-    let home = grader::workspace::home();
+    let home = grader::engine::workspace::home();
     let ws = top.join("workspace");
     for dir in ["exercises", "answers", "grader/src", "grader/benches"] {
         copy_tree(&home.join(dir), &ws.join(dir));
@@ -186,7 +186,7 @@ pub fn workspace_copy(top: &Path) -> (PathBuf, PathBuf) {
         std::fs::copy(home.join(file), ws.join(file)).unwrap();
     }
     let target = top.join("target");
-    let deps = grader::workspace::target_dir(&home).join("grader-deps");
+    let deps = grader::engine::workspace::target_dir(&home).join("grader-deps");
     std::fs::create_dir_all(&target).unwrap();
     if deps.is_dir() {
         // Hard links, as every grading seeds its builds.

@@ -4,7 +4,7 @@
 //! sentence says it holds or not.
 //!
 //! ```
-//! use grader::written::claims::{Claim, read};
+//! use grader::checks::written::claims::{Claim, read};
 //! let said = read("Unlike threads, processes do not share memory.");
 //! assert!(said.contains(&Claim::new("process", "share-memory", false)));
 //! assert!(said.contains(&Claim::new("thread", "share-memory", true)));
@@ -971,7 +971,7 @@ mod tests {
 
     #[test]
     fn the_subject_is_who_does_it_not_who_is_named() {
-        if !crate::written::tests::rules_here() {
+        if !crate::checks::written::tests::rules_here() {
             return;
         }
         assert_eq!(said("Processes share memory."), ["process share-memory"]);
@@ -989,7 +989,7 @@ mod tests {
 
     #[test]
     fn polarity_is_read_from_negations_and_opposites() {
-        if !crate::written::tests::rules_here() {
+        if !crate::checks::written::tests::rules_here() {
             return;
         }
         for sentence in [
@@ -1015,7 +1015,7 @@ mod tests {
 
     #[test]
     fn contrasts_and_ellipses_give_the_other_side_its_claim() {
-        if !crate::written::tests::rules_here() {
+        if !crate::checks::written::tests::rules_here() {
             return;
         }
         assert_eq!(
@@ -1041,7 +1041,7 @@ mod tests {
 
     #[test]
     fn a_relation_said_as_a_noun_claims_nothing() {
-        if !crate::written::tests::rules_here() {
+        if !crate::checks::written::tests::rules_here() {
             return;
         }
         assert!(said("Creating a process for every task costs a lot of time.").is_empty());
@@ -1060,10 +1060,10 @@ mod tests {
 
     #[test]
     fn a_pronoun_speaks_of_the_sentence_before_and_nothing_else_does() {
-        if !crate::written::tests::rules_here() {
+        if !crate::checks::written::tests::rules_here() {
             return;
         }
-        let reader = crate::written::claims_reader();
+        let reader = crate::checks::written::claims_reader();
         let mut about = None;
         assert_eq!(reader.claims("Threads live inside a process.", &[], &mut about).len(), 0);
         let they = reader.claims("They share its memory.", &[], &mut about);
@@ -1074,10 +1074,10 @@ mod tests {
 
     #[test]
     fn an_analogy_that_says_what_stands_for_what_is_read() {
-        if !crate::written::tests::rules_here() {
+        if !crate::checks::written::tests::rules_here() {
             return;
         }
-        let reader = crate::written::claims_reader();
+        let reader = crate::checks::written::claims_reader();
         let sentences: Vec<String> = [
             "Think of a restaurant kitchen.",
             "One process is like one cook with his own station.",
@@ -1100,7 +1100,7 @@ mod tests {
 
     #[test]
     fn the_vocabulary_is_checked() {
-        let vocabulary = &crate::written::Rubric::get().claims;
+        let vocabulary = &crate::checks::written::Rubric::get().claims;
         assert!(Spec::parse("thread share-memory", vocabulary).is_ok());
         assert!(Spec::parse("process|child not share-memory", vocabulary).is_ok());
         assert!(Spec::parse("threads share-memory", vocabulary).unwrap_err().contains("no role"));
