@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use grader::rubric::Question;
 use grader::checks::written::mark;
+use grader::rubric::Question;
 
 const ROUNDS: usize = 200;
 

@@ -9,7 +9,7 @@
 //! 3. [`engine::normalize`]: PIDs, line endings and free line order made canonical;
 //! 4. [`checks`]: one verdict per check of the [`rubric`] (the written
 //!    answers read by [`checks::written`]);
-//! 5. [`engine::score`]: points from the rubric;
+//! 5. [`grading::score`]: points from the rubric;
 //! 6. [`report`]: terminal, Gradescope JSON, Markdown.
 //!
 //! The folders say whose each job is: [`engine`] (the pipeline above but
@@ -30,6 +30,7 @@
 pub mod checks;
 pub mod classroom;
 pub mod engine;
+pub mod grading;
 pub mod report;
 pub mod rubric;
 pub mod student;

@@ -6,7 +6,7 @@
 //! override is shown as its escape, never sent to a terminal or a page.
 //!
 //! ```no_run
-//! # fn show(card: &grader::engine::score::Scorecard) {
+//! # fn show(card: &grader::grading::score::Scorecard) {
 //! print!("{}", grader::report::terminal(card, false));
 //! let json = grader::report::json(card);
 //! let markdown = grader::report::markdown(card);
@@ -15,7 +15,7 @@
 
 use serde_json::{Value, json};
 
-use crate::engine::score::Scorecard;
+use crate::grading::score::Scorecard;
 
 /// Said wherever a scorecard is shown when some run was not traced.
 pub const UNVERIFIED: &str = "Process checks were NOT verified: the process witness (ptrace, Linux) could not watch every run, so what the programs really did was judged from their output alone (see the notes). Grading in CI on Linux verifies them.";
@@ -49,43 +49,6 @@ pub fn sandbox_warning(card: &Scorecard) -> Option<String> {
             list.join("; ")
         )
     })
-}
-
-/// The most a check's message or a note may hold, in bytes: whatever a
-/// program printed, a message quotes a part of it.
-pub const MESSAGE_CAP: usize = 4096;
-
-/// `text`, cut to at most `max` bytes (at a character boundary) with what
-/// was left out said: "… (1234 more bytes)".
-///
-/// ```
-/// use grader::report::cut;
-/// assert_eq!(cut("short", 10), "short");
-/// let long = cut(&"x".repeat(100), 40);
-/// assert!(long.len() <= 40 && long.starts_with("xxxx") && long.ends_with(" more bytes)"), "{long}");
-/// assert!(cut(&"é".repeat(100), 41).len() <= 41);
-/// ```
-pub fn cut(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let tail = |keep: usize| format!(" … ({} more bytes)", text.len() - keep);
-    let mut keep = max;
-    // The tail's length depends on the count it says: settle it.
-    for _ in 0..4 {
-        let mut next = max.saturating_sub(tail(keep).len());
-        while !text.is_char_boundary(next) {
-            next -= 1;
-        }
-        if next == keep {
-            break;
-        }
-        keep = next;
-    }
-    while keep > 0 && (keep + tail(keep).len() > max || !text.is_char_boundary(keep)) {
-        keep -= 1;
-    }
-    format!("{}{}", &text[..keep], tail(keep))
 }
 
 /// `text` with every control character (but newline and tab) and every
@@ -125,8 +88,8 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
         }
         for c in &q.checks {
             let colour = match c.mark {
-                crate::engine::score::Mark::Passed => "32",
-                crate::engine::score::Mark::Failed => "31",
+                crate::grading::score::Mark::Passed => "32",
+                crate::grading::score::Mark::Failed => "31",
                 _ => "33",
             };
             let mark = paint(colour, c.mark.symbol());
@@ -157,12 +120,12 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
     if let Some(order) = suggested_order(card) {
         out.push_str(&format!("{order}\n"));
     }
-    let marks: Vec<crate::engine::score::Mark> =
+    let marks: Vec<crate::grading::score::Mark> =
         card.questions.iter().flat_map(|q| q.checks.iter().map(|c| c.mark)).collect();
-    if marks.contains(&crate::engine::score::Mark::NotCounted) {
+    if marks.contains(&crate::grading::score::Mark::NotCounted) {
         out.push_str("– right, but not counted: the point of its question was missed\n");
     }
-    if marks.contains(&crate::engine::score::Mark::NotJudged) {
+    if marks.contains(&crate::grading::score::Mark::NotJudged) {
         out.push_str("○ not judged: another check counts the mistake that kept it from being judged; its points are kept\n");
     }
     if !card.process_checks_verified() {
@@ -183,7 +146,7 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
 
 /// What a question not attempted yet shows: the first line of its first
 /// check's message ("not attempted yet: …").
-fn not_attempted_line(q: &crate::engine::score::QuestionScore) -> &str {
+fn not_attempted_line(q: &crate::grading::score::QuestionScore) -> &str {
     q.checks.first().and_then(|c| c.message.lines().next()).unwrap_or("not attempted yet")
 }
 
@@ -300,10 +263,10 @@ pub fn markdown(card: &Scorecard) -> String {
         }
         for c in &q.checks {
             let mark = match c.mark {
-                crate::engine::score::Mark::Passed => "✅",
-                crate::engine::score::Mark::Failed => "❌",
-                crate::engine::score::Mark::NotJudged => "⚪",
-                crate::engine::score::Mark::NotCounted => "➖",
+                crate::grading::score::Mark::Passed => "✅",
+                crate::grading::score::Mark::Failed => "❌",
+                crate::grading::score::Mark::NotJudged => "⚪",
+                crate::grading::score::Mark::NotCounted => "➖",
             };
             out.push_str(&format!(
                 "- {mark} **{}** {} ({}/{})",

@@ -421,6 +421,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_renamed_field_is_an_error_not_a_default() {
+        let limits = LIMITS;
+        let text = serde_json::to_string(&limits).unwrap();
+        assert_eq!(serde_json::from_str::<crate::supervisor::protocol::Limits>(&text).unwrap(), limits);
+        let renamed = text.replace("timeout_ms", "timeout");
+        assert!(serde_json::from_str::<crate::supervisor::protocol::Limits>(&renamed).is_err());
+        let missing = text.replace("\"disk\":false,", "").replace("\"disk\":true,", "");
+        assert!(serde_json::from_str::<crate::supervisor::protocol::Limits>(&missing).is_err(), "{missing}");
+    }
+
+    #[test]
     fn points_add_up_to_100() {
         assert_eq!(QUESTIONS.iter().map(Spec::points).sum::<u32>(), 100);
     }
@@ -477,7 +488,8 @@ mod tests {
 
     #[test]
     fn every_program_lives_in_its_package_with_a_snapshot() {
-        let home = crate::engine::workspace::home();
+        let home =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace").to_path_buf();
         for spec in &QUESTIONS {
             match spec.work {
                 Work::Program { package, snapshot } => {

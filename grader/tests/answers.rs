@@ -48,8 +48,8 @@
 //! `cargo test -p grader --test answers -- --nocapture` prints the figures,
 //! and the tables of the sets used to tune.
 
-use grader::rubric::Question;
 use grader::checks::written::{Rubric, mark};
+use grader::rubric::Question;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]

@@ -30,14 +30,14 @@ use std::time::{Duration, Instant};
 use grader::checks;
 use grader::engine::compile::{Build, build};
 use grader::engine::grade::Context;
+use grader::engine::run::{Layers, RunSpec, Runner};
+use grader::engine::scratch::Scratch;
+use grader::engine::workspace::home;
+use grader::grading::score::{QuestionScore, Scorecard, score_question};
+use grader::grading::submission::{Options, grade_submission};
 use grader::report;
 use grader::rubric::Question;
-use grader::engine::run::{Layers, RunSpec, Runner};
-use grader::engine::score::{QuestionScore, Scorecard, score_question};
-use grader::engine::scratch::Scratch;
-use grader::engine::submission::{Options, grade_submission};
 use grader::supervisor::protocol::{Guard, Level};
-use grader::engine::workspace::home;
 
 fn runner() -> Runner {
     Runner::new(PathBuf::from(common::GRADER))

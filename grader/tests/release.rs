@@ -750,8 +750,8 @@ fn a_private_written_rubric_leaves_the_rules_out_and_marks_are_provisional() {
         .assert()
         .success()
         .stdout(predicates::str::contains("provisional"));
-    let rubric = std::fs::read_to_string(out.join("grader/src/answers.toml")).unwrap();
-    let ours = std::fs::read_to_string(workspace().join("grader/src/answers.toml")).unwrap();
+    let rubric = std::fs::read_to_string(out.join("grader/src/checks/written/answers.toml")).unwrap();
+    let ours = std::fs::read_to_string(workspace().join("grader/src/checks/written/answers.toml")).unwrap();
     // Not one pattern of the marker's rules; every concept, hint and nudge.
     for line in ours.lines().filter(|l| l.trim_start().starts_with('"') && l.contains(" & ")) {
         assert!(!rubric.contains(line.trim()), "a rule is in the release: {line}");

@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 
 use grader::checks;
 use grader::engine::grade::Context;
-use grader::rubric::Question;
-use grader::engine::score::{QuestionScore, score_question};
 use grader::engine::scratch::Scratch;
 use grader::engine::workspace::home as workspace;
+use grader::grading::score::{QuestionScore, score_question};
+use grader::rubric::Question;
 
 /// What a fixture should get: the checks that fail, each with a fragment of
 /// its message; `unsure` checks may go either way (the submission's own
@@ -51,7 +51,7 @@ fn grade(name: &str, question: Question, alone: bool) -> QuestionScore {
     // part of it.
     for text in scored.checks.iter().map(|c| &c.message).chain(&scored.notes) {
         assert!(
-            text.len() <= grader::report::MESSAGE_CAP,
+            text.len() <= grader::engine::normalize::MESSAGE_CAP,
             "{name}: a message of {} bytes: {}…",
             text.len(),
             &text[..200]
@@ -153,7 +153,7 @@ fn q6_missing_wait_is_caught_once() {
     assert!(first[0].contains("`waitpid` each one") && scored.hints_about == Some("6.4"), "{first:?}");
     let c5 = &scored.checks[4];
     assert!(
-        c5.message.contains("a mistake 6.4 counts") && c5.mark == grader::engine::score::Mark::NotJudged,
+        c5.message.contains("a mistake 6.4 counts") && c5.mark == grader::grading::score::Mark::NotJudged,
         "{}",
         c5.message
     );
@@ -467,7 +467,9 @@ fn answers_not_attempted_score_nothing() {
     let q4 = grade(fixture, Question::Q4, true);
     let message = &q4.checks[1].message;
     assert!(message.contains("✗ say why it is used"), "{message}");
-    for concept in &grader::checks::written::Rubric::get().question.iter().find(|q| q.number == 4).unwrap().concept {
+    for concept in
+        &grader::checks::written::Rubric::get().question.iter().find(|q| q.number == 4).unwrap().concept
+    {
         assert!(!message.contains(&concept.name), "{message} names {}", concept.name);
     }
 }

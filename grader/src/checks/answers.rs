@@ -4,10 +4,10 @@
 //! misconception is marked "needs review" for the instructor.
 
 use super::{QuestionReport, Verdict};
-use crate::engine::grade::Context;
-use crate::rubric::Question;
-use crate::engine::workspace::{Refused, read_regular};
 use crate::checks::written::{Marked, hint, mark};
+use crate::engine::grade::Context;
+use crate::engine::workspace::{Refused, read_regular};
+use crate::rubric::Question;
 
 /// The longest answer read (a few thousand words fit many times).
 const MAX_ANSWER: u64 = 256 << 10;

@@ -1,6 +1,6 @@
 //! The checks, one module per question. Each turns what was observed into a
 //! [`Verdict`] for every check of its question in the [rubric](crate::rubric);
-//! points are given out later, by [`score`](crate::engine::score).
+//! points are given out later, by [`score`](crate::grading::score).
 
 pub mod answers;
 pub mod q3;
@@ -11,8 +11,8 @@ pub mod written;
 use predicates::prelude::*;
 
 use crate::engine::grade::Context;
-use crate::rubric::Question;
 use crate::engine::run::{Observation, Schedule};
+use crate::rubric::Question;
 use crate::supervisor::protocol::Author;
 
 /// The outcome of one check: the fraction of its points earned, and what to

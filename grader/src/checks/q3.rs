@@ -14,8 +14,8 @@ use super::{
 use super::{Verdict, misreport_problem, not_attempted, package, raced_out, reaped};
 use crate::engine::grade::{Context, Rng, SEED_ENV};
 use crate::engine::normalize::normalize;
-use crate::rubric::Question;
 use crate::engine::run::{Exit, Observation};
+use crate::rubric::Question;
 
 const STARTING: &str = "Worker 1 starting (pid {}, parent {})";
 const FINISHING: &str = "Worker 1 finishing (pid {})";

@@ -15,8 +15,8 @@ use super::{
 };
 use crate::engine::grade::{Context, Rng, SEED_ENV};
 use crate::engine::normalize::normalize;
-use crate::rubric::Question;
 use crate::engine::run::{Exit, Observation};
+use crate::rubric::Question;
 
 const WORKER_LINE: &str = "Worker pid {} squared {} = {}";
 const DEFAULT_NUMBERS: [i64; 9] = [1, 2, 3, 4, 5, 6, 7, 8, 9];

@@ -9,8 +9,8 @@ use super::{
 };
 use crate::engine::grade::Context;
 use crate::engine::normalize::normalize;
-use crate::rubric::Question;
 use crate::engine::run::Observation;
+use crate::rubric::Question;
 
 const CHILD_LINE: &str = "Process {} (pid {}) prints {}";
 const LAST_LINE: &str = "All 4 processes finished";

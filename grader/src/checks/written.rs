@@ -33,7 +33,7 @@ use crate::rubric::Question;
 use claims::{Claim, Spec, Vocabulary};
 
 /// The rubric of the written answers, as the instructor wrote it.
-const RUBRIC: &str = include_str!("../answers.toml");
+const RUBRIC: &str = include_str!("written/answers.toml");
 
 /// `answers.toml`, read.
 #[derive(Debug, Deserialize)]
@@ -237,7 +237,7 @@ impl Rubric {
             Ok(rubric) => rubric,
             // The tests parse it: a grader cannot be built from a broken one
             // without a failing test.
-            Err(e) => panic!("grader/src/answers.toml: {e}"),
+            Err(e) => panic!("grader/src/checks/written/answers.toml: {e}"),
         })
     }
 
@@ -444,7 +444,7 @@ fn compiled() -> &'static Compiled {
             reported: rubric.reported.iter().filter_map(|p| Pattern::parse(p).ok()).collect(),
             // Checked by parse.
             claims: claims::Reader::new(vocabulary)
-                .unwrap_or_else(|e| panic!("grader/src/answers.toml: {e}")),
+                .unwrap_or_else(|e| panic!("grader/src/checks/written/answers.toml: {e}")),
             questions,
         }
     })
@@ -1234,7 +1234,8 @@ mod tests {
             .collect();
         let marked = mark(Question::Q1, &salad.join(" "));
         assert!(marked.total() <= 2 && marked.flags.iter().any(|f| f.contains("generated")), "{marked:?}");
-        let reference = std::fs::read_to_string(crate::engine::workspace::home().join("answers/q1.md")).unwrap();
+        let reference =
+            std::fs::read_to_string(crate::engine::workspace::home().join("answers/q1.md")).unwrap();
         assert!(!rules_here() || mark(Question::Q1, &reference).flags.is_empty());
         // Every word new, yet 2100 of them: flagged for its length alone.
         let endless: String = (0..300).map(|i| format!("The process {i}a is {i}b of {i}c. ")).collect();

@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! use grader::classroom::batch::{Batch, Submission, batch};
-//! use grader::engine::submission::Options;
+//! use grader::grading::submission::Options;
 //! let options = Options::new(&grader::engine::workspace::home(), "target/debug/grader".as_ref());
 //! let submissions = Submission::from_dirs(&["../alice".into(), "../bob".into()]);
 //! let spec = Batch { options, submissions, out: "marks".into(), jobs: 2, only: None };
@@ -33,12 +33,12 @@ use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
 use crate::classroom::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, Work, fingerprint};
-use crate::report;
 pub use crate::classroom::roster::same_student;
 use crate::classroom::roster::{Deadline, Fetched, History, unique_names};
-use crate::engine::score::Scorecard;
-use crate::engine::submission::{Options, grade_submission};
 use crate::engine::workspace::{MAX_FILE, read_regular, write_atomic};
+use crate::grading::score::Scorecard;
+use crate::grading::submission::{Options, grade_submission};
+use crate::report;
 
 /// One submission to grade: a checkout (or why there is none).
 #[derive(Debug, Clone, PartialEq, Eq)]

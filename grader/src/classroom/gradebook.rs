@@ -27,8 +27,8 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::rubric::Question;
 use crate::engine::workspace::write_atomic;
+use crate::rubric::Question;
 
 /// The rows, as graded and as decided.
 pub const ROWS_FILE: &str = "gradebook.json";

@@ -66,7 +66,7 @@ const LEFT_OUT: &[&str] = &[
     ".ci/",
 ];
 
-/// What the release's `grader/src/answers.toml` carries.
+/// What the release's `grader/src/checks/written/answers.toml` carries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum WrittenRubric {
     /// The concepts and the rules that recognise them: students' local
@@ -115,7 +115,9 @@ pub fn release(
         }
         let bytes = std::fs::read(template.join(&path)).with_context(|| format!("reading {name}"))?;
         let released = match String::from_utf8(bytes) {
-            Ok(text) if name == "grader/src/answers.toml" && written == WrittenRubric::Private => {
+            Ok(text)
+                if name == "grader/src/checks/written/answers.toml" && written == WrittenRubric::Private =>
+            {
                 crate::checks::written::without_rules(&text).into_bytes()
             }
             Ok(text) if name == "README.md" => {

@@ -130,8 +130,11 @@ pub fn review(
     };
     let mut decided = 0;
     for set in sets {
-        let row = book.rows.iter().find(|r| crate::classroom::roster::same_student(&set.name, &r.name)).with_context(
-            || {
+        let row = book
+            .rows
+            .iter()
+            .find(|r| crate::classroom::roster::same_student(&set.name, &r.name))
+            .with_context(|| {
                 let names: Vec<&str> = book.rows.iter().map(|r| r.name.as_str()).collect();
                 format!(
                     "no submission named {:?} in {} (its submissions: {})",
@@ -139,8 +142,7 @@ pub fn review(
                     out.display(),
                     names.join(", ")
                 )
-            },
-        )?;
+            })?;
         if row.automatic.is_empty() {
             bail!(
                 "{} was not graded ({}): there is no mark to replace",

@@ -678,7 +678,7 @@ pub fn export(repository: &Path, commit: &str, into: &Path) -> Result<()> {
 /// change (to list them).
 fn graded_paths() -> Vec<&'static str> {
     let mut paths = vec!["exercises", "answers"];
-    paths.extend(crate::engine::submission::PROTECTED);
+    paths.extend(crate::grading::submission::PROTECTED);
     paths
 }
 

@@ -55,6 +55,43 @@ pub fn mask_pids(line: &str) -> String {
     out
 }
 
+/// The most a check's message or a note may hold, in bytes: whatever a
+/// program printed, a message quotes a part of it.
+pub const MESSAGE_CAP: usize = 4096;
+
+/// `text`, cut to at most `max` bytes (at a character boundary) with what
+/// was left out said: "… (1234 more bytes)".
+///
+/// ```
+/// use grader::engine::normalize::cut;
+/// assert_eq!(cut("short", 10), "short");
+/// let long = cut(&"x".repeat(100), 40);
+/// assert!(long.len() <= 40 && long.starts_with("xxxx") && long.ends_with(" more bytes)"), "{long}");
+/// assert!(cut(&"é".repeat(100), 41).len() <= 41);
+/// ```
+pub fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let tail = |keep: usize| format!(" … ({} more bytes)", text.len() - keep);
+    let mut keep = max;
+    // The tail's length depends on the count it says: settle it.
+    for _ in 0..4 {
+        let mut next = max.saturating_sub(tail(keep).len());
+        while !text.is_char_boundary(next) {
+            next -= 1;
+        }
+        if next == keep {
+            break;
+        }
+        keep = next;
+    }
+    while keep > 0 && (keep + tail(keep).len() > max || !text.is_char_boundary(keep)) {
+        keep -= 1;
+    }
+    format!("{}{}", &text[..keep], tail(keep))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,7 +102,7 @@ impl RunSpec {
                 return format!("{shown} … and {} more arguments", self.args.len() - i);
             }
             shown.push(' ');
-            shown.push_str(&crate::report::cut(arg, SHOWN));
+            shown.push_str(&crate::engine::normalize::cut(arg, SHOWN));
         }
         shown
     }
@@ -233,7 +233,7 @@ impl Observation {
             .lines()
             .filter(|l| !l.trim().is_empty())
             .take(3)
-            .map(|l| crate::report::cut(l, 200))
+            .map(|l| crate::engine::normalize::cut(l, 200))
             .collect();
         let files = if text.contains("os error 24") {
             format!(" (more than {} files open at once)", self.limits.open_files)

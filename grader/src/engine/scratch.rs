@@ -110,7 +110,8 @@ impl Scratch {
         for question in crate::rubric::Question::ALL {
             let location = question.location();
             if !sources.iter().any(|s| std::fs::symlink_metadata(s.join(location)).is_ok()) {
-                let instead = sources.iter().rev().find_map(|s| crate::engine::workspace::renamed(s, location));
+                let instead =
+                    sources.iter().rev().find_map(|s| crate::engine::workspace::renamed(s, location));
                 let message = match instead {
                     Some(instead) => format!("{location} is missing: {instead}"),
                     None => format!("{location} is missing: write your work there"),

@@ -20,13 +20,17 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::grading::score::QuestionScore;
 use crate::rubric::Question;
-use crate::engine::score::QuestionScore;
 
 /// The question's own hints, in order: a nudge first, the API last (a
 /// written question's: a nudge per concept a full answer covers).
 pub fn own(question: Question) -> Vec<&'static str> {
-    if question.is_written() { crate::checks::written::nudges(question) } else { question.spec().hints.to_vec() }
+    if question.is_written() {
+        crate::checks::written::nudges(question)
+    } else {
+        question.spec().hints.to_vec()
+    }
 }
 
 /// Every hint `next` may give of `question`, as last graded in `score`:
@@ -139,8 +143,11 @@ mod tests {
 
     fn failing(id: &'static str) -> QuestionScore {
         let question = crate::rubric::check_by_id(id).unwrap().question();
-        let mut score =
-            crate::engine::score::score_question(crate::checks::QuestionReport::failed(question, "x", Vec::new()));
+        let mut score = crate::grading::score::score_question(crate::checks::QuestionReport::failed(
+            question,
+            "x",
+            Vec::new(),
+        ));
         score.hints = vec![crate::rubric::check_by_id(id).unwrap().hint.to_string()];
         score.hints_about = Some(id);
         score

@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::checks::{self, QuestionReport};
 use crate::engine::grade::Context;
+use crate::grading::score::{QuestionScore, score_question};
 use crate::rubric::{self, Question};
-use crate::engine::score::{QuestionScore, score_question};
 
 /// A question's report and its scores.
 pub type Graded = Arc<(QuestionReport, QuestionScore)>;

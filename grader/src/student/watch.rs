@@ -25,9 +25,9 @@ use anyhow::{Context as _, Result};
 
 use crate::checks;
 use crate::engine::grade::Context;
-use crate::student::hints;
+use crate::grading::score::{QuestionScore, score_question};
 use crate::rubric::Question;
-use crate::engine::score::{QuestionScore, score_question};
+use crate::student::hints;
 
 /// How long a burst of saves is let settle before grading.
 const SETTLE: Duration = Duration::from_millis(150);
@@ -226,7 +226,7 @@ impl Screen {
         for question in shown {
             let Some(scored) = &self.scores[question as usize] else { continue };
             out.push_str(&format!("Q{} {}\n", question.number(), question.title()));
-            match scored.checks.iter().find(|c| c.mark == crate::engine::score::Mark::Failed) {
+            match scored.checks.iter().find(|c| c.mark == crate::grading::score::Mark::Failed) {
                 None => out.push_str(&format!("  {} every check passes\n", green("✓"))),
                 Some(check) => {
                     let text = crate::report::printable(&format!(

@@ -21,15 +21,16 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use grader::classroom::batch::{Batch, Submission, batch};
-use grader::engine::grade::Context;
 use grader::classroom::release::release;
 use grader::classroom::review::{Reviewer, Set};
 use grader::classroom::roster::{Deadline, Fetch, fetch_all, read_roster};
-use grader::rubric::{LIMITS, Question};
+use grader::engine::grade::Context;
 use grader::engine::run::{Limits, Runner};
-use grader::engine::score::Scorecard;
-use grader::engine::submission::Options;
-use grader::engine::{score, submission, workspace};
+use grader::engine::workspace;
+use grader::grading::score::Scorecard;
+use grader::grading::submission::Options;
+use grader::grading::{score, submission};
+use grader::rubric::{LIMITS, Question};
 use grader::{report, supervisor};
 
 /// Grades the Multiprocessing assignment: builds and runs the exercises,
@@ -398,8 +399,10 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
         if let Some(only) = &args.only {
             let mut known: Vec<String> = students.iter().map(|s| s.name.clone()).collect();
             known.extend(submissions.iter().map(|s| s.name.clone()));
-            let unknown: Vec<&String> =
-                only.iter().filter(|o| !known.iter().any(|k| grader::classroom::batch::same_student(o, k))).collect();
+            let unknown: Vec<&String> = only
+                .iter()
+                .filter(|o| !known.iter().any(|k| grader::classroom::batch::same_student(o, k)))
+                .collect();
             if !unknown.is_empty() {
                 bail!(
                     "--only names {} not in the roster or the directories given (they name: {})",
@@ -436,8 +439,9 @@ fn run_batch(args: &BatchArgs) -> Result<ExitCode> {
     if terminal {
         eprintln!();
     }
-    let graded_now =
-        |row: &&grader::classroom::gradebook::Row| grader::classroom::batch::chosen_by(args.only.as_deref(), &row.name);
+    let graded_now = |row: &&grader::classroom::gradebook::Row| {
+        grader::classroom::batch::chosen_by(args.only.as_deref(), &row.name)
+    };
     let plural =
         |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
     let now: Vec<&grader::classroom::gradebook::Row> = rows.iter().filter(graded_now).collect();
@@ -527,8 +531,13 @@ fn run_hint(args: &HintArgs) -> Result<ExitCode> {
 fn run_review(args: &ReviewArgs) -> Result<ExitCode> {
     let reviewer =
         Reviewer { by: args.by.clone().unwrap_or_else(Reviewer::default_name), reason: args.reason.clone() };
-    let summary =
-        grader::classroom::review::review(&args.out, &args.set, &reviewer, std::io::stdin().lock(), std::io::stdout())?;
+    let summary = grader::classroom::review::review(
+        &args.out,
+        &args.set,
+        &reviewer,
+        std::io::stdin().lock(),
+        std::io::stdout(),
+    )?;
     println!(
         "{} decided now; {} of {} flagged answers still open; {} rewritten with every decision",
         summary.decided,
@@ -551,7 +560,7 @@ fn run_release(args: &ReleaseArgs) -> Result<ExitCode> {
     );
     if args.written_rubric == grader::classroom::release::WrittenRubric::Private {
         println!(
-            "its grader/src/answers.toml has the concepts of the written answers, not the rules that recognise them: students' marks of the concepts are provisional, and your batch gives them"
+            "its grader/src/checks/written/answers.toml has the concepts of the written answers, not the rules that recognise them: students' marks of the concepts are provisional, and your batch gives them"
         );
     }
     match &summary.pinned {

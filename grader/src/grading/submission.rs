@@ -5,7 +5,7 @@
 //! it changed there is listed, for the instructor to see.
 //!
 //! ```no_run
-//! use grader::engine::submission::{Options, grade_submission};
+//! use grader::grading::submission::{Options, grade_submission};
 //! let template = grader::engine::workspace::home();
 //! let options = Options::new(&template, "target/debug/grader".as_ref());
 //! let card = grade_submission(&options, "../alice".as_ref(), |_| {})?;
@@ -18,13 +18,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::engine::workflow::{WORKFLOW, unpin_workflow};
 use crate::engine::grade::Context;
-use crate::rubric::Question;
 use crate::engine::run::{Limits, Runner};
-use crate::engine::score::{Scorecard, grade_questions};
 use crate::engine::scratch::Scratch;
+use crate::engine::workflow::{WORKFLOW, unpin_workflow};
 use crate::engine::workspace::{MAX_FILE, Refused, read_regular};
+use crate::grading::score::{Scorecard, grade_questions};
+use crate::rubric::Question;
 
 /// What a submission may not change: the grader, the workflows, the
 /// workspace's build settings. (The exercises' own manifests and build

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use crate::checks::{self, QuestionReport, Verdict};
 use crate::engine::grade::Context;
-use crate::rubric::{self, Check, Question};
 use crate::engine::run::SandboxStatus;
+use crate::rubric::{self, Check, Question};
 
 /// How a check came out, as the scorecard marks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub struct Scorecard {
     pub elapsed: Duration,
     pub seed: u64,
     /// Protected files a submission changed (see
-    /// [`submission`](crate::engine::submission)); they were not used.
+    /// [`submission`](crate::grading::submission)); they were not used.
     pub changed_protected_paths: Vec<String>,
     /// Files of a submission that were not taken (links, devices, build
     /// scripts), with why.
@@ -146,7 +146,10 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
                 score: (f64::from(check.points) * fraction).floor() as u32,
                 mark,
                 // Whatever a program printed, a message quotes a part of it.
-                message: crate::report::cut(&verdict.message, crate::report::MESSAGE_CAP),
+                message: crate::engine::normalize::cut(
+                    &verdict.message,
+                    crate::engine::normalize::MESSAGE_CAP,
+                ),
             }
         })
         .collect();
@@ -161,7 +164,11 @@ pub fn score_question(report: QuestionReport) -> QuestionScore {
     QuestionScore {
         question: report.question,
         checks,
-        notes: report.notes.iter().map(|n| crate::report::cut(n, crate::report::MESSAGE_CAP)).collect(),
+        notes: report
+            .notes
+            .iter()
+            .map(|n| crate::engine::normalize::cut(n, crate::engine::normalize::MESSAGE_CAP))
+            .collect(),
         witnessed: report.witnessed,
         review: report.review,
         answer: report.answer,
