@@ -355,8 +355,8 @@ fn an_edited_grader_in_a_submission_changes_nothing_and_is_listed() {
     let wrong = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/q6_duplicate/exercises/q6_four_procs/src/main.rs");
     std::fs::copy(wrong, dir.join("exercises/q6_four_procs/src/main.rs")).unwrap();
-    std::fs::create_dir_all(dir.join("grader/src/engine")).unwrap();
-    std::fs::write(dir.join("grader/src/engine/score.rs"), "// every check passes\n").unwrap();
+    std::fs::create_dir_all(dir.join("grader/src/grading")).unwrap();
+    std::fs::write(dir.join("grader/src/grading/score.rs"), "// every check passes\n").unwrap();
     std::fs::create_dir_all(dir.join(".config")).unwrap();
     std::fs::write(dir.join(".config/insta.yaml"), "behavior:\n  force_pass: true\n").unwrap();
     std::fs::write(dir.join("exercises/q6_four_procs/build.rs"), "fn main() {}\n").unwrap();
