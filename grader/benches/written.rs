@@ -68,7 +68,7 @@ fn main() {
         "a 256 KB answer without punctuation: {:.0} ms ({}/10, flagged: {})",
         flood_time.as_secs_f64() * 1e3,
         flooded.total(),
-        flooded.flags.join("; ")
+        grader::checks::flag::worded(&flooded.flags)
     );
     println!(
         "a 256 KB answer of a few thousand analogies: {:.0} ms ({}/10)",

@@ -105,7 +105,7 @@ pub fn terminal(card: &Scorecard, color: bool) -> String {
             }
         }
         for reason in &q.review {
-            out.push_str(&paint("33", &format!("  needs review: {}", printable(reason))));
+            out.push_str(&paint("33", &format!("  needs review: {}", printable(&reason.to_string()))));
             out.push('\n');
         }
         if q.score() < q.max() {
@@ -176,7 +176,7 @@ pub fn json(card: &Scorecard) -> Value {
             q.checks.iter().map(move |c| {
                 let mut output = printable(&c.message);
                 for reason in &q.review {
-                    output.push_str(&format!("\n(needs review: {})", printable(reason)));
+                    output.push_str(&format!("\n(needs review: {})", printable(&reason.to_string())));
                 }
                 for note in &q.notes {
                     output.push_str(&format!("\n(note: {})", printable(note)));
@@ -209,7 +209,7 @@ pub fn json(card: &Scorecard) -> Value {
                 .filter(|q| !q.review.is_empty())
                 .map(|q| json!({
                     "question": q.question.number(),
-                    "reasons": q.review.iter().map(|r| printable(r)).collect::<Vec<_>>(),
+                    "reasons": q.review.iter().map(|r| printable(&r.to_string())).collect::<Vec<_>>(),
                 }))
                 .collect::<Vec<_>>(),
             "sandbox": card.sandbox.as_ref().map(|s| json!({
@@ -282,7 +282,7 @@ pub fn markdown(card: &Scorecard) -> String {
             }
         }
         for reason in &q.review {
-            out.push_str(&format!("\n> **Needs review:** {}\n", escape(reason)));
+            out.push_str(&format!("\n> **Needs review:** {}\n", escape(&reason.to_string())));
         }
         if q.score() < q.max() {
             out.push_str(&format!("\n{}\n", escape(&hint_offer(q.question))));

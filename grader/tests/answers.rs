@@ -48,6 +48,7 @@
 //! `cargo test -p grader --test answers -- --nocapture` prints the figures,
 //! and the tables of the sets used to tune.
 
+use grader::checks::flag::{Flag, worded};
 use grader::checks::written::{Rubric, mark};
 use grader::rubric::Question;
 use serde::Deserialize;
@@ -85,7 +86,7 @@ const GAMED: &[&str] = &[
 ];
 
 /// The corpus, each answer with its automatic mark and flags.
-fn marked() -> Vec<(Entry, u32, Vec<String>)> {
+fn marked() -> Vec<(Entry, u32, Vec<Flag>)> {
     marked_in("corpus.toml")
 }
 
@@ -96,7 +97,7 @@ fn misconception(style: &str) -> bool {
 
 /// How the flags do: (answers 3 or more points from the TA's mark, of which
 /// flagged; misconception answers above 5 and not flagged).
-fn flagging(marked: &[(Entry, u32, Vec<String>)]) -> (usize, usize, Vec<String>) {
+fn flagging(marked: &[(Entry, u32, Vec<Flag>)]) -> (usize, usize, Vec<String>) {
     let far: Vec<_> = marked.iter().filter(|(e, m, _)| e.mark.abs_diff(*m) >= 3).collect();
     let flagged = far.iter().filter(|(_, _, flags)| !flags.is_empty()).count();
     let through = marked
@@ -108,7 +109,7 @@ fn flagging(marked: &[(Entry, u32, Vec<String>)]) -> (usize, usize, Vec<String>)
 }
 
 /// The answers of `tests/answers/<file>`, each with its automatic mark and flags.
-fn marked_in(file: &str) -> Vec<(Entry, u32, Vec<String>)> {
+fn marked_in(file: &str) -> Vec<(Entry, u32, Vec<Flag>)> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/answers").join(file);
     let text = std::fs::read_to_string(path).unwrap();
     let corpus: Corpus = toml::from_str(&text).expect("the corpus parses");
@@ -155,18 +156,17 @@ fn spearman(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Mean absolute error, rank correlation, and the table, worst first.
-fn compare(marked: &[(Entry, u32, Vec<String>)]) -> (f64, f64, String) {
+fn compare(marked: &[(Entry, u32, Vec<Flag>)]) -> (f64, f64, String) {
     let ta: Vec<f64> = marked.iter().map(|(e, _, _)| f64::from(e.mark)).collect();
     let auto: Vec<f64> = marked.iter().map(|(_, m, _)| f64::from(*m)).collect();
     let mae = ta.iter().zip(&auto).map(|(t, a)| (t - a).abs()).sum::<f64>() / ta.len() as f64;
     let rho = spearman(&ta, &auto);
-    let mut worst: Vec<&(Entry, u32, Vec<String>)> = marked.iter().collect();
+    let mut worst: Vec<&(Entry, u32, Vec<Flag>)> = marked.iter().collect();
     worst.sort_by_key(|(e, m, _)| std::cmp::Reverse(e.mark.abs_diff(*m)));
     let table: String = worst
         .iter()
         .map(|(e, m, flags)| {
-            let flag =
-                if flags.is_empty() { String::new() } else { format!(" [review: {}]", flags.join("; ")) };
+            let flag = if flags.is_empty() { String::new() } else { format!(" [review: {}]", worded(flags)) };
             format!("\n  {:>2} vs TA {:>2}  {:<28} {} — {}{flag}", m, e.mark, e.id, e.style, e.reason)
         })
         .collect();

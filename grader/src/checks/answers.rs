@@ -85,7 +85,7 @@ fn own_answer(marked: &Marked) -> Verdict {
         return Verdict::pass(format!("{} on the subject", sentences(marked.on_topic)));
     }
     if !marked.gamed.is_empty() {
-        return Verdict::fail(format!("needs review: {}", marked.gamed.join("; ")));
+        return Verdict::fail(format!("needs review: {}", crate::checks::flag::worded(&marked.gamed)));
     }
     Verdict::fail(format!(
         "no sentence says anything about the subject ({} of your own in all): write sentences, not keywords",

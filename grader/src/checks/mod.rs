@@ -3,6 +3,7 @@
 //! points are given out later, by [`score`](crate::grading::score).
 
 pub mod answers;
+pub mod flag;
 pub mod q3;
 pub mod q5;
 pub mod q6;
@@ -74,7 +75,7 @@ pub struct QuestionReport {
     pub witnessed: Option<bool>,
     /// Why the instructor should look at this question's mark, if they
     /// should (a written answer that looks gamed, or holds a misconception).
-    pub review: Vec<String>,
+    pub review: Vec<flag::Flag>,
     /// A written answer's text, as read.
     pub answer: Option<String>,
     /// Whether the student has started on it: `false` while the file still
@@ -147,7 +148,7 @@ pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
         Question::Q6 => q6::grade(ctx),
     };
     if let Some(missing) = ctx.missing.get(question.location()).filter(|m| m.contains("found `")) {
-        report.review.push(format!("renamed? {missing}"));
+        report.review.push(flag::Flag::Renamed { said: missing.clone() });
     }
     report
 }

@@ -29,6 +29,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use crate::checks::flag::Flag;
 use crate::rubric::Question;
 use claims::{Claim, Spec, Vocabulary};
 
@@ -341,10 +342,10 @@ pub struct Marked {
     pub misconceptions: Vec<(&'static Misconception, String)>,
     /// Why the answer looks gamed or answers another question (no answer
     /// points, concepts capped), if it does.
-    pub gamed: Vec<String>,
+    pub gamed: Vec<Flag>,
     /// Why the answer needs the instructor's review, if it does: what made
     /// it gamed, a misconception, or what makes the marker unsure of it.
-    pub flags: Vec<String>,
+    pub flags: Vec<Flag>,
     /// The concept points were cut to the flagged answer's most.
     pub capped: bool,
     /// Each sentence read, with the claims read in it.
@@ -488,7 +489,65 @@ pub fn mark(question: Question, text: &str) -> Marked {
     let units = units(text);
     let concept_max = concept_check_points(question);
     if reader.is_placeholder(&units) {
-        return Marked {
+        return Marked::placeholder(q, concept_max);
+    }
+    let Kept { mut sentences, repeats, fragments } = kept_sentences(&units, reader);
+    let (aliases, analogy) = read_claims(&mut sentences, q, compiled);
+    let on_topic = sentences.iter().filter(|s| on_subject(s, reader, &aliases)).count();
+    let (misconceptions, wrong) = misconceptions(&sentences, q, rules, compiled);
+    let shown = concepts_shown(&sentences, q, rules, &misconceptions, &wrong);
+    let words: Vec<String> = units.iter().flat_map(|u| words(&u.text)).collect();
+    let gamed = gamed(&Counts {
+        sentences: sentences.len(),
+        on_topic,
+        repeats,
+        fragments,
+        analogy,
+        words: &words,
+        about_other: sentences.iter().filter(|s| rules.other.iter().any(|p| p.matches(&s.words))).count(),
+        shown: shown.len(),
+    });
+    let points = Points::of(&shown, &misconceptions, &gamed, on_topic, concept_max);
+
+    let mut flags = gamed.clone();
+    if words.len() > rubric.sentences.longest {
+        flags.push(Flag::TooLong { words: words.len() });
+    }
+    flags.extend(misconceptions.iter().map(|(m, _)| Flag::Misconception { name: m.name.clone() }));
+    // Without the rules (a private copy), the marker knows it cannot judge
+    // the concepts: its doubts would only be noise.
+    if gamed.is_empty() && rubric.rules == Rules::Public {
+        let credited: HashSet<&str> = shown.iter().map(|(_, s)| s.as_str()).collect();
+        let reading = Reading { sentences: &sentences, aliases: &aliases, analogy, wrong: &wrong };
+        flags.extend(unsure(&reading, rules, &credited, words.len(), points.answer + points.concept));
+    }
+    Marked {
+        placeholder: false,
+        sentences: sentences.len(),
+        on_topic,
+        answer_points: points.answer,
+        concept_points: points.concept,
+        concept_max,
+        missing: q
+            .concept
+            .iter()
+            .filter(|c| c.required && !shown.iter().any(|(s, _)| s.id == c.id))
+            .collect(),
+        shown,
+        misconceptions,
+        gamed,
+        flags,
+        capped: points.capped,
+        read: sentences.into_iter().map(|s| (s.text.to_string(), s.claims)).collect(),
+        analogies: aliases,
+    }
+}
+
+impl Marked {
+    /// The mark of a placeholder: nothing shown, every required concept
+    /// missing.
+    fn placeholder(q: &'static QuestionRubric, concept_max: u32) -> Marked {
+        Marked {
             placeholder: true,
             sentences: 0,
             on_topic: 0,
@@ -503,28 +562,39 @@ pub fn mark(question: Question, text: &str) -> Marked {
             capped: false,
             read: Vec::new(),
             analogies: Vec::new(),
-        };
+        }
     }
+}
 
-    // Each sentence once: a repeat says nothing new.
+/// The sentences that say something, each once, and what was left out.
+struct Kept<'a> {
+    sentences: Vec<Sentence<'a>>,
+    /// Sentences that said again what another said.
+    repeats: usize,
+    /// Lines of a few words that say nothing.
+    fragments: usize,
+}
+
+/// Each sentence once: a repeat says nothing new.
+fn kept_sentences<'a>(units: &'a [Unit], reader: &Reader) -> Kept<'a> {
     let mut seen = HashSet::new();
-    let (mut valid, mut repeats, mut fragments) = (Vec::new(), 0usize, 0usize);
-    for unit in &units {
+    let mut kept = Kept { sentences: Vec::new(), repeats: 0, fragments: 0 };
+    for unit in units {
         let words = words(&unit.text);
         if words.is_empty() {
             continue;
         }
         if !unit.structured && !reader.says_something(&words) {
             if words.len() <= 6 {
-                fragments += 1;
+                kept.fragments += 1;
             }
             continue;
         }
         if !seen.insert(words.join(" ")) {
-            repeats += 1;
+            kept.repeats += 1;
             continue;
         }
-        valid.push(Sentence {
+        kept.sentences.push(Sentence {
             text: unit.text.as_str(),
             told: words.clone(),
             words,
@@ -532,12 +602,24 @@ pub fn mark(question: Question, text: &str) -> Marked {
             inferred: Vec::new(),
         });
     }
-    let texts: Vec<String> = valid.iter().map(|s| s.text.to_string()).collect();
+    kept
+}
+
+/// Reads each sentence's claims, an analogy's words as what they stand for.
+/// Returns the analogy's aliases (word, role) and whether the answer is
+/// told by analogy.
+fn read_claims(
+    sentences: &mut [Sentence],
+    q: &QuestionRubric,
+    compiled: &Compiled,
+) -> (Vec<(String, String)>, bool) {
+    let reader = &compiled.text;
+    let texts: Vec<String> = sentences.iter().map(|s| s.text.to_string()).collect();
     let aliases = claims::aliases(&compiled.claims, &texts, |w| {
         !reader.function_words.contains(w) && !reader.on_topic(&[w.to_string()])
     });
     let mut about = None;
-    for sentence in &mut valid {
+    for sentence in sentences.iter_mut() {
         sentence.told = claims::as_told(&sentence.words, &aliases);
         sentence.claims = compiled.claims.claims(sentence.text, &aliases, &mut about);
         if let (true, Some(role)) = (sentence.claims.is_empty(), &q.analogy_role) {
@@ -548,38 +630,59 @@ pub fn mark(question: Question, text: &str) -> Marked {
     // sentences off the subject that say of something what the question's
     // concepts say of its main role (crews with their own sites, working
     // at once).
-    let figurative = valid.iter().filter(|s| !reader.on_topic(&s.words) && !s.inferred.is_empty()).count();
+    let figurative =
+        sentences.iter().filter(|s| !reader.on_topic(&s.words) && !s.inferred.is_empty()).count();
     let analogy = claims::told_by_analogy(&texts) || !aliases.is_empty() || figurative >= 2;
     if !analogy {
-        valid.iter_mut().for_each(|s| s.inferred.clear());
+        sentences.iter_mut().for_each(|s| s.inferred.clear());
     }
-    // An analogy's sentences are on the subject through what stands for it.
-    let on_topic = valid
-        .iter()
-        .filter(|s| {
-            reader.on_topic(&s.words)
-                || !s.claims.is_empty()
-                || !s.inferred.is_empty()
-                || s.words.iter().any(|w| aliases.iter().any(|(a, _)| *a == w.trim_end_matches('s')))
-        })
-        .count();
-    let off_topic = valid.len() - on_topic;
+    (aliases, analogy)
+}
 
-    // Misconceptions first: the sentence that states one credits nothing.
-    let mut misconceptions = Vec::new();
-    let mut wrong_sentences = HashSet::new();
+/// Whether a sentence is on the subject; an analogy's, through what stands
+/// for it.
+fn on_subject(s: &Sentence, reader: &Reader, aliases: &[(String, String)]) -> bool {
+    reader.on_topic(&s.words)
+        || !s.claims.is_empty()
+        || !s.inferred.is_empty()
+        || s.words.iter().any(|w| aliases.iter().any(|(a, _)| *a == w.trim_end_matches('s')))
+}
+
+/// The misconceptions stated, each with the first sentence that states it,
+/// and every sentence that states one (it credits nothing).
+fn misconceptions(
+    sentences: &[Sentence],
+    q: &'static QuestionRubric,
+    rules: &CompiledQuestion,
+    compiled: &Compiled,
+) -> (Vec<(&'static Misconception, String)>, HashSet<usize>) {
+    let mut found_all = Vec::new();
+    let mut wrong = HashSet::new();
     for (m, (rule, unless)) in q.misconception.iter().zip(&rules.misconceptions) {
         let stated = |s: &Sentence| {
             rule.stated_by(s)
                 && !unless.iter().any(|p| p.matches(&s.words))
                 && !compiled.reported.iter().any(|p| p.matches(&s.words))
         };
-        let mut found = valid.iter().enumerate().filter(|(_, s)| stated(s)).peekable();
+        let mut found = sentences.iter().enumerate().filter(|(_, s)| stated(s)).peekable();
         if let Some((_, first)) = found.peek() {
-            misconceptions.push((m, quote(first.text)));
+            found_all.push((m, quote(first.text)));
         }
-        wrong_sentences.extend(found.map(|(i, _)| i));
+        wrong.extend(found.map(|(i, _)| i));
     }
+    (found_all, wrong)
+}
+
+/// The concepts shown, each with the sentence that showed it: never by a
+/// sentence that states a misconception, nor one a misconception found
+/// contradicts.
+fn concepts_shown(
+    sentences: &[Sentence],
+    q: &'static QuestionRubric,
+    rules: &CompiledQuestion,
+    misconceptions: &[(&'static Misconception, String)],
+    wrong: &HashSet<usize>,
+) -> Vec<(&'static Concept, String)> {
     let contradicted: HashSet<&str> =
         misconceptions.iter().flat_map(|(m, _)| m.contradicts.iter().map(String::as_str)).collect();
     let mut shown = Vec::new();
@@ -587,91 +690,89 @@ pub fn mark(question: Question, text: &str) -> Marked {
         if contradicted.contains(concept.id.as_str()) {
             continue;
         }
-        let found = valid
+        let found = sentences
             .iter()
             .enumerate()
-            .find(|(i, s)| !wrong_sentences.contains(i) && rule.shown_as_told(s) && !rule.denied_by(s));
+            .find(|(i, s)| !wrong.contains(i) && rule.shown_as_told(s) && !rule.denied_by(s));
         if let Some((_, sentence)) = found {
             shown.push((concept, quote(sentence.text)));
         }
     }
-    let about_other = valid.iter().filter(|s| rules.other.iter().any(|p| p.matches(&s.words))).count();
+    shown
+}
 
+/// What the answer's shape says of it, for [`gamed`].
+struct Counts<'a> {
+    sentences: usize,
+    on_topic: usize,
+    repeats: usize,
+    fragments: usize,
+    analogy: bool,
+    words: &'a [String],
+    about_other: usize,
+    shown: usize,
+}
+
+/// Why the answer looks gamed or answers another question, if it does.
+fn gamed(c: &Counts) -> Vec<Flag> {
+    let limits = &Rubric::get().sentences;
     let mut gamed = Vec::new();
-    if fragments >= 4 && fragments > on_topic {
-        gamed.push(format!(
-            "a list of keywords: {fragments} lines of a few words, {on_topic} sentences on the subject"
-        ));
+    if c.fragments >= 4 && c.fragments > c.on_topic {
+        gamed.push(Flag::KeywordList { fragments: c.fragments, on_topic: c.on_topic });
     }
-    if repeats >= 3 || (repeats >= 2 && repeats * 3 >= valid.len() + repeats) {
-        gamed.push(format!("repeated text: {repeats} sentences say again what another said"));
+    if c.repeats >= 3 || (c.repeats >= 2 && c.repeats * 3 >= c.sentences + c.repeats) {
+        gamed.push(Flag::Repeated { sentences: c.repeats });
     }
     // An analogy that says what stands for what is no filler: it is asked
-    // about below.
-    if off_topic >= 3 && off_topic * 5 >= valid.len() * 2 && !analogy {
-        gamed.push(format!("filler: {off_topic} of {} sentences are not about the subject", valid.len()));
+    // about in `unsure`.
+    let off_topic = c.sentences - c.on_topic;
+    if off_topic >= 3 && off_topic * 5 >= c.sentences * 2 && !c.analogy {
+        gamed.push(Flag::Filler { off_topic, sentences: c.sentences });
     }
-    let all: Vec<String> = units.iter().flat_map(|u| words(&u.text)).collect();
-    let distinct = all.iter().collect::<HashSet<_>>().len();
-    let growth = (distinct as f64).ln() / (all.len() as f64).ln();
-    if all.len() >= rubric.sentences.vocabulary_from && growth < rubric.sentences.min_vocabulary_growth {
-        gamed
-            .push(format!("repeated or generated text: {} words, only {distinct} different ones", all.len()));
+    let distinct = c.words.iter().collect::<HashSet<_>>().len();
+    let growth = (distinct as f64).ln() / (c.words.len() as f64).ln();
+    if c.words.len() >= limits.vocabulary_from && growth < limits.min_vocabulary_growth {
+        gamed.push(Flag::Generated { words: c.words.len(), distinct });
     }
-    if about_other >= 2
-        || (about_other >= 1 && shown.len() <= 3)
-        || (about_other >= 1 && about_other * 4 >= on_topic)
-    {
-        gamed.push(format!("another question answered: {about_other} sentences are about something else"));
+    let other = c.about_other;
+    if other >= 2 || (other >= 1 && c.shown <= 3) || (other >= 1 && other * 4 >= c.on_topic) {
+        gamed.push(Flag::OtherQuestion { sentences: other });
     }
+    gamed
+}
 
-    let required: u32 = shown.iter().filter(|(c, _)| c.required).map(|(c, _)| c.points).sum();
-    let extras: u32 = shown.iter().filter(|(c, _)| !c.required).map(|(c, _)| c.points).sum();
-    let taken: u32 =
-        misconceptions.iter().map(|(m, _)| m.points).sum::<u32>().min(rubric.misconceptions_take_at_most);
-    let earned = (required + extras).min(concept_max).saturating_sub(taken);
-    let capped = !gamed.is_empty() && earned > rubric.flagged_at_most;
-    let concept_points = if gamed.is_empty() { earned } else { earned.min(rubric.flagged_at_most) };
-    let answer_points = if gamed.is_empty() && on_topic > 0 { rubric.answer_points } else { 0 };
-    // Built on a wrong claim about a key point: at most so much in all.
-    let key_wrong = misconceptions.iter().any(|(m, _)| m.central);
-    let concept_points = if key_wrong {
-        concept_points.min(rubric.misconception_at_most.saturating_sub(answer_points))
-    } else {
-        concept_points
-    };
-    let missing =
-        q.concept.iter().filter(|c| c.required && !shown.iter().any(|(s, _)| s.id == c.id)).collect();
+/// An answer's points, from what it showed and stated.
+struct Points {
+    answer: u32,
+    concept: u32,
+    /// The concept points were cut to a flagged answer's most.
+    capped: bool,
+}
 
-    let mut flags = gamed.clone();
-    if all.len() > rubric.sentences.longest {
-        flags.push(format!("{} words: far longer than an answer to this question", all.len()));
-    }
-    for (m, _) in &misconceptions {
-        flags.push(format!("a misconception to confirm: {}", m.name));
-    }
-    // Without the rules (a private copy), the marker knows it cannot judge
-    // the concepts: its doubts would only be noise.
-    if gamed.is_empty() && rubric.rules == Rules::Public {
-        let credited: HashSet<&str> = shown.iter().map(|(_, s)| s.as_str()).collect();
-        let reading = Reading { sentences: &valid, aliases: &aliases, analogy, wrong: &wrong_sentences };
-        flags.extend(unsure(&reading, rules, &credited, all.len(), answer_points + concept_points));
-    }
-    Marked {
-        placeholder: false,
-        sentences: valid.len(),
-        on_topic,
-        answer_points,
-        concept_points,
-        concept_max,
-        shown,
-        missing,
-        misconceptions,
-        gamed,
-        flags,
-        capped,
-        read: valid.into_iter().map(|s| (s.text.to_string(), s.claims)).collect(),
-        analogies: aliases,
+impl Points {
+    fn of(
+        shown: &[(&Concept, String)],
+        misconceptions: &[(&Misconception, String)],
+        gamed: &[Flag],
+        on_topic: usize,
+        concept_max: u32,
+    ) -> Points {
+        let rubric = Rubric::get();
+        let required: u32 = shown.iter().filter(|(c, _)| c.required).map(|(c, _)| c.points).sum();
+        let extras: u32 = shown.iter().filter(|(c, _)| !c.required).map(|(c, _)| c.points).sum();
+        let taken: u32 =
+            misconceptions.iter().map(|(m, _)| m.points).sum::<u32>().min(rubric.misconceptions_take_at_most);
+        let earned = (required + extras).min(concept_max).saturating_sub(taken);
+        let capped = !gamed.is_empty() && earned > rubric.flagged_at_most;
+        let concept = if gamed.is_empty() { earned } else { earned.min(rubric.flagged_at_most) };
+        let answer = if gamed.is_empty() && on_topic > 0 { rubric.answer_points } else { 0 };
+        // Built on a wrong claim about a key point: at most so much in all.
+        let concept = if misconceptions.iter().any(|(m, _)| m.central) {
+            concept.min(rubric.misconception_at_most.saturating_sub(answer))
+        } else {
+            concept
+        };
+        Points { answer, concept, capped }
     }
 }
 
@@ -683,7 +784,7 @@ fn unsure(
     credited: &HashSet<&str>,
     words: usize,
     total: u32,
-) -> Vec<String> {
+) -> Vec<Flag> {
     let Reading { sentences, aliases, analogy, wrong } = *reading;
     let (confidence, claims) = (&Rubric::get().confidence, &compiled().claims);
     let mut unsure = Vec::new();
@@ -711,13 +812,13 @@ fn unsure(
         })
         .collect();
     said.sort_by(|a, b| (&a.role, &a.relation).cmp(&(&b.role, &b.relation)));
-    let both: Vec<String> = said
+    let claims_both: Vec<String> = said
         .windows(2)
         .filter(|w| w[0].role == w[1].role && w[0].relation == w[1].relation && w[0].holds != w[1].holds)
         .map(|w| format!("“{}”", Claim { holds: true, ..w[0].clone() }.said(&Rubric::get().claims)))
         .collect();
-    if !both.is_empty() {
-        unsure.push(format!("the answer says both that and the opposite: {}", both.join(", ")));
+    if !claims_both.is_empty() {
+        unsure.push(Flag::SaysBoth { claims: claims_both });
     }
     if !aliases.is_empty() {
         let roles = &Rubric::get().claims.roles;
@@ -725,12 +826,9 @@ fn unsure(
             |role: &str| roles.iter().find(|r| r.id == role).map_or(role.to_string(), |r| r.said.clone());
         let mapped: Vec<String> =
             aliases.iter().map(|(word, role)| format!("{word} = {}", said(role))).collect();
-        unsure.push(format!("told by analogy ({}), which the marker reads only in part", mapped.join(", ")));
+        unsure.push(Flag::Analogy { mapped });
     } else if analogy {
-        unsure.push(
-            "told by an analogy that does not say what stands for what, which the marker reads only in part"
-                .to_string(),
-        );
+        unsure.push(Flag::Analogy { mapped: Vec::new() });
     }
     let unplaced = sentences
         .iter()
@@ -742,12 +840,10 @@ fn unsure(
         })
         .count();
     if unplaced >= confidence.unplaced_sentences && total <= confidence.unplaced_below {
-        unsure.push(format!(
-            "{unplaced} sentences on the subject earned nothing, at {total}/10: they may say in other words what the marker looks for"
-        ));
+        unsure.push(Flag::Unplaced { sentences: unplaced, total });
     }
     if words >= confidence.long_words && total <= confidence.long_below {
-        unsure.push(format!("{words} words for {total}/10: the marker may have missed what they say"));
+        unsure.push(Flag::LongForMark { words, total });
     }
     unsure
 }
@@ -1233,7 +1329,10 @@ mod tests {
             })
             .collect();
         let marked = mark(Question::Q1, &salad.join(" "));
-        assert!(marked.total() <= 2 && marked.flags.iter().any(|f| f.contains("generated")), "{marked:?}");
+        assert!(
+            marked.total() <= 2 && marked.flags.iter().any(|f| matches!(f, Flag::Generated { .. })),
+            "{marked:?}"
+        );
         let reference =
             std::fs::read_to_string(crate::engine::workspace::home().join("answers/q1.md")).unwrap();
         assert!(!rules_here() || mark(Question::Q1, &reference).flags.is_empty());
@@ -1241,7 +1340,7 @@ mod tests {
         let endless: String = (0..300).map(|i| format!("The process {i}a is {i}b of {i}c. ")).collect();
         let marked = mark(Question::Q1, &endless);
         assert!(marked.gamed.is_empty(), "{:?}", marked.gamed);
-        assert!(marked.flags[0].contains("far longer than an answer"), "{:?}", marked.flags);
+        assert!(matches!(marked.flags[0], Flag::TooLong { .. }), "{:?}", marked.flags);
     }
 
     #[test]

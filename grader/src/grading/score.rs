@@ -62,7 +62,7 @@ pub struct QuestionScore {
     pub witnessed: Option<bool>,
     /// Why the instructor should look at this mark (see
     /// [`QuestionReport::review`]).
-    pub review: Vec<String>,
+    pub review: Vec<crate::checks::flag::Flag>,
     /// A written answer's text, as read.
     pub answer: Option<String>,
     /// Whether the student has started on it (see
