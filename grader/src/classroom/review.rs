@@ -103,33 +103,84 @@ pub fn review(
     sets: &[Set],
     reviewer: &Reviewer,
     input: impl BufRead,
-    mut output: impl Write,
+    output: impl Write,
 ) -> Result<Summary> {
     let mut book = Gradebook::load(out)?;
     let flagged = Flagged::load(out)?;
-    let mut decisions = Decisions::load(out)?;
     let at = crate::classroom::roster::utc(
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64),
     );
-    let decision = |name: &str,
-                    question: Question,
-                    fingerprint: &str,
-                    mark: u32,
-                    automatic: u32,
-                    reason: Option<String>| {
-        Decision {
+    let mut session = Session { reviewer, at, decisions: Decisions::load(out)?, decided: 0 };
+    for set in sets {
+        session.apply(&book, set, out)?;
+    }
+    if sets.is_empty() {
+        let mut lines = input.lines();
+        let mut prompt = Prompt { output, read: move || lines.next().transpose() };
+        session.ask_all(&flagged, &mut prompt)?;
+    }
+    let Session { decisions, decided, .. } = session;
+    // The decisions first: the outputs are derived from them.
+    decisions.save(out)?;
+    book.write(out, &decisions)?;
+    let open =
+        flagged.items.iter().filter(|i| decisions.on(&i.name, i.question, &i.fingerprint).is_none()).count();
+    Ok(Summary { flagged: flagged.items.len(), decided, open })
+}
+
+/// One review: who decides, when, and what has been decided.
+struct Session<'a> {
+    reviewer: &'a Reviewer,
+    at: String,
+    decisions: Decisions,
+    decided: usize,
+}
+
+/// Where the reviewer is asked and answers.
+struct Prompt<W, R> {
+    output: W,
+    read: R,
+}
+
+/// What was asked of one cluster (or one item): a mark or none for each,
+/// reasons given for single members, and whether the reviewer stopped
+/// part-way.
+struct Asked {
+    marks: Vec<Option<u32>>,
+    own_reasons: Vec<(String, Option<String>)>,
+    stop: bool,
+}
+
+impl Session<'_> {
+    /// Keeps a decision on one piece of work.
+    fn decide(&mut self, item: &Item, mark: u32, reason: Option<String>) {
+        self.decide_on(&item.name, item.question, &item.fingerprint, mark, item.automatic, reason);
+    }
+
+    fn decide_on(
+        &mut self,
+        name: &str,
+        question: Question,
+        fingerprint: &str,
+        mark: u32,
+        automatic: u32,
+        reason: Option<String>,
+    ) {
+        self.decisions.decide(Decision {
             name: name.to_string(),
             question,
             fingerprint: fingerprint.to_string(),
             mark,
             automatic,
-            by: reviewer.by.clone(),
-            at: at.clone(),
+            by: self.reviewer.by.clone(),
+            at: self.at.clone(),
             reason,
-        }
-    };
-    let mut decided = 0;
-    for set in sets {
+        });
+        self.decided += 1;
+    }
+
+    /// A mark set on the command line (`--set name:q1=7`).
+    fn apply(&mut self, book: &Gradebook, set: &Set, out: &Path) -> Result<()> {
         let row = book
             .rows
             .iter()
@@ -154,130 +205,140 @@ pub fn review(
             format!("{} has no work on Q{} to set a mark for", set.name, set.question.number())
         })?;
         let automatic = row.automatic.get(set.question as usize).copied().unwrap_or(0);
-        decisions.decide(decision(
-            &row.name,
-            set.question,
-            &work.fingerprint,
-            set.mark,
-            automatic,
-            reviewer.reason.clone(),
-        ));
-        decided += 1;
+        let reason = self.reviewer.reason.clone();
+        self.decide_on(&row.name, set.question, &work.fingerprint, set.mark, automatic, reason);
+        Ok(())
     }
-    if sets.is_empty() {
-        let mut lines = input.lines();
-        let mut read = move || lines.next().transpose();
+
+    /// Asks for each flagged work not yet decided, a cluster of copies at
+    /// once, until the reviewer stops or nothing is left.
+    fn ask_all<W: Write, R: FnMut() -> std::io::Result<Option<String>>>(
+        &mut self,
+        flagged: &Flagged,
+        prompt: &mut Prompt<W, R>,
+    ) -> Result<()> {
         let open: Vec<&Item> = flagged
             .items
             .iter()
-            .filter(|i| decisions.on(&i.name, i.question, &i.fingerprint).is_none())
+            .filter(|i| self.decisions.on(&i.name, i.question, &i.fingerprint).is_none())
             .collect();
         let mut done: HashSet<(String, Question)> = HashSet::new();
-        let mut stop = false;
         for item in &open {
-            if stop {
-                break;
-            }
             if done.contains(&(item.name.clone(), item.question)) {
                 continue;
             }
             let cluster = cluster_of(item, &open);
-            for member in &cluster {
-                done.insert((member.name.clone(), member.question));
-            }
-            let max = item.question.spec().points();
-            let mut own_reasons: Vec<(String, Option<String>)> = Vec::new();
-            let marks = if cluster.len() > 1 {
-                for member in &cluster {
-                    show(&mut output, member, max, &[])?;
-                }
-                let prompt = CLUSTER_PROMPT
-                    .replace("{max}", &max.to_string())
-                    .replace("{n}", &cluster.len().to_string());
-                match ask(&mut output, &mut read, &prompt, max, true)? {
-                    Answer::Mark(mark) => vec![Some(mark); cluster.len()],
-                    Answer::Keep => cluster.iter().map(|m| Some(m.automatic)).collect(),
-                    Answer::Skip => vec![None; cluster.len()],
-                    Answer::Stop => break,
-                    Answer::Each => {
-                        // Each its own mark, and its own reason.
-                        let mut marks = Vec::new();
-                        for member in &cluster {
-                            writeln!(output, "\n{}, Q{}:", member.name, member.question.number())?;
-                            let prompt = prompt_for(member, max);
-                            match ask(&mut output, &mut read, &prompt, max, false)? {
-                                Answer::Mark(mark) => {
-                                    let reason = if mark == member.automatic {
-                                        None
-                                    } else {
-                                        ask_reason(&mut output, &mut read, &[member.name.as_str()])?
-                                    };
-                                    own_reasons.push((member.name.clone(), reason));
-                                    marks.push(Some(mark));
-                                }
-                                Answer::Keep => marks.push(Some(member.automatic)),
-                                Answer::Stop => {
-                                    stop = true;
-                                    break;
-                                }
-                                Answer::Skip | Answer::Each => marks.push(None),
-                            }
-                        }
-                        marks
-                    }
-                }
+            done.extend(cluster.iter().map(|m| (m.name.clone(), m.question)));
+            let asked = if cluster.len() > 1 {
+                prompt.cluster(&cluster)?
             } else {
                 let others: Vec<&Item> = flagged
                     .items
                     .iter()
                     .filter(|o| o.question == item.question && item.copies.contains(&o.name))
                     .collect();
-                show(&mut output, item, max, &others)?;
-                match ask(&mut output, &mut read, &prompt_for(item, max), max, false)? {
-                    Answer::Mark(mark) => vec![Some(mark)],
-                    Answer::Keep => vec![Some(item.automatic)],
-                    Answer::Skip | Answer::Each => vec![None],
-                    Answer::Stop => break,
-                }
+                prompt.single(item, &others)?
             };
-            // A mark that differs from the automatic one is asked its
-            // reason (once for a cluster given one mark): it goes back to
-            // the students.
-            let changed: Vec<&str> = cluster
-                .iter()
-                .zip(&marks)
-                .filter(|(m, mark)| mark.is_some_and(|k| k != m.automatic))
-                .map(|(m, _)| m.name.as_str())
-                .collect();
-            let shared = if !changed.is_empty() && own_reasons.is_empty() {
-                ask_reason(&mut output, &mut read, &changed)?
-            } else {
-                None
-            };
-            for (member, mark) in cluster.iter().zip(marks) {
-                if let Some(mark) = mark {
-                    let own = own_reasons.iter().find(|(n, _)| *n == member.name).map(|(_, r)| r.clone());
-                    let reason =
-                        if mark == member.automatic { None } else { own.unwrap_or_else(|| shared.clone()) };
-                    decisions.decide(decision(
-                        &member.name,
-                        member.question,
-                        &member.fingerprint,
-                        mark,
-                        member.automatic,
-                        reason,
-                    ));
-                    decided += 1;
-                }
+            let Some(asked) = asked else { break };
+            self.keep(&cluster, &asked, prompt)?;
+            if asked.stop {
+                break;
             }
         }
+        Ok(())
     }
-    // The decisions first: the outputs are derived from them.
-    decisions.save(out)?;
-    book.write(out, &decisions)?;
-    let open =
-        flagged.items.iter().filter(|i| decisions.on(&i.name, i.question, &i.fingerprint).is_none()).count();
-    Ok(Summary { flagged: flagged.items.len(), decided, open })
+
+    /// Keeps the marks asked of a cluster. A mark that differs from the
+    /// automatic one is asked its reason (once for a cluster given one
+    /// mark): it goes back to the students.
+    fn keep<W: Write, R: FnMut() -> std::io::Result<Option<String>>>(
+        &mut self,
+        cluster: &[&Item],
+        asked: &Asked,
+        prompt: &mut Prompt<W, R>,
+    ) -> Result<()> {
+        let changed: Vec<&str> = cluster
+            .iter()
+            .zip(&asked.marks)
+            .filter(|(m, mark)| mark.is_some_and(|k| k != m.automatic))
+            .map(|(m, _)| m.name.as_str())
+            .collect();
+        let shared = if !changed.is_empty() && asked.own_reasons.is_empty() {
+            ask_reason(&mut prompt.output, &mut prompt.read, &changed)?
+        } else {
+            None
+        };
+        for (member, mark) in cluster.iter().zip(&asked.marks) {
+            if let Some(mark) = *mark {
+                let own = asked.own_reasons.iter().find(|(n, _)| *n == member.name).map(|(_, r)| r.clone());
+                let reason =
+                    if mark == member.automatic { None } else { own.unwrap_or_else(|| shared.clone()) };
+                self.decide(member, mark, reason);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write, R: FnMut() -> std::io::Result<Option<String>>> Prompt<W, R> {
+    /// Asks one mark for a cluster of copies (or each its own); `None` when
+    /// the reviewer stops.
+    fn cluster(&mut self, cluster: &[&Item]) -> Result<Option<Asked>> {
+        let max = cluster[0].question.spec().points();
+        for member in cluster {
+            show(&mut self.output, member, max, &[])?;
+        }
+        let prompt =
+            CLUSTER_PROMPT.replace("{max}", &max.to_string()).replace("{n}", &cluster.len().to_string());
+        let marks = match ask(&mut self.output, &mut self.read, &prompt, max, true)? {
+            Answer::Mark(mark) => vec![Some(mark); cluster.len()],
+            Answer::Keep => cluster.iter().map(|m| Some(m.automatic)).collect(),
+            Answer::Skip => vec![None; cluster.len()],
+            Answer::Stop => return Ok(None),
+            Answer::Each => return self.each(cluster, max).map(Some),
+        };
+        Ok(Some(Asked { marks, own_reasons: Vec::new(), stop: false }))
+    }
+
+    /// Each member of a cluster its own mark, and its own reason.
+    fn each(&mut self, cluster: &[&Item], max: u32) -> Result<Asked> {
+        let mut asked = Asked { marks: Vec::new(), own_reasons: Vec::new(), stop: false };
+        for member in cluster {
+            writeln!(self.output, "\n{}, Q{}:", member.name, member.question.number())?;
+            match ask(&mut self.output, &mut self.read, &prompt_for(member, max), max, false)? {
+                Answer::Mark(mark) => {
+                    let reason = if mark == member.automatic {
+                        None
+                    } else {
+                        ask_reason(&mut self.output, &mut self.read, &[member.name.as_str()])?
+                    };
+                    asked.own_reasons.push((member.name.clone(), reason));
+                    asked.marks.push(Some(mark));
+                }
+                Answer::Keep => asked.marks.push(Some(member.automatic)),
+                Answer::Stop => {
+                    asked.stop = true;
+                    break;
+                }
+                Answer::Skip | Answer::Each => asked.marks.push(None),
+            }
+        }
+        Ok(asked)
+    }
+
+    /// Asks the mark of one work, shown beside the answers it may copy;
+    /// `None` when the reviewer stops.
+    fn single(&mut self, item: &Item, others: &[&Item]) -> Result<Option<Asked>> {
+        let max = item.question.spec().points();
+        show(&mut self.output, item, max, others)?;
+        let mark = match ask(&mut self.output, &mut self.read, &prompt_for(item, max), max, false)? {
+            Answer::Mark(mark) => Some(mark),
+            Answer::Keep => Some(item.automatic),
+            Answer::Skip | Answer::Each => None,
+            Answer::Stop => return Ok(None),
+        };
+        Ok(Some(Asked { marks: vec![mark], own_reasons: Vec::new(), stop: false }))
+    }
 }
 
 /// The open items of one cluster of copies with `item`: those whose answers
