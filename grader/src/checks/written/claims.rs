@@ -255,165 +255,187 @@ impl Reader {
         about: &mut Option<String>,
         previous: Option<&str>,
     ) -> Vec<Claim> {
-        let mut out = Vec::new();
-        let mut contrast: Vec<String> = Vec::new();
-        let mut before: Option<(String, bool)> = None;
-        // The strong role the sentence named first, for a weak name
-        // ("program") that follows it; "With multiprocessing, each
-        // worker …" makes it the topic of every clause.
-        let mut topic: Option<String> = None;
-        let mut framed = false;
+        let mut carried = Carried {
+            about,
+            previous,
+            out: Vec::new(),
+            contrast: Vec::new(),
+            before: None,
+            topic: None,
+            framed: false,
+        };
         for clause in clauses(sentence, &self.clause_words) {
-            let named = self.roles_in(&clause, aliases);
-            // An analogy's words read as what they stand for: "hire a new
-            // teller" says what "a new worker" says.
-            let relations = self.relations_in(&as_told(&clause, aliases));
-            // "more than one process" counts; "heavier than a process"
-            // compares.
-            let counting = |at: usize| {
-                clause[at] == "than" && clause.get(at + 1).is_some_and(|w| COUNTS.contains(&w.as_str()))
-            };
-            let contrast_at = |at: usize| {
-                (1..=3)
-                    .find_map(|back| {
-                        let from = at.checked_sub(back)?;
-                        self.contrasts.iter().any(|c| c.at(&clause, from).is_some()).then_some(from)
-                    })
-                    .filter(|&from| !counting(from))
-            };
-            let is_contrast = |at: usize| contrast_at(at).is_some();
-            // Only "unlike threads" sets the other side for any relation;
-            // "than threads" does so for comparatives.
-            let set_apart = |at: usize| contrast_at(at).is_some_and(|from| clause[from] != "than");
-            // "threads of a process share…": a role after another, behind
-            // "of" or "in", says whose, not who.
-            let roles: Vec<Mention> = named
-                .iter()
-                .enumerate()
-                .filter(|(i, r)| {
-                    let behind = (1..=3)
-                        .any(|back| r.start >= back && MODIFIERS.contains(&clause[r.start - back].as_str()));
-                    // A weak name behind "of" or "in" ("inside one
-                    // program") is never who does it.
-                    !(behind
-                        && (r.weak
-                            || about.is_some()
-                            || named[..*i].iter().any(|earlier| !is_contrast(earlier.start))))
-                })
-                .map(|(_, r)| r.clone())
-                .filter(|r| {
-                    if set_apart(r.start) {
-                        contrast.push(r.role.clone());
-                    }
-                    !is_contrast(r.start)
-                })
-                .collect();
-            // A clause that opens with a frame sets the topic afresh.
-            // "With multiprocessing, …", "So with threads, …".
-            let opening = usize::from(clause.first().is_some_and(|w| CONNECTIVES.contains(&w.as_str())));
-            let frame = named.first().filter(|r| {
-                !r.weak
-                    && (opening + 1..=opening + 3).contains(&r.start)
-                    && clause.get(opening).is_some_and(|w| FRAMES.contains(&w.as_str()))
-            });
-            let framed_here = frame.is_some();
-            if let Some(r) = frame {
-                topic = Some(r.role.clone());
-                framed = true;
-            } else if topic.is_none() {
-                topic = roles.iter().find(|r| !r.weak).map(|r| r.role.clone());
-            }
-            if relations.is_empty() {
-                match (&before, roles.last()) {
-                    // "…, but processes don't": the relation before, again.
-                    (Some((relation, polar)), Some(subject)) if elliptic(&clause) => {
-                        let negated = self.negations(&clause) % 2 == 1;
-                        out.push(Claim {
-                            guessed: false,
-                            role: subject.role.clone(),
-                            relation: relation.clone(),
-                            holds: polar ^ negated,
-                        });
-                    }
-                    // A clause without a relation names what comes next is
-                    // about: its first role, its subject.
-                    (_, Some(_)) => {
-                        *about = roles.iter().find(|r| !r.weak).or(roles.first()).map(|s| s.role.clone());
-                    }
-                    _ => {}
-                }
-                continue;
-            }
-            let mut scope = 0;
-            for said in relations {
-                let Said { start, end, relation, polar, comparative, own } = said;
-                // "creating a process per task costs…", "switching between
-                // threads is fast", "the overhead of spawning a new one per
-                // task": a relation said as a noun, by no one.
-                let gerund = (start.saturating_sub(2)..=start).rev().find(|&i| gerund(&clause[i]));
-                let nominal = gerund.is_some_and(|at| {
-                    !roles.iter().any(|r| r.end <= at)
-                        || at
-                            .checked_sub(1)
-                            .is_some_and(|before| PREPOSITIONS.contains(&clause[before].as_str()))
-                });
-                if nominal {
-                    scope = end;
-                    continue;
-                }
-                let subject = roles
-                    .iter()
-                    .rfind(|r| r.end <= start)
-                    .or_else(|| roles.iter().find(|r| r.start >= start && r.end <= end))
-                    .map(|r| match (&topic, r.weak || (framed && r.role == "worker")) {
-                        (Some(topic), true) => topic.clone(),
-                        _ => r.role.clone(),
-                    })
-                    .or_else(|| topic.clone().filter(|_| framed_here))
-                    .or_else(|| about.clone());
-                let pronoun = clause[..end].iter().any(|w| PRONOUNS.contains(&w.as_str()));
-                let guessed = subject.is_none() && pronoun && previous.is_some();
-                let subject = subject.or_else(|| previous.filter(|_| pronoun).map(str::to_string));
-                // A negation turns a relation over from close before it
-                // ("do not share", "no two processes share") or inside it.
-                let from = scope.max(start.saturating_sub(NEGATION_REACH));
-                let inside: Vec<String> = clause[from..end]
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| !own.contains(&(from + i)))
-                    .filter(|(i, _)| !named.iter().any(|r| r.start <= from + i && from + i < r.end))
-                    .map(|(_, w)| w.clone())
-                    .collect();
-                let negated = self.negations(&inside) % 2 == 1;
-                let holds = polar ^ negated;
-                if let Some(subject) = subject {
-                    out.push(Claim { role: subject.clone(), relation: relation.clone(), holds, guessed });
-                    *about = Some(subject);
-                }
-                let than: Vec<String> = if comparative {
-                    named
-                        .iter()
-                        .filter(|r| r.start >= end && is_contrast(r.start))
-                        .map(|r| r.role.clone())
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                for other in contrast.drain(..).chain(than) {
-                    out.push(Claim {
-                        role: other,
-                        relation: relation.clone(),
-                        holds: !holds,
-                        guessed: false,
-                    });
-                }
-                before = Some((relation, polar));
-                scope = end;
-            }
+            self.read_clause(&clause, aliases, &mut carried);
         }
+        let mut out = carried.out;
         out.sort_by(|a, b| (&a.role, &a.relation, a.holds).cmp(&(&b.role, &b.relation, b.holds)));
         out.dedup();
         out
+    }
+
+    /// Reads one clause's claims into `carried`.
+    fn read_clause(&self, clause: &[String], aliases: &[(String, String)], carried: &mut Carried) {
+        let named = self.roles_in(clause, aliases);
+        // An analogy's words read as what they stand for: "hire a new
+        // teller" says what "a new worker" says.
+        let relations = self.relations_in(&as_told(clause, aliases));
+        let roles = self.actors(clause, &named, carried);
+        let framed_here = self.frame(clause, &named, &roles, carried);
+        if relations.is_empty() {
+            match (&carried.before, roles.last()) {
+                // "…, but processes don't": the relation before, again.
+                (Some((relation, polar)), Some(subject)) if elliptic(clause) => {
+                    let negated = self.negations(clause) % 2 == 1;
+                    let claim = Claim {
+                        guessed: false,
+                        role: subject.role.clone(),
+                        relation: relation.clone(),
+                        holds: polar ^ negated,
+                    };
+                    carried.out.push(claim);
+                }
+                // A clause without a relation names what comes next is
+                // about: its first role, its subject.
+                (_, Some(_)) => {
+                    *carried.about = roles.iter().find(|r| !r.weak).or(roles.first()).map(|s| s.role.clone());
+                }
+                _ => {}
+            }
+            return;
+        }
+        let mut scope = 0;
+        for said in relations {
+            let clause = Clause { words: clause, named: &named, roles: &roles, framed_here };
+            scope = self.read_relation(&clause, said, scope, carried);
+        }
+    }
+
+    /// Where a contrast ("unlike", "than", "whereas") stands close before
+    /// `at`, if one does: "more than one process" counts, it does not
+    /// compare.
+    fn contrast_at(&self, clause: &[String], at: usize) -> Option<usize> {
+        let counting = |at: usize| {
+            clause[at] == "than" && clause.get(at + 1).is_some_and(|w| COUNTS.contains(&w.as_str()))
+        };
+        (1..=3)
+            .find_map(|back| {
+                let from = at.checked_sub(back)?;
+                self.contrasts.iter().any(|c| c.at(clause, from).is_some()).then_some(from)
+            })
+            .filter(|&from| !counting(from))
+    }
+
+    /// The roles of a clause that may act: not those that say whose
+    /// ("threads of a process share…"), nor those a contrast sets apart
+    /// (kept in `carried.contrast` for the other side of the relation).
+    fn actors(&self, clause: &[String], named: &[Mention], carried: &mut Carried) -> Vec<Mention> {
+        let is_contrast = |at: usize| self.contrast_at(clause, at).is_some();
+        // Only "unlike threads" sets the other side for any relation;
+        // "than threads" does so for comparatives.
+        let set_apart = |at: usize| self.contrast_at(clause, at).is_some_and(|from| clause[from] != "than");
+        let about = carried.about.is_some();
+        named
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| {
+                let behind = (1..=3)
+                    .any(|back| r.start >= back && MODIFIERS.contains(&clause[r.start - back].as_str()));
+                // A weak name behind "of" or "in" ("inside one
+                // program") is never who does it.
+                !(behind
+                    && (r.weak || about || named[..*i].iter().any(|earlier| !is_contrast(earlier.start))))
+            })
+            .map(|(_, r)| r.clone())
+            .filter(|r| {
+                if set_apart(r.start) {
+                    carried.contrast.push(r.role.clone());
+                }
+                !is_contrast(r.start)
+            })
+            .collect()
+    }
+
+    /// Sets the topic: afresh from a clause that opens with a frame ("With
+    /// multiprocessing, …", "So with threads, …"), or from the first strong
+    /// role when there is none yet. Returns whether this clause framed it.
+    fn frame(&self, clause: &[String], named: &[Mention], roles: &[Mention], carried: &mut Carried) -> bool {
+        let opening = usize::from(clause.first().is_some_and(|w| CONNECTIVES.contains(&w.as_str())));
+        let frame = named.first().filter(|r| {
+            !r.weak
+                && (opening + 1..=opening + 3).contains(&r.start)
+                && clause.get(opening).is_some_and(|w| FRAMES.contains(&w.as_str()))
+        });
+        if let Some(r) = frame {
+            carried.topic = Some(r.role.clone());
+            carried.framed = true;
+        } else if carried.topic.is_none() {
+            carried.topic = roles.iter().find(|r| !r.weak).map(|r| r.role.clone());
+        }
+        frame.is_some()
+    }
+
+    /// Reads the claims one relation of a clause makes: of its subject, and
+    /// the opposite of what it is contrasted with. Returns where the next
+    /// relation's scope starts.
+    fn read_relation(&self, c: &Clause, said: Said, scope: usize, carried: &mut Carried) -> usize {
+        let Said { start, end, relation, polar, comparative, own } = said;
+        let clause = c.words;
+        // "creating a process per task costs…", "switching between
+        // threads is fast", "the overhead of spawning a new one per
+        // task": a relation said as a noun, by no one.
+        let gerund = (start.saturating_sub(2)..=start).rev().find(|&i| gerund(&clause[i]));
+        let nominal = gerund.is_some_and(|at| {
+            !c.roles.iter().any(|r| r.end <= at)
+                || at.checked_sub(1).is_some_and(|before| PREPOSITIONS.contains(&clause[before].as_str()))
+        });
+        if nominal {
+            return end;
+        }
+        let subject = c
+            .roles
+            .iter()
+            .rfind(|r| r.end <= start)
+            .or_else(|| c.roles.iter().find(|r| r.start >= start && r.end <= end))
+            .map(|r| match (&carried.topic, r.weak || (carried.framed && r.role == "worker")) {
+                (Some(topic), true) => topic.clone(),
+                _ => r.role.clone(),
+            })
+            .or_else(|| carried.topic.clone().filter(|_| c.framed_here))
+            .or_else(|| carried.about.clone());
+        let pronoun = clause[..end].iter().any(|w| PRONOUNS.contains(&w.as_str()));
+        let guessed = subject.is_none() && pronoun && carried.previous.is_some();
+        let subject = subject.or_else(|| carried.previous.filter(|_| pronoun).map(str::to_string));
+        // A negation turns a relation over from close before it
+        // ("do not share", "no two processes share") or inside it.
+        let from = scope.max(start.saturating_sub(NEGATION_REACH));
+        let inside: Vec<String> = clause[from..end]
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !own.contains(&(from + i)))
+            .filter(|(i, _)| !c.named.iter().any(|r| r.start <= from + i && from + i < r.end))
+            .map(|(_, w)| w.clone())
+            .collect();
+        let holds = polar ^ (self.negations(&inside) % 2 == 1);
+        if let Some(subject) = subject {
+            carried.out.push(Claim { role: subject.clone(), relation: relation.clone(), holds, guessed });
+            *carried.about = Some(subject);
+        }
+        let than: Vec<String> = if comparative {
+            let contrasted = |r: &&Mention| r.start >= end && self.contrast_at(clause, r.start).is_some();
+            c.named.iter().filter(contrasted).map(|r| r.role.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        for other in carried.contrast.drain(..).chain(than) {
+            carried.out.push(Claim {
+                role: other,
+                relation: relation.clone(),
+                holds: !holds,
+                guessed: false,
+            });
+        }
+        carried.before = Some((relation, polar));
+        end
     }
 
     /// The roles named in a clause, the longest name at each place.
@@ -956,6 +978,33 @@ impl Phrase {
 /// examples and tests: the marker keeps its own reader).
 pub fn read(sentence: &str) -> Vec<Claim> {
     super::claims_reader().claims(sentence, &[], &mut None)
+}
+
+/// What reading a sentence carries from one clause to the next.
+struct Carried<'a> {
+    /// What the sentences so far are about (their last subject).
+    about: &'a mut Option<String>,
+    /// The previous sentence's subject, for a pronoun.
+    previous: Option<&'a str>,
+    out: Vec<Claim>,
+    /// Roles a contrast set apart, for the other side of the next relation.
+    contrast: Vec<String>,
+    /// The last relation and its polarity, for an ellipsis.
+    before: Option<(String, bool)>,
+    /// The strong role the sentence named first, for a weak name
+    /// ("program") that follows it; "With multiprocessing, each worker …"
+    /// makes it the topic of every clause.
+    topic: Option<String>,
+    framed: bool,
+}
+
+/// A clause being read: its words, the roles it names, those that may act,
+/// and whether it set the topic.
+struct Clause<'a> {
+    words: &'a [String],
+    named: &'a [Mention],
+    roles: &'a [Mention],
+    framed_here: bool,
 }
 
 #[cfg(test)]
