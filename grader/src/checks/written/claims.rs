@@ -632,107 +632,142 @@ pub fn told_by_analogy(sentences: &[String]) -> bool {
 /// "think of") has any; `names` says whether a word may name a thing in
 /// one (the rubric's small words and the subject's own words may not).
 pub fn aliases(reader: &Reader, sentences: &[String], names: impl Fn(&str) -> bool) -> Vec<(String, String)> {
-    const SIGNALS: &[&str] =
-        &["like", "imagine", "think", "analogy", "picture", "similar", "metaphor", "compare", "as if"];
     // Without a word that tells an analogy, only a mapping said in full
     // ("the tellers are the worker processes") is one.
-    let told = sentences.iter().any(|s| super::words(s).iter().any(|w| SIGNALS.contains(&w.as_str())));
-    let is_small = |w: &str| is_small(w) || !names(w);
-    const LINKS: &[&[&str]] = &[
-        &["is"],
-        &["are"],
-        &["represents"],
-        &["represent"],
-        &["stands", "for"],
-        &["stand", "for"],
-        &["is", "like"],
-        &["are", "like"],
-        &["acts", "as"],
-        &["act", "as"],
-        &["plays", "the", "role", "of"],
-        &["means"],
-        &["equals"],
-    ];
-    let mut found: Vec<(String, String)> = Vec::new();
+    let told =
+        sentences.iter().any(|s| super::words(s).iter().any(|w| ANALOGY_SIGNALS.contains(&w.as_str())));
+    let small = |w: &str| is_small(w) || !names(w);
+    let mut finder = Aliases { reader, told, small: &small, found: Vec::new() };
     for sentence in sentences {
-        // "taxis = worker processes, passengers = tasks": a mapping said
-        // with an equals sign is said in full.
-        for part in sentence.split([',', ';']) {
-            if let Some((left, right)) = part.split_once('=') {
-                let (left, right) = (super::words(left), super::words(right));
-                if let (Some(word), Some(role)) = (left.last(), reader.role_of(&right)) {
-                    if !is_small(word) && reader.role_of(std::slice::from_ref(word)).is_none() {
-                        found.push((singular(word), role));
-                    }
-                }
-            }
-        }
-        // "cooks (processes)": a word, then a role in brackets.
-        for (before, inside) in bracketed(sentence) {
-            if let (Some(role), Some(word), true) = (reader.role_of(&inside), before, told) {
-                if !is_small(&word) && reader.role_of(std::slice::from_ref(&word)).is_none() {
-                    found.push((word, role));
-                }
-            }
-        }
+        finder.equals(sentence);
+        finder.bracketed(sentence);
         let words = super::words(sentence);
         for at in 0..words.len() {
-            for link in LINKS {
+            for link in ALIAS_LINKS {
                 if starts_with(&words[at..], link) {
-                    let after = at + link.len();
-                    let article = words
-                        .get(after)
-                        .is_some_and(|w| ["a", "an", "the", "one", "our"].contains(&w.as_str()));
-                    let target = if article { after + 1 } else { after };
-                    let (Some(word), Some(rest)) =
-                        (at.checked_sub(1).map(|i| &words[i]), words.get(target..))
-                    else {
-                        continue;
-                    };
-                    let word_role = reader.role_of(std::slice::from_ref(word));
-                    let target_role = reader.role_of(rest);
-                    // "each cook is a process": the cook stands for the
-                    // process (a thing named as one: after a determiner, or
-                    // first in its sentence).
-                    let determined = at >= 2 && DETERMINERS.contains(&words[at - 2].as_str());
-                    let named = determined || (told && at == 1);
-                    if let (None, Some(role), true) = (&word_role, &target_role, named) {
-                        if !is_small(word) && !word.ends_with("ing") && !QUANTIFIERS.contains(&word.as_str())
-                        {
-                            found.push((singular(word), role.clone()));
-                        }
-                    }
-                    // "a process is like a cook": the same, the other way.
-                    let like = link.last() == Some(&"like");
-                    let other = words[after..]
-                        .iter()
-                        .find(|w| !QUANTIFIERS.contains(&w.as_str()) && !w.ends_with("ing"));
-                    if let (Some(role), Some(other), true) = (word_role, other, like && told) {
-                        if reader.role_of(std::slice::from_ref(other)).is_none() && !is_small(other) {
-                            found.push((singular(other), role));
-                        }
-                    }
+                    finder.linked(&words, at, link);
                 }
             }
-            // "think of processes as kitchens"
-            if words[at] != "as" || at == 0 {
-                continue;
-            }
-            if let (Some(role), Some(other)) = (reader.role_of(&words[at - 1..at]), words.get(at + 1)) {
-                let imagined =
-                    words[..at].iter().any(|w| ["think", "imagine", "picture"].contains(&w.as_str()));
-                if told && imagined && !is_small(other) && reader.role_of(&words[at + 1..]).is_none() {
-                    found.push((singular(other), role));
-                }
-            }
+            finder.imagined(&words, at);
         }
     }
+    let mut found = finder.found;
     found.sort();
     found.dedup_by(|a, b| a.0 == b.0);
     // An analogy maps a handful of things; thousands of "wordN is a
     // process" would only make every word a lookup.
     found.truncate(MAX_ALIASES);
     found
+}
+
+/// Words that tell an analogy.
+const ANALOGY_SIGNALS: &[&str] =
+    &["like", "imagine", "think", "analogy", "picture", "similar", "metaphor", "compare", "as if"];
+
+/// Words that say one thing stands for another.
+const ALIAS_LINKS: &[&[&str]] = &[
+    &["is"],
+    &["are"],
+    &["represents"],
+    &["represent"],
+    &["stands", "for"],
+    &["stand", "for"],
+    &["is", "like"],
+    &["are", "like"],
+    &["acts", "as"],
+    &["act", "as"],
+    &["plays", "the", "role", "of"],
+    &["means"],
+    &["equals"],
+];
+
+/// What [`aliases`] has found, and how it reads.
+struct Aliases<'a> {
+    reader: &'a Reader,
+    /// Whether a word tells an analogy.
+    told: bool,
+    /// A word too small (or too common) to stand for a role.
+    small: &'a dyn Fn(&str) -> bool,
+    found: Vec<(String, String)>,
+}
+
+impl Aliases<'_> {
+    /// Whether `word` alone names no role.
+    fn no_role(&self, word: &str) -> bool {
+        self.reader.role_of(&[word.to_string()]).is_none()
+    }
+
+    /// "taxis = worker processes, passengers = tasks": a mapping said with
+    /// an equals sign is said in full.
+    fn equals(&mut self, sentence: &str) {
+        for part in sentence.split([',', ';']) {
+            if let Some((left, right)) = part.split_once('=') {
+                let (left, right) = (super::words(left), super::words(right));
+                if let (Some(word), Some(role)) = (left.last(), self.reader.role_of(&right)) {
+                    if !(self.small)(word) && self.no_role(word) {
+                        self.found.push((singular(word), role));
+                    }
+                }
+            }
+        }
+    }
+
+    /// "cooks (processes)": a word, then a role in brackets.
+    fn bracketed(&mut self, sentence: &str) {
+        for (before, inside) in bracketed(sentence) {
+            if let (Some(role), Some(word), true) = (self.reader.role_of(&inside), before, self.told) {
+                if !(self.small)(&word) && self.no_role(&word) {
+                    self.found.push((word, role));
+                }
+            }
+        }
+    }
+
+    /// "each cook is a process": the cook stands for the process (a thing
+    /// named as one: after a determiner, or first in its sentence); "a
+    /// process is like a cook": the same, the other way. `link` is at `at`.
+    fn linked(&mut self, words: &[String], at: usize, link: &[&str]) {
+        let after = at + link.len();
+        let article =
+            words.get(after).is_some_and(|w| ["a", "an", "the", "one", "our"].contains(&w.as_str()));
+        let target = if article { after + 1 } else { after };
+        let (Some(word), Some(rest)) = (at.checked_sub(1).map(|i| &words[i]), words.get(target..)) else {
+            return;
+        };
+        let word_role = self.reader.role_of(std::slice::from_ref(word));
+        let target_role = self.reader.role_of(rest);
+        let determined = at >= 2 && DETERMINERS.contains(&words[at - 2].as_str());
+        let named = determined || (self.told && at == 1);
+        if let (None, Some(role), true) = (&word_role, &target_role, named) {
+            if !(self.small)(word) && !word.ends_with("ing") && !QUANTIFIERS.contains(&word.as_str()) {
+                self.found.push((singular(word), role.clone()));
+            }
+        }
+        let like = link.last() == Some(&"like");
+        let other = words[after..].iter().find(|w| !QUANTIFIERS.contains(&w.as_str()) && !w.ends_with("ing"));
+        if let (Some(role), Some(other), true) = (word_role, other, like && self.told) {
+            if self.no_role(other) && !(self.small)(other) {
+                self.found.push((singular(other), role));
+            }
+        }
+    }
+
+    /// "think of processes as kitchens", with "as" at `at`.
+    fn imagined(&mut self, words: &[String], at: usize) {
+        if words[at] != "as" || at == 0 {
+            return;
+        }
+        if let (Some(role), Some(other)) = (self.reader.role_of(&words[at - 1..at]), words.get(at + 1)) {
+            let imagined = words[..at].iter().any(|w| ["think", "imagine", "picture"].contains(&w.as_str()));
+            if self.told
+                && imagined
+                && !(self.small)(other)
+                && self.reader.role_of(&words[at + 1..]).is_none()
+            {
+                self.found.push((singular(other), role));
+            }
+        }
+    }
 }
 
 /// The most things an answer's analogies are read to stand for.
