@@ -29,12 +29,10 @@ use std::time::{Duration, Instant};
 
 use grader::checks;
 use grader::engine::compile::{Build, build};
-use grader::engine::grade::Context;
 use grader::engine::run::{Layers, RunSpec, Runner};
-use grader::engine::scratch::Scratch;
 use grader::engine::workspace::home;
 use grader::grading::score::{QuestionScore, Scorecard, score_question};
-use grader::grading::submission::{Options, grade_submission};
+use grader::grading::submission::grade_submission;
 use grader::report;
 use grader::rubric::Question;
 use grader::supervisor::protocol::{Guard, Level};
@@ -163,14 +161,13 @@ fn fixture(path: &str) -> PathBuf {
 /// Grades Q6 of `fork` as a submission is graded, and returns it, as a
 /// scorecard of its own, for the reports.
 fn grade_q6(fork: &Path) -> Scorecard {
-    let scratch = Scratch::create(&home(), &[fork], &runner()).expect("a scratch workspace");
-    let ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
+    let (scratch, ctx) = common::scratch_context(&[fork]);
     let q6 = score_question(checks::grade(&ctx, Question::Q6));
     assert_nothing_left_running(Some(scratch.path()));
     Scorecard {
         questions: vec![q6],
         elapsed: Duration::ZERO,
-        seed: ctx.seed,
+        seed: ctx.settings.seed,
         changed_protected_paths: Vec::new(),
         skipped_files: scratch.skipped.clone(),
         sandbox: ctx.sandbox(),
@@ -237,7 +234,7 @@ fn run_dir(card: &Scorecard) -> PathBuf {
 fn attack_on_files_outside_the_run_fails_and_the_rest_is_graded_right() {
     let arena = Arena::new();
     let fork = arena.fork("mallory", "files");
-    let card = grade_submission(&Options::new(&home(), Path::new(common::GRADER)), &fork, |_| {}).unwrap();
+    let card = grade_submission(&common::settings(), &fork, |_| {}).unwrap();
     for name in [
         "read_home_secret",
         "read_template_solution",
@@ -494,7 +491,7 @@ fn build_scripts_proc_macros_and_path_dependencies_never_run() {
         );
     write(q6.join("Cargo.toml"), manifest);
 
-    let card = grade_submission(&Options::new(&home(), Path::new(common::GRADER)), &fork, |_| {}).unwrap();
+    let card = grade_submission(&common::settings(), &fork, |_| {}).unwrap();
     for name in ["pwned-build-rs", "pwned-gen", "pwned-macro", "pwned-outside"] {
         assert!(!arena.path().join(name).exists(), "{name}: code of the submission ran at build time");
     }
@@ -539,7 +536,7 @@ fn include_str_of_a_file_outside_the_submission_does_not_compile() {
 fn links_and_devices_in_place_of_a_submissions_files_are_refused() {
     let arena = Arena::new();
     let bob = arena.path().join("forks/bob");
-    let options = Options::new(&home(), Path::new(common::GRADER));
+    let options = common::settings();
     let refused = |fork: &Path, fragment: &str| {
         let started = Instant::now();
         let error = grade_submission(&options, fork, |_| {}).expect_err("refused");
@@ -578,7 +575,7 @@ fn links_and_pipes_inside_a_submission_are_never_followed() {
     std::fs::remove_file(&q1).unwrap();
     nix::unistd::mkfifo(&q1, nix::sys::stat::Mode::S_IRWXU).unwrap();
     let started = Instant::now();
-    let card = grade_submission(&Options::new(&home(), Path::new(common::GRADER)), &fork, |_| {}).unwrap();
+    let card = grade_submission(&common::settings(), &fork, |_| {}).unwrap();
     assert!(started.elapsed() < Duration::from_secs(120));
     for skipped in [
         "exercises/q6_four_procs/src/main.rs (is a symbolic link, not a regular file)",
@@ -645,8 +642,7 @@ fn a_batch_grades_the_honest_student_right_whatever_a_classmate_does() {
 #[test]
 fn without_landlock_or_seccomp_the_grader_still_grades_and_says_so() {
     let workspace = home();
-    let scratch = Scratch::create(&workspace, &[&workspace], &runner()).unwrap();
-    let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
+    let (_scratch, mut ctx) = common::scratch_context(&[&workspace]);
     ctx.layers = Layers { landlock: false, seccomp: false };
     let q6 = score_question(checks::grade(&ctx, Question::Q6));
     assert_eq!(q6.score(), q6.max(), "the reference, without the kernel's layers");
@@ -703,8 +699,7 @@ fn a_submission_nested_thousands_deep_is_refused_not_a_crash() {
                 .unwrap(),
         );
     }
-    let error =
-        grade_submission(&Options::new(&home(), Path::new(common::GRADER)), &fork, |_| {}).unwrap_err();
+    let error = grade_submission(&common::settings(), &fork, |_| {}).unwrap_err();
     assert!(format!("{error:#}").contains("nests directories more than 16 deep"), "{error:#}");
     // The arena's own removal must not recurse 2000 deep either.
     grader::engine::workspace::remove_tree(&fork).unwrap();
@@ -714,10 +709,9 @@ fn a_submission_nested_thousands_deep_is_refused_not_a_crash() {
 fn a_fork_bomb_meets_a_wall_even_untraced() {
     let workspace = home();
     let fixture = fixture("q6_fork_bomb");
-    let scratch = Scratch::create(&workspace, &[&workspace, &fixture], &runner()).unwrap();
-    let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
+    let (scratch, mut ctx) = common::scratch_context(&[&workspace, &fixture]);
     // As where ptrace is not allowed: no witness to count processes.
-    ctx.witness = false;
+    ctx.settings.witness = false;
     // Every process on the machine (the bomb may run as a user of its own).
     let mine = || {
         let entries = std::fs::read_dir("/proc").unwrap().flatten();

@@ -11,8 +11,6 @@ use common::assert_nothing_left_running;
 use std::path::{Path, PathBuf};
 
 use grader::checks;
-use grader::engine::grade::Context;
-use grader::engine::scratch::Scratch;
 use grader::engine::workspace::home as workspace;
 use grader::grading::score::{QuestionScore, score_question};
 use grader::rubric::Question;
@@ -41,10 +39,8 @@ fn grade(name: &str, question: Question, alone: bool) -> QuestionScore {
     let reference = workspace();
     let fixture = fixture_dir(name);
     let sources: Vec<&Path> = if alone { vec![&fixture] } else { vec![&reference, &fixture] };
-    let runner = grader::engine::run::Runner::new(PathBuf::from(common::GRADER));
-    let scratch = Scratch::create(&reference, &sources, &runner).expect("scratch workspace");
-    let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
-    ctx.limits.timeout_ms = 2_000;
+    let (scratch, mut ctx) = common::scratch_context(&sources);
+    ctx.settings.limits.timeout_ms = 2_000;
     let scored = score_question(checks::grade(&ctx, question));
     assert_nothing_left_running(Some(scratch.path()));
     // Whatever the program printed, no message or note quotes more than a
@@ -570,10 +566,8 @@ fn q5_rayon_threads_are_not_worker_processes() {
 #[test]
 fn without_the_witness_the_reference_passes_on_output_and_says_so() {
     let reference = workspace();
-    let runner = grader::engine::run::Runner::new(PathBuf::from(common::GRADER));
-    let scratch = Scratch::create(&reference, &[&reference], &runner).expect("scratch workspace");
-    let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
-    ctx.witness = false;
+    let (_scratch, mut ctx) = common::scratch_context(&[&reference]);
+    ctx.settings.witness = false;
     for question in [Question::Q3, Question::Q5, Question::Q6] {
         let scored = score_question(checks::grade(&ctx, question));
         assert_eq!(scored.witnessed, Some(false));
@@ -593,9 +587,7 @@ fn without_the_witness_the_reference_passes_on_output_and_says_so() {
 #[test]
 fn without_the_filter_who_wrote_each_line_is_said_unverified() {
     let reference = workspace();
-    let runner = grader::engine::run::Runner::new(PathBuf::from(common::GRADER));
-    let scratch = Scratch::create(&reference, &[&reference], &runner).expect("scratch workspace");
-    let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
+    let (_scratch, mut ctx) = common::scratch_context(&[&reference]);
     ctx.layers = grader::engine::run::Layers { landlock: true, seccomp: false };
     let scored = score_question(checks::grade(&ctx, Question::Q6));
     assert!(
@@ -617,7 +609,6 @@ fn without_the_filter_who_wrote_each_line_is_said_unverified() {
 #[ignore = "50 gradings of each right submission: run by hand, with the CPU loaded"]
 fn right_submissions_get_full_marks_50_times_in_the_sandbox() {
     let reference = workspace();
-    let runner = grader::engine::run::Runner::new(PathBuf::from(common::GRADER));
     let right = [
         ("reference", None, [Question::Q3, Question::Q5, Question::Q6].as_slice()),
         ("q6_spawn_right", Some("q6_spawn_right"), [Question::Q6].as_slice()),
@@ -635,8 +626,7 @@ fn right_submissions_get_full_marks_50_times_in_the_sandbox() {
         let fixture = fixture.map(fixture_dir);
         let mut sources: Vec<&Path> = vec![&reference];
         sources.extend(fixture.as_deref());
-        let scratch = Scratch::create(&reference, &sources, &runner).expect("scratch workspace");
-        let ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
+        let (_scratch, ctx) = common::scratch_context(&sources);
         for round in 0..50 {
             for &question in questions {
                 let scored = score_question(checks::grade(&ctx, question));
@@ -651,7 +641,12 @@ fn right_submissions_get_full_marks_50_times_in_the_sandbox() {
         }
         // In the sandbox, as far as this kernel allows one.
         let sandbox = ctx.sandbox().expect("runs were made");
-        assert_eq!(sandbox.complete(), runner.probe_sandbox().unwrap().complete(), "{:?}", sandbox.missing());
+        assert_eq!(
+            sandbox.complete(),
+            ctx.runner.probe_sandbox().unwrap().complete(),
+            "{:?}",
+            sandbox.missing()
+        );
     }
 }
 
@@ -826,14 +821,11 @@ fn wrong_submissions_get_one_scorecard_50_times() {
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(50);
     let only = std::env::var("ONLY").unwrap_or_default();
     let reference = workspace();
-    let runner = grader::engine::run::Runner::new(PathBuf::from(common::GRADER));
     let mut failures = Vec::new();
     for (name, questions) in wrong_fixtures().into_iter().filter(|(name, _)| name.starts_with(&only)) {
         let fixture = fixture_dir(&name);
-        let scratch =
-            Scratch::create(&reference, &[&reference, &fixture], &runner).expect("scratch workspace");
-        let mut ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
-        ctx.limits.timeout_ms = 2_000;
+        let (scratch, mut ctx) = common::scratch_context(&[&reference, &fixture]);
+        ctx.settings.limits.timeout_ms = 2_000;
         for question in questions {
             let mut cards: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
             for _ in 0..rounds {
@@ -915,10 +907,7 @@ fn a_written_answers_first_hint_is_about_a_concept_it_misses() {
         "A pool is a fixed set of worker processes that the program starts once and then reuses for all of its work.\n",
     )
     .unwrap();
-    let reference = workspace();
-    let runner = grader::engine::run::Runner::new(PathBuf::from(common::GRADER));
-    let scratch = Scratch::create(&reference, &[top.path()], &runner).unwrap();
-    let ctx = Context::for_scratch(&scratch, PathBuf::from(common::GRADER));
+    let (_scratch, ctx) = common::scratch_context(&[top.path()]);
     let scored = score_question(checks::grade(&ctx, Question::Q4));
     assert!(scored.score() < scored.max());
     let hints = grader::student::hints::sequence(Question::Q4, Some(&scored));

@@ -5,7 +5,7 @@
 
 use super::{QuestionReport, Verdict};
 use crate::checks::written::{Marked, hint, mark};
-use crate::engine::grade::Context;
+use crate::engine::context::Context;
 use crate::engine::workspace::{Refused, read_regular};
 use crate::rubric::Question;
 

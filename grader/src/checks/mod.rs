@@ -11,7 +11,7 @@ pub mod written;
 
 use predicates::prelude::*;
 
-use crate::engine::grade::Context;
+use crate::engine::context::Context;
 use crate::engine::run::{Observation, Schedule};
 use crate::rubric::Question;
 use crate::supervisor::protocol::Author;
@@ -348,7 +348,9 @@ pub fn held_note(seen: &Observation) -> &'static str {
 pub fn default_runs(ctx: &Context, question: Question) -> Result<Vec<Observation>, Box<QuestionReport>> {
     let failed = |message: &str| Box::new(QuestionReport::failed(question, message, Vec::new()));
     let binary = ctx.binary(package(question)).map_err(|m| failed(&m))?;
-    let held = ctx.run_scheduled(&binary, &[], ctx.limits, Schedule::ChildrenLate).map_err(|m| failed(&m))?;
+    let held = ctx
+        .run_scheduled(&binary, &[], ctx.settings.limits, Schedule::ChildrenLate)
+        .map_err(|m| failed(&m))?;
     if let Some(message) = not_attempted(&held) {
         return Err(Box::new(QuestionReport::not_attempted(question, &message, Vec::new())));
     }

@@ -12,7 +12,7 @@ use super::{
     killed_note, not_waited_for, outlived_problem, process_count_problem, snapshot_verdict, unreaped_problem,
 };
 use super::{Verdict, misreport_problem, not_attempted, package, raced_out, reaped};
-use crate::engine::grade::{Context, Rng, SEED_ENV};
+use crate::engine::context::{Context, Rng, SEED_ENV};
 use crate::engine::normalize::normalize;
 use crate::engine::run::{Exit, Observation};
 use crate::rubric::Question;
@@ -64,12 +64,12 @@ pub fn grade(ctx: &Context) -> QuestionReport {
 /// 3.7 and 3.8: the worker told to exit with a status drawn at random,
 /// forked, then spawned; and the note that says how to draw them again.
 fn status_runs(ctx: &Context, seen: &Observation) -> (Vec<(&'static str, Verdict)>, Vec<String>) {
-    let mut rng = Rng::new(ctx.seed ^ 0x0003_0003);
+    let mut rng = Rng::new(ctx.settings.seed ^ 0x0003_0003);
     let forked = rng.range(1, 99);
     let spawned = (forked + rng.range(1, 97)) % 99 + 1;
     let note = format!(
         "the worker was told to exit with {forked} (forked) and {spawned} (spawned), drawn with seed {}; to draw them again: {SEED_ENV}={} cargo run -p grader",
-        ctx.seed, ctx.seed
+        ctx.settings.seed, ctx.settings.seed
     );
     let run = |args: &[String]| -> Result<Observation, String> {
         let binary = ctx.binary(package(Question::Q3))?;

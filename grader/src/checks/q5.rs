@@ -13,7 +13,7 @@ use super::{
     QuestionReport, Verdict, contract_lines, default_run, fields, foreign_pid_problem, leftovers_problem,
     misreport_problem, package, process_count_problem, snapshot_verdict,
 };
-use crate::engine::grade::{Context, Rng, SEED_ENV};
+use crate::engine::context::{Context, Rng, SEED_ENV};
 use crate::engine::normalize::normalize;
 use crate::engine::run::{Exit, Observation};
 use crate::rubric::Question;
@@ -105,7 +105,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let question = Question::Q5;
     let notes = vec![format!(
         "random inputs drawn with seed {}; to replay them: {SEED_ENV}={} cargo run -p grader",
-        ctx.seed, ctx.seed
+        ctx.settings.seed, ctx.settings.seed
     )];
     let default_case = Case::new(&[], 4, &DEFAULT_NUMBERS);
     let (binary, seen) = match default_run(ctx, question, &notes) {
@@ -130,12 +130,12 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         let skipped = Err("skipped: the default run did not finish (see 5.1)".to_string());
         [skipped.clone(), skipped.clone(), skipped]
     } else {
-        let mut rng = Rng::new(ctx.seed);
+        let mut rng = Rng::new(ctx.settings.seed);
         let random: Vec<Case> = [true, true, false].map(|crowded| Case::random(&mut rng, crowded)).to_vec();
         let random_result = check_cases(&random, &run, &mut cases);
         let edge_result = check_cases(&edge_cases(), &run, &mut cases);
         let large = large_case();
-        let mut limits = ctx.limits;
+        let mut limits = ctx.settings.limits;
         limits.timeout_ms = limits.timeout_ms.max(LARGE_TIMEOUT_MS);
         limits.output_cap = limits.output_cap.max(LARGE_OUTPUT_CAP);
         let large_result = ctx.run_with(&binary, &large.args, limits).and_then(|seen| {

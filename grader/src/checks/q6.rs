@@ -7,7 +7,7 @@ use super::{
     killed_note, misreport_problem, not_waited_for, outlived_problem, process_count_problem, raced_out,
     reaped, snapshot_verdict, unreaped_problem,
 };
-use crate::engine::grade::Context;
+use crate::engine::context::Context;
 use crate::engine::normalize::normalize;
 use crate::engine::run::Observation;
 use crate::rubric::Question;

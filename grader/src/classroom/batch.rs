@@ -3,10 +3,10 @@
 //!
 //! ```no_run
 //! use grader::classroom::batch::{Batch, Submission, batch};
-//! use grader::grading::submission::Options;
-//! let options = Options::new(&grader::engine::workspace::home(), "target/debug/grader".as_ref());
+//! use grader::engine::context::Settings;
+//! let settings = Settings::new(&grader::engine::workspace::home(), "target/debug/grader".as_ref());
 //! let submissions = Submission::from_dirs(&["../alice".into(), "../bob".into()]);
-//! let spec = Batch { options, submissions, out: "marks".into(), jobs: 2, only: None };
+//! let spec = Batch { settings, submissions, out: "marks".into(), jobs: 2, only: None };
 //! let rows = batch(&spec, |_, _| {})?;
 //! # Ok::<(), anyhow::Error>(())
 //! ```
@@ -35,9 +35,10 @@ use rayon::prelude::*;
 use crate::classroom::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, Work, fingerprint};
 pub use crate::classroom::roster::same_student;
 use crate::classroom::roster::{Deadline, Fetched, History, unique_names};
+use crate::engine::context::Settings;
 use crate::engine::workspace::{MAX_FILE, read_regular, write_atomic};
 use crate::grading::score::Scorecard;
-use crate::grading::submission::{Options, grade_submission};
+use crate::grading::submission::grade_submission;
 use crate::report;
 
 /// One submission to grade: a checkout (or why there is none).
@@ -90,7 +91,7 @@ impl From<Fetched> for Submission {
 #[derive(Debug, Clone)]
 pub struct Batch {
     /// The template, the grader, the limits.
-    pub options: Options,
+    pub settings: Settings,
     pub submissions: Vec<Submission>,
     pub out: PathBuf,
     /// Submissions graded at once.
@@ -209,7 +210,7 @@ fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<Scorecard>) 
             return (row, None);
         }
     };
-    let graded = std::panic::catch_unwind(|| grade_submission(&spec.options, dir, |_| {}));
+    let graded = std::panic::catch_unwind(|| grade_submission(&spec.settings, dir, |_| {}));
     let card = match graded {
         Err(_) => {
             row.error = Some("the grader failed on this submission (a bug: please report it)".into());

@@ -9,7 +9,7 @@
 //! [`classroom`](crate::classroom) and [`student`](crate::student), on top.
 
 pub mod compile;
-pub mod grade;
+pub mod context;
 pub mod normalize;
 pub mod run;
 pub mod scratch;

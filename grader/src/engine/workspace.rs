@@ -21,6 +21,13 @@ pub const MAX_FILE: u64 = 1 << 20;
 pub const MAX_TOTAL: u64 = 16 << 20;
 pub const MAX_FILES: usize = 2000;
 
+/// Whether `dir` holds work to grade: `exercises/`, `answers/` or both.
+/// (Anything else, such as a repository of something else, is refused by
+/// its caller with what it was expected to be.)
+pub fn has_work(dir: &Path) -> bool {
+    dir.join("exercises").is_dir() || dir.join("answers").is_dir()
+}
+
 /// The workspace this grader belongs to: the one around the current
 /// directory, found as cargo finds it (the nearest parent whose `Cargo.toml`
 /// has a `[workspace]` and a `grader` package), or else the one it was built

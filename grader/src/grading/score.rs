@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::checks::{self, QuestionReport, Verdict};
-use crate::engine::grade::Context;
+use crate::engine::context::Context;
 use crate::engine::run::SandboxStatus;
 use crate::rubric::{self, Check, Question};
 
@@ -243,10 +243,15 @@ pub fn grade_questions(
     if let Some(failure) = ctx.failure() {
         anyhow::bail!("{failure}");
     }
+    // With `--require-sandbox`, a grading any part of which ran with less
+    // than every protection is no grading.
+    if let Some(status) = ctx.sandbox().filter(|s| ctx.settings.require_sandbox && !s.complete()) {
+        anyhow::bail!("{}", status.refusal());
+    }
     Ok(Scorecard {
         questions,
         elapsed: started.elapsed(),
-        seed: ctx.seed,
+        seed: ctx.settings.seed,
         changed_protected_paths: Vec::new(),
         skipped_files: Vec::new(),
         sandbox: ctx.sandbox(),

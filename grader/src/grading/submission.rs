@@ -5,10 +5,11 @@
 //! it changed there is listed, for the instructor to see.
 //!
 //! ```no_run
-//! use grader::grading::submission::{Options, grade_submission};
+//! use grader::engine::context::Settings;
+//! use grader::grading::submission::grade_submission;
 //! let template = grader::engine::workspace::home();
-//! let options = Options::new(&template, "target/debug/grader".as_ref());
-//! let card = grade_submission(&options, "../alice".as_ref(), |_| {})?;
+//! let settings = Settings::new(&template, "target/debug/grader".as_ref());
+//! let card = grade_submission(&settings, "../alice".as_ref(), |_| {})?;
 //! println!("{}/{}; changed: {:?}", card.score(), card.max(), card.changed_protected_paths);
 //! # Ok::<(), anyhow::Error>(())
 //! ```
@@ -18,8 +19,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::engine::grade::Context;
-use crate::engine::run::{Limits, Runner};
+use crate::engine::context::{Context, Settings};
+use crate::engine::run::Runner;
 use crate::engine::scratch::Scratch;
 use crate::engine::workflow::{WORKFLOW, unpin_workflow};
 use crate::engine::workspace::{MAX_FILE, Refused, read_regular};
@@ -44,47 +45,20 @@ pub const PROTECTED: &[&str] = &[
 /// The most files a protected directory of a submission may hold.
 const MAX_PROTECTED_FILES: usize = 5000;
 
-/// How to grade submissions: with which template and grader, and under
-/// which limits.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub template: PathBuf,
-    /// The grader's executable, which supervises every run.
-    pub supervisor: PathBuf,
-    pub limits: Limits,
-    /// Refuse to grade unless every protection of the sandbox is in force.
-    pub require_sandbox: bool,
-    /// The questions to grade (all of them, but to look at one).
-    pub questions: Vec<Question>,
-}
-
-impl Options {
-    pub fn new(template: &Path, supervisor: &Path) -> Options {
-        Options {
-            template: template.to_path_buf(),
-            supervisor: supervisor.to_path_buf(),
-            limits: crate::rubric::LIMITS,
-            require_sandbox: false,
-            questions: Question::ALL.to_vec(),
-        }
-    }
-}
-
-/// Grades the submission in `dir` with the grader of `options.template`.
-pub fn grade_submission(options: &Options, dir: &Path, progress: impl FnMut(Question)) -> Result<Scorecard> {
-    if !dir.join("exercises").is_dir() && !dir.join("answers").is_dir() {
+/// Grades the submission in `dir` with the grader of `settings.template`.
+pub fn grade_submission(
+    settings: &Settings,
+    dir: &Path,
+    progress: impl FnMut(Question),
+) -> Result<Scorecard> {
+    if !crate::engine::workspace::has_work(dir) {
         bail!("{} is not a submission: it has neither exercises/ nor answers/", dir.display());
     }
-    let changed = changed_protected_paths(&options.template, dir)?;
-    let runner = Runner::new(options.supervisor.clone());
-    let scratch = Scratch::create(&options.template, &[dir], &runner)?;
-    let mut ctx = Context::for_scratch(&scratch, options.supervisor.clone());
-    ctx.limits = options.limits;
-    ctx.require_sandbox = options.require_sandbox;
-    let mut card = grade_questions(&ctx, &options.questions, progress)?;
-    if let Some(status) = card.sandbox.as_ref().filter(|s| options.require_sandbox && !s.complete()) {
-        bail!("{}", status.refusal());
-    }
+    let changed = changed_protected_paths(&settings.template, dir)?;
+    let runner = Runner::new(settings.supervisor.clone());
+    let scratch = Scratch::create(&settings.template, &[dir], &runner)?;
+    let ctx = Context::for_scratch(&scratch, settings);
+    let mut card = grade_questions(&ctx, &settings.questions, progress)?;
     card.changed_protected_paths = changed;
     card.skipped_files = scratch.skipped.clone();
     Ok(card)

@@ -10,11 +10,10 @@
 //! its tests.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::checks::{self, QuestionReport};
-use crate::engine::grade::Context;
+use crate::engine::context::{Context, Settings};
 use crate::grading::score::{QuestionScore, score_question};
 use crate::rubric::{self, Question};
 
@@ -33,7 +32,10 @@ pub fn report(supervisor: &str, question: Question) -> Graded {
         .or_default()
         .clone();
     slot.get_or_init(|| {
-        let ctx = Context::new(crate::engine::workspace::home(), PathBuf::from(supervisor));
+        let home = crate::engine::workspace::home();
+        let settings = Settings::from_env(&home, supervisor.as_ref())
+            .unwrap_or_else(|e| panic!("the grader could not grade Q{}: {e:#}", question.number()));
+        let ctx = Context::new(home, &settings);
         let report = checks::grade(&ctx, question);
         if let Some(failure) = ctx.failure() {
             panic!("the grader could not grade Q{}: {failure}", question.number());

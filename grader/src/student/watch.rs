@@ -24,7 +24,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 
 use crate::checks;
-use crate::engine::grade::Context;
+use crate::engine::context::{Context, Settings};
 use crate::grading::score::{QuestionScore, score_question};
 use crate::rubric::Question;
 use crate::student::hints;
@@ -43,9 +43,9 @@ enum Event {
     Failed(String),
 }
 
-/// Watches `workspace` until `q`; `supervisor` is the grader's executable.
-pub fn watch(workspace: &Path, supervisor: &Path) -> Result<()> {
-    let ctx = Context::new(workspace.to_path_buf(), supervisor.to_path_buf());
+/// Watches `workspace`, graded with `settings`, until `q`.
+pub fn watch(workspace: &Path, settings: &Settings) -> Result<()> {
+    let ctx = Context::new(workspace.to_path_buf(), settings);
     let (tx, rx) = mpsc::channel();
     let _watcher = start_watcher(workspace, tx.clone())?;
     let _raw = RawTerminal::enter();

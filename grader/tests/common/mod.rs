@@ -203,3 +203,24 @@ pub fn grader(seconds: u64) -> assert_cmd::Command {
     cmd.timeout(Duration::from_secs(seconds));
     cmd
 }
+
+/// The settings a test grades with: the rubric's, every question.
+#[allow(dead_code)]
+pub fn settings() -> grader::engine::context::Settings {
+    grader::engine::context::Settings::new(&grader::engine::workspace::home(), GRADER.as_ref())
+}
+
+/// A scratch workspace of `sources` (the reference, then a fixture or a
+/// fork laid over it), and a context that grades it as a submission is
+/// graded. The scratch goes when it is dropped.
+#[allow(dead_code)]
+pub fn scratch_context(
+    sources: &[&Path],
+) -> (grader::engine::scratch::Scratch, grader::engine::context::Context) {
+    let runner = grader::engine::run::Runner::new(PathBuf::from(GRADER));
+    let home = grader::engine::workspace::home();
+    let scratch =
+        grader::engine::scratch::Scratch::create(&home, sources, &runner).expect("a scratch workspace");
+    let ctx = grader::engine::context::Context::for_scratch(&scratch, &settings());
+    (scratch, ctx)
+}

@@ -1,12 +1,15 @@
-//! The grading pipeline's context: where the workspace is, how to build and
-//! run its exercises, and the seed for random inputs.
+//! How to grade ([`Settings`], made once by the command line and passed
+//! down) and what one grading needs ([`Context`]: where the workspace is,
+//! how to build and run its exercises, what went wrong of the grader's own).
 //!
 //! ```no_run
-//! use grader::engine::grade::Context;
+//! use grader::engine::context::{Context, Settings};
 //! use grader::rubric::Question;
-//! let ctx = Context::new(".".into(), "target/debug/grader".into());
+//! let settings = Settings::from_env(".".as_ref(), "target/debug/grader".as_ref())?;
+//! let ctx = Context::new(".".into(), &settings);
 //! let report = grader::checks::grade(&ctx, Question::Q6);
 //! # let _ = report;
+//! # Ok::<(), anyhow::Error>(())
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -15,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::engine::compile::{Build, BuildFailure, build};
 use crate::engine::run::{Layers, Limits, Observation, RunSpec, Runner, SandboxStatus, Schedule};
+use crate::rubric::Question;
 
 /// Set this to a number to replay the random inputs of an earlier grading.
 pub const SEED_ENV: &str = "GRADER_SEED";
@@ -32,24 +36,65 @@ pub fn seed_from_env() -> anyhow::Result<Option<u64>> {
     }
 }
 
+/// How to grade, the same for every submission of a run: made once (by the
+/// command line, from its flags and `GRADER_SEED`) and passed down.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The grader's own workspace: the reference a submission is laid over,
+    /// with its manifests and dependencies.
+    pub template: PathBuf,
+    /// The grader's executable, which supervises every run.
+    pub supervisor: PathBuf,
+    /// The limits of every run of a program.
+    pub limits: Limits,
+    /// Watch each run with the process witness (where ptrace is allowed).
+    pub witness: bool,
+    /// Refuse to build or run anything unless every protection of the
+    /// sandbox is in force.
+    pub require_sandbox: bool,
+    /// The questions to grade (all of them, but to look at one).
+    pub questions: Vec<Question>,
+    /// The seed of the random inputs.
+    pub seed: u64,
+}
+
+impl Settings {
+    /// The rubric's settings, every question, a seed from the clock.
+    pub fn new(template: &Path, supervisor: &Path) -> Settings {
+        Settings {
+            template: template.to_path_buf(),
+            supervisor: supervisor.to_path_buf(),
+            limits: crate::rubric::LIMITS,
+            witness: true,
+            require_sandbox: false,
+            questions: Question::ALL.to_vec(),
+            seed: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64 % 1_000_000_000)
+                .unwrap_or(1),
+        }
+    }
+
+    /// As [`Settings::new`], the seed from `GRADER_SEED` where it is set.
+    pub fn from_env(template: &Path, supervisor: &Path) -> anyhow::Result<Settings> {
+        let settings = Settings::new(template, supervisor);
+        Ok(Settings { seed: seed_from_env()?.unwrap_or(settings.seed), ..settings })
+    }
+}
+
 /// Everything a check needs to build and run the workspace's exercises.
 #[derive(Debug, Clone)]
 pub struct Context {
+    /// How to grade.
+    pub settings: Settings,
     /// The workspace graded (a scratch workspace, for a submission).
     pub workspace: PathBuf,
     /// Where the manifests and dependencies come from (for a workspace
     /// grading itself, the workspace).
     pub template: PathBuf,
     pub runner: Runner,
-    pub limits: Limits,
-    pub seed: u64,
     /// Where cargo builds the exercises.
     pub target_dir: PathBuf,
-    /// Watch each run with the process witness (where ptrace is allowed).
-    pub witness: bool,
-    /// Refuse to build or run anything unless every protection of the
-    /// sandbox is in force.
-    pub require_sandbox: bool,
     /// The sandbox's kernel layers (all, but in the grader's own tests).
     pub layers: Layers,
     /// Work the submission does not have, by location, with what to say
@@ -63,24 +108,14 @@ pub struct Context {
 }
 
 impl Context {
-    /// A context for `workspace` grading itself, with `supervisor` the
-    /// grader's executable. The seed comes from `GRADER_SEED`, or the clock.
-    pub fn new(workspace: PathBuf, supervisor: PathBuf) -> Context {
-        let seed = seed_from_env().ok().flatten().unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64 % 1_000_000_000)
-                .unwrap_or(1)
-        });
+    /// A context for `workspace` grading itself.
+    pub fn new(workspace: PathBuf, settings: &Settings) -> Context {
         Context {
             target_dir: crate::engine::workspace::target_dir(&workspace).join("grader-build"),
             template: workspace.clone(),
             workspace,
-            runner: Runner::new(supervisor),
-            limits: crate::rubric::LIMITS,
-            seed,
-            witness: true,
-            require_sandbox: false,
+            runner: Runner::new(settings.supervisor.clone()),
+            settings: settings.clone(),
             layers: Layers::ALL,
             missing: Default::default(),
             sandbox: Arc::default(),
@@ -90,12 +125,12 @@ impl Context {
 
     /// A context for grading a scratch workspace (a submission) with its
     /// template's dependencies, building into the scratch's own target.
-    pub fn for_scratch(scratch: &crate::engine::scratch::Scratch, supervisor: PathBuf) -> Context {
+    pub fn for_scratch(scratch: &crate::engine::scratch::Scratch, settings: &Settings) -> Context {
         Context {
             template: scratch.template.clone(),
             target_dir: scratch.target(),
             missing: scratch.missing.clone(),
-            ..Context::new(scratch.path().to_path_buf(), supervisor)
+            ..Context::new(scratch.path().to_path_buf(), settings)
         }
     }
 
@@ -107,7 +142,7 @@ impl Context {
         }
         let spec = Build::new(&self.template, &self.workspace, package)
             .target_dir(self.target_dir.clone())
-            .require_sandbox(self.require_sandbox)
+            .require_sandbox(self.settings.require_sandbox)
             .layers(self.layers);
         match build(&self.runner, &spec) {
             Ok(built) => {
@@ -121,7 +156,7 @@ impl Context {
 
     /// Runs `binary` with `args` under the supervisor.
     pub fn run(&self, binary: &Path, args: &[String]) -> Result<Observation, String> {
-        self.run_with(binary, args, self.limits)
+        self.run_with(binary, args, self.settings.limits)
     }
 
     /// Runs `binary` with `args` under the supervisor, with other limits.
@@ -142,9 +177,9 @@ impl Context {
             .schedule(schedule)
             .args(args.iter().cloned())
             .limits(limits)
-            .witness(self.witness)
+            .witness(self.settings.witness)
             .sandbox(Some(self.layers))
-            .require_sandbox(self.require_sandbox);
+            .require_sandbox(self.settings.require_sandbox);
         let seen = self
             .runner
             .run(&spec)

@@ -1,0 +1,142 @@
+//! `grader batch`: a class graded into a gradebook. The directories given
+//! and the roster's repositories (fetched at the deadline) are graded
+//! together, with a bar on a terminal, then summed up in a few lines.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use grader::classroom::batch::{Batch, Submission, batch, chosen_by, same_student};
+use grader::classroom::gradebook::{CSV_FILE, Row};
+use grader::classroom::roster::{Fetch, fetch_all, read_roster, unique_names};
+use grader::rubric::Question;
+
+use crate::args::BatchArgs;
+
+pub fn run(args: &BatchArgs) -> Result<ExitCode> {
+    let settings = args.limits.settings(Question::ALL.to_vec(), true)?;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut submissions = Submission::from_dirs(&args.dirs);
+    if args.roster.is_some() {
+        submissions.extend(fetch_roster(args, &submissions)?);
+    }
+    // Unique over directories and roster together: each names a directory of OUT.
+    let names = unique_names(submissions.iter().map(|s| Some(s.name.clone())));
+    for (submission, name) in submissions.iter_mut().zip(names) {
+        submission.name = name;
+    }
+    let jobs = args.jobs.unwrap_or(cores).clamp(1, cores.max(1) * 4);
+    let spec = Batch { settings, submissions, out: args.out.clone(), jobs, only: args.only.clone() };
+    let rows = batch(&spec, bar("graded"))?;
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+    Ok(summary(args, &rows))
+}
+
+/// A progress bar on stderr, where it is a terminal.
+fn bar(what: &'static str) -> impl Fn(usize, usize) + Sync {
+    let terminal = std::io::stderr().is_terminal();
+    move |done: usize, all: usize| {
+        if terminal {
+            let filled = done * 30 / all.max(1);
+            eprint!("\r\x1b[2K[{}{}] {done}/{all} {what}", "#".repeat(filled), ".".repeat(30 - filled));
+        }
+    }
+}
+
+/// The roster's students to grade, fetched. Only those to grade are
+/// fetched; a name of `--only` in neither the roster nor `dirs` is said
+/// before anything is fetched.
+fn fetch_roster(args: &BatchArgs, dirs: &[Submission]) -> Result<Vec<Submission>> {
+    let Some(roster) = &args.roster else { return Ok(Vec::new()) };
+    let students = read_roster(roster)?;
+    if let Some(only) = &args.only {
+        let mut known: Vec<String> = students.iter().map(|s| s.name.clone()).collect();
+        known.extend(dirs.iter().map(|s| s.name.clone()));
+        let unknown: Vec<&String> =
+            only.iter().filter(|o| !known.iter().any(|k| same_student(o, k))).collect();
+        if !unknown.is_empty() {
+            bail!(
+                "--only names {} not in the roster or the directories given (they name: {})",
+                unknown.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
+                known.join(", ")
+            );
+        }
+    }
+    let students: Vec<_> =
+        students.into_iter().filter(|s| chosen_by(args.only.as_deref(), &s.name)).collect();
+    let cache = args.cache.clone().unwrap_or_else(|| args.out.join(".repositories"));
+    let fetch = Fetch { cache, deadline: args.before.clone() };
+    if let Some(deadline) = &args.before {
+        eprintln!(
+            "deadline: {deadline} (each repository's last commit at or before it is graded; a student's own, in the roster's deadline column, comes first)"
+        );
+    }
+    let fetched = fetch_all(&students, &fetch, bar("fetched"));
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+    Ok(fetched.into_iter().map(Submission::from).collect())
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+/// Says what the batch did, and returns its exit status: 1 when a
+/// submission could not be graded.
+fn summary(args: &BatchArgs, rows: &[Row]) -> ExitCode {
+    let graded_now = |row: &&Row| chosen_by(args.only.as_deref(), &row.name);
+    let now: Vec<&Row> = rows.iter().filter(graded_now).collect();
+    let failed: Vec<&str> = now.iter().filter(|r| r.error.is_some()).map(|r| r.name.as_str()).collect();
+    let deadline = args.before.as_ref().map(|d| format!(" at the deadline {d}")).unwrap_or_default();
+    let of = if now.len() == rows.len() {
+        String::new()
+    } else {
+        format!(" (of {} in the gradebook)", rows.len())
+    };
+    let could_not = match failed.len() {
+        0 => String::new(),
+        n => format!(", {n} could not be graded"),
+    };
+    println!(
+        "{}{deadline}{of}: {} graded{could_not}; the gradebook: {}",
+        plural(now.len(), "submission", "submissions"),
+        now.len() - failed.len(),
+        args.out.join(CSV_FILE).display()
+    );
+    if !failed.is_empty() {
+        println!("could not be graded (see the errors column): {}", failed.join(", "));
+    }
+    // Those whose own deadline (the roster's) is not the batch's.
+    let own_deadlines: Vec<String> = now
+        .iter()
+        .filter(|r| r.deadline.is_some() && r.deadline != args.before.as_ref().map(|d| d.local()))
+        .map(|r| format!("{} at {}", r.name, r.deadline.as_deref().unwrap_or_default()))
+        .collect();
+    if !own_deadlines.is_empty() {
+        println!("graded at their own deadline: {}", own_deadlines.join(", "));
+    }
+    let no_work = now.iter().filter(|r| r.no_work_of_its_own()).count();
+    let late = now.iter().filter(|r| r.late_commits() > 0).count();
+    if no_work + late > 0 {
+        println!(
+            "{no_work} with no work of their own, {late} with commits after the deadline (see the notes column)"
+        );
+    }
+    let kept_errors: Vec<&str> =
+        rows.iter().filter(|r| r.error.is_some() && !graded_now(r)).map(|r| r.name.as_str()).collect();
+    if !kept_errors.is_empty() {
+        println!("rows kept from before, with errors: {}", kept_errors.join(", "));
+    }
+    let open: usize = rows.iter().map(|r| r.open_flags()).sum();
+    if open > 0 {
+        println!(
+            "{} flagged for your review: cargo run -p grader -- review {}",
+            plural(open, "answer", "answers"),
+            args.out.display()
+        );
+    }
+    if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
