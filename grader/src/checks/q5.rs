@@ -126,49 +126,15 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         all_runs.extend(bad_runs);
     }
     // A program that hangs would cost a time-out per run: stop after one.
-    let more = if seen.timed_out() {
+    let [random, edge, large] = if seen.timed_out() {
         let skipped = Err("skipped: the default run did not finish (see 5.1)".to_string());
         [skipped.clone(), skipped.clone(), skipped]
     } else {
-        let mut rng = Rng::new(ctx.settings.seed);
-        let random: Vec<Case> = [true, true, false].map(|crowded| Case::random(&mut rng, crowded)).to_vec();
-        let random_result = check_cases(&random, &run, &mut cases);
-        let edge_result = check_cases(&edge_cases(), &run, &mut cases);
-        let large = large_case();
-        let mut limits = ctx.settings.limits;
-        limits.timeout_ms = limits.timeout_ms.max(LARGE_TIMEOUT_MS);
-        limits.output_cap = limits.output_cap.max(LARGE_OUTPUT_CAP);
-        let large_result = ctx.run_with(&binary, &large.args, limits).and_then(|seen| {
-            let result = check_large(&seen, &large);
-            cases.push((seen, large));
-            result
-        });
-        [random_result, edge_result, large_result]
+        more_runs(ctx, &binary, &mut cases)
     };
     all_runs.extend(cases.iter().skip(1).map(|(seen, _)| seen.clone()));
-    let [random, edge, large] = more;
-    // Whether it is a pool, judged once, over every run.
-    let pool = cases
-        .iter()
-        .find_map(|(seen, case)| {
-            check_pool(seen, case).err().map(|m| match seen.command == default_case_command() {
-                true => m,
-                false => format!("`{}`: {m}", seen.command),
-            })
-        })
-        .map_or(Ok(()), Err);
-    let leftovers = match check_worker_lines(&seen, &default_case) {
-        Err(_) if seen.finished() => {
-            Err("nothing to check: the default run printed no worker line, so no worker was seen (see 5.2)"
-                .into())
-        }
-        // A run the supervisor had to stop is judged by the check that
-        // stopped it; here, the runs that ended by themselves.
-        _ => match all_runs.iter().filter(|r| r.finished()).find_map(leftovers_problem) {
-            None if all_runs.iter().all(|r| !r.finished()) => leftovers_problem(&seen).map_or(Ok(()), Err),
-            found => found.map_or(Ok(()), Err),
-        },
-    };
+    let pool = pool_problem(&cases).map_or(Ok(()), Err);
+    let leftovers = leftovers_verdict(&seen, &all_runs, &default_case);
     let verdicts = vec![
         ("5.1", Verdict::from_result(seen.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
         (
@@ -194,6 +160,61 @@ pub fn grade(ctx: &Context) -> QuestionReport {
         ),
     ];
     QuestionReport::of_program(question, verdicts, &seen, notes, normalized)
+}
+
+/// The runs after the default one: three on random numbers, the edge
+/// cases, and the large input (with its own time and output limits). Each
+/// run is added to `cases`; returns the verdicts of 5.5, 5.6 and 5.10.
+fn more_runs(
+    ctx: &Context,
+    binary: &std::path::Path,
+    cases: &mut Vec<(Observation, Case)>,
+) -> [Result<(), String>; 3] {
+    let run = |args: &[String]| ctx.run(binary, args);
+    let mut rng = Rng::new(ctx.settings.seed);
+    let random: Vec<Case> = [true, true, false].map(|crowded| Case::random(&mut rng, crowded)).to_vec();
+    let random_result = check_cases(&random, &run, cases);
+    let edge_result = check_cases(&edge_cases(), &run, cases);
+    let large = large_case();
+    let mut limits = ctx.settings.limits;
+    limits.timeout_ms = limits.timeout_ms.max(LARGE_TIMEOUT_MS);
+    limits.output_cap = limits.output_cap.max(LARGE_OUTPUT_CAP);
+    let large_result = ctx.run_with(binary, &large.args, limits).and_then(|seen| {
+        let result = check_large(&seen, &large);
+        cases.push((seen, large));
+        result
+    });
+    [random_result, edge_result, large_result]
+}
+
+/// Whether it is a pool, judged once, over every run: the first run's
+/// problem, naming the run unless it is the default one.
+fn pool_problem(cases: &[(Observation, Case)]) -> Option<String> {
+    cases.iter().find_map(|(seen, case)| {
+        check_pool(seen, case).err().map(|m| match seen.command == default_case_command() {
+            true => m,
+            false => format!("`{}`: {m}", seen.command),
+        })
+    })
+}
+
+/// 5.8: every process had exited, in every run that ended by itself (a
+/// run the supervisor had to stop is judged by the check that stopped it).
+fn leftovers_verdict(
+    seen: &Observation,
+    all_runs: &[Observation],
+    default_case: &Case,
+) -> Result<(), String> {
+    match check_worker_lines(seen, default_case) {
+        Err(_) if seen.finished() => {
+            Err("nothing to check: the default run printed no worker line, so no worker was seen (see 5.2)"
+                .into())
+        }
+        _ => match all_runs.iter().filter(|r| r.finished()).find_map(leftovers_problem) {
+            None if all_runs.iter().all(|r| !r.finished()) => leftovers_problem(seen).map_or(Ok(()), Err),
+            found => found.map_or(Ok(()), Err),
+        },
+    }
 }
 
 /// Runs each case and checks its output; the first failure is the message.

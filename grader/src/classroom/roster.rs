@@ -253,6 +253,50 @@ pub struct Fetched {
     pub identifiers: BTreeMap<String, String>,
 }
 
+/// Where a roster's columns are.
+struct Columns {
+    name: usize,
+    repository: usize,
+    /// The identifiers it has (`email`, `sis_id`, …), each with its column.
+    identifiers: Vec<(String, usize)>,
+    deadline: Option<usize>,
+}
+
+impl Columns {
+    /// The columns a header names; `None` when the first line is no header
+    /// (it names no student and no repository column): a student's row.
+    fn of_header(fields: &[String]) -> Option<Result<Columns>> {
+        let known = |cell: &str, names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(cell.trim()));
+        if !fields.iter().any(|c| known(c, NAME_COLUMN) || known(c, REPOSITORY_COLUMN)) {
+            return None;
+        }
+        let unknown = fields.iter().find(|cell| {
+            let optional = known(cell, IDENTIFIER_COLUMNS) || known(cell, &[DEADLINE_COLUMN]);
+            !(known(cell, NAME_COLUMN) || known(cell, REPOSITORY_COLUMN) || optional)
+        });
+        if let Some(cell) = unknown {
+            return Some(Err(anyhow::anyhow!(
+                "unknown column {cell:?}; the roster's columns are the student ({}), the repository ({}), and optionally {} and {DEADLINE_COLUMN} (the student's own deadline)",
+                NAME_COLUMN.join(", "),
+                REPOSITORY_COLUMN.join(", "),
+                IDENTIFIER_COLUMNS.join(", ")
+            )));
+        }
+        let position = |name: &str| fields.iter().position(|c| c.trim().eq_ignore_ascii_case(name));
+        let find = |names: &[&str]| names.iter().find_map(|n| position(n));
+        let (Some(name), Some(repository)) = (find(NAME_COLUMN), find(REPOSITORY_COLUMN)) else {
+            return Some(Err(anyhow::anyhow!(
+                "the header needs a column for the student ({}) and one for the repository ({})",
+                NAME_COLUMN.join(", "),
+                REPOSITORY_COLUMN.join(", ")
+            )));
+        };
+        let identifiers =
+            IDENTIFIER_COLUMNS.iter().filter_map(|n| position(n).map(|i| (n.to_string(), i))).collect();
+        Some(Ok(Columns { name, repository, identifiers, deadline: position(DEADLINE_COLUMN) }))
+    }
+}
+
 /// Reads a roster: a CSV with a header naming its columns (the student:
 /// `student`, `name` or `github`; the repository: `repository`, `repo` or
 /// `url`; optionally `email`, `id`, `sis_id`, `login`, `section`), or
@@ -277,45 +321,10 @@ pub fn read_roster(path: &Path) -> Result<Vec<Student>> {
         bail!("the roster {} names no student", path.display());
     };
     let first_fields = csv_fields(first).with_context(|| at(first_line))?;
-    let known = |cell: &str, names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(cell.trim()));
-    let is_header = first_fields.iter().any(|c| known(c, NAME_COLUMN) || known(c, REPOSITORY_COLUMN));
-    // Which column is which.
-    let (columns, data_from_first) = if is_header {
-        for cell in &first_fields {
-            let optional = known(cell, IDENTIFIER_COLUMNS) || known(cell, &[DEADLINE_COLUMN]);
-            if !(known(cell, NAME_COLUMN) || known(cell, REPOSITORY_COLUMN) || optional) {
-                bail!(
-                    "{}: unknown column {cell:?}; the roster's columns are the student ({}), the repository ({}), and optionally {} and {DEADLINE_COLUMN} (the student's own deadline)",
-                    at(first_line),
-                    NAME_COLUMN.join(", "),
-                    REPOSITORY_COLUMN.join(", "),
-                    IDENTIFIER_COLUMNS.join(", ")
-                );
-            }
-        }
-        let find = |names: &[&str]| {
-            names.iter().find_map(|n| first_fields.iter().position(|c| c.trim().eq_ignore_ascii_case(n)))
-        };
-        let (Some(name), Some(repository)) = (find(NAME_COLUMN), find(REPOSITORY_COLUMN)) else {
-            bail!(
-                "{}: the header needs a column for the student ({}) and one for the repository ({})",
-                at(first_line),
-                NAME_COLUMN.join(", "),
-                REPOSITORY_COLUMN.join(", ")
-            );
-        };
-        let identifiers: Vec<(String, usize)> = IDENTIFIER_COLUMNS
-            .iter()
-            .filter_map(|n| {
-                first_fields.iter().position(|c| c.trim().eq_ignore_ascii_case(n)).map(|i| (n.to_string(), i))
-            })
-            .collect();
-        let deadline = first_fields.iter().position(|c| c.trim().eq_ignore_ascii_case(DEADLINE_COLUMN));
-        ((name, repository, identifiers, deadline), false)
-    } else {
-        ((0, 1, Vec::new(), None), true)
-    };
-    let (name_at, repository_at, identifiers, deadline_at) = columns;
+    let header = Columns::of_header(&first_fields).transpose().with_context(|| at(first_line))?;
+    let data_from_first = header.is_none();
+    let Columns { name: name_at, repository: repository_at, identifiers, deadline: deadline_at } =
+        header.unwrap_or(Columns { name: 0, repository: 1, identifiers: Vec::new(), deadline: None });
     let mut repositories: HashMap<String, usize> = HashMap::new();
     let mut students = Vec::new();
     let mut seen: HashMap<String, (usize, String)> = HashMap::new();

@@ -36,7 +36,7 @@ pub mod witness;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,44 +109,8 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
         Err(_) => wait_for(main),
     };
     let elapsed = started.elapsed();
-    // The program is gone: whatever it started and is still here is left
-    // over. Note it; let it go on a little, as it would in a terminal, so
-    // that what it prints is seen; then kill what is still there, and reap.
-    let leftovers = subreaper.then(|| tree.leftovers());
-    let until = (Instant::now() + Duration::from_millis(protocol::AFTER_EXIT_MS))
-        .min(started + Duration::from_millis(request.limits.timeout_ms));
-    let killed_after_exit = if leftovers.as_ref().is_some_and(|l| l.iter().any(|p| p.running)) {
-        match tracer.as_mut() {
-            Ok(tracer) => tracer.run_on(until, &stop, request.limits.processes),
-            Err(_) => tree.run_on(until),
-        }
-        tree.leftovers().into_iter().filter(|p| p.running).collect()
-    } else {
-        Vec::new()
-    };
-    // A killed tracee stops once more on its way out (PTRACE_EVENT_EXIT), and
-    // only this thread, its tracer, can let it go on: kill, then drain.
-    tree.kill_once();
-    if let Ok(tracer) = tracer.as_mut() {
-        tracer.drain();
-    }
-    tree.kill_all();
-    if let Some(user) = &spawned.user {
-        // Whatever of the run's own user is left, below us or not, until
-        // none is: a process of a fork bomb still dying when the last of our
-        // children is reaped would be re-parented away and outlive the run.
-        // (A bomb of thousands of threads on a loaded machine can take
-        // seconds to die; the loop ends as soon as none is left.)
-        let end = Instant::now() + Duration::from_secs(USER_GONE_WITHIN_S);
-        loop {
-            user.kill_all();
-            tree::reap_ready();
-            if procfs::tasks_of(user.uid) == 0 || Instant::now() >= end {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
+    let (leftovers, killed_after_exit) =
+        wind_down(request, spawned.user.as_ref(), &mut tracer, &stop, tree, (subreaper, started));
     tree::reap_all();
     let (out, err, blocked) = reader.join().unwrap_or_default();
     let (witness, forbidden) = match tracer {
@@ -176,6 +140,59 @@ pub fn supervise(request: &Request) -> Result<(Report, Vec<u8>, Vec<u8>)> {
         blocked,
     };
     Ok((report, out.bytes, err.bytes))
+}
+
+/// After the program's exit: what it started and is still here (seen when
+/// this supervisor is their subreaper), let go on a little, then killed,
+/// with every process of the run's own user. Returns the leftovers and
+/// those killed after the exit.
+fn wind_down(
+    request: &Request,
+    user: Option<&sandbox::User>,
+    tracer: &mut Result<Tracer, String>,
+    stop: &StopFlag,
+    tree: Tree,
+    (subreaper, started): (bool, Instant),
+) -> (Option<Vec<protocol::Leftover>>, Vec<protocol::Leftover>) {
+    // The program is gone: whatever it started and is still here is left
+    // over. Note it; let it go on a little, as it would in a terminal, so
+    // that what it prints is seen; then kill what is still there, and reap.
+    let leftovers = subreaper.then(|| tree.leftovers());
+    let until = (Instant::now() + Duration::from_millis(protocol::AFTER_EXIT_MS))
+        .min(started + Duration::from_millis(request.limits.timeout_ms));
+    let killed_after_exit = if leftovers.as_ref().is_some_and(|l| l.iter().any(|p| p.running)) {
+        match tracer.as_mut() {
+            Ok(tracer) => tracer.run_on(until, stop, request.limits.processes),
+            Err(_) => tree.run_on(until),
+        }
+        tree.leftovers().into_iter().filter(|p| p.running).collect()
+    } else {
+        Vec::new()
+    };
+    // A killed tracee stops once more on its way out (PTRACE_EVENT_EXIT), and
+    // only this thread, its tracer, can let it go on: kill, then drain.
+    tree.kill_once();
+    if let Ok(tracer) = tracer.as_mut() {
+        tracer.drain();
+    }
+    tree.kill_all();
+    if let Some(user) = user {
+        // Whatever of the run's own user is left, below us or not, until
+        // none is: a process of a fork bomb still dying when the last of our
+        // children is reaped would be re-parented away and outlive the run.
+        // (A bomb of thousands of threads on a loaded machine can take
+        // seconds to die; the loop ends as soon as none is left.)
+        let end = Instant::now() + Duration::from_secs(USER_GONE_WITHIN_S);
+        loop {
+            user.kill_all();
+            tree::reap_ready();
+            if procfs::tasks_of(user.uid) == 0 || Instant::now() >= end {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    (leftovers, killed_after_exit)
 }
 
 /// Whether the sandbox's filter handed the witness every write to the
@@ -216,72 +233,8 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd, stdout: Option<procfs:
         None => None,
     };
     let program = user.as_ref().map_or(request.program.as_path(), |u| u.program.as_path());
-    let start = |traced: bool| -> Result<(Child, SandboxStatus)> {
-        let (status_r, status_w) = cloexec_pipe()?;
-        // The most processes and threads the program's user may have: all
-        // of its own user's are this run's (a little over what the witness
-        // allows, so that the witness, which names it, stops it first);
-        // otherwise, untraced (no witness to count them as they come), a
-        // backstop over what the user has.
-        let tasks = match &user {
-            Some(_) => {
-                Some(request.limits.processes.saturating_mul(THREADS_PER_PROCESS + 1).saturating_add(1) as u64)
-            }
-            None => (!traced && cfg!(target_os = "linux")).then(|| {
-                let mine = procfs::tasks_of(nix::unistd::getuid().as_raw());
-                (mine + request.limits.processes.saturating_mul(4).min(1 << 20)) as u64
-            }),
-        };
-        let mut prepared = Prepared::new(policy.as_ref(), &request.limits, tasks, traced, status_w)?;
-        let mut command = Command::new(program);
-        if let Some(user) = &user {
-            // std drops root's supplementary groups, then sets the group and
-            // the user, before the code below runs.
-            command.uid(user.uid).gid(user.uid);
-        }
-        command
-            .args(&request.args)
-            .env_clear()
-            .envs(request.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(&request.dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(out.try_clone()?))
-            .stderr(Stdio::from(err.try_clone()?));
-        // SAFETY: the supervisor is single-threaded when it forks (the reader
-        // thread starts after), so the child may do what `enter` does; and
-        // `prctl`, `ptrace` and the sandbox's calls are system calls made
-        // before `exec`, as code between fork and exec must be.
-        unsafe {
-            command.pre_exec(move || {
-                // A session of its own: no controlling terminal to type
-                // into, and a process group of its own, so that one signal
-                // reaches all of it that did not move away.
-                nix::unistd::setsid()?;
-                #[cfg(target_os = "linux")]
-                {
-                    // If the supervisor dies, the program goes with it.
-                    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
-                    if traced {
-                        nix::sys::ptrace::traceme()?;
-                    }
-                }
-                prepared.enter()
-            });
-        }
-        let spawned = command.spawn();
-        // The command holds the parent's copy of the status pipe's write
-        // end: close it, so the read below ends.
-        drop(command);
-        let status = sandbox::status(policy.as_ref(), &read_status(status_r));
-        match spawned {
-            Ok(child) => Ok((child, status)),
-            // The child refused to go on (it reports only an errno): say why.
-            Err(_) if policy.as_ref().is_some_and(|p| p.required) && !status.complete() => {
-                bail!("{}", status.refusal())
-            }
-            Err(e) => Err(e).with_context(|| format!("starting {}", request.program.display())),
-        }
-    };
+    let launch = Launch { request, policy: policy.as_ref(), user: user.as_ref(), program, out, err };
+    let start = |traced: bool| launch.start(traced);
     let untraced = |why: String| -> Result<(Child, Result<Tracer, String>, SandboxStatus)> {
         let (child, sandbox) = start(false)?;
         Ok((child, Err(why), sandbox))
@@ -313,6 +266,94 @@ fn spawn(request: &Request, out: &OwnedFd, err: &OwnedFd, stdout: Option<procfs:
         untraced("tracing was turned off".to_string())?
     };
     Ok(Spawned { child, tracer, sandbox, user })
+}
+
+/// How to start the program: in its sandbox, as its user, with its
+/// output's pipes.
+struct Launch<'a> {
+    request: &'a Request,
+    policy: Option<&'a protocol::Policy>,
+    user: Option<&'a sandbox::User>,
+    /// The binary to run (its user's copy, when it has a user of its own).
+    program: &'a Path,
+    out: &'a OwnedFd,
+    err: &'a OwnedFd,
+}
+
+impl Launch<'_> {
+    /// Starts the program, traced (stopped at its `exec` for its tracer)
+    /// or not, and says what held of its sandbox.
+    fn start(&self, traced: bool) -> Result<(Child, SandboxStatus)> {
+        let (status_r, status_w) = cloexec_pipe()?;
+        let tasks = self.task_limit(traced);
+        let mut prepared = Prepared::new(self.policy, &self.request.limits, tasks, traced, status_w)?;
+        let mut command = Command::new(self.program);
+        if let Some(user) = self.user {
+            // std drops root's supplementary groups, then sets the group and
+            // the user, before the code below runs.
+            command.uid(user.uid).gid(user.uid);
+        }
+        command
+            .args(&self.request.args)
+            .env_clear()
+            .envs(self.request.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&self.request.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(self.out.try_clone()?))
+            .stderr(Stdio::from(self.err.try_clone()?));
+        // SAFETY: the supervisor is single-threaded when it forks (the reader
+        // thread starts after), so the child may do what `enter` does; and
+        // `prctl`, `ptrace` and the sandbox's calls are system calls made
+        // before `exec`, as code between fork and exec must be.
+        unsafe {
+            command.pre_exec(move || {
+                // A session of its own: no controlling terminal to type
+                // into, and a process group of its own, so that one signal
+                // reaches all of it that did not move away.
+                nix::unistd::setsid()?;
+                #[cfg(target_os = "linux")]
+                {
+                    // If the supervisor dies, the program goes with it.
+                    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+                    if traced {
+                        nix::sys::ptrace::traceme()?;
+                    }
+                }
+                prepared.enter()
+            });
+        }
+        let spawned = command.spawn();
+        // The command holds the parent's copy of the status pipe's write
+        // end: close it, so the read below ends.
+        drop(command);
+        let status = sandbox::status(self.policy, &read_status(status_r));
+        match spawned {
+            Ok(child) => Ok((child, status)),
+            // The child refused to go on (it reports only an errno): say why.
+            Err(_) if self.policy.is_some_and(|p| p.required) && !status.complete() => {
+                bail!("{}", status.refusal())
+            }
+            Err(e) => Err(e).with_context(|| format!("starting {}", self.request.program.display())),
+        }
+    }
+
+    /// The most processes and threads the program's user may have: all
+    /// of its own user's are this run's (a little over what the witness
+    /// allows, so that the witness, which names it, stops it first);
+    /// otherwise, untraced (no witness to count them as they come), a
+    /// backstop over what the user has.
+    fn task_limit(&self, traced: bool) -> Option<u64> {
+        match self.user {
+            Some(_) => {
+                Some(self.request.limits.processes.saturating_mul(THREADS_PER_PROCESS + 1).saturating_add(1)
+                    as u64)
+            }
+            None => (!traced && cfg!(target_os = "linux")).then(|| {
+                let mine = procfs::tasks_of(nix::unistd::getuid().as_raw());
+                (mine + self.request.limits.processes.saturating_mul(4).min(1 << 20)) as u64
+            }),
+        }
+    }
 }
 
 /// A pipe whose ends close on `exec`.
