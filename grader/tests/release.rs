@@ -368,7 +368,7 @@ fn an_edited_grader_in_a_submission_changes_nothing_and_is_listed() {
     let six_two = results["tests"].as_array().unwrap().iter().find(|t| t["number"] == "6.2").unwrap();
     assert_eq!(six_two["status"], "failed");
     let changed = &results["extra_data"]["changed_protected_paths"];
-    for path in [".config/insta.yaml", "exercises/q6_four_procs/build.rs", "grader/src/engine/score.rs"] {
+    for path in [".config/insta.yaml", "exercises/q6_four_procs/build.rs", "grader/src/grading/score.rs"] {
         assert!(changed.as_array().unwrap().iter().any(|p| p == path), "{path} not in {changed}");
     }
     // The submission itself is untouched.

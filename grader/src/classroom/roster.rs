@@ -321,7 +321,9 @@ pub fn read_roster(path: &Path) -> Result<Vec<Student>> {
         bail!("the roster {} names no student", path.display());
     };
     let first_fields = csv_fields(first).with_context(|| at(first_line))?;
-    let header = Columns::of_header(&first_fields).transpose().with_context(|| at(first_line))?;
+    let header = Columns::of_header(&first_fields)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", at(first_line)))?;
     let data_from_first = header.is_none();
     let Columns { name: name_at, repository: repository_at, identifiers, deadline: deadline_at } =
         header.unwrap_or(Columns { name: 0, repository: 1, identifiers: Vec::new(), deadline: None });
