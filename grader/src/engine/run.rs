@@ -179,7 +179,9 @@ impl Observation {
             });
         }
         let stderr = String::from_utf8_lossy(&self.stderr);
-        if self.exit == Exit::Signal("SIGABRT".into()) && stderr.contains("memory allocation of") {
+        if self.exit == Exit::Signal(nix::sys::signal::Signal::SIGABRT)
+            && stderr.contains("memory allocation of")
+        {
             let why = Stopped::Memory.phrase(&self.limits);
             return Some(format!("`{cmd}` {why} (an allocation failed){}", self.stderr_hint()));
         }

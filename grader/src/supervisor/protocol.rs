@@ -17,6 +17,7 @@
 
 use std::path::PathBuf;
 
+use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
 /// One program to run (a student's, or cargo building one).
@@ -184,7 +185,8 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Exit {
     Code(i32),
-    Signal(String),
+    /// Killed by this signal (named in the protocol, "SIGABRT").
+    Signal(#[serde(with = "signal_name")] Signal),
     /// Killed by the supervisor (see [`Stopped`]).
     Killed,
 }
@@ -195,7 +197,7 @@ impl Exit {
         use nix::sys::wait::WaitStatus;
         match status {
             WaitStatus::Exited(_, code) => Some(Exit::Code(code)),
-            WaitStatus::Signaled(_, signal, _) => Some(Exit::Signal(signal.as_str().to_string())),
+            WaitStatus::Signaled(_, signal, _) => Some(Exit::Signal(signal)),
             _ => None,
         }
     }
@@ -204,7 +206,7 @@ impl Exit {
     pub fn short(&self) -> String {
         match self {
             Exit::Code(code) => format!("exit {code}"),
-            Exit::Signal(signal) => format!("killed by {signal}"),
+            Exit::Signal(signal) => format!("killed by {}", signal.as_str()),
             Exit::Killed => "killed by the grader".to_string(),
         }
     }
@@ -215,9 +217,9 @@ impl Exit {
         match self {
             Exit::Code(101) => "panicked (exit status 101)".to_string(),
             Exit::Code(code) => format!("exited with status {code}"),
-            Exit::Signal(signal) => match signal_meaning(signal) {
-                Some(meaning) => format!("was killed by {signal} ({meaning})"),
-                None => format!("was killed by {signal}"),
+            Exit::Signal(signal) => match signal_meaning(*signal) {
+                Some(meaning) => format!("was killed by {} ({meaning})", signal.as_str()),
+                None => format!("was killed by {}", signal.as_str()),
             },
             Exit::Killed => "had to be killed".to_string(),
         }
@@ -225,12 +227,27 @@ impl Exit {
 }
 
 /// What the signals the sandbox's limits send mean, in a student's words.
-fn signal_meaning(signal: &str) -> Option<&'static str> {
+fn signal_meaning(signal: Signal) -> Option<&'static str> {
     match signal {
-        "SIGSYS" => Some("it made a system call the sandbox forbids"),
-        "SIGXFSZ" => Some("it wrote a file larger than the limit"),
-        "SIGXCPU" => Some("it used more CPU time than the limit"),
+        Signal::SIGSYS => Some("it made a system call the sandbox forbids"),
+        Signal::SIGXFSZ => Some("it wrote a file larger than the limit"),
+        Signal::SIGXCPU => Some("it used more CPU time than the limit"),
         _ => None,
+    }
+}
+
+/// A signal in the protocol: its name.
+mod signal_name {
+    use nix::sys::signal::Signal;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(signal: &Signal, to: S) -> Result<S::Ok, S::Error> {
+        to.serialize_str(signal.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<Signal, D::Error> {
+        let name = String::deserialize(from)?;
+        name.parse().map_err(|_| D::Error::custom(format!("no signal {name:?}")))
     }
 }
 
@@ -531,6 +548,18 @@ impl SandboxStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signal_travels_by_name() {
+        let text = serde_json::to_string(&Exit::Signal(Signal::SIGABRT)).unwrap();
+        assert_eq!(text, r#"{"Signal":"SIGABRT"}"#);
+        assert_eq!(serde_json::from_str::<Exit>(&text).unwrap(), Exit::Signal(Signal::SIGABRT));
+        assert!(serde_json::from_str::<Exit>(r#"{"Signal":"SIGNOPE"}"#).is_err());
+        assert_eq!(
+            Exit::Signal(Signal::SIGSYS).phrase(),
+            "was killed by SIGSYS (it made a system call the sandbox forbids)"
+        );
+    }
 
     #[test]
     fn meet_keeps_the_weaker_protection() {
