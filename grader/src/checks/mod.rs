@@ -347,7 +347,7 @@ pub fn held_note(seen: &Observation) -> &'static str {
 /// the first had to be stopped: a hang costs one time limit, not two).
 pub fn default_runs(ctx: &Context, question: Question) -> Result<Vec<Observation>, Box<QuestionReport>> {
     let failed = |message: &str| Box::new(QuestionReport::failed(question, message, Vec::new()));
-    let binary = ctx.binary(package(question)).map_err(|m| failed(&m))?;
+    let binary = ctx.binary(package(question)).map_err(|f| failed(f.message()))?;
     let held = ctx
         .run_scheduled(&binary, &[], ctx.settings.limits, Schedule::ChildrenLate)
         .map_err(|m| failed(&m))?;
@@ -426,7 +426,7 @@ pub fn default_run(
     notes: &[String],
 ) -> Result<(std::path::PathBuf, Observation), Box<QuestionReport>> {
     let failed = |message: &str| Box::new(QuestionReport::failed(question, message, notes.to_vec()));
-    let binary = ctx.binary(package(question)).map_err(|m| failed(&m))?;
+    let binary = ctx.binary(package(question)).map_err(|f| failed(f.message()))?;
     let seen = ctx.run(&binary, &[]).map_err(|m| failed(&m))?;
     match not_attempted(&seen) {
         Some(message) => Err(Box::new(QuestionReport::not_attempted(question, &message, notes.to_vec()))),

@@ -72,7 +72,7 @@ fn status_runs(ctx: &Context, seen: &Observation) -> (Vec<(&'static str, Verdict
         ctx.settings.seed, ctx.settings.seed
     );
     let run = |args: &[String]| -> Result<Observation, String> {
-        let binary = ctx.binary(package(Question::Q3))?;
+        let binary = ctx.binary(package(Question::Q3)).map_err(|f| f.message().to_string())?;
         ctx.run(&binary, args)
     };
     let judge = |args: Vec<String>, status: i64, spawn: bool, ok: &str| match run(&args) {

@@ -135,23 +135,23 @@ impl Context {
     }
 
     /// Builds the exercise package and returns its binary, or why it could
-    /// not (the compiler's message).
-    pub fn binary(&self, package: &str) -> Result<PathBuf, String> {
+    /// not: the student's (a compile error, a missing package) or the
+    /// grader's own, which is also kept, and voids the grading.
+    pub fn binary(&self, package: &str) -> Result<PathBuf, BuildFailure> {
         if let Some(missing) = self.missing.get(&format!("exercises/{package}")) {
-            return Err(missing.clone());
+            return Err(BuildFailure::Compile(missing.clone()));
         }
         let spec = Build::new(&self.template, &self.workspace, package)
             .target_dir(self.target_dir.clone())
             .require_sandbox(self.settings.require_sandbox)
             .layers(self.layers);
-        match build(&self.runner, &spec) {
-            Ok(built) => {
-                self.record(&built.sandbox);
-                Ok(built.binary)
+        let built = build(&self.runner, &spec).inspect_err(|failure| {
+            if let BuildFailure::Grader(message) = failure {
+                self.fail(message.clone());
             }
-            Err(BuildFailure::Compile(message)) => Err(message),
-            Err(BuildFailure::Grader(message)) => Err(self.fail(message)),
-        }
+        })?;
+        self.record(&built.sandbox);
+        Ok(built.binary)
     }
 
     /// Runs `binary` with `args` under the supervisor.
@@ -190,7 +190,7 @@ impl Context {
 
     /// The first error of the grader's own, if there was one: then the
     /// grading is void, whatever the checks said.
-    pub fn failure(&self) -> Option<String> {
+    pub(crate) fn failure(&self) -> Option<String> {
         self.failure.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 

@@ -225,6 +225,18 @@ pub fn grade_all(ctx: &Context, progress: impl FnMut(Question)) -> anyhow::Resul
     grade_questions(ctx, &Question::ALL, progress)
 }
 
+/// One question checked and scored: the checks' report, and its score.
+/// An error of the grader's own while it built or ran anything makes it an
+/// error, never lost points (the one place where that is looked at).
+pub fn grade_question(ctx: &Context, question: Question) -> anyhow::Result<(QuestionReport, QuestionScore)> {
+    let report = checks::grade(ctx, question);
+    if let Some(failure) = ctx.failure() {
+        anyhow::bail!("{failure}");
+    }
+    let score = score_question(report.clone());
+    Ok((report, score))
+}
+
 /// Grades these questions, in order (see [`grade_all`]).
 pub fn grade_questions(
     ctx: &Context,
@@ -234,15 +246,11 @@ pub fn grade_questions(
     let started = Instant::now();
     let questions = questions
         .iter()
-        .copied()
-        .map(|question| {
+        .map(|&question| {
             progress(question);
-            score_question(checks::grade(ctx, question))
+            grade_question(ctx, question).map(|(_, score)| score)
         })
-        .collect();
-    if let Some(failure) = ctx.failure() {
-        anyhow::bail!("{failure}");
-    }
+        .collect::<anyhow::Result<_>>()?;
     // With `--require-sandbox`, a grading any part of which ran with less
     // than every protection is no grading.
     if let Some(status) = ctx.sandbox().filter(|s| ctx.settings.require_sandbox && !s.complete()) {

@@ -12,9 +12,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::checks::{self, QuestionReport};
+use crate::checks::QuestionReport;
 use crate::engine::context::{Context, Settings};
-use crate::grading::score::{QuestionScore, score_question};
+use crate::grading::score::QuestionScore;
 use crate::rubric::{self, Question};
 
 /// A question's report and its scores.
@@ -36,12 +36,9 @@ pub fn report(supervisor: &str, question: Question) -> Graded {
         let settings = Settings::from_env(&home, supervisor.as_ref())
             .unwrap_or_else(|e| panic!("the grader could not grade Q{}: {e:#}", question.number()));
         let ctx = Context::new(home, &settings);
-        let report = checks::grade(&ctx, question);
-        if let Some(failure) = ctx.failure() {
-            panic!("the grader could not grade Q{}: {failure}", question.number());
-        }
-        let score = score_question(report.clone());
-        Arc::new((report, score))
+        let graded = crate::grading::score::grade_question(&ctx, question)
+            .unwrap_or_else(|e| panic!("the grader could not grade Q{}: {e:#}", question.number()));
+        Arc::new(graded)
     })
     .clone()
 }

@@ -23,9 +23,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
-use crate::checks;
 use crate::engine::context::{Context, Settings};
-use crate::grading::score::{QuestionScore, score_question};
+use crate::grading::score::{QuestionScore, grade_question};
 use crate::rubric::Question;
 use crate::student::hints;
 
@@ -123,11 +122,7 @@ pub fn watch(workspace: &Path, settings: &Settings) -> Result<()> {
 /// the watch.
 fn grade(ctx: &Context, question: Question) -> Result<QuestionScore> {
     crate::engine::compile::forget_builds();
-    let scored = score_question(checks::grade(ctx, question));
-    if let Some(failure) = ctx.failure() {
-        anyhow::bail!("{failure}");
-    }
-    Ok(scored)
+    grade_question(ctx, question).map(|(_, scored)| scored)
 }
 
 /// Watches `exercises/` and `answers/` and sends which questions changed.
