@@ -12,16 +12,21 @@
 //! 5. [`grading::score`]: points from the rubric;
 //! 6. [`report`]: terminal, Gradescope JSON, Markdown.
 //!
-//! The folders say whose each job is: [`engine`] (the pipeline above but
-//! for the checks, the report and the supervisor, each a folder or file of
-//! its own), [`classroom`] (the instructor's: release, roster, batch,
-//! gradebook, review) and [`student`] (watch, hints, the checks as tests),
-//! the last two on top of the engine, never under it. See ARCHITECTURE.md.
+//! The folders say whose each job is, from the bottom up: the [`rubric`]
+//! (data); the [`supervisor`] (a process of its own); the [`engine`] (the
+//! settings and context of a grading, build, run, normalize); the
+//! [`checks`]; [`grading`] (each question checked and scored, for this
+//! workspace or a submission); the [`report`]; and on top, [`classroom`]
+//! (the instructor's: release, roster, batch, gradebook, review) and
+//! [`student`] (watch, hints, the checks as tests). Each uses only what is
+//! below it. The command line is `src/cli/`. See ARCHITECTURE.md.
 //!
 //! ```no_run
-//! use grader::engine::{grade::Context, score};
+//! use grader::engine::context::{Context, Settings};
+//! use grader::grading::score;
 //! use grader::report;
-//! let ctx = Context::new(".".into(), "target/debug/grader".into());
+//! let settings = Settings::new(".".as_ref(), "target/debug/grader".as_ref());
+//! let ctx = Context::new(".".into(), &settings);
 //! let card = score::grade_all(&ctx, |_| {})?; // Err: the grader could not grade
 //! print!("{}", report::terminal(&card, false));
 //! # Ok::<(), anyhow::Error>(())

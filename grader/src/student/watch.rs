@@ -6,7 +6,9 @@
 //! Keys: `h` the next hint, `a` every question, `q` quit.
 //!
 //! ```no_run
-//! grader::student::watch::watch(&grader::engine::workspace::home(), "target/debug/grader".as_ref())?;
+//! let home = grader::engine::workspace::home();
+//! let settings = grader::engine::context::Settings::from_env(&home, "target/debug/grader".as_ref())?;
+//! grader::student::watch::watch(&home, &settings)?;
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
