@@ -31,6 +31,11 @@ pub enum Question {
 #[derive(Debug)]
 pub struct Spec {
     pub question: Question,
+    /// Its place (from 0) in the order a student is best taken through the
+    /// questions: the smallest program first (Q6), then one process and its
+    /// exit status (Q3), the pool (Q5), and the written answers, which the
+    /// programs teach.
+    pub suggested: usize,
     pub title: &'static str,
     /// Where the student's work for it lives.
     pub location: &'static str,
@@ -84,9 +89,10 @@ const KEY_CONCEPTS: &str = "the answer explains the concepts a full answer cover
 const SNAPSHOT_HINT: &str = "This compares your lines with the reference's, pids aside and in any order: hold each line against the README's contract, character by character (spaces and punctuation too).";
 
 /// The assignment, question by question, in order.
-pub const QUESTIONS: [Spec; 6] = [
+pub const QUESTIONS: &[Spec] = &[
     Spec {
         question: Question::Q1,
+        suggested: 3,
         title: "What is multiprocessing? Why is it useful?",
         location: "answers/q1.md",
         work: Work::Answer,
@@ -96,6 +102,7 @@ pub const QUESTIONS: [Spec; 6] = [
     },
     Spec {
         question: Question::Q2,
+        suggested: 4,
         title: "What are the differences between multiprocessing and multithreading?",
         location: "answers/q2.md",
         work: Work::Answer,
@@ -105,6 +112,7 @@ pub const QUESTIONS: [Spec; 6] = [
     },
     Spec {
         question: Question::Q3,
+        suggested: 1,
         title: "Write code that creates a process.",
         location: "exercises/q3_process",
         work: Work::Program {
@@ -165,6 +173,7 @@ pub const QUESTIONS: [Spec; 6] = [
     },
     Spec {
         question: Question::Q4,
+        suggested: 5,
         title: "What is a pool of worker processes? Why is it used?",
         location: "answers/q4.md",
         work: Work::Answer,
@@ -174,6 +183,7 @@ pub const QUESTIONS: [Spec; 6] = [
     },
     Spec {
         question: Question::Q5,
+        suggested: 2,
         title: "Create a pool of worker processes.",
         location: "exercises/q5_pool",
         work: Work::Program { package: "q5_pool", snapshot: include_str!("../tests/snapshots/q5_pool.snap") },
@@ -243,6 +253,7 @@ pub const QUESTIONS: [Spec; 6] = [
     },
     Spec {
         question: Question::Q6,
+        suggested: 0,
         title: "Create 4 processes, each printing a different number.",
         location: "exercises/q6_four_procs",
         work: Work::Program {
@@ -306,14 +317,28 @@ impl Spec {
 }
 
 impl Question {
-    pub const ALL: [Question; 6] =
-        [Question::Q1, Question::Q2, Question::Q3, Question::Q4, Question::Q5, Question::Q6];
+    /// Every question, in the table's order.
+    pub const ALL: [Question; QUESTIONS.len()] = {
+        let mut all = [Question::Q1; QUESTIONS.len()];
+        let mut i = 0;
+        while i < QUESTIONS.len() {
+            all[i] = QUESTIONS[i].question;
+            i += 1;
+        }
+        all
+    };
 
-    /// The order a student is best taken through them: the smallest
-    /// program first (Q6), then one process and its exit status (Q3), the
-    /// pool (Q5), and the written answers, which the programs teach.
-    pub const SUGGESTED: [Question; 6] =
-        [Question::Q6, Question::Q3, Question::Q5, Question::Q1, Question::Q2, Question::Q4];
+    /// Every question, in the order a student is best taken through them
+    /// (each one's [`Spec::suggested`]).
+    pub const SUGGESTED: [Question; QUESTIONS.len()] = {
+        let mut order = [Question::Q1; QUESTIONS.len()];
+        let mut i = 0;
+        while i < QUESTIONS.len() {
+            order[QUESTIONS[i].suggested] = QUESTIONS[i].question;
+            i += 1;
+        }
+        order
+    };
 
     /// Everything the rubric says of this question.
     pub fn spec(self) -> &'static Spec {
@@ -447,14 +472,14 @@ mod tests {
     #[test]
     fn the_table_has_each_question_once_in_order() {
         for (i, spec) in QUESTIONS.iter().enumerate() {
-            assert_eq!(spec.question, Question::ALL[i]);
+            assert_eq!(spec.question as usize, i, "{:?} is not at its place in the table", spec.question);
             assert_eq!(spec.question.spec().question, spec.question);
         }
     }
 
     #[test]
     fn every_point_of_a_question_is_a_check_of_it() {
-        for spec in &QUESTIONS {
+        for spec in QUESTIONS {
             if let Some(id) = spec.point {
                 assert_eq!(check_by_id(id).map(Check::question), Some(spec.question), "{id}");
             }
@@ -465,7 +490,7 @@ mod tests {
 
     #[test]
     fn every_check_has_a_hint_but_a_written_answers_concepts() {
-        for spec in &QUESTIONS {
+        for spec in QUESTIONS {
             for (i, c) in spec.checks.iter().enumerate() {
                 let computed = spec.package().is_none() && i == 1;
                 assert_eq!(c.hint.is_empty(), computed, "{}", c.id);
@@ -476,7 +501,7 @@ mod tests {
     #[test]
     fn ids_are_unique_and_name_their_question() {
         let all: Vec<&Check> = checks().collect();
-        for spec in &QUESTIONS {
+        for spec in QUESTIONS {
             assert!(!spec.checks.is_empty(), "{:?}", spec.question);
             for c in spec.checks {
                 assert!(c.id.starts_with(&format!("{}.", spec.question.number())), "{}", c.id);
@@ -490,7 +515,7 @@ mod tests {
     fn every_program_lives_in_its_package_with_a_snapshot() {
         let home =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace").to_path_buf();
-        for spec in &QUESTIONS {
+        for spec in QUESTIONS {
             match spec.work {
                 Work::Program { package, snapshot } => {
                     assert_eq!(spec.location, format!("exercises/{package}"));
