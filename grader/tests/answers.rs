@@ -262,6 +262,18 @@ fn held_out(file: &str, at_least: usize) -> (f64, f64, usize, usize, Vec<String>
     (mae, rho, far, flagged, through)
 }
 
+/// The flags catch enough: at most `far_unflagged` answers 3 or more points
+/// off go unflagged, and at most `misconceptions_through` misconception
+/// answers above 5.
+fn assert_flags_catch(
+    (far, flagged, through): (usize, usize, &[String]),
+    far_unflagged: usize,
+    misconceptions_through: usize,
+) {
+    assert!(through.len() <= misconceptions_through, "misconceptions above 5 and not flagged: {through:?}");
+    assert!(far - flagged <= far_unflagged, "{flagged} of {far} answers 3 or more points off flagged");
+}
+
 #[test]
 fn the_marker_agrees_on_answers_it_was_not_tuned_on() {
     let (mae, rho, _, _, _) = held_out("holdout.toml", 30);
@@ -274,14 +286,7 @@ fn the_marker_agrees_on_the_second_held_out_set() {
     let (mae, rho, far, flagged, through) = held_out("holdout2.toml", 48);
     assert!(mae <= HOLDOUT2_MAE, "mean absolute error {mae:.2} > {HOLDOUT2_MAE}");
     assert!(rho >= HOLDOUT2_RHO, "rank correlation {rho:.3} < {HOLDOUT2_RHO}");
-    assert!(
-        through.len() <= HOLDOUT2_MISCONCEPTIONS_THROUGH,
-        "misconceptions above 5 and not flagged: {through:?}"
-    );
-    assert!(
-        far - flagged <= HOLDOUT2_FAR_UNFLAGGED,
-        "{flagged} of {far} answers 3 or more points off flagged"
-    );
+    assert_flags_catch((far, flagged, &through), HOLDOUT2_FAR_UNFLAGGED, HOLDOUT2_MISCONCEPTIONS_THROUGH);
 }
 
 /// Two teaching assistants marked `holdout3.toml` apart, each blind: how far
@@ -318,14 +323,7 @@ fn the_marker_agrees_on_the_third_held_out_set_as_well_as_two_tas_agree() {
     let [(_, mae1, rho1), (_, mae2, rho2), _, _] = figures;
     assert!(mae1 <= HOLDOUT3_MAE && mae2 <= HOLDOUT3_MAE, "mean absolute errors {mae1:.2}, {mae2:.2}");
     assert!(rho1 >= HOLDOUT3_RHO && rho2 >= HOLDOUT3_RHO, "rank correlations {rho1:.3}, {rho2:.3}");
-    assert!(
-        through.len() <= HOLDOUT3_MISCONCEPTIONS_THROUGH,
-        "misconceptions above 5 unflagged: {through:?}"
-    );
-    assert!(
-        far - flagged <= HOLDOUT3_FAR_UNFLAGGED,
-        "{flagged} of {far} answers 3 or more points off flagged"
-    );
+    assert_flags_catch((far, flagged, &through), HOLDOUT3_FAR_UNFLAGGED, HOLDOUT3_MISCONCEPTIONS_THROUGH);
 }
 
 /// What the held-out sets were last measured at, as bounds: raised as the
@@ -356,21 +354,11 @@ fn every_misconception_is_found_in_its_examples_which_credit_nothing() {
             for example in &m.examples {
                 examples += 1;
                 let marked = mark(question, example);
-                assert!(
-                    marked.misconceptions.iter().any(|(found, _)| found.id == m.id),
-                    "Q{} {}: not found in {example:?}: {:?}",
-                    q.number,
-                    m.id,
-                    marked.read
-                );
-                assert!(
-                    marked.shown.is_empty(),
-                    "Q{} {}: {example:?} credits {:?}",
-                    q.number,
-                    m.id,
-                    marked.shown
-                );
-                assert!(!marked.flags.is_empty(), "Q{} {}: {example:?} not flagged", q.number, m.id);
+                let at = format!("Q{} {}: {example:?}", q.number, m.id);
+                let found = marked.misconceptions.iter().any(|(found, _)| found.id == m.id);
+                assert!(found, "{at}: not found: {:?}", marked.read);
+                assert!(marked.shown.is_empty(), "{at} credits {:?}", marked.shown);
+                assert!(!marked.flags.is_empty(), "{at} not flagged");
                 // Followed by what would show the concepts it contradicts,
                 // in the same sentence: still none of them.
                 let marked = mark(question, &format!("{} {}", example.trim_end_matches('.'), ALSO));
@@ -380,21 +368,10 @@ fn every_misconception_is_found_in_its_examples_which_credit_nothing() {
                     continue;
                 }
                 followed += 1;
-                assert!(
-                    marked.shown.is_empty(),
-                    "Q{} {}: {example:?} then {ALSO:?} credits {:?}",
-                    q.number,
-                    m.id,
-                    marked.shown
-                );
+                assert!(marked.shown.is_empty(), "{at} then {ALSO:?} credits {:?}", marked.shown);
                 for concept in q.concept.iter().filter(|c| m.contradicts.contains(&c.id)) {
-                    assert!(
-                        !marked.shown.iter().any(|(c, _)| c.id == concept.id),
-                        "Q{} {}: {example:?} credits {}",
-                        q.number,
-                        m.id,
-                        concept.id
-                    );
+                    let credited = marked.shown.iter().any(|(c, _)| c.id == concept.id);
+                    assert!(!credited, "{at} credits {}", concept.id);
                 }
             }
         }

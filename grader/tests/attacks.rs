@@ -120,6 +120,14 @@ impl Arena {
         }
     }
 
+    /// Fails if a connection reached the test's server.
+    fn assert_nothing_connected(&self) {
+        match self.listener.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("a connection reached the test's server: {other:?}"),
+        }
+    }
+
     /// Fails if a canary was spoiled.
     fn assert_canaries_intact(&self) {
         let read = |p: &str| std::fs::read_to_string(self.path().join(p)).unwrap_or_default();
@@ -352,10 +360,7 @@ fn attack_by_a_child_left_behind_after_the_program_exits_is_stopped_too() {
     let card = grade_q6(&arena.fork("orphan", "orphan_network"));
     assert_stopped_for(&card, Guard::Network, "socket");
     assert!(!message(&card, "6.2").contains("ORPHAN connected"), "{}", message(&card, "6.2"));
-    match arena.listener.accept() {
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-        other => panic!("a connection reached the test's server: {other:?}"),
-    }
+    arena.assert_nothing_connected();
     let card = grade_q6(&arena.fork("orphan_bomb", "orphan_bomb"));
     let said = message(&card, "6.1");
     assert!(said.contains("created more than 64 processes"), "{said}");
@@ -367,10 +372,7 @@ fn attack_on_the_network_is_stopped_and_nothing_arrives() {
     let arena = Arena::new();
     let card = grade_q6(&arena.fork("mallory", "network"));
     assert_stopped_for(&card, Guard::Network, "socket");
-    match arena.listener.accept() {
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-        other => panic!("a connection reached the test's server: {other:?}"),
-    }
+    arena.assert_nothing_connected();
     // A datagram from a socket pair, addressed to a socket of the machine's.
     let socket = std::os::unix::net::UnixDatagram::bind(arena.path().join("dgram.sock")).unwrap();
     socket.set_nonblocking(true).unwrap();

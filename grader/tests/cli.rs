@@ -12,16 +12,19 @@ fn grader() -> Command {
     cmd
 }
 
+/// Runs `cmd` and asserts that it could not grade: exit 2, nothing on
+/// stdout (no scorecard, no mark), and on stderr what `says`.
+fn assert_refused(cmd: &mut Command, says: impl Predicate<str>) {
+    cmd.assert().code(2).stdout(predicate::str::is_empty()).stderr(says);
+}
+
 #[test]
 fn cli_not_a_workspace_exits_2_with_a_message() {
     let dir = std::env::temp_dir();
-    grader()
-        .args(["grade", "--workspace"])
-        .arg(&dir)
-        .assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::contains("not an assignment workspace"));
+    assert_refused(
+        grader().args(["grade", "--workspace"]).arg(&dir),
+        predicate::str::contains("not an assignment workspace"),
+    );
 }
 
 #[test]
@@ -38,13 +41,10 @@ fn cli_bad_usage_exits_2() {
         .code(2)
         .stderr(predicate::str::contains("cannot be used"));
     // A seed that is not a number would replay nothing: said, not ignored.
-    grader()
-        .args(["q1"])
-        .env("GRADER_SEED", "abc")
-        .assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::contains("GRADER_SEED must be a number"));
+    assert_refused(
+        grader().args(["q1"]).env("GRADER_SEED", "abc"),
+        predicate::str::contains("GRADER_SEED must be a number"),
+    );
 }
 
 #[test]
@@ -82,17 +82,11 @@ fn cli_writes_gradescope_json_and_markdown() {
 fn cli_the_graders_own_failure_is_exit_2_never_points_lost() {
     let top = tempfile::Builder::new().prefix("grader-cli-").tempdir().unwrap();
     let json = top.path().join("results.json");
-    grader()
-        .env("CARGO", "/nonexistent")
-        .arg("--json")
-        .arg(&json)
-        .assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(
-            predicate::str::contains("could not grade")
-                .and(predicate::str::contains("CARGO is set to /nonexistent")),
-        );
+    assert_refused(
+        grader().env("CARGO", "/nonexistent").arg("--json").arg(&json),
+        predicate::str::contains("could not grade")
+            .and(predicate::str::contains("CARGO is set to /nonexistent")),
+    );
     assert!(!json.exists(), "no mark is written");
 }
 

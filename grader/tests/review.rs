@@ -13,6 +13,17 @@ fn grader() -> Command {
     common::grader(600)
 }
 
+/// Reviews the batch in `out` with `input` typed, and asserts it said each
+/// of `said`.
+fn review_says(out: &Path, input: &str, said: &[&str]) {
+    let output =
+        grader().arg("review").arg(out).write_stdin(input).assert().success().get_output().stdout.clone();
+    let output = String::from_utf8_lossy(&output);
+    for part in said {
+        assert!(output.contains(part), "review did not say {part:?}:\n{output}");
+    }
+}
+
 /// A submission of answers only (its programs are missing: they fail
 /// quickly, and do not matter here).
 fn answers(dir: &Path, q1: &str, q2: &str, q4: &str) {
@@ -231,24 +242,20 @@ fn review_refuses_what_it_cannot_do() {
     let huge =
         r#"{"decisions":[{"name":"alice","question":2,"fingerprint":"f","mark":4294967295,"automatic":0}]}"#;
     std::fs::write(out.join("reviews.json"), huge).unwrap();
-    grader()
-        .arg("batch")
-        .arg(&alice)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("is out of 10"));
+    let batch_refused = |why: &str| {
+        grader()
+            .arg("batch")
+            .arg(&alice)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(why));
+    };
+    batch_refused("is out of 10");
     // A broken file of decisions stops a batch before it grades anything.
     std::fs::write(out.join("reviews.json"), "{not json").unwrap();
-    grader()
-        .arg("batch")
-        .arg(&alice)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("reviews.json"));
+    batch_refused("reviews.json");
 }
 
 #[test]
@@ -350,11 +357,10 @@ fn copies_are_shown_together_and_decided_together() {
     assert!(rows.iter().all(|r| r["review"].contains("copied?")), "{rows:?}");
 
     // One mark for the three of them.
-    grader().arg("review").arg(&out).write_stdin("4\n").assert().success().stdout(
-        predicate::str::contains("one mark 0-10 for all 3")
-            .and(predicate::str::contains("----- carol's answer -----"))
-            .and(predicate::str::contains("Such a pool"))
-            .and(predicate::str::contains("3 decided now")),
+    review_says(
+        &out,
+        "4\n",
+        &["one mark 0-10 for all 3", "----- carol's answer -----", "Such a pool", "3 decided now"],
     );
     let rows = gradebook(&out);
     assert!(rows.iter().all(|r| r["q4"] == "4" && r["review"].contains("q4 reviewed: set to 4")), "{rows:?}");
@@ -363,12 +369,7 @@ fn copies_are_shown_together_and_decided_together() {
     // beside the answers it shares its text with.
     std::fs::write(dirs[2].join("answers/q4.md"), OWN_Q4.replace("A pool", "My pool")).unwrap();
     batch(&refs, &out);
-    grader().arg("review").arg(&out).write_stdin("2\n").assert().success().stdout(
-        predicate::str::contains("dave, Q4")
-            .and(predicate::str::contains("beside it, alice's answer"))
-            .and(predicate::str::contains("My pool"))
-            .and(predicate::str::contains("1 decided now")),
-    );
+    review_says(&out, "2\n", &["dave, Q4", "beside it, alice's answer", "My pool", "1 decided now"]);
     let rows = gradebook(&out);
     assert_eq!((row(&rows, "dave")["q4"].as_str(), row(&rows, "alice")["q4"].as_str()), ("2", "4"));
 }
