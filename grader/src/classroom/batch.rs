@@ -37,6 +37,7 @@ pub use crate::classroom::roster::same_student;
 use crate::classroom::roster::{Deadline, Fetched, History, unique_names};
 use crate::engine::context::Settings;
 use crate::engine::workspace::{MAX_FILE, read_regular, write_atomic};
+use crate::grading::Progress;
 use crate::grading::score::Scorecard;
 use crate::grading::submission::grade_submission;
 use crate::report;
@@ -101,9 +102,9 @@ pub struct Batch {
     pub only: Option<Vec<String>>,
 }
 
-/// Grades every submission (or those of `only`); `progress(done, all)`
+/// Grades every submission (or those of `only`); `progress` hears of
 /// hears of each finished one. Returns every row of the gradebook.
-pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec<Row>> {
+pub fn batch(spec: &Batch, progress: impl Fn(Progress) + Sync) -> Result<Vec<Row>> {
     std::fs::create_dir_all(&spec.out).with_context(|| format!("creating {}", spec.out.display()))?;
     // Read first: a broken file of decisions, or of rows to keep, stops the
     // batch before it starts.
@@ -135,7 +136,7 @@ pub fn batch(spec: &Batch, progress: impl Fn(usize, usize) + Sync) -> Result<Vec
             .par_iter()
             .map(|submission| {
                 let graded = grade_one(spec, submission);
-                progress(done.fetch_add(1, Ordering::SeqCst) + 1, all);
+                progress(Progress::Graded { done: done.fetch_add(1, Ordering::SeqCst) + 1, all });
                 graded
             })
             .collect()

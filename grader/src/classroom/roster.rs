@@ -29,6 +29,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::grading::Progress;
+
 /// How long one clone or fetch may take.
 const GIT_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -465,9 +467,9 @@ pub fn unique_names(names: impl Iterator<Item = Option<String>>) -> Vec<String> 
 }
 
 /// Fetches every student's repository (one at a time: the network and the
-/// disk are the limit, not the cores); `progress(done, all)` hears of each.
+/// disk are the limit, not the cores); `progress` hears of each.
 /// Each is named (its row, its directory in the cache) after its student.
-pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(usize, usize)) -> Vec<Fetched> {
+pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(Progress)) -> Vec<Fetched> {
     let names = unique_names(students.iter().map(|s| Some(s.name.clone())));
     students
         .iter()
@@ -486,7 +488,7 @@ pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(usize, u
                 identifiers.insert("student".into(), student.name.clone());
             }
             let fetched = Fetched { name, dir, history, deadline, identifiers };
-            progress(i + 1, students.len());
+            progress(Progress::Fetched { done: i + 1, all: students.len() });
             fetched
         })
         .collect()

@@ -2,7 +2,6 @@
 //! and the roster's repositories (fetched at the deadline) are graded
 //! together, with a bar on a terminal, then summed up in a few lines.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
@@ -12,6 +11,7 @@ use grader::classroom::roster::{Fetch, fetch_all, read_roster, unique_names};
 use grader::rubric::Question;
 
 use crate::args::BatchArgs;
+use crate::progress::Shown;
 
 pub fn run(args: &BatchArgs) -> Result<ExitCode> {
     let settings = args.limits.settings(Question::ALL.to_vec(), true)?;
@@ -27,22 +27,10 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode> {
     }
     let jobs = args.jobs.unwrap_or(cores).clamp(1, cores.max(1) * 4);
     let spec = Batch { settings, submissions, out: args.out.clone(), jobs, only: args.only.clone() };
-    let rows = batch(&spec, bar("graded"))?;
-    if std::io::stderr().is_terminal() {
-        eprintln!();
-    }
+    let shown = Shown::on_stderr();
+    let rows = batch(&spec, |p| shown.show(p))?;
+    shown.keep();
     Ok(summary(args, &rows))
-}
-
-/// A progress bar on stderr, where it is a terminal.
-fn bar(what: &'static str) -> impl Fn(usize, usize) + Sync {
-    let terminal = std::io::stderr().is_terminal();
-    move |done: usize, all: usize| {
-        if terminal {
-            let filled = done * 30 / all.max(1);
-            eprint!("\r\x1b[2K[{}{}] {done}/{all} {what}", "#".repeat(filled), ".".repeat(30 - filled));
-        }
-    }
 }
 
 /// The roster's students to grade, fetched. Only those to grade are
@@ -73,10 +61,9 @@ fn fetch_roster(args: &BatchArgs, dirs: &[Submission]) -> Result<Vec<Submission>
             "deadline: {deadline} (each repository's last commit at or before it is graded; a student's own, in the roster's deadline column, comes first)"
         );
     }
-    let fetched = fetch_all(&students, &fetch, bar("fetched"));
-    if std::io::stderr().is_terminal() {
-        eprintln!();
-    }
+    let shown = Shown::on_stderr();
+    let fetched = fetch_all(&students, &fetch, |p| shown.show(p));
+    shown.keep();
     Ok(fetched.into_iter().map(Submission::from).collect())
 }
 

@@ -10,12 +10,14 @@ use anyhow::{Context as _, Result, bail};
 use grader::classroom::roster::Deadline;
 use grader::engine::context::{Context, Settings};
 use grader::engine::workspace;
+use grader::grading::Progress;
 use grader::grading::score::{self, Scorecard};
 use grader::grading::submission::grade_submission;
 use grader::report;
 use grader::rubric::Question;
 
 use crate::args::GradeArgs;
+use crate::progress::Shown;
 
 pub fn grade(args: &GradeArgs) -> Result<ExitCode> {
     let questions: Vec<Question> = match args.question.or(args.question_flag) {
@@ -23,12 +25,8 @@ pub fn grade(args: &GradeArgs) -> Result<ExitCode> {
         None => Question::ALL.to_vec(),
     };
     let settings = args.limits.settings(questions, !args.no_witness)?;
-    let progress = std::io::stderr().is_terminal();
-    let show = |q: Question| {
-        if progress {
-            eprint!("\r\x1b[2Kgrading Q{} ({})…", q.number(), q.location());
-        }
-    };
+    let shown = Shown::on_stderr();
+    let show = |p: Progress| shown.show(p);
     let card = match &args.submission {
         Some(dir) => grade_checkout(&settings, dir, args.before.as_ref(), show)?,
         None => {
@@ -45,9 +43,7 @@ pub fn grade(args: &GradeArgs) -> Result<ExitCode> {
             score::grade_questions(&ctx, &settings.questions, show)?
         }
     };
-    if progress {
-        eprint!("\r\x1b[2K");
-    }
+    shown.clear();
     write_reports(&card, args)?;
     Ok(if card.full_marks() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -59,7 +55,7 @@ fn grade_checkout(
     settings: &Settings,
     dir: &Path,
     before: Option<&Deadline>,
-    show: impl FnMut(Question),
+    show: impl Fn(Progress),
 ) -> Result<Scorecard> {
     let Some(deadline) = before else {
         return grade_submission(settings, dir, show);

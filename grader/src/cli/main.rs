@@ -18,6 +18,7 @@ mod args;
 mod batch;
 mod commands;
 mod grade;
+mod progress;
 
 use std::process::ExitCode;
 

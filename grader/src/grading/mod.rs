@@ -7,3 +7,44 @@
 
 pub mod score;
 pub mod submission;
+
+use crate::rubric::Question;
+
+/// What a long job says as it goes, to whoever shows it: the one event
+/// type of the scorecard's line, the batch's bar and the watch's status.
+///
+/// ```
+/// use grader::grading::Progress;
+/// use grader::rubric::Question;
+/// assert_eq!(Progress::Grading(Question::Q6).to_string(), "grading Q6 (exercises/q6_four_procs)…");
+/// assert_eq!(Progress::Graded { done: 3, all: 30 }.to_string(), "3/30 graded");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// This question's grading starts.
+    Grading(Question),
+    /// `done` of `all` repositories are fetched.
+    Fetched { done: usize, all: usize },
+    /// `done` of `all` submissions are graded.
+    Graded { done: usize, all: usize },
+}
+
+impl Progress {
+    /// How far, for a bar: `(done, all)`, or `None` for a question.
+    pub fn count(self) -> Option<(usize, usize)> {
+        match self {
+            Progress::Grading(_) => None,
+            Progress::Fetched { done, all } | Progress::Graded { done, all } => Some((done, all)),
+        }
+    }
+}
+
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Progress::Grading(q) => write!(f, "grading Q{} ({})…", q.number(), q.location()),
+            Progress::Fetched { done, all } => write!(f, "{done}/{all} fetched"),
+            Progress::Graded { done, all } => write!(f, "{done}/{all} graded"),
+        }
+    }
+}

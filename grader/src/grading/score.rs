@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::checks::{self, QuestionReport, Verdict};
 use crate::engine::context::Context;
 use crate::engine::run::SandboxStatus;
+use crate::grading::Progress;
 use crate::rubric::{self, Check, Question};
 
 /// How a check came out, as the scorecard marks it.
@@ -221,7 +222,7 @@ fn cap_when_the_point_is_missed(question: Question, checks: &mut [Scored]) {
 
 /// Grades every question in order; `progress` hears of each as it starts.
 /// An error of the grader's own makes it an error, never lost points.
-pub fn grade_all(ctx: &Context, progress: impl FnMut(Question)) -> anyhow::Result<Scorecard> {
+pub fn grade_all(ctx: &Context, progress: impl Fn(Progress)) -> anyhow::Result<Scorecard> {
     grade_questions(ctx, &Question::ALL, progress)
 }
 
@@ -241,13 +242,13 @@ pub fn grade_question(ctx: &Context, question: Question) -> anyhow::Result<(Ques
 pub fn grade_questions(
     ctx: &Context,
     questions: &[Question],
-    mut progress: impl FnMut(Question),
+    progress: impl Fn(Progress),
 ) -> anyhow::Result<Scorecard> {
     let started = Instant::now();
     let questions = questions
         .iter()
         .map(|&question| {
-            progress(question);
+            progress(Progress::Grading(question));
             grade_question(ctx, question).map(|(_, score)| score)
         })
         .collect::<anyhow::Result<_>>()?;

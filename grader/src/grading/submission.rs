@@ -24,8 +24,8 @@ use crate::engine::run::Runner;
 use crate::engine::scratch::Scratch;
 use crate::engine::workflow::{WORKFLOW, unpin_workflow};
 use crate::engine::workspace::{MAX_FILE, Refused, read_regular};
+use crate::grading::Progress;
 use crate::grading::score::{Scorecard, grade_questions};
-use crate::rubric::Question;
 
 /// What a submission may not change: the grader, the workflows, the
 /// workspace's build settings. (The exercises' own manifests and build
@@ -46,11 +46,7 @@ pub const PROTECTED: &[&str] = &[
 const MAX_PROTECTED_FILES: usize = 5000;
 
 /// Grades the submission in `dir` with the grader of `settings.template`.
-pub fn grade_submission(
-    settings: &Settings,
-    dir: &Path,
-    progress: impl FnMut(Question),
-) -> Result<Scorecard> {
+pub fn grade_submission(settings: &Settings, dir: &Path, progress: impl Fn(Progress)) -> Result<Scorecard> {
     if !crate::engine::workspace::has_work(dir) {
         bail!("{} is not a submission: it has neither exercises/ nor answers/", dir.display());
     }
