@@ -7,7 +7,7 @@
 //! let settings = Settings::new(&grader::engine::workspace::home(), "target/debug/grader".as_ref());
 //! let submissions = Submission::from_dirs(&["../alice".into(), "../bob".into()]);
 //! let spec = Batch { settings, submissions, out: "marks".into(), jobs: 2, only: None };
-//! let rows = batch(&spec, |_, _| {})?;
+//! let rows = batch(&spec, |progress| eprintln!("{progress}"))?;
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!

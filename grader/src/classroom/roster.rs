@@ -9,7 +9,7 @@
 //! use grader::classroom::roster::{Deadline, Fetch, fetch_all, read_roster};
 //! let students = read_roster("roster.csv".as_ref())?;
 //! let fetch = Fetch { cache: "repos".into(), deadline: Some(Deadline::parse("2026-12-01T23:59:59Z")?) };
-//! for student in fetch_all(&students, &fetch, |_, _| {}) {
+//! for student in fetch_all(&students, &fetch, |_| {}) {
 //!     println!("{}: {:?}", student.name, student.dir);
 //! }
 //! # Ok::<(), anyhow::Error>(())
