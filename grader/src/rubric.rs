@@ -47,7 +47,7 @@ pub struct Spec {
     /// it fails, the question's other checks together count for at most
     /// [`MISSED_POINT_SHARE`] of its points: right output from the wrong kind
     /// of program is worth little.
-    pub point: Option<&'static str>,
+    pub point: Option<CheckId>,
     /// Hints for a student who is stuck, from a nudge to the API, shown one
     /// at a time by `grader hint`. (A written question's hint is in
     /// `answers.toml`.)
@@ -65,11 +65,83 @@ pub enum Work {
     Program { package: &'static str, snapshot: &'static str },
 }
 
+/// A check's id, `<question>.<n>` (`6.2`): made by [`id`], whose form a
+/// const context (the rubric's table) checks as it compiles.
+///
+/// ```
+/// use grader::rubric::{Question, id};
+/// let wait = id("6.4");
+/// assert_eq!((wait.to_string(), wait.question()), ("6.4".to_string(), Question::Q6));
+/// assert!(wait == "6.4");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CheckId(&'static str);
+
+/// The id `text` says: digits, a dot, digits (a panic otherwise, at compile
+/// time in a const).
+pub const fn id(text: &'static str) -> CheckId {
+    let bytes = text.as_bytes();
+    let (mut i, mut dot) = (0, None);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'0'..=b'9' => {}
+            b'.' if dot.is_none() && i > 0 => dot = Some(i),
+            _ => panic!("a check's id is <question>.<n>, such as 6.2"),
+        }
+        i += 1;
+    }
+    match dot {
+        Some(at) if at + 1 < bytes.len() => CheckId(text),
+        _ => panic!("a check's id is <question>.<n>, such as 6.2"),
+    }
+}
+
+impl CheckId {
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    /// The question the check belongs to (its id says).
+    pub fn question(self) -> Question {
+        let number = self.0.split('.').next().unwrap_or_default();
+        Question::parse(number).expect("a check's id starts with its question's number")
+    }
+}
+
+impl std::fmt::Display for CheckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl PartialEq<&str> for CheckId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<str> for CheckId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<CheckId> for &str {
+    fn eq(&self, other: &CheckId) -> bool {
+        *self == other.0
+    }
+}
+
+impl serde::Serialize for CheckId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
+    }
+}
+
 /// One check of the rubric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Check {
-    /// `"<question>.<check>"`, e.g. `"6.2"`.
-    pub id: &'static str,
+    pub id: CheckId,
     pub title: &'static str,
     pub points: u32,
     /// What to try when it fails: the first hint `grader hint` gives, about
@@ -79,8 +151,8 @@ pub struct Check {
     pub hint: &'static str,
 }
 
-const fn check(id: &'static str, title: &'static str, points: u32, hint: &'static str) -> Check {
-    Check { id, title, points, hint }
+const fn check(text: &'static str, title: &'static str, points: u32, hint: &'static str) -> Check {
+    Check { id: id(text), title, points, hint }
 }
 
 const OWN_ANSWER: &str = "an answer of the student's own, in sentences, on the question asked";
@@ -164,7 +236,7 @@ pub const QUESTIONS: &[Spec] = &[
                 "`--spawn` starts this program again: `Command::new(std::env::current_exe()?)` with `.env(WORKER_ENV, status.to_string())`; the given `main` turns that process into the worker. `.status()?.code()` is what to report.",
             ),
         ],
-        point: Some("3.3"),
+        point: Some(id("3.3")),
         hints: &[
             "A process is a running copy of a program. Yours asks the operating system for a second one, the worker, which prints its two lines; the main process waits for the worker to end, then prints its last line with the worker's exit status.",
             "`unsafe { nix::unistd::fork() }` returns twice: `ForkResult::Child` in the new process, `ForkResult::Parent { child }` in the old one. Flush stdout before forking (or its buffer is printed twice), and leave the child with `nix::libc::_exit(status)`, not by returning from main.",
@@ -244,7 +316,7 @@ pub const QUESTIONS: &[Spec] = &[
                 "31000 tasks do not fit in the pipes (64 KiB each), whatever their encoding: never have more than `IN_FLIGHT` tasks out before reading results back, or the task pipe and the results pipe both fill and every process waits for another.",
             ),
         ],
-        point: Some("5.4"),
+        point: Some(id("5.4")),
         hints: &[
             "A pool is started once: N worker processes, each in a loop (read a task, compute its square, write the result back). The main process hands out the numbers, collects the results, puts them back in input order, then shuts the workers down and reaps them.",
             "Make the pipes before you fork (`nix::unistd::pipe`), so the workers inherit them; then each process closes the ends it does not use, or a read never sees end-of-file. Send each task and each result as one `write` of a few bytes that carries the number's index, so results can be put back in order.",
@@ -293,7 +365,7 @@ pub const QUESTIONS: &[Spec] = &[
             ),
             check("6.6", "normalized output matches the reference snapshot", 2, SNAPSHOT_HINT),
         ],
-        point: Some("6.3"),
+        point: Some(id("6.3")),
         hints: &[
             "Each number is printed by a process of its own, which the main process creates; the main process prints its last line only after all four have ended, so it always comes last.",
             "Call `unsafe { nix::unistd::fork() }` four times, in a loop. In the `ForkResult::Child` branch, print the line and leave with `nix::libc::_exit(0)`; in the parent, keep the child's pid. Flush stdout before each fork.",
@@ -395,8 +467,7 @@ impl<'de> serde::Deserialize<'de> for Question {
 impl Check {
     /// The question the check belongs to (its id says).
     pub fn question(&self) -> Question {
-        let number = self.id.split('.').next().unwrap_or_default();
-        Question::parse(number).expect("a check's id starts with its question's number")
+        self.id.question()
     }
 }
 
@@ -410,7 +481,7 @@ pub fn checks() -> impl Iterator<Item = &'static Check> {
 
 /// The check that is the point of `question`, if it has one.
 pub fn point_of(question: Question) -> Option<&'static Check> {
-    question.spec().point.and_then(check_by_id)
+    question.spec().point.and_then(|point| check_by_id(point.as_str()))
 }
 
 /// The checks of one question.
@@ -481,7 +552,7 @@ mod tests {
     fn every_point_of_a_question_is_a_check_of_it() {
         for spec in QUESTIONS {
             if let Some(id) = spec.point {
-                assert_eq!(check_by_id(id).map(Check::question), Some(spec.question), "{id}");
+                assert_eq!(check_by_id(id.as_str()).map(Check::question), Some(spec.question), "{id}");
             }
             // A written answer has no process to miss.
             assert_eq!(spec.point.is_some(), spec.package().is_some(), "{:?}", spec.question);
@@ -504,7 +575,7 @@ mod tests {
         for spec in QUESTIONS {
             assert!(!spec.checks.is_empty(), "{:?}", spec.question);
             for c in spec.checks {
-                assert!(c.id.starts_with(&format!("{}.", spec.question.number())), "{}", c.id);
+                assert!(c.id.as_str().starts_with(&format!("{}.", spec.question.number())), "{}", c.id);
                 assert_eq!(c.question(), spec.question, "{}", c.id);
                 assert_eq!(all.iter().filter(|d| d.id == c.id).count(), 1, "{} twice", c.id);
             }

@@ -16,7 +16,7 @@ pub const NOTE: &str = "written answers are marked automatically, by the concept
 
 pub fn grade(ctx: &Context, question: Question) -> QuestionReport {
     let path = ctx.workspace.join(question.location());
-    let ids: Vec<&'static str> = crate::rubric::checks_of(question).map(|c| c.id).collect();
+    let ids: Vec<crate::rubric::CheckId> = crate::rubric::checks_of(question).map(|c| c.id).collect();
     let refused = |message: String| QuestionReport::failed(question, &message, vec![NOTE.to_string()]);
     if let Some(missing) = ctx.missing.get(question.location()) {
         // Not marked, but kept for the instructor's review: it is the

@@ -13,6 +13,7 @@ use predicates::prelude::*;
 
 use crate::engine::context::Context;
 use crate::engine::run::{Observation, Schedule};
+use crate::rubric::CheckId;
 use crate::rubric::Question;
 use crate::supervisor::protocol::Author;
 
@@ -65,7 +66,7 @@ impl Verdict {
 pub struct QuestionReport {
     pub question: Question,
     /// A verdict for each check id of the question.
-    pub verdicts: Vec<(&'static str, Verdict)>,
+    pub verdicts: Vec<(CheckId, Verdict)>,
     /// Things worth saying that are not checks (a seed, how to reproduce).
     pub notes: Vec<String>,
     /// The normalized output of the default run, for the snapshot test.
@@ -115,7 +116,7 @@ impl QuestionReport {
     /// what the witness saw of `seen` (its default run).
     pub fn of_program(
         question: Question,
-        verdicts: Vec<(&'static str, Verdict)>,
+        verdicts: Vec<(CheckId, Verdict)>,
         seen: &Observation,
         mut notes: Vec<String>,
         normalized: Option<String>,
@@ -363,7 +364,7 @@ pub fn default_runs(ctx: &Context, question: Question) -> Result<Vec<Observation
 
 /// A verdict that passed only because the children the main process never
 /// waited for were left to `wait_check` (one mistake, one loss) says so.
-pub fn excused(verdict: Verdict, seen: &Observation, wait_check: &str) -> Verdict {
+pub fn excused(verdict: Verdict, seen: &Observation, wait_check: CheckId) -> Verdict {
     let pids: Vec<String> = not_waited_for(seen).iter().map(i32::to_string).collect();
     if !verdict.passed() || pids.is_empty() {
         return verdict;
@@ -535,7 +536,7 @@ fn writer(author: &Author, main: i32) -> String {
 /// Fails every check of a question for one reason (it did not build, its
 /// program could not be run, it is not attempted yet): said in full once, by
 /// the first check; the others say they were not run, and why, in a line.
-pub fn fail_all(question: Question, message: &str) -> Vec<(&'static str, Verdict)> {
+pub fn fail_all(question: Question, message: &str) -> Vec<(CheckId, Verdict)> {
     let mut checks = crate::rubric::checks_of(question);
     let Some(first) = checks.next() else { return Vec::new() };
     let reason = message.lines().next().unwrap_or_default().trim_end_matches(':');
@@ -553,7 +554,7 @@ pub fn snapshot_verdict(
     question: Question,
     seen: &Observation,
     normalized: Option<&str>,
-    order_check: &str,
+    order_check: CheckId,
 ) -> Verdict {
     let Some(expected) = crate::engine::snapshot::expected(question) else {
         return Verdict::fail(format!("the rubric has no snapshot for Q{}", question.number()));

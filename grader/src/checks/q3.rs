@@ -15,7 +15,11 @@ use super::{Verdict, misreport_problem, not_attempted, package, raced_out, reape
 use crate::engine::context::{Context, Rng, SEED_ENV};
 use crate::engine::normalize::normalize;
 use crate::engine::run::{Exit, Observation};
-use crate::rubric::Question;
+use crate::rubric::{CheckId, Question, id};
+
+/// The checks this module's messages point to.
+const RUNS: CheckId = id("3.1");
+const OWN_PROCESS: CheckId = id("3.3");
 
 const STARTING: &str = "Worker 1 starting (pid {}, parent {})";
 const FINISHING: &str = "Worker 1 finishing (pid {})";
@@ -30,10 +34,10 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let seen = &runs[0];
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &[]));
     let verdicts = vec![
-        ("3.1", judged(&runs, |r| r.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
-        ("3.2", judged(&runs, |r| Parsed::from(r).map(|_| ()), "the three lines of the contract")),
+        (id("3.1"), judged(&runs, |r| r.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
+        (id("3.2"), judged(&runs, |r| Parsed::from(r).map(|_| ()), "the three lines of the contract")),
         (
-            "3.3",
+            id("3.3"),
             judged(
                 &runs,
                 |r| Parsed::from(r).and_then(|p| p.own_process(r)),
@@ -41,7 +45,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
             ),
         ),
         (
-            "3.4",
+            id("3.4"),
             excused(
                 judged(
                     &runs,
@@ -49,11 +53,11 @@ pub fn grade(ctx: &Context) -> QuestionReport {
                     "the worker's parent is the main process",
                 ),
                 seen,
-                "3.5",
+                id("3.5"),
             ),
         ),
-        ("3.5", judged(&runs, check_waits, &reaped(seen, "its last line"))),
-        ("3.6", snapshot_verdict(question, seen, normalized.as_deref(), "3.5")),
+        (id("3.5"), judged(&runs, check_waits, &reaped(seen, "its last line"))),
+        (id("3.6"), snapshot_verdict(question, seen, normalized.as_deref(), id("3.5"))),
     ];
     let (status_runs, notes) = status_runs(ctx, seen);
     let mut verdicts = verdicts;
@@ -63,7 +67,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
 
 /// 3.7 and 3.8: the worker told to exit with a status drawn at random,
 /// forked, then spawned; and the note that says how to draw them again.
-fn status_runs(ctx: &Context, seen: &Observation) -> (Vec<(&'static str, Verdict)>, Vec<String>) {
+fn status_runs(ctx: &Context, seen: &Observation) -> (Vec<(CheckId, Verdict)>, Vec<String>) {
     let mut rng = Rng::new(ctx.settings.seed ^ 0x0003_0003);
     let forked = rng.range(1, 99);
     let spawned = (forked + rng.range(1, 97)) % 99 + 1;
@@ -77,7 +81,9 @@ fn status_runs(ctx: &Context, seen: &Observation) -> (Vec<(&'static str, Verdict
     };
     let judge = |args: Vec<String>, status: i64, spawn: bool, ok: &str| match run(&args) {
         Err(message) => Verdict::fail(message),
-        Ok(run) => excused(Verdict::from_result(check_status(&run, seen, status, spawn), ok), &run, "3.5"),
+        Ok(run) => {
+            excused(Verdict::from_result(check_status(&run, seen, status, spawn), ok), &run, id("3.5"))
+        }
     };
     // The fork path is the default run's: if that hung, so would this.
     // The spawn path is code of its own, judged whatever the default did.
@@ -89,12 +95,14 @@ fn status_runs(ctx: &Context, seen: &Observation) -> (Vec<(&'static str, Verdict
             "the worker exited with the status it was given, and the main process reported it",
         )
     } else {
-        Verdict::fail("not run: the default run, which forks the same way, did not finish (see 3.1)")
+        Verdict::fail(format!(
+            "not run: the default run, which forks the same way, did not finish (see {RUNS})"
+        ))
     };
     let verdicts = vec![
-        ("3.7", fork_verdict),
+        (id("3.7"), fork_verdict),
         (
-            "3.8",
+            id("3.8"),
             judge(
                 vec!["--spawn".into(), "--status".into(), spawned.to_string()],
                 spawned,
@@ -131,12 +139,12 @@ fn check_status(seen: &Observation, default: &Observation, status: i64, spawn: b
         };
     }
     if seen.witness.as_ref().is_ok_and(|w| !w.children().iter().any(|p| p.parent == Some(seen.pid))) {
-        return Err(format!("`{cmd}` created no worker process (see 3.3)"));
+        return Err(format!("`{cmd}` created no worker process (see {OWN_PROCESS})"));
     }
     let parsed = Parsed::read(seen, &status.to_string())?;
     if parsed.worker == seen.pid.to_string() {
         return Err(format!(
-            "`{cmd}` created no worker process: the main process printed the worker's lines (see 3.3)"
+            "`{cmd}` created no worker process: the main process printed the worker's lines (see {OWN_PROCESS})"
         ));
     }
     // The worker's lines must be the worker's: its pid, its parent the
@@ -145,7 +153,7 @@ fn check_status(seen: &Observation, default: &Observation, status: i64, spawn: b
     parsed.parent(seen).map_err(|m| format!("`{cmd}`: {m}"))?;
     let Ok(witness) = &seen.witness else { return Ok(()) };
     let Some(worker) = witness.children().iter().find(|p| p.parent == Some(seen.pid)) else {
-        return Err(format!("`{cmd}` created no worker process (see 3.3)"));
+        return Err(format!("`{cmd}` created no worker process (see {OWN_PROCESS})"));
     };
     match &worker.exit {
         Some(Exit::Code(code)) if i64::from(*code) == status => {}

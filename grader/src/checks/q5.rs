@@ -16,7 +16,7 @@ use super::{
 use crate::engine::context::{Context, Rng, SEED_ENV};
 use crate::engine::normalize::normalize;
 use crate::engine::run::{Exit, Observation};
-use crate::rubric::Question;
+use crate::rubric::{Question, id};
 
 const WORKER_LINE: &str = "Worker pid {} squared {} = {}";
 const DEFAULT_NUMBERS: [i64; 9] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -127,7 +127,7 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     }
     // A program that hangs would cost a time-out per run: stop after one.
     let [random, edge, large] = if seen.timed_out() {
-        let skipped = Err("skipped: the default run did not finish (see 5.1)".to_string());
+        let skipped = Err(format!("skipped: the default run did not finish (see {})", id("5.1")));
         [skipped.clone(), skipped.clone(), skipped]
     } else {
         more_runs(ctx, &binary, &mut cases)
@@ -136,26 +136,29 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let pool = pool_problem(&cases).map_or(Ok(()), Err);
     let leftovers = leftovers_verdict(&seen, &all_runs, &default_case);
     let verdicts = vec![
-        ("5.1", Verdict::from_result(seen.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
+        (id("5.1"), Verdict::from_result(seen.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
         (
-            "5.2",
+            id("5.2"),
             Verdict::from_result(
                 check_worker_lines(&seen, &default_case).map(|_| ()),
                 "one right worker line per number",
             ),
         ),
         (
-            "5.3",
+            id("5.3"),
             Verdict::from_result(check_results(&seen, &default_case), "Results came last, in input order"),
         ),
-        ("5.4", Verdict::from_result(pool, "in every run, at most N worker processes did all the numbers")),
-        ("5.5", Verdict::from_result(random, "right for 3 runs on random numbers")),
-        ("5.6", Verdict::from_result(edge, "right for every edge case")),
-        ("5.7", Verdict::from_result(bad, "every bad argument was refused with status 2")),
-        ("5.8", Verdict::from_result(leftovers, "every process had exited in every run")),
-        ("5.9", snapshot_verdict(question, &seen, normalized.as_deref(), "5.3")),
         (
-            "5.10",
+            id("5.4"),
+            Verdict::from_result(pool, "in every run, at most N worker processes did all the numbers"),
+        ),
+        (id("5.5"), Verdict::from_result(random, "right for 3 runs on random numbers")),
+        (id("5.6"), Verdict::from_result(edge, "right for every edge case")),
+        (id("5.7"), Verdict::from_result(bad, "every bad argument was refused with status 2")),
+        (id("5.8"), Verdict::from_result(leftovers, "every process had exited in every run")),
+        (id("5.9"), snapshot_verdict(question, &seen, normalized.as_deref(), id("5.3"))),
+        (
+            id("5.10"),
             Verdict::from_result(large, &format!("right for {LARGE} numbers on {LARGE_WORKERS} workers")),
         ),
     ];
@@ -206,10 +209,10 @@ fn leftovers_verdict(
     default_case: &Case,
 ) -> Result<(), String> {
     match check_worker_lines(seen, default_case) {
-        Err(_) if seen.finished() => {
-            Err("nothing to check: the default run printed no worker line, so no worker was seen (see 5.2)"
-                .into())
-        }
+        Err(_) if seen.finished() => Err(format!(
+            "nothing to check: the default run printed no worker line, so no worker was seen (see {})",
+            id("5.2")
+        )),
         _ => match all_runs.iter().filter(|r| r.finished()).find_map(leftovers_problem) {
             None if all_runs.iter().all(|r| !r.finished()) => leftovers_problem(seen).map_or(Ok(()), Err),
             found => found.map_or(Ok(()), Err),

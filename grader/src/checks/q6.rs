@@ -10,7 +10,7 @@ use super::{
 use crate::engine::context::Context;
 use crate::engine::normalize::normalize;
 use crate::engine::run::Observation;
-use crate::rubric::Question;
+use crate::rubric::{Question, id};
 
 const CHILD_LINE: &str = "Process {} (pid {}) prints {}";
 const LAST_LINE: &str = "All 4 processes finished";
@@ -24,12 +24,12 @@ pub fn grade(ctx: &Context) -> QuestionReport {
     let seen = &runs[0];
     let normalized = seen.stdout_text().ok().map(|text| normalize(text, &["Process "]));
     let verdicts = vec![
-        ("6.1", judged(&runs, |r| r.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
-        ("6.2", judged(&runs, check_numbers, "the numbers 1, 2, 3 and 4, one line each")),
-        ("6.3", judged(&runs, check_own_processes, "four different processes, none of them the parent")),
-        ("6.4", judged(&runs, check_waits, &reaped(seen, "its last line"))),
-        ("6.5", excused(judged(&runs, check_no_leftovers, "every process had exited"), seen, "6.4")),
-        ("6.6", snapshot_verdict(question, seen, normalized.as_deref(), "6.4")),
+        (id("6.1"), judged(&runs, |r| r.problem().map_or(Ok(()), Err), "ran and exited with status 0")),
+        (id("6.2"), judged(&runs, check_numbers, "the numbers 1, 2, 3 and 4, one line each")),
+        (id("6.3"), judged(&runs, check_own_processes, "four different processes, none of them the parent")),
+        (id("6.4"), judged(&runs, check_waits, &reaped(seen, "its last line"))),
+        (id("6.5"), excused(judged(&runs, check_no_leftovers, "every process had exited"), seen, id("6.4"))),
+        (id("6.6"), snapshot_verdict(question, seen, normalized.as_deref(), id("6.4"))),
     ];
     QuestionReport::of_program(question, verdicts, seen, Vec::new(), normalized)
 }
@@ -176,7 +176,7 @@ fn check_no_leftovers(seen: &Observation) -> Result<(), String> {
         return Err(problem);
     }
     if child_lines(&contract_lines(seen)?).is_empty() {
-        return Err("nothing to check: no child process printed its line (see 6.2)".into());
+        return Err(format!("nothing to check: no child process printed its line (see {})", id("6.2")));
     }
     Ok(())
 }

@@ -75,7 +75,7 @@ pub struct QuestionScore {
     /// nothing is attempted.
     pub hints: Vec<String>,
     /// The check `hints` are about.
-    pub hints_about: Option<&'static str>,
+    pub hints_about: Option<crate::rubric::CheckId>,
 }
 
 impl QuestionScore {

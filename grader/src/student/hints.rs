@@ -49,7 +49,7 @@ pub fn sequence(question: Question, score: Option<&QuestionScore>) -> Vec<String
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
     /// A hint about the check that fails (`check`).
-    About { check: &'static str, text: String },
+    About { check: crate::rubric::CheckId, text: String },
     /// The question's own hint `number` of `of`.
     Hint { number: usize, of: usize, text: String },
     /// All `of` of the question's own were shown, and what fails has had
@@ -149,7 +149,7 @@ mod tests {
             Vec::new(),
         ));
         score.hints = vec![crate::rubric::check_by_id(id).unwrap().hint.to_string()];
-        score.hints_about = Some(id);
+        score.hints_about = Some(crate::rubric::check_by_id(id).unwrap().id);
         score
     }
 
