@@ -26,26 +26,30 @@ pub fn grade(args: &GradeArgs) -> Result<ExitCode> {
     };
     let settings = args.limits.settings(questions, !args.no_witness)?;
     let shown = Shown::on_stderr();
-    let show = |p: Progress| shown.show(p);
-    let card = match &args.submission {
-        Some(dir) => grade_checkout(&settings, dir, args.before.as_ref(), show)?,
-        None => {
-            let workspace = args.workspace.clone().unwrap_or_else(workspace::home);
-            if !workspace::has_work(&workspace) {
-                bail!(
-                    "{} is not an assignment workspace: it has neither exercises/ nor answers/",
-                    workspace.display()
-                );
-            }
-            let workspace =
-                workspace.canonicalize().with_context(|| format!("reading {}", workspace.display()))?;
-            let ctx = Context::new(workspace, &settings);
-            score::grade_questions(&ctx, &settings.questions, show)?
-        }
-    };
+    let card = scorecard(args, &settings, |p| shown.show(p));
+    // Cleared whatever happened, so that an error is not said after it.
     shown.clear();
+    let card = card?;
     write_reports(&card, args)?;
     Ok(if card.full_marks() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The workspace, or the checkout of `--submission`, graded.
+fn scorecard(args: &GradeArgs, settings: &Settings, show: impl Fn(Progress)) -> Result<Scorecard> {
+    let Some(dir) = &args.submission else {
+        let workspace = args.workspace.clone().unwrap_or_else(workspace::home);
+        if !workspace::has_work(&workspace) {
+            bail!(
+                "{} is not an assignment workspace: it has neither exercises/ nor answers/",
+                workspace.display()
+            );
+        }
+        let workspace =
+            workspace.canonicalize().with_context(|| format!("reading {}", workspace.display()))?;
+        let ctx = Context::new(workspace, settings);
+        return score::grade_questions(&ctx, &settings.questions, show);
+    };
+    grade_checkout(settings, dir, args.before.as_ref(), show)
 }
 
 /// A checkout graded with this grader: as it is, or its last commit at or

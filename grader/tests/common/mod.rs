@@ -204,10 +204,12 @@ pub fn grader(seconds: u64) -> assert_cmd::Command {
     cmd
 }
 
-/// The settings a test grades with: the rubric's, every question.
+/// The settings a test grades with: the rubric's, every question, the seed
+/// of `GRADER_SEED` where it is set (to replay a run).
 #[allow(dead_code)]
 pub fn settings() -> grader::engine::context::Settings {
-    grader::engine::context::Settings::new(&grader::engine::workspace::home(), GRADER.as_ref())
+    grader::engine::context::Settings::from_env(&grader::engine::workspace::home(), GRADER.as_ref())
+        .expect("GRADER_SEED, where it is set, is a number")
 }
 
 /// A scratch workspace of `sources` (the reference, then a fixture or a
