@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{copy_submission, copy_tree};
+use common::{commit_all, copy_submission, copy_tree};
 
 use std::path::{Path, PathBuf};
 
@@ -459,27 +459,6 @@ fn batch_grades_a_class_with_broken_and_hanging_work() {
         }
         assert!(out.join(row[0]).join("results.json").is_file());
     }
-}
-
-/// Commits `dir`'s whole tree, dated `date`; returns the commit.
-fn commit_all(dir: &Path, date: &str, message: &str) -> String {
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .args(["-c", "user.name=Student", "-c", "user.email=student@localhost"])
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_AUTHOR_DATE", date)
-            .env("GIT_COMMITTER_DATE", date)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    };
-    if !dir.join(".git").exists() {
-        run(&["init", "-q", "-b", "main"]);
-    }
-    run(&["add", "-A"]);
-    run(&["commit", "-q", "--allow-empty", "-m", message]);
-    git(dir, &["rev-parse", "HEAD"]).trim().to_string()
 }
 
 /// The gradebook's rows as maps from column to cell (no cell here holds a

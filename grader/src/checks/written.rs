@@ -34,7 +34,7 @@ use crate::rubric::Question;
 use claims::{Claim, Spec, Vocabulary};
 
 /// The rubric of the written answers, as the instructor wrote it.
-const RUBRIC: &str = include_str!("written/answers.toml");
+pub const RUBRIC: &str = include_str!("written/answers.toml");
 
 /// `answers.toml`, read.
 #[derive(Debug, Deserialize)]

@@ -6,8 +6,9 @@
 //! use grader::engine::context::Settings;
 //! let settings = Settings::new(&grader::engine::workspace::home(), "target/debug/grader".as_ref());
 //! let submissions = Submission::from_dirs(&["../alice".into(), "../bob".into()]);
-//! let spec = Batch { settings, submissions, out: "marks".into(), jobs: 2, only: None };
-//! let rows = batch(&spec, |progress| eprintln!("{progress}"))?;
+//! let spec = Batch { settings, submissions, out: "marks".into(), jobs: 2, only: None, shard: None, regrade: false };
+//! let batched = batch(&spec, |progress| eprintln!("{progress}"))?;
+//! println!("{} graded, {} reused", batched.graded, batched.reused);
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
@@ -18,7 +19,10 @@
 //! review), `OUT/gradebook.json`, `OUT/flagged.json`, and each
 //! submission's `OUT/<name>/results.json`, every one of them with the
 //! instructor's decisions (`OUT/reviews.json`) applied. With `only`, the
-//! named submissions are graded again and the other rows kept. A
+//! named submissions are graded again and the other rows kept. Otherwise a
+//! row of OUT stands for a submission checked out at the same commit, when
+//! OUT was graded by the same grader, rubric and settings (its
+//! [manifest](crate::classroom::shard::Manifest)), unless `regrade`. A
 //! submission that cannot be graded gets a row with its error; it never
 //! stops the batch. Nothing is written to OUT until every submission has
 //! been graded, and only by the grader: no submission's program can reach
@@ -32,10 +36,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
-use crate::classroom::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, Work, fingerprint};
+use crate::classroom::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, Work};
 pub use crate::classroom::roster::same_student;
 use crate::classroom::roster::{Deadline, Fetched, History, unique_names};
+use crate::classroom::shard::{Manifest, Shard};
 use crate::engine::context::Settings;
+use crate::engine::normalize::fingerprint;
 use crate::engine::workspace::{MAX_FILE, read_regular, write_atomic};
 use crate::grading::Progress;
 use crate::grading::score::Scorecard;
@@ -100,11 +106,27 @@ pub struct Batch {
     /// Grade only these submissions (by name), keeping the other rows of
     /// the gradebook already in OUT.
     pub only: Option<Vec<String>>,
+    /// The shard of the class these submissions are (said in OUT's
+    /// manifest, for `merge`).
+    pub shard: Option<Shard>,
+    /// Grade every submission, even one whose result in OUT stands (the
+    /// same commit, grader, rubric and settings).
+    pub regrade: bool,
 }
 
-/// Grades every submission (or those of `only`); `progress` hears of
-/// hears of each finished one. Returns every row of the gradebook.
-pub fn batch(spec: &Batch, progress: impl Fn(Progress) + Sync) -> Result<Vec<Row>> {
+/// What a batch did: every row of the gradebook, and how many of those it
+/// was asked for it graded, or reused from OUT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batched {
+    pub rows: Vec<Row>,
+    pub graded: usize,
+    pub reused: usize,
+}
+
+/// Grades every submission (or those of `only`), but those whose result in
+/// OUT stands (see [`Batch::regrade`]); `progress` hears of each finished
+/// one.
+pub fn batch(spec: &Batch, progress: impl Fn(Progress) + Sync) -> Result<Batched> {
     std::fs::create_dir_all(&spec.out).with_context(|| format!("creating {}", spec.out.display()))?;
     // Read first: a broken file of decisions, or of rows to keep, stops the
     // batch before it starts.
@@ -128,34 +150,47 @@ pub fn batch(spec: &Batch, progress: impl Fn(Progress) + Sync) -> Result<Vec<Row
             (kept, chosen)
         }
     };
+    let manifest = Manifest::of_this_grader(spec.shard, &spec.settings);
+    // Asked for by name (`only`), a submission is graded again.
+    let standing =
+        if spec.regrade || spec.only.is_some() { Vec::new() } else { standing_rows(&spec.out, &manifest) };
     let done = AtomicUsize::new(0);
     let all = chosen.len();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(spec.jobs.max(1)).build()?;
-    let graded: Vec<(Row, Option<Scorecard>)> = pool.install(|| {
+    let graded: Vec<(Row, Outcome)> = pool.install(|| {
         chosen
             .par_iter()
             .map(|submission| {
-                let graded = grade_one(spec, submission);
+                let graded = match reuse(&standing, submission, &spec.out) {
+                    Some(row) => (row, Outcome::Reused),
+                    None => grade_one(spec, submission),
+                };
                 progress(Progress::Graded { done: done.fetch_add(1, Ordering::SeqCst) + 1, all });
                 graded
             })
             .collect()
     });
+    let reused = graded.iter().filter(|(_, o)| matches!(o, Outcome::Reused)).count();
     // Every run has ended: now, and only now, OUT is written.
     let mut fresh = Vec::new();
-    for (mut row, card) in graded {
-        if let Some(card) = card {
-            let json = serde_json::to_string_pretty(&report::json(&card)).unwrap_or_default() + "\n";
-            let dir = spec.out.join(&row.name);
-            let written = std::fs::create_dir_all(&dir)
-                .map_err(anyhow::Error::from)
-                .and_then(|()| write_atomic(&dir.join(RESULTS_FILE), json.as_bytes()));
-            if let Err(e) = written {
-                row.error = Some(format!("writing results.json: {e:#}"));
+    for (mut row, outcome) in graded {
+        match outcome {
+            // Its results.json stands, in OUT.
+            Outcome::Reused => {}
+            Outcome::Graded(card) => {
+                let json = serde_json::to_string_pretty(&report::json(&card)).unwrap_or_default() + "\n";
+                let dir = spec.out.join(&row.name);
+                let written = std::fs::create_dir_all(&dir)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|()| write_atomic(&dir.join(RESULTS_FILE), json.as_bytes()));
+                if let Err(e) = written {
+                    row.error = Some(format!("writing results.json: {e:#}"));
+                }
             }
-        } else {
             // No results of an earlier grading may stand for this one.
-            let _ = std::fs::remove_file(spec.out.join(&row.name).join(RESULTS_FILE));
+            Outcome::Failed => {
+                let _ = std::fs::remove_file(spec.out.join(&row.name).join(RESULTS_FILE));
+            }
         }
         fresh.push(row);
     }
@@ -163,7 +198,8 @@ pub fn batch(spec: &Batch, progress: impl Fn(Progress) + Sync) -> Result<Vec<Row
     crate::classroom::gradebook::flag_copies(&mut rows);
     let mut book = Gradebook { rows };
     book.write(&spec.out, &decisions)?;
-    Ok(book.rows)
+    manifest.write(&spec.out)?;
+    Ok(Batched { rows: book.rows, graded: all - reused, reused })
 }
 
 /// The rows kept from the gradebook, each fresh one in the place of the
@@ -185,10 +221,49 @@ pub fn chosen_by(only: Option<&[String]>, name: &str) -> bool {
     only.is_none_or(|only| only.iter().any(|given| same_student(given, name)))
 }
 
-/// One submission's row, and its scorecard (none if it was not graded).
-fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<Scorecard>) {
+/// What became of one submission.
+enum Outcome {
+    Graded(Box<Scorecard>),
+    /// Its row and results from OUT stand.
+    Reused,
+    /// It could not be graded (its row says why).
+    Failed,
+}
+
+/// The rows of OUT's gradebook whose results may stand for this batch's:
+/// none unless OUT was graded by this grader, rubric and settings.
+fn standing_rows(out: &Path, manifest: &Manifest) -> Vec<Row> {
+    match Manifest::load(out) {
+        Ok(before) if before.marks_alike(manifest) => {
+            Gradebook::load_if_any(out).ok().flatten().map(|g| g.rows).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The row that stands for `submission`, if one does: graded, without an
+/// error, from the very commit now checked out, its results still in OUT.
+/// What the history says (commits after the deadline, identifiers) is
+/// taken afresh.
+fn reuse(standing: &[Row], submission: &Submission, out: &Path) -> Option<Row> {
+    let commit = &submission.history.as_ref()?.commit;
+    let before = standing.iter().find(|r| r.name == submission.name)?;
+    let stands = before.commit.as_ref() == Some(commit)
+        && before.error.is_none()
+        && !before.automatic.is_empty()
+        && out.join(&before.name).join(RESULTS_FILE).is_file();
+    stands.then(|| Row {
+        automatic: before.automatic.clone(),
+        changed: before.changed.clone(),
+        work: before.work.iter().map(|w| Work { copies: Vec::new(), ..w.clone() }).collect(),
+        ..row_of(submission)
+    })
+}
+
+/// A submission's row before it is graded: what its history says.
+fn row_of(submission: &Submission) -> Row {
     let history = submission.history.as_ref();
-    let mut row = Row {
+    Row {
         name: submission.name.clone(),
         automatic: Vec::new(),
         points: Vec::new(),
@@ -203,23 +278,28 @@ fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<Scorecard>) 
         error: None,
         work: Vec::new(),
         reviewed: Vec::new(),
-    };
+    }
+}
+
+/// One submission graded: its row, and its scorecard.
+fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Outcome) {
+    let mut row = row_of(submission);
     let dir = match &submission.dir {
         Ok(dir) => dir,
         Err(e) => {
             row.error = Some(e.clone());
-            return (row, None);
+            return (row, Outcome::Failed);
         }
     };
     let graded = std::panic::catch_unwind(|| grade_submission(&spec.settings, dir, |_| {}));
     let card = match graded {
         Err(_) => {
             row.error = Some("the grader failed on this submission (a bug: please report it)".into());
-            return (row, None);
+            return (row, Outcome::Failed);
         }
         Ok(Err(e)) => {
             row.error = Some(format!("{e:#}"));
-            return (row, None);
+            return (row, Outcome::Failed);
         }
         Ok(Ok(card)) => card,
     };
@@ -252,7 +332,7 @@ fn grade_one(spec: &Batch, submission: &Submission) -> (Row, Option<Scorecard>) 
         .collect();
     row.automatic = card.questions.iter().map(|q| q.score()).collect();
     row.changed = card.changed_protected_paths.clone();
-    (row, Some(card))
+    (row, Outcome::Graded(Box::new(card)))
 }
 
 /// A fingerprint of a package's sources (every regular file under `dir`,

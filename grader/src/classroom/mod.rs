@@ -6,6 +6,8 @@
 
 pub mod batch;
 pub mod gradebook;
+pub mod merge;
 pub mod release;
 pub mod review;
 pub mod roster;
+pub mod shard;

@@ -44,7 +44,7 @@ const IDENTIFIER_COLUMNS: &[&str] = &["email", "id", "sis_id", "login", "section
 /// form `--before` takes; empty, the batch's.
 const DEADLINE_COLUMN: &str = "deadline";
 /// Names a student may not have: those of the batch's own files in OUT.
-const RESERVED: &[&str] = &["gradebook.csv", "gradebook.json", "flagged.json", "reviews.json"];
+const RESERVED: &[&str] = &["gradebook.csv", "gradebook.json", "flagged.json", "reviews.json", "batch.json"];
 
 /// Said when a clone fails: what usually causes it.
 const CLONE_ADVICE: &str = "what usually causes this: the repository is private and the student has not yet added you as a collaborator (or you have not accepted the invitation), or git here has no credentials for it (a token in a credential helper, or a deploy key); or the URL in the roster is wrong";

@@ -8,6 +8,7 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use grader::classroom::review::Set;
 use grader::classroom::roster::Deadline;
+use grader::classroom::shard::Shard;
 use grader::engine::context::Settings;
 use grader::engine::run::{Limits, Runner};
 use grader::engine::workspace;
@@ -37,6 +38,9 @@ pub enum Command {
     /// Grade many submissions (checkouts of students' repositories, or a
     /// roster of them) into OUT/gradebook.csv
     Batch(BatchArgs),
+    /// Join the OUTs of a class's shards (`batch --shard K/N`) into one
+    /// gradebook, with copies found across the whole class
+    Merge(MergeArgs),
     /// Grade, then grade again on every save: a progress bar, the first
     /// failing check, keys h (hint), a (all questions), q (quit)
     Watch(WatchArgs),
@@ -142,8 +146,31 @@ pub struct BatchArgs {
     /// Submissions graded at once [default: the number of cores]
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Grade the K-th of N parts of the class only (for `merge`): the
+    /// same student is always in the same part. Without it, a Kubernetes
+    /// Indexed Job's or a Slurm array's index is used, where one is set
+    #[arg(long, value_name = "K/N", value_parser = shard)]
+    pub shard: Option<Shard>,
+    /// Grade every submission again, even those whose result in OUT stands
+    /// (graded from the same commit by the same grader, rubric and limits)
+    #[arg(long)]
+    pub regrade: bool,
+    /// The number of parts, with a Kubernetes Indexed Job's
+    /// JOB_COMPLETION_INDEX (a Slurm array's count is its own)
+    #[arg(long, value_name = "N", conflicts_with = "shard")]
+    pub shards: Option<usize>,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Every shard's OUT (of `batch --shard K/N`), all N of them
+    #[arg(value_name = "SHARD_OUT", required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Where to write the class's gradebook and each student's results
+    #[arg(long, value_name = "PATH", required = true)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -211,6 +238,10 @@ fn written_rubric(text: &str) -> Result<grader::classroom::release::WrittenRubri
         "private" => Ok(grader::classroom::release::WrittenRubric::Private),
         _ => Err(format!("{text:?} is neither public nor private")),
     }
+}
+
+fn shard(text: &str) -> Result<Shard, String> {
+    text.parse()
 }
 
 fn deadline(text: &str) -> Result<Deadline, String> {

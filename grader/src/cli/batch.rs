@@ -5,9 +5,10 @@
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use grader::classroom::batch::{Batch, Submission, batch, chosen_by, same_student};
+use grader::classroom::batch::{Batch, Batched, Submission, batch, chosen_by, same_student};
 use grader::classroom::gradebook::{CSV_FILE, Row};
-use grader::classroom::roster::{Fetch, fetch_all, read_roster, unique_names};
+use grader::classroom::roster::{Fetch, Student, fetch_all, read_roster, safe_name, unique_names};
+use grader::classroom::shard::Shard;
 use grader::rubric::Question;
 
 use crate::args::BatchArgs;
@@ -15,45 +16,70 @@ use crate::progress::Shown;
 
 pub fn run(args: &BatchArgs) -> Result<ExitCode> {
     let settings = args.limits.settings(Question::ALL.to_vec(), true)?;
+    let shard = match args.shard {
+        Some(shard) => Some(shard),
+        None => Shard::from_env(args.shards).map_err(anyhow::Error::msg)?,
+    };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut submissions = Submission::from_dirs(&args.dirs);
-    if args.roster.is_some() {
-        submissions.extend(fetch_roster(args, &submissions)?);
+    let mut students = match &args.roster {
+        Some(roster) => read_roster(roster)?,
+        None => Vec::new(),
+    };
+    check_only(args, &students, &submissions)?;
+    if let Some(shard) = shard {
+        // Cut from the whole class, the directories and the roster together.
+        let all: Vec<String> =
+            submissions.iter().map(|s| key(&s.name)).chain(students.iter().map(|s| key(&s.name))).collect();
+        let members = shard.members(&all);
+        submissions.retain(|s| members.contains(&key(&s.name)));
+        students.retain(|s| members.contains(&key(&s.name)));
+        eprintln!("shard {shard}: {} of the class's {}", members.len(), all.len());
     }
+    submissions.extend(fetch_roster(args, students));
     // Unique over directories and roster together: each names a directory of OUT.
     let names = unique_names(submissions.iter().map(|s| Some(s.name.clone())));
     for (submission, name) in submissions.iter_mut().zip(names) {
         submission.name = name;
     }
     let jobs = args.jobs.unwrap_or(cores).clamp(1, cores.max(1) * 4);
-    let spec = Batch { settings, submissions, out: args.out.clone(), jobs, only: args.only.clone() };
+    let (out, only, regrade) = (args.out.clone(), args.only.clone(), args.regrade);
+    let spec = Batch { settings, submissions, out, jobs, only, shard, regrade };
     let shown = Shown::on_stderr();
-    let rows = batch(&spec, |p| shown.show(p))?;
+    let batched = batch(&spec, |p| shown.show(p))?;
     shown.keep();
-    Ok(summary(args, &rows))
+    Ok(summary(args, &batched))
 }
 
-/// The roster's students to grade, fetched. Only those to grade are
-/// fetched; a name of `--only` in neither the roster nor `dirs` is said
-/// before anything is fetched.
-fn fetch_roster(args: &BatchArgs, dirs: &[Submission]) -> Result<Vec<Submission>> {
-    let Some(roster) = &args.roster else { return Ok(Vec::new()) };
-    let students = read_roster(roster)?;
-    if let Some(only) = &args.only {
-        let mut known: Vec<String> = students.iter().map(|s| s.name.clone()).collect();
-        known.extend(dirs.iter().map(|s| s.name.clone()));
-        let unknown: Vec<&String> =
-            only.iter().filter(|o| !known.iter().any(|k| same_student(o, k))).collect();
-        if !unknown.is_empty() {
-            bail!(
-                "--only names {} not in the roster or the directories given (they name: {})",
-                unknown.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
-                known.join(", ")
-            );
-        }
+/// A student as shards and `--only` match them.
+fn key(name: &str) -> String {
+    safe_name(name).to_lowercase()
+}
+
+/// Refuses, before anything is fetched or graded, a name of `--only` in
+/// neither the roster nor the directories.
+fn check_only(args: &BatchArgs, students: &[Student], dirs: &[Submission]) -> Result<()> {
+    let (Some(only), Some(_)) = (&args.only, &args.roster) else { return Ok(()) };
+    let mut known: Vec<String> = students.iter().map(|s| s.name.clone()).collect();
+    known.extend(dirs.iter().map(|s| s.name.clone()));
+    let unknown: Vec<&String> = only.iter().filter(|o| !known.iter().any(|k| same_student(o, k))).collect();
+    if !unknown.is_empty() {
+        bail!(
+            "--only names {} not in the roster or the directories given (they name: {})",
+            unknown.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
+            known.join(", ")
+        );
     }
+    Ok(())
+}
+
+/// The roster's students to grade (those of `--only`), fetched.
+fn fetch_roster(args: &BatchArgs, students: Vec<Student>) -> Vec<Submission> {
     let students: Vec<_> =
         students.into_iter().filter(|s| chosen_by(args.only.as_deref(), &s.name)).collect();
+    if students.is_empty() {
+        return Vec::new();
+    }
     let cache = args.cache.clone().unwrap_or_else(|| args.out.join(".repositories"));
     let fetch = Fetch { cache, deadline: args.before.clone() };
     if let Some(deadline) = &args.before {
@@ -64,7 +90,7 @@ fn fetch_roster(args: &BatchArgs, dirs: &[Submission]) -> Result<Vec<Submission>
     let shown = Shown::on_stderr();
     let fetched = fetch_all(&students, &fetch, |p| shown.show(p));
     shown.keep();
-    Ok(fetched.into_iter().map(Submission::from).collect())
+    fetched.into_iter().map(Submission::from).collect()
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -73,7 +99,8 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// Says what the batch did, and returns its exit status: 1 when a
 /// submission could not be graded.
-fn summary(args: &BatchArgs, rows: &[Row]) -> ExitCode {
+fn summary(args: &BatchArgs, batched: &Batched) -> ExitCode {
+    let rows = &batched.rows;
     let graded_now = |row: &&Row| chosen_by(args.only.as_deref(), &row.name);
     let now: Vec<&Row> = rows.iter().filter(graded_now).collect();
     let failed: Vec<&str> = now.iter().filter(|r| r.error.is_some()).map(|r| r.name.as_str()).collect();
@@ -87,10 +114,16 @@ fn summary(args: &BatchArgs, rows: &[Row]) -> ExitCode {
         0 => String::new(),
         n => format!(", {n} could not be graded"),
     };
+    let reused = match batched.reused {
+        0 => String::new(),
+        n => format!(
+            ", {n} reused (graded before from the same commit, by the same grader, rubric and limits)"
+        ),
+    };
     println!(
-        "{}{deadline}{of}: {} graded{could_not}; the gradebook: {}",
+        "{}{deadline}{of}: {} graded{reused}{could_not}; the gradebook: {}",
         plural(now.len(), "submission", "submissions"),
-        now.len() - failed.len(),
+        now.len() - failed.len() - batched.reused,
         args.out.join(CSV_FILE).display()
     );
     if !failed.is_empty() {

@@ -1,5 +1,5 @@
 //! The student's commands (`watch`, `hint`) and the instructor's small ones
-//! (`review`, `release`): each its arguments in, one job of the library
+//! (`review`, `release`, `merge`): each its arguments in, one job of the library
 //! called, what it did said.
 
 use std::io::IsTerminal;
@@ -11,7 +11,7 @@ use grader::engine::context::{Context, Settings};
 use grader::engine::workspace;
 use grader::grading::score;
 
-use crate::args::{HintArgs, ReleaseArgs, ReviewArgs, WatchArgs, me};
+use crate::args::{HintArgs, MergeArgs, ReleaseArgs, ReviewArgs, WatchArgs, me};
 
 pub fn watch(args: &WatchArgs) -> Result<ExitCode> {
     let settings = Settings::from_env(&workspace::home(), &me()?)?;
@@ -100,3 +100,22 @@ Make an empty public repository https://github.com/{repository} (no README), the
     git push -u origin main
 
 and in its Settings, tick \"Template repository\", so students can press \"Use this template\".";
+
+pub fn merge(args: &MergeArgs) -> Result<ExitCode> {
+    let merged = grader::classroom::merge::merge(&args.shards, &args.out)?;
+    println!(
+        "{} students from {} shards, {} could not be graded; the gradebook: {}",
+        merged.rows,
+        args.shards.len(),
+        merged.errors,
+        args.out.join(grader::classroom::gradebook::CSV_FILE).display()
+    );
+    if merged.flagged > 0 {
+        println!(
+            "{} answers flagged for your review (copies looked for across the whole class): cargo run -p grader -- review {}",
+            merged.flagged,
+            args.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -6,7 +6,8 @@
 //! - `grade` (the default): the workspace, or with `--submission DIR`
 //!   another checkout, graded with this grader;
 //! - `batch`: a whole class (directories, or a roster of repositories),
-//!   into a gradebook;
+//!   into a gradebook, or one shard of it (`--shard K/N`);
+//! - `merge`: the shards' gradebooks joined into the class's;
 //! - `review`: the instructor's pass over the answers a batch flagged;
 //! - `release`: the repository students copy;
 //! - `watch`: the student's loop, grading again on every save;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
     let (result, failed) = match cli.command {
         Some(Command::Supervise) => (grader::supervisor::serve().map(|()| ExitCode::SUCCESS), "supervise"),
         Some(Command::Batch(args)) => (batch::run(&args), "grade the batch"),
+        Some(Command::Merge(args)) => (commands::merge(&args), "merge the shards"),
         Some(Command::Release(args)) => (commands::release(&args), "release"),
         Some(Command::Review(args)) => (commands::review(&args), "review"),
         Some(Command::Hint(args)) => (commands::hint(&args), "give a hint"),

@@ -75,6 +75,14 @@ impl Settings {
         }
     }
 
+    /// What of these settings can change a mark (the limits, the witness,
+    /// the sandbox's requirement), as a fingerprint: a result is reused
+    /// only under the same.
+    pub fn marking_fingerprint(&self) -> String {
+        let marking = format!("{:?} {} {}", self.limits, self.witness, self.require_sandbox);
+        crate::engine::normalize::fingerprint(marking.as_bytes())
+    }
+
     /// As [`Settings::new`], the seed from `GRADER_SEED` where it is set.
     pub fn from_env(template: &Path, supervisor: &Path) -> anyhow::Result<Settings> {
         let settings = Settings::new(template, supervisor);

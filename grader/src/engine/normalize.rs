@@ -92,9 +92,27 @@ pub fn cut(text: &str, max: usize) -> String {
     format!("{}{}", &text[..keep], tail(keep))
 }
 
+/// A fingerprint of a text (64-bit FNV-1a): a decision holds while the work
+/// it was made on is unchanged.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_follow_the_text() {
+        assert_eq!(fingerprint(b"a"), fingerprint(b"a"));
+        assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
+        assert_eq!(fingerprint(b""), "cbf29ce484222325");
+    }
 
     #[test]
     fn masks_pids_and_parents() {

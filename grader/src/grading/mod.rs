@@ -8,6 +8,20 @@
 pub mod score;
 pub mod submission;
 
+/// This grader, as its sources were when it was built: two gradings with
+/// the same fingerprint were made by the same code.
+pub fn grader_fingerprint() -> &'static str {
+    env!("GRADER_SOURCE_FINGERPRINT")
+}
+
+/// The rubric: every question's checks, points, snapshots and hints, and
+/// the written answers' concepts. Two gradings with the same fingerprint
+/// were marked against the same rubric.
+pub fn rubric_fingerprint() -> String {
+    let rubric = format!("{:?}\n{}", crate::rubric::QUESTIONS, crate::checks::written::RUBRIC);
+    crate::engine::normalize::fingerprint(rubric.as_bytes())
+}
+
 use crate::rubric::Question;
 
 /// What a long job says as it goes, to whoever shows it: the one event

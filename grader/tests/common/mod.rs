@@ -226,3 +226,27 @@ pub fn scratch_context(
     let ctx = grader::engine::context::Context::for_scratch(&scratch, &settings());
     (scratch, ctx)
 }
+
+/// Commits `dir`'s whole tree, dated `date`; returns the commit.
+#[allow(dead_code)]
+pub fn commit_all(dir: &Path, date: &str, message: &str) -> String {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=Student", "-c", "user.email=student@localhost"])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    if !dir.join(".git").exists() {
+        run(&["init", "-q", "-b", "main"]);
+    }
+    run(&["add", "-A"]);
+    run(&["commit", "-q", "--allow-empty", "-m", message]);
+    let head =
+        std::process::Command::new("git").args(["rev-parse", "HEAD"]).current_dir(dir).output().unwrap();
+    String::from_utf8_lossy(&head.stdout).trim().to_string()
+}
