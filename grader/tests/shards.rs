@@ -166,7 +166,7 @@ fn a_second_batch_grades_only_what_changed() {
         let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
         assert!(stdout.contains(says), "expected {says:?}:\n{stdout}");
     };
-    batch(&[], "6 submissions: 6 graded; ");
+    batch(&[], "6 submissions: 6 graded, in ");
     let first = graded(&out);
     // Nothing changed: every result stands, as it was.
     batch(&[], "6 submissions: 0 graded, 6 reused");
@@ -177,5 +177,5 @@ fn a_second_batch_grades_only_what_changed() {
     commit_all(&carol, "2026-11-21T12:00:00Z", "an answer");
     batch(&[], "6 submissions: 1 graded, 5 reused");
     // Asked to, it grades them all.
-    batch(&["--regrade"], "6 submissions: 6 graded; ");
+    batch(&["--regrade"], "6 submissions: 6 graded, in ");
 }

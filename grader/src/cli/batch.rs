@@ -15,6 +15,7 @@ use crate::args::BatchArgs;
 use crate::progress::Shown;
 
 pub fn run(args: &BatchArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
     let settings = args.limits.settings(Question::ALL.to_vec(), true)?;
     let shard = match args.shard {
         Some(shard) => Some(shard),
@@ -48,7 +49,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode> {
     let shown = Shown::on_stderr();
     let batched = batch(&spec, |p| shown.show(p))?;
     shown.keep();
-    Ok(summary(args, &batched))
+    Ok(summary(args, &batched, started.elapsed()))
 }
 
 /// A student as shards and `--only` match them.
@@ -99,7 +100,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// Says what the batch did, and returns its exit status: 1 when a
 /// submission could not be graded.
-fn summary(args: &BatchArgs, batched: &Batched) -> ExitCode {
+fn summary(args: &BatchArgs, batched: &Batched, took: std::time::Duration) -> ExitCode {
     let rows = &batched.rows;
     let graded_now = |row: &&Row| chosen_by(args.only.as_deref(), &row.name);
     let now: Vec<&Row> = rows.iter().filter(graded_now).collect();
@@ -121,9 +122,10 @@ fn summary(args: &BatchArgs, batched: &Batched) -> ExitCode {
         ),
     };
     println!(
-        "{}{deadline}{of}: {} graded{reused}{could_not}; the gradebook: {}",
+        "{}{deadline}{of}: {} graded{reused}{could_not}, in {:.1} s; the gradebook: {}",
         plural(now.len(), "submission", "submissions"),
         now.len() - failed.len() - batched.reused,
+        took.as_secs_f64(),
         args.out.join(CSV_FILE).display()
     );
     if !failed.is_empty() {
