@@ -68,10 +68,18 @@ impl Shard {
     /// count given as `shards`), or a Slurm array (`SLURM_ARRAY_TASK_ID`
     /// from `SLURM_ARRAY_TASK_MIN`, `SLURM_ARRAY_TASK_COUNT` of them).
     pub fn from_env(shards: Option<usize>) -> Result<Option<Shard>, String> {
+        Shard::from_vars(shards, |name| std::env::var(name).ok())
+    }
+
+    /// As [`Shard::from_env`], the variables read by `get`.
+    pub fn from_vars(
+        shards: Option<usize>,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Shard>, String> {
         let var = |name: &str| -> Result<Option<usize>, String> {
-            match std::env::var(name) {
-                Err(_) => Ok(None),
-                Ok(text) => {
+            match get(name) {
+                None => Ok(None),
+                Some(text) => {
                     text.trim().parse().map(Some).map_err(|_| format!("{name} is {text:?}, not a number"))
                 }
             }
@@ -214,6 +222,32 @@ mod tests {
         assert_eq!("2/5".parse::<Shard>(), Ok(Shard { index: 2, of: 5 }));
         assert!("0/5".parse::<Shard>().is_err() && "6/5".parse::<Shard>().is_err());
         assert!("2".parse::<Shard>().unwrap_err().contains("K/N"));
+    }
+
+    #[test]
+    fn a_job_arrays_index_names_its_shard() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        let k8s = vars(&[("JOB_COMPLETION_INDEX", "2")]);
+        assert_eq!(Shard::from_vars(Some(4), k8s), Ok(Some(Shard { index: 3, of: 4 })));
+        assert!(Shard::from_vars(None, k8s).unwrap_err().contains("--shards N"));
+        let slurm = vars(&[
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert_eq!(Shard::from_vars(None, slurm), Ok(Some(Shard { index: 1, of: 4 })));
+        let from_zero = vars(&[("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_COUNT", "4")]);
+        assert_eq!(Shard::from_vars(None, from_zero), Ok(Some(Shard { index: 4, of: 4 })));
+        assert_eq!(Shard::from_vars(None, vars(&[])), Ok(None));
+        assert!(Shard::from_vars(Some(3), vars(&[])).is_err());
+        assert!(Shard::from_vars(Some(3), vars(&[("JOB_COMPLETION_INDEX", "3")])).is_err(), "index 3 of 3");
+        assert!(
+            Shard::from_vars(Some(3), vars(&[("JOB_COMPLETION_INDEX", "x")]))
+                .unwrap_err()
+                .contains("not a number")
+        );
     }
 
     #[test]
