@@ -146,8 +146,8 @@ pub struct BatchArgs {
     /// Submissions graded at once [default: the number of cores]
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Grade the K-th of N parts of the class only (for `merge`): the
-    /// same student is always in the same part. Without it, a Kubernetes
+    /// Grade the K-th of N parts of the class only (for `merge`): every job
+    /// given the same roster cuts it the same way. Without it, a Kubernetes
     /// Indexed Job's or a Slurm array's index is used, where one is set
     #[arg(long, value_name = "K/N", value_parser = shard)]
     pub shard: Option<Shard>,
