@@ -179,3 +179,31 @@ fn a_second_batch_grades_only_what_changed() {
     // Asked to, it grades them all.
     batch(&["--regrade"], "6 submissions: 6 graded, in ");
 }
+
+#[test]
+fn a_class_fetched_with_credentials_is_graded_without_them() {
+    let top = tempfile::Builder::new().prefix("grader-offline-").tempdir().unwrap();
+    let root = top.path();
+    let roster = class(root);
+    let out = root.join("marks");
+    let run = |extra: &[&str]| {
+        let run =
+            grader().arg("batch").arg("--roster").arg(&roster).arg("--out").arg(&out).args(extra).output();
+        let run = run.unwrap();
+        (run.status.code(), String::from_utf8_lossy(&run.stdout).into_owned())
+    };
+    // Offline, with nothing fetched: each row says what to do.
+    let (code, said) = run(&["--offline", "--only", "alice"]);
+    assert_eq!(code, Some(1), "{said}");
+    let book = std::fs::read_to_string(out.join("gradebook.csv")).unwrap();
+    assert!(book.contains("fetch it first (batch --fetch-only)"), "{book}");
+    // The step with credentials fetches, and grades nothing.
+    let (code, said) = run(&["--fetch-only"]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("fetched 6 of 6 repositories"), "{said}");
+    // The repositories gone (no network), the cache is graded as fetched.
+    std::fs::remove_dir_all(root.join("repos")).unwrap();
+    let (code, said) = run(&["--offline", "--only", "alice"]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("1 submission: 1 graded, in"), "{said}");
+}

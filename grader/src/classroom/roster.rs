@@ -8,7 +8,8 @@
 //! ```no_run
 //! use grader::classroom::roster::{Deadline, Fetch, fetch_all, read_roster};
 //! let students = read_roster("roster.csv".as_ref())?;
-//! let fetch = Fetch { cache: "repos".into(), deadline: Some(Deadline::parse("2026-12-01T23:59:59Z")?) };
+//! let deadline = Some(Deadline::parse("2026-12-01T23:59:59Z")?);
+//! let fetch = Fetch { cache: "repos".into(), deadline, offline: false };
 //! for student in fetch_all(&students, &fetch, |_| {}) {
 //!     println!("{}: {:?}", student.name, student.dir);
 //! }
@@ -226,6 +227,10 @@ pub struct Fetch {
     pub cache: PathBuf,
     /// Take each repository's last commit at or before this moment.
     pub deadline: Option<Deadline>,
+    /// Use the repositories already in the cache, as fetched, without the
+    /// network (and so without credentials): a job that grades, apart from
+    /// the one that fetched with a token.
+    pub offline: bool,
 }
 
 /// What a repository's history says of the commit graded.
@@ -478,7 +483,7 @@ pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(Progress
         .map(|(i, (student, name))| {
             let dir = fetch.cache.join(&name);
             let deadline = student.deadline.clone().or_else(|| fetch.deadline.clone());
-            let (dir, history) = match checkout(&student.repository, &dir, deadline.as_ref()) {
+            let (dir, history) = match checkout(&student.repository, &dir, deadline.as_ref(), fetch.offline) {
                 Ok(history) => (Ok(dir), Some(history)),
                 Err(e) => (Err(format!("{e:#}")), None),
             };
@@ -496,8 +501,15 @@ pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(Progress
 
 /// Clones `repository` into `dir` (or fetches it again), and checks out the
 /// commit to grade; returns what its history says.
-fn checkout(repository: &str, dir: &Path, deadline: Option<&Deadline>) -> Result<History> {
-    if dir.join(".git").is_dir() {
+fn checkout(repository: &str, dir: &Path, deadline: Option<&Deadline>, offline: bool) -> Result<History> {
+    if offline {
+        if !dir.join(".git").is_dir() {
+            bail!(
+                "{repository} is not in the cache ({}): fetch it first (batch --fetch-only)",
+                dir.display()
+            );
+        }
+    } else if dir.join(".git").is_dir() {
         git(Some(dir), &["remote", "set-url", "--", "origin", repository])?;
         git(
             Some(dir),

@@ -151,6 +151,14 @@ pub struct BatchArgs {
     /// Indexed Job's or a Slurm array's index is used, where one is set
     #[arg(long, value_name = "K/N", value_parser = shard)]
     pub shard: Option<Shard>,
+    /// Fetch the roster's repositories (of the shard) into the cache, at the
+    /// deadline, and grade nothing: the step that holds the credentials
+    #[arg(long, requires = "roster", conflicts_with = "offline")]
+    pub fetch_only: bool,
+    /// Grade the repositories already in the cache, without the network
+    /// (and so without credentials): after a `--fetch-only`
+    #[arg(long, requires = "roster")]
+    pub offline: bool,
     /// Grade every submission again, even those whose result in OUT stands
     /// (graded from the same commit by the same grader, rubric and limits)
     #[arg(long)]

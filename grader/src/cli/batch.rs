@@ -37,6 +37,9 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode> {
         students.retain(|s| members.contains(&key(&s.name)));
         eprintln!("shard {shard}: {} of the class's {}", members.len(), all.len());
     }
+    if args.fetch_only {
+        return Ok(fetched_only(args, &fetch_roster(args, students)));
+    }
     submissions.extend(fetch_roster(args, students));
     // Unique over directories and roster together: each names a directory of OUT.
     let names = unique_names(submissions.iter().map(|s| Some(s.name.clone())));
@@ -82,7 +85,7 @@ fn fetch_roster(args: &BatchArgs, students: Vec<Student>) -> Vec<Submission> {
         return Vec::new();
     }
     let cache = args.cache.clone().unwrap_or_else(|| args.out.join(".repositories"));
-    let fetch = Fetch { cache, deadline: args.before.clone() };
+    let fetch = Fetch { cache, deadline: args.before.clone(), offline: args.offline };
     if let Some(deadline) = &args.before {
         eprintln!(
             "deadline: {deadline} (each repository's last commit at or before it is graded; a student's own, in the roster's deadline column, comes first)"
@@ -92,6 +95,24 @@ fn fetch_roster(args: &BatchArgs, students: Vec<Student>) -> Vec<Submission> {
     let fetched = fetch_all(&students, &fetch, |p| shown.show(p));
     shown.keep();
     fetched.into_iter().map(Submission::from).collect()
+}
+
+/// Says what `--fetch-only` fetched; exit status 1 if a repository could
+/// not be.
+fn fetched_only(args: &BatchArgs, fetched: &[Submission]) -> ExitCode {
+    let failed: Vec<String> =
+        fetched.iter().filter_map(|s| s.dir.as_ref().err().map(|why| format!("{}: {why}", s.name))).collect();
+    let cache = args.cache.clone().unwrap_or_else(|| args.out.join(".repositories"));
+    println!(
+        "fetched {} of {} repositories into {} (grade them with --offline)",
+        fetched.len() - failed.len(),
+        fetched.len(),
+        cache.display()
+    );
+    for line in &failed {
+        println!("could not be fetched: {line}");
+    }
+    if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
