@@ -282,6 +282,31 @@ fn attack_by_running_another_binary_fails() {
     }
 }
 
+/// The token a batch fetches the class's repositories with (`collect.yml`
+/// keeps it out of the grading step; here it is left in the grader's
+/// environment, as a careless setup would): the program finds it in neither
+/// its build's environment nor its own, nor in any process's environment or
+/// command line.
+#[test]
+fn attack_on_the_fetchs_token_finds_it_nowhere() {
+    let arena = Arena::new();
+    let fork = arena.fork("mallory", "token");
+    let json = arena.path().join("results.json");
+    let run = Command::new(common::GRADER)
+        .args(["grade", "--submission"])
+        .arg(&fork)
+        .arg("--json")
+        .arg(&json)
+        .env("GRADER_TEST_SECRET", &arena.token)
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&json).unwrap();
+    for attempt in ["build_env=blocked(not set)", "run_env=blocked(", "proc=blocked("] {
+        assert!(text.contains(attempt), "{attempt}: {text}\n{}", String::from_utf8_lossy(&run.stderr));
+    }
+    assert!(!text.contains(&arena.token), "the token reached the program: {text}");
+}
+
 #[test]
 fn attack_on_the_graders_environment_finds_nothing() {
     let arena = Arena::new();
