@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! use grader::classroom::merge::merge;
-//! let merged = merge(&["shard-1".into(), "shard-2".into()], "class".as_ref())?;
+//! let merged = merge(&["shard-1".into(), "shard-2".into()], "class".as_ref(), |_| {})?;
 //! println!("{} students, {} flagged", merged.rows, merged.flagged);
 //! # Ok::<(), anyhow::Error>(())
 //! ```
@@ -22,6 +22,7 @@ use anyhow::{Context as _, Result, bail};
 use crate::classroom::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, flag_copies};
 use crate::classroom::shard::Manifest;
 use crate::engine::workspace::{MAX_FILE, read_regular, write_atomic};
+use crate::grading::Progress;
 
 /// What a merge made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +35,9 @@ pub struct Merged {
     pub flagged: usize,
 }
 
-/// Merges every shard's OUT in `shards` into `out`.
-pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Merged> {
+/// Merges every shard's OUT in `shards` into `out`; `progress` hears of
+/// each student's results copied.
+pub fn merge(shards: &[PathBuf], out: &Path, progress: impl Fn(Progress)) -> Result<Merged> {
     let manifests: Vec<(String, Manifest)> = shards
         .iter()
         .map(|dir| Ok((dir.display().to_string(), Manifest::load(dir)?)))
@@ -65,7 +67,7 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Merged> {
     for decision in Decisions::load(out)?.decisions {
         decisions.decide(decision);
     }
-    copy_results(shards, out, &rows)?;
+    copy_results(shards, out, &rows, progress)?;
     rows.sort_by(|a, b| a.name.cmp(&b.name));
     flag_copies(&mut rows);
     let mut book = Gradebook { rows };
@@ -82,8 +84,10 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Merged> {
 
 /// Copies each graded student's `results.json` from their shard into
 /// `out/<name>/`; one a shard does not have for a graded row is an error.
-fn copy_results(shards: &[PathBuf], out: &Path, rows: &[Row]) -> Result<()> {
-    for row in rows.iter().filter(|r| !r.automatic.is_empty()) {
+fn copy_results(shards: &[PathBuf], out: &Path, rows: &[Row], progress: impl Fn(Progress)) -> Result<()> {
+    let graded: Vec<&Row> = rows.iter().filter(|r| !r.automatic.is_empty()).collect();
+    for (i, row) in graded.iter().enumerate() {
+        progress(Progress::Merged { done: i, all: graded.len() });
         let from = shards
             .iter()
             .map(|dir| dir.join(&row.name).join(RESULTS_FILE))
@@ -95,5 +99,6 @@ fn copy_results(shards: &[PathBuf], out: &Path, rows: &[Row]) -> Result<()> {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         write_atomic(&dir.join(RESULTS_FILE), &bytes)?;
     }
+    progress(Progress::Merged { done: graded.len(), all: graded.len() });
     Ok(())
 }

@@ -102,12 +102,17 @@ Make an empty public repository https://github.com/{repository} (no README), the
 and in its Settings, tick \"Template repository\", so students can press \"Use this template\".";
 
 pub fn merge(args: &MergeArgs) -> Result<ExitCode> {
-    let merged = grader::classroom::merge::merge(&args.shards, &args.out)?;
+    let started = std::time::Instant::now();
+    let shown = crate::progress::Shown::on_stderr();
+    let merged = grader::classroom::merge::merge(&args.shards, &args.out, |p| shown.show(p));
+    shown.keep();
+    let merged = merged?;
     println!(
-        "{} students from {} shards, {} could not be graded; the gradebook: {}",
+        "{} students from {} shards, {} could not be graded, in {:.1} s; the gradebook: {}",
         merged.rows,
         args.shards.len(),
         merged.errors,
+        started.elapsed().as_secs_f64(),
         args.out.join(grader::classroom::gradebook::CSV_FILE).display()
     );
     if merged.flagged > 0 {

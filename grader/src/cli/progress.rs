@@ -41,6 +41,7 @@ impl Shown {
         });
         bar.set_message(match progress {
             Progress::Fetched { .. } => "fetched",
+            Progress::Merged { .. } => "merged",
             _ => "graded",
         });
         bar.set_position(done as u64);

@@ -41,6 +41,8 @@ pub enum Progress {
     Fetched { done: usize, all: usize },
     /// `done` of `all` submissions are graded.
     Graded { done: usize, all: usize },
+    /// `done` of `all` students' results are merged from their shards.
+    Merged { done: usize, all: usize },
 }
 
 impl Progress {
@@ -48,7 +50,9 @@ impl Progress {
     pub fn count(self) -> Option<(usize, usize)> {
         match self {
             Progress::Grading(_) => None,
-            Progress::Fetched { done, all } | Progress::Graded { done, all } => Some((done, all)),
+            Progress::Fetched { done, all }
+            | Progress::Graded { done, all }
+            | Progress::Merged { done, all } => Some((done, all)),
         }
     }
 }
@@ -59,6 +63,7 @@ impl std::fmt::Display for Progress {
             Progress::Grading(q) => write!(f, "grading Q{} ({})…", q.number(), q.location()),
             Progress::Fetched { done, all } => write!(f, "{done}/{all} fetched"),
             Progress::Graded { done, all } => write!(f, "{done}/{all} graded"),
+            Progress::Merged { done, all } => write!(f, "{done}/{all} merged"),
         }
     }
 }
