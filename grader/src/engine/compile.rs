@@ -454,12 +454,75 @@ pub fn build(runner: &Runner, spec: &Build) -> Result<Built, BuildFailure> {
     if let Some(done) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(spec) {
         return done.clone();
     }
-    // One build at a time: cargo would serialize them on its lock anyway.
-    static BUILDING: Mutex<()> = Mutex::new(());
     let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let result = build_uncached(runner, spec);
     cache.lock().unwrap_or_else(|e| e.into_inner()).insert(spec.clone(), result.clone());
     result
+}
+
+/// One build at a time: cargo would serialize them on its lock anyway.
+static BUILDING: Mutex<()> = Mutex::new(());
+
+/// Builds every package of `specs` (of one workspace, target directory and
+/// sandbox) in one sandboxed cargo run, and keeps each that built for
+/// [`build`] to return: one cargo instead of one per package, and the
+/// crates compiled side by side. A package that did not build is left to
+/// [`build`], which builds it alone and says why in the same words as
+/// ever: a compile error costs only its own question (`--keep-going`). Any
+/// doubt (a limit hit, output cut short) leaves every package to [`build`].
+pub fn prebuild(runner: &Runner, specs: &[Build]) {
+    let Some(first) = specs.first() else { return };
+    let alike = |s: &Build| {
+        (&s.template, &s.workspace, &s.target_dir, s.require_sandbox, s.layers)
+            == (&first.template, &first.workspace, &first.target_dir, first.require_sandbox, first.layers)
+    };
+    let cache = built();
+    let todo: Vec<&Build> = {
+        let done = cache.lock().unwrap_or_else(|e| e.into_inner());
+        specs.iter().filter(|s| !done.contains_key(*s) && manifest_of(s).is_file()).collect()
+    };
+    if todo.len() < 2 || !specs.iter().all(alike) {
+        return;
+    }
+    let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+    let packages: Vec<&str> = todo.iter().map(|s| s.package.as_str()).collect();
+    let Ok((report, stdout)) = cargo_build(runner, first, &packages) else { return };
+    if report.stopped.is_some() || report.stdout_truncated {
+        return;
+    }
+    let mut done = cache.lock().unwrap_or_else(|e| e.into_inner());
+    for (spec, binary) in built_binaries(&String::from_utf8_lossy(&stdout), &todo) {
+        done.insert(spec.clone(), Ok(Built { binary, sandbox: report.sandbox.clone() }));
+    }
+}
+
+/// The binaries of `specs` that cargo's JSON messages say it built.
+fn built_binaries<'a>(messages: &str, specs: &[&'a Build]) -> Vec<(&'a Build, PathBuf)> {
+    let mut found = Vec::new();
+    for line in messages.lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let bin = message["target"]["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "bin"));
+        let (Some(name), Some(executable)) =
+            (message["target"]["name"].as_str(), message["executable"].as_str())
+        else {
+            continue;
+        };
+        if message["reason"] != "compiler-artifact" || !bin {
+            continue;
+        }
+        let expected = |spec: &Build| spec.target_dir.join("debug").join(&spec.package);
+        if let Some(spec) = specs.iter().find(|s| s.package == name && Path::new(executable) == expected(s)) {
+            if Path::new(executable).is_file() {
+                found.push((*spec, PathBuf::from(executable)));
+            }
+        }
+    }
+    found
+}
+
+/// A package's manifest in its workspace.
+fn manifest_of(spec: &Build) -> PathBuf {
+    spec.workspace.join("exercises").join(&spec.package).join("Cargo.toml")
 }
 
 /// The builds of this process.
@@ -475,54 +538,13 @@ pub fn forget_builds() {
 }
 
 fn build_uncached(runner: &Runner, spec: &Build) -> Result<Built, BuildFailure> {
-    let manifest = spec.workspace.join("exercises").join(&spec.package).join("Cargo.toml");
-    if !manifest.is_file() {
+    if !manifest_of(spec).is_file() {
         let message = format!("exercises/{}/Cargo.toml is missing: the package is not there", spec.package);
         return Err(BuildFailure::Compile(message));
     }
-    let could_not = |e: anyhow::Error| {
-        BuildFailure::Grader(format!("the grader could not build {}: {e:#}", spec.package))
-    };
-    let toolchain = Toolchain::find().map_err(could_not)?;
-    let deps = dependencies(&spec.template, runner).map_err(could_not)?;
-    let tmp = spec.target_dir.join("tmp");
-    std::fs::create_dir_all(&tmp).map_err(|e| could_not(e.into()))?;
-    seed_target(&deps, &spec.target_dir).map_err(could_not)?;
-    let target = spec.target_dir.to_string_lossy().into_owned();
-    let args = [
-        "build",
-        "--offline",
-        "--locked",
-        "--quiet",
-        "--color",
-        "never",
-        "-p",
-        &spec.package,
-        "--bin",
-        &spec.package,
-        "--target-dir",
-        &target,
-    ];
-    let mut policy = sandbox::build_policy(
-        &spec.workspace,
-        std::slice::from_ref(&toolchain.sysroot),
-        &toolchain.cargo_home,
-        &[&spec.target_dir],
-    );
-    policy.required = spec.require_sandbox;
-    policy.layers = spec.layers;
-    let request = Request {
-        program: toolchain.cargo.clone(),
-        args: args.iter().map(|a| a.to_string()).collect(),
-        dir: spec.workspace.clone(),
-        env: toolchain.env(&tmp),
-        limits: BUILD_LIMITS,
-        trace: false,
-        sandbox: Some(policy),
-        schedule: Schedule::AsItComes,
-    };
     let what = format!("cargo build -p {}", spec.package);
-    let (report, _, stderr) = runner.request(&request, &what).map_err(could_not)?;
+    let (report, stderr) = cargo_build(runner, spec, &[&spec.package])
+        .map_err(|e| BuildFailure::Grader(format!("the grader could not build {}: {e:#}", spec.package)))?;
     let messages = String::from_utf8_lossy(&stderr);
     if let Some(stopped) = report.stopped {
         return Err(BuildFailure::Compile(format!(
@@ -540,6 +562,52 @@ fn build_uncached(runner: &Runner, spec: &Build) -> Result<Built, BuildFailure> 
     Ok(Built { binary, sandbox: report.sandbox })
 }
 
+/// One sandboxed `cargo build` of `packages` (their binaries) in `spec`'s
+/// workspace and target directory. Of one package, its report and the
+/// compiler's messages (stderr); of several, its report and cargo's JSON
+/// messages (stdout), every package built that can be (`--keep-going`).
+fn cargo_build(
+    runner: &Runner,
+    spec: &Build,
+    packages: &[&str],
+) -> Result<(crate::supervisor::protocol::Report, Vec<u8>)> {
+    let toolchain = Toolchain::find()?;
+    let deps = dependencies(&spec.template, runner)?;
+    let tmp = spec.target_dir.join("tmp");
+    std::fs::create_dir_all(&tmp)?;
+    seed_target(&deps, &spec.target_dir)?;
+    let mut args: Vec<String> =
+        ["build", "--offline", "--locked", "--quiet", "--color", "never"].map(String::from).to_vec();
+    for package in packages {
+        args.extend(["-p", package, "--bin", package].map(String::from));
+    }
+    if packages.len() > 1 {
+        args.extend(["--keep-going", "--message-format", "json"].map(String::from));
+    }
+    args.extend(["--target-dir".to_string(), spec.target_dir.to_string_lossy().into_owned()]);
+    let mut policy = sandbox::build_policy(
+        &spec.workspace,
+        std::slice::from_ref(&toolchain.sysroot),
+        &toolchain.cargo_home,
+        &[&spec.target_dir],
+    );
+    policy.required = spec.require_sandbox;
+    policy.layers = spec.layers;
+    let request = Request {
+        program: toolchain.cargo.clone(),
+        args,
+        dir: spec.workspace.clone(),
+        env: toolchain.env(&tmp),
+        limits: BUILD_LIMITS,
+        trace: false,
+        sandbox: Some(policy),
+        schedule: Schedule::AsItComes,
+    };
+    let what = format!("cargo build -p {}", packages.join(" -p "));
+    let (report, stdout, stderr) = runner.request(&request, &what)?;
+    Ok((report, if packages.len() > 1 { stdout } else { stderr }))
+}
+
 /// The compiler's errors, without the warnings before them, cut to a length
 /// a scorecard can show.
 fn quote_errors(messages: &str) -> String {
@@ -554,4 +622,39 @@ fn quote_errors(messages: &str) -> String {
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_binaries_cargo_says_it_built_where_they_belong_are_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        std::fs::create_dir_all(target.join("debug")).unwrap();
+        let spec = |package: &str| Build::new(dir.path(), dir.path(), package).target_dir(target.clone());
+        let (q3, q5, q6) = (spec("q3_process"), spec("q5_pool"), spec("q6_four_procs"));
+        for built in ["q3_process", "q6_four_procs"] {
+            std::fs::write(target.join("debug").join(built), "").unwrap();
+        }
+        let artifact = |name: &str, kind: &str, executable: &Path| {
+            serde_json::json!({"reason": "compiler-artifact", "target": {"name": name, "kind": [kind]}, "executable": executable})
+                .to_string()
+        };
+        let messages = [
+            artifact("q3_process", "bin", &target.join("debug/q3_process")),
+            // A library of the same name, and a binary built elsewhere: not the package's.
+            artifact("q6_four_procs", "lib", &target.join("debug/q6_four_procs")),
+            artifact("q6_four_procs", "bin", &dir.path().join("elsewhere/q6_four_procs")),
+            // Said built, but not there.
+            artifact("q5_pool", "bin", &target.join("debug/q5_pool")),
+            r#"{"reason":"compiler-message","target":{"name":"q5_pool","kind":["bin"]},"message":{"level":"error"}}"#
+                .to_string(),
+            "not json".to_string(),
+        ]
+        .join("\n");
+        let found = built_binaries(&messages, &[&q3, &q5, &q6]);
+        assert_eq!(found, vec![(&q3, target.join("debug/q3_process"))]);
+    }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::engine::compile::{Build, BuildFailure, build};
+use crate::engine::compile::{Build, BuildFailure, build, prebuild};
 use crate::engine::run::{Layers, Limits, Observation, RunSpec, Runner, SandboxStatus, Schedule};
 use crate::rubric::Question;
 
@@ -149,17 +149,31 @@ impl Context {
         if let Some(missing) = self.missing.get(&format!("exercises/{package}")) {
             return Err(BuildFailure::Compile(missing.clone()));
         }
-        let spec = Build::new(&self.template, &self.workspace, package)
-            .target_dir(self.target_dir.clone())
-            .require_sandbox(self.settings.require_sandbox)
-            .layers(self.layers);
-        let built = build(&self.runner, &spec).inspect_err(|failure| {
+        let built = build(&self.runner, &self.build_of(package)).inspect_err(|failure| {
             if let BuildFailure::Grader(message) = failure {
                 self.fail(message.clone());
             }
         })?;
         self.record(&built.sandbox);
         Ok(built.binary)
+    }
+
+    /// Builds these packages at once, where they are there, for
+    /// [`Context::binary`] to find built (see [`prebuild`]).
+    pub fn prebuild(&self, packages: &[&str]) {
+        let specs: Vec<Build> = packages
+            .iter()
+            .filter(|p| !self.missing.contains_key(&format!("exercises/{p}")))
+            .map(|p| self.build_of(p))
+            .collect();
+        prebuild(&self.runner, &specs);
+    }
+
+    fn build_of(&self, package: &str) -> Build {
+        Build::new(&self.template, &self.workspace, package)
+            .target_dir(self.target_dir.clone())
+            .require_sandbox(self.settings.require_sandbox)
+            .layers(self.layers)
     }
 
     /// Runs `binary` with `args` under the supervisor.

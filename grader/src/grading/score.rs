@@ -245,6 +245,8 @@ pub fn grade_questions(
     progress: impl Fn(Progress),
 ) -> anyhow::Result<Scorecard> {
     let started = Instant::now();
+    // The programs built in one cargo run, before their questions ask.
+    ctx.prebuild(&questions.iter().filter_map(|q| q.package()).collect::<Vec<_>>());
     let questions = questions
         .iter()
         .map(|&question| {
