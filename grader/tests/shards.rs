@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{commit_all, copy_submission, copy_tree};
+use grader::rubric::Question;
 use serde_json::Value;
 
 const OWN_Q4: &str = "A pool is a fixed set of worker processes that the program starts once and reuses for every task, so that it does not pay to create a process per task; it hands each worker tasks from a queue and collects the results in order.\n";
@@ -131,6 +132,24 @@ fn a_class_graded_in_shards_and_merged_is_the_class_graded_at_once() {
         |out: &Path| graded(out).0.iter().filter(|r| r.to_string().contains("\"copies\":[\"")).count();
     assert_eq!(copied(&root.join("merged")), 2, "the copiers' Q4: {:?}", copiers());
     assert_eq!(shards.iter().map(|s| copied(s)).sum::<usize>(), 0, "a shard alone saw a copy");
+    // A mark set on the merged class holds, and holds when it is merged again.
+    let merged = root.join("merged");
+    let set = grader()
+        .arg("review")
+        .arg(&merged)
+        .args(["--set", "frank:q6=17", "--reason", "checked by hand"])
+        .assert();
+    set.success();
+    let q6_of_frank = || {
+        let book: Value =
+            serde_json::from_str(&std::fs::read_to_string(merged.join("gradebook.json")).unwrap()).unwrap();
+        let rows = book["rows"].as_array().unwrap().clone();
+        let frank = rows.iter().find(|r| r["name"] == "frank").unwrap().clone();
+        frank["points"][Question::Q6 as usize].as_u64()
+    };
+    assert_eq!(q6_of_frank(), Some(17));
+    grader().arg("merge").args(&shards).arg("--out").arg(&merged).assert().success();
+    assert_eq!(q6_of_frank(), Some(17), "the decision was lost by merging again");
 
     // A set that does not make one class is refused, and nothing written.
     let refused = |dirs: &[&Path], out: &str, says: &str| {
