@@ -120,6 +120,22 @@ impl Arena {
         }
     }
 
+    /// Grades `fork` with the command line, the secret in the grader's
+    /// environment (`GRADER_TEST_SECRET`); returns its results.json and the
+    /// run.
+    fn grade_with_secret(&self, fork: &Path) -> (String, std::process::Output) {
+        let json = self.path().join("results.json");
+        let run = Command::new(common::GRADER)
+            .args(["grade", "--submission"])
+            .arg(fork)
+            .arg("--json")
+            .arg(&json)
+            .env("GRADER_TEST_SECRET", &self.token)
+            .output()
+            .unwrap();
+        (std::fs::read_to_string(&json).unwrap(), run)
+    }
+
     /// Fails if a connection reached the test's server.
     fn assert_nothing_connected(&self) {
         match self.listener.accept() {
@@ -291,16 +307,7 @@ fn attack_by_running_another_binary_fails() {
 fn attack_on_the_fetchs_token_finds_it_nowhere() {
     let arena = Arena::new();
     let fork = arena.fork("mallory", "token");
-    let json = arena.path().join("results.json");
-    let run = Command::new(common::GRADER)
-        .args(["grade", "--submission"])
-        .arg(&fork)
-        .arg("--json")
-        .arg(&json)
-        .env("GRADER_TEST_SECRET", &arena.token)
-        .output()
-        .unwrap();
-    let text = std::fs::read_to_string(&json).unwrap();
+    let (text, run) = arena.grade_with_secret(&fork);
     for attempt in ["build_env=blocked(not set)", "run_env=blocked(", "proc=blocked("] {
         assert!(text.contains(attempt), "{attempt}: {text}\n{}", String::from_utf8_lossy(&run.stderr));
     }
@@ -311,16 +318,7 @@ fn attack_on_the_fetchs_token_finds_it_nowhere() {
 fn attack_on_the_graders_environment_finds_nothing() {
     let arena = Arena::new();
     let fork = arena.fork("mallory", "env");
-    let json = arena.path().join("results.json");
-    let run = Command::new(common::GRADER)
-        .args(["grade", "--submission"])
-        .arg(&fork)
-        .arg("--json")
-        .arg(&json)
-        .env("GRADER_TEST_SECRET", &arena.token)
-        .output()
-        .unwrap();
-    let text = std::fs::read_to_string(&json).unwrap();
+    let (text, run) = arena.grade_with_secret(&fork);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
         text.contains("env=SUCCEEDED(") && text.contains("PATH=/usr/bin:/bin"),

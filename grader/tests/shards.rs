@@ -173,6 +173,14 @@ fn a_class_graded_in_shards_and_merged_is_the_class_graded_at_once() {
     refused(&[&shards[0], &shards[1], &shards[2]], "graders", "another grader or rubric");
 }
 
+/// `batch --roster ROSTER --out OUT` with `extra`: its exit status and
+/// stdout.
+fn roster_batch(roster: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let run =
+        grader().arg("batch").arg("--roster").arg(roster).arg("--out").arg(out).args(extra).output().unwrap();
+    (run.status.code(), String::from_utf8_lossy(&run.stdout).into_owned())
+}
+
 #[test]
 fn a_second_batch_grades_only_what_changed() {
     let top = tempfile::Builder::new().prefix("grader-reuse-").tempdir().unwrap();
@@ -180,9 +188,8 @@ fn a_second_batch_grades_only_what_changed() {
     let roster = class(root);
     let out = root.join("marks");
     let batch = |extra: &[&str], says: &str| {
-        let run =
-            grader().arg("batch").arg("--roster").arg(&roster).arg("--out").arg(&out).args(extra).assert();
-        let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+        let (code, stdout) = roster_batch(&roster, &out, extra);
+        assert_eq!(code, Some(0), "{stdout}");
         assert!(stdout.contains(says), "expected {says:?}:\n{stdout}");
     };
     batch(&[], "6 submissions: 6 graded, in ");
@@ -205,12 +212,7 @@ fn a_class_fetched_with_credentials_is_graded_without_them() {
     let root = top.path();
     let roster = class(root);
     let out = root.join("marks");
-    let run = |extra: &[&str]| {
-        let run =
-            grader().arg("batch").arg("--roster").arg(&roster).arg("--out").arg(&out).args(extra).output();
-        let run = run.unwrap();
-        (run.status.code(), String::from_utf8_lossy(&run.stdout).into_owned())
-    };
+    let run = |extra: &[&str]| roster_batch(&roster, &out, extra);
     // Offline, with nothing fetched: each row says what to do.
     let (code, said) = run(&["--offline", "--only", "alice"]);
     assert_eq!(code, Some(1), "{said}");

@@ -29,7 +29,7 @@
 //! OUT (see the [sandbox](crate::supervisor::sandbox)), and none runs any
 //! more.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -152,8 +152,11 @@ pub fn batch(spec: &Batch, progress: impl Fn(Progress) + Sync) -> Result<Batched
     };
     let manifest = Manifest::of_this_grader(spec.shard, &spec.settings);
     // Asked for by name (`only`), a submission is graded again.
-    let standing =
-        if spec.regrade || spec.only.is_some() { Vec::new() } else { standing_rows(&spec.out, &manifest) };
+    let standing = if spec.regrade || spec.only.is_some() {
+        HashMap::new()
+    } else {
+        standing_rows(&spec.out, &manifest)
+    };
     let done = AtomicUsize::new(0);
     let all = chosen.len();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(spec.jobs.max(1)).build()?;
@@ -231,13 +234,15 @@ enum Outcome {
 }
 
 /// The rows of OUT's gradebook whose results may stand for this batch's:
-/// none unless OUT was graded by this grader, rubric and settings.
-fn standing_rows(out: &Path, manifest: &Manifest) -> Vec<Row> {
+/// none unless OUT was graded by this grader, rubric and settings. By name,
+/// so that a class of thousands finds each in one look.
+fn standing_rows(out: &Path, manifest: &Manifest) -> HashMap<String, Row> {
     match Manifest::load(out) {
         Ok(before) if before.marks_alike(manifest) => {
-            Gradebook::load_if_any(out).ok().flatten().map(|g| g.rows).unwrap_or_default()
+            let rows = Gradebook::load_if_any(out).ok().flatten().map(|g| g.rows).unwrap_or_default();
+            rows.into_iter().map(|row| (row.name.clone(), row)).collect()
         }
-        _ => Vec::new(),
+        _ => HashMap::new(),
     }
 }
 
@@ -245,9 +250,9 @@ fn standing_rows(out: &Path, manifest: &Manifest) -> Vec<Row> {
 /// error, from the very commit now checked out, its results still in OUT.
 /// What the history says (commits after the deadline, identifiers) is
 /// taken afresh.
-fn reuse(standing: &[Row], submission: &Submission, out: &Path) -> Option<Row> {
+fn reuse(standing: &HashMap<String, Row>, submission: &Submission, out: &Path) -> Option<Row> {
     let commit = &submission.history.as_ref()?.commit;
-    let before = standing.iter().find(|r| r.name == submission.name)?;
+    let before = standing.get(&submission.name)?;
     let stands = before.commit.as_ref() == Some(commit)
         && before.error.is_none()
         && !before.automatic.is_empty()

@@ -43,12 +43,13 @@ pub fn merge(shards: &[PathBuf], out: &Path, progress: impl Fn(Progress)) -> Res
         .map(|dir| Ok((dir.display().to_string(), Manifest::load(dir)?)))
         .collect::<Result<_>>()?;
     Manifest::check_set(&manifests)?;
-    let mut rows = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut names = std::collections::HashSet::new();
     let mut decisions = Decisions::default();
     for dir in shards {
         let book = Gradebook::load(dir)?;
         for row in book.rows {
-            if rows.iter().any(|r: &Row| r.name == row.name) {
+            if !names.insert(row.name.clone()) {
                 bail!(
                     "{} is in two shards (the second: {}): were they cut from one roster?",
                     row.name,
