@@ -105,6 +105,9 @@ pub struct Context {
     pub target_dir: PathBuf,
     /// The sandbox's kernel layers (all, but in the grader's own tests).
     pub layers: Layers,
+    /// The target directory is new, and built once (a scratch): no
+    /// incremental state is kept (see [`Build::incremental`]).
+    pub fresh_target: bool,
     /// Work the submission does not have, by location, with what to say
     /// (see [`Scratch::missing`](crate::engine::scratch::Scratch::missing)).
     pub missing: std::collections::BTreeMap<String, String>,
@@ -125,6 +128,7 @@ impl Context {
             runner: Runner::new(settings.supervisor.clone()),
             settings: settings.clone(),
             layers: Layers::ALL,
+            fresh_target: false,
             missing: Default::default(),
             sandbox: Arc::default(),
             failure: Arc::default(),
@@ -137,6 +141,7 @@ impl Context {
         Context {
             template: scratch.template.clone(),
             target_dir: scratch.target(),
+            fresh_target: true,
             missing: scratch.missing.clone(),
             ..Context::new(scratch.path().to_path_buf(), settings)
         }
@@ -174,6 +179,7 @@ impl Context {
             .target_dir(self.target_dir.clone())
             .require_sandbox(self.settings.require_sandbox)
             .layers(self.layers)
+            .incremental(!self.fresh_target)
     }
 
     /// Runs `binary` with `args` under the supervisor.
