@@ -389,6 +389,27 @@ fn a_compile_error_built_beside_the_other_programs_costs_its_own_question_only()
     }
 }
 
+/// A failure of the grader's own (a dependency built again in the
+/// sandbox) is told by what cargo says, never by what the compiler quotes
+/// of the source: a compile error in those words is the student's.
+#[test]
+fn a_compile_error_in_the_words_of_the_graders_failure_is_still_the_students() {
+    let (reference, fixture) = (workspace(), fixture_dir("q6_compile_error_like_the_graders"));
+    let (_scratch, ctx) = common::scratch_context(&[&reference, &fixture]);
+    let card = grader::grading::score::grade_questions(&ctx, &Question::ALL, |_| {})
+        .expect("graded, not the grader's failure");
+    for q in &card.questions {
+        let first = &q.checks[0].message;
+        match q.question {
+            Question::Q6 => {
+                assert_eq!(q.score(), 0, "{first}");
+                assert!(first.contains("failed to run custom build command for `anyhow"), "{first}");
+            }
+            _ => assert_eq!(q.score(), q.max(), "Q{}: {first}", q.question.number()),
+        }
+    }
+}
+
 #[test]
 fn q6_todo_stub_scores_nothing() {
     let fails: Vec<(&str, &str)> =

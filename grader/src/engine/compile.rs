@@ -168,8 +168,7 @@ pub struct Dependencies {
 /// The template's dependencies, built if they are not yet (once per
 /// process; across processes, a stamp says whether they still are).
 pub fn dependencies(template: &Path, runner: &Runner) -> Result<Arc<Dependencies>> {
-    static DONE: OnceLock<Mutex<HashMap<PathBuf, Arc<Dependencies>>>> = OnceLock::new();
-    let done = DONE.get_or_init(Default::default);
+    let done = prepared();
     let template = template.canonicalize().with_context(|| format!("reading {}", template.display()))?;
     let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(deps) = done.get(&template) {
@@ -178,6 +177,20 @@ pub fn dependencies(template: &Path, runner: &Runner) -> Result<Arc<Dependencies
     let deps = Arc::new(prepare(&template, runner).context("building the template's dependencies")?);
     done.insert(template, deps.clone());
     Ok(deps)
+}
+
+/// The dependencies prepared by this process, by template.
+fn prepared() -> &'static Mutex<HashMap<PathBuf, Arc<Dependencies>>> {
+    static DONE: OnceLock<Mutex<HashMap<PathBuf, Arc<Dependencies>>>> = OnceLock::new();
+    DONE.get_or_init(Default::default)
+}
+
+/// Takes the stamp off `template`'s dependencies, so that the next
+/// [`dependencies`] (of a later process) builds them again, outside the
+/// sandbox: cargo then redoes what it finds damaged or stale.
+fn forget_dependencies(template: &Path) {
+    let _ =
+        std::fs::remove_file(crate::engine::workspace::target_dir(template).join("grader-deps/stamp.json"));
 }
 
 fn prepare(template: &Path, runner: &Runner) -> Result<Dependencies> {
@@ -504,7 +517,7 @@ pub fn prebuild(runner: &Runner, specs: &[Build]) {
     }
     let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let packages: Vec<&str> = todo.iter().map(|s| s.package.as_str()).collect();
-    let Ok((report, stdout)) = cargo_build(runner, first, &packages) else { return };
+    let Ok((report, stdout, _)) = cargo_build(runner, first, &packages) else { return };
     if report.stopped.is_some() || report.stdout_truncated {
         return;
     }
@@ -561,9 +574,19 @@ fn build_uncached(runner: &Runner, spec: &Build) -> Result<Built, BuildFailure> 
         return Err(BuildFailure::Compile(message));
     }
     let what = format!("cargo build -p {}", spec.package);
-    let (report, stderr) = cargo_build(runner, spec, &[&spec.package])
+    let (report, stdout, stderr) = cargo_build(runner, spec, &[&spec.package])
         .map_err(|e| BuildFailure::Grader(format!("the grader could not build {}: {e:#}", spec.package)))?;
-    let messages = String::from_utf8_lossy(&stderr);
+    let cargo_said = String::from_utf8_lossy(&stderr);
+    if let Some(dependency) = dependency_rebuilt(&cargo_said, &spec.package) {
+        forget_dependencies(&spec.template);
+        return Err(BuildFailure::Grader(format!(
+            "{dependency}, one of the template's dependencies, had to be built again inside the sandbox, \
+             where it cannot be: the dependencies in {} are damaged or out of date. They are built \
+             again on the next run; grade again.",
+            crate::engine::workspace::target_dir(&spec.template).join("grader-deps").display()
+        )));
+    }
+    let messages = compiler_messages(&String::from_utf8_lossy(&stdout)) + &cargo_said;
     if let Some(stopped) = report.stopped {
         return Err(BuildFailure::Compile(format!(
             "`{what}` {} and was stopped",
@@ -581,26 +604,32 @@ fn build_uncached(runner: &Runner, spec: &Build) -> Result<Built, BuildFailure> 
 }
 
 /// One sandboxed `cargo build` of `packages` (their binaries) in `spec`'s
-/// workspace and target directory. Of one package, its report and the
-/// compiler's messages (stderr); of several, its report and cargo's JSON
-/// messages (stdout), every package built that can be (`--keep-going`).
+/// workspace and target directory: its report, cargo's JSON messages
+/// (stdout) and what cargo itself said (stderr). Of several packages, every
+/// one is built that can be (`--keep-going`).
 fn cargo_build(
     runner: &Runner,
     spec: &Build,
     packages: &[&str],
-) -> Result<(crate::supervisor::protocol::Report, Vec<u8>)> {
+) -> Result<(crate::supervisor::protocol::Report, Vec<u8>, Vec<u8>)> {
     let toolchain = Toolchain::find()?;
     let deps = dependencies(&spec.template, runner)?;
     let tmp = spec.target_dir.join("tmp");
     std::fs::create_dir_all(&tmp)?;
     seed_target(&deps, &spec.target_dir)?;
+    // JSON, so that the compiler's messages (which quote the submission's
+    // code) come on stdout and cargo's own (which quote nothing of it) on
+    // stderr: a failure of the grader's is told from the student's by
+    // stderr alone, and no source can pretend to be one.
     let mut args: Vec<String> =
-        ["build", "--offline", "--locked", "--quiet", "--color", "never"].map(String::from).to_vec();
+        ["build", "--offline", "--locked", "--quiet", "--color", "never", "--message-format", "json"]
+            .map(String::from)
+            .to_vec();
     for package in packages {
         args.extend(["-p", package, "--bin", package].map(String::from));
     }
     if packages.len() > 1 {
-        args.extend(["--keep-going", "--message-format", "json"].map(String::from));
+        args.push("--keep-going".into());
     }
     args.extend(["--target-dir".to_string(), spec.target_dir.to_string_lossy().into_owned()]);
     let mut policy = sandbox::build_policy(
@@ -626,8 +655,32 @@ fn cargo_build(
         schedule: Schedule::AsItComes,
     };
     let what = format!("cargo build -p {}", packages.join(" -p "));
-    let (report, stdout, stderr) = runner.request(&request, &what)?;
-    Ok((report, if packages.len() > 1 { stdout } else { stderr }))
+    runner.request(&request, &what)
+}
+
+/// The compiler's messages among cargo's JSON ones, as the compiler prints
+/// them.
+fn compiler_messages(json: &str) -> String {
+    json.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-message")
+        .filter_map(|m| m["message"]["rendered"].as_str().map(String::from))
+        .collect()
+}
+
+/// The dependency cargo tried to build (compile, or run the build script
+/// of) that is not `package`, from what cargo itself said (stderr, when
+/// the compiler's messages are JSON on stdout). The dependencies are built
+/// before, outside the sandbox: one built again means their build is
+/// damaged or stale, the grader's failure, never the student's.
+fn dependency_rebuilt(cargo_said: &str, package: &str) -> Option<String> {
+    cargo_said.lines().find_map(|line| {
+        let rest = line
+            .strip_prefix("error: failed to run custom build command for `")
+            .or_else(|| line.strip_prefix("error: could not compile `"))?;
+        let name = rest.split(['`', ' ']).next()?;
+        (name != package).then(|| name.to_string())
+    })
 }
 
 /// The compiler's errors, without the warnings before them, cut to a length
@@ -649,6 +702,43 @@ fn quote_errors(messages: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What cargo 1.95 said (on stderr) when the dependencies' build was
+    /// stale: it wanted to run anyhow's build script in the sandbox.
+    const STALE: &str = "error: failed to run custom build command for `anyhow v1.0.104`
+
+Caused by:
+  could not execute process `/w/target/grader-scratch/submission-fbop0D/target/debug/build/anyhow-3caa8d92135e4244/build-script-build` (never executed)
+
+Caused by:
+  Permission denied (os error 13)
+";
+
+    #[test]
+    fn a_dependency_cargo_builds_again_is_named_and_the_package_itself_is_not() {
+        assert_eq!(dependency_rebuilt(STALE, "q6_four_procs"), Some("anyhow".to_string()));
+        let nix = "error: could not compile `nix` (lib) due to 2 previous errors\n";
+        assert_eq!(dependency_rebuilt(nix, "q5_pool"), Some("nix".to_string()));
+        let own = "error: could not compile `q5_pool` (bin \"q5_pool\") due to 1 previous error\n";
+        assert_eq!(dependency_rebuilt(own, "q5_pool"), None);
+        // Said by the compiler, quoting the source: not cargo's line.
+        assert_eq!(
+            dependency_rebuilt("  | compile_error!(\"error: could not compile `nix`\");\n", "q6"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_compilers_messages_are_taken_from_cargos_json_as_printed() {
+        let json = [
+            r#"{"reason":"compiler-message","message":{"rendered":"warning: unused\n\n"}}"#,
+            r#"{"reason":"compiler-artifact","target":{"name":"q3_process"}}"#,
+            r#"{"reason":"compiler-message","message":{"rendered":"error[E0308]: mismatched types\n\n"}}"#,
+            "not json",
+        ]
+        .join("\n");
+        assert_eq!(compiler_messages(&json), "warning: unused\n\nerror[E0308]: mismatched types\n\n");
+    }
 
     #[test]
     fn only_the_binaries_cargo_says_it_built_where_they_belong_are_taken() {
