@@ -37,6 +37,7 @@ use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
 use crate::classroom::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, Work};
+use crate::classroom::late::Late;
 pub use crate::classroom::roster::same_student;
 use crate::classroom::roster::{Deadline, Fetched, History, unique_names};
 use crate::classroom::shard::{Manifest, Shard};
@@ -60,6 +61,9 @@ pub struct Submission {
     /// The deadline it was checked out at (the student's own, or the
     /// batch's), if any.
     pub deadline: Option<Deadline>,
+    /// What it loses for coming after the deadline (see
+    /// [`late`](crate::classroom::late)).
+    pub late: Option<Late>,
     /// The roster's identifiers of the student (email, SIS id…).
     pub identifiers: BTreeMap<String, String>,
 }
@@ -76,6 +80,7 @@ impl Submission {
                 dir: Ok(dir.clone()),
                 history: None,
                 deadline: None,
+                late: None,
                 identifiers: BTreeMap::new(),
             })
             .collect()
@@ -89,6 +94,7 @@ impl From<Fetched> for Submission {
             dir: fetched.dir,
             history: fetched.history,
             deadline: fetched.deadline,
+            late: fetched.late,
             identifiers: fetched.identifiers,
         }
     }
@@ -279,6 +285,8 @@ fn row_of(submission: &Submission) -> Row {
         committed_at: history.map(|h| h.committed_at.clone()),
         deadline: submission.deadline.as_ref().map(Deadline::local),
         after_deadline: history.and_then(|h| h.after_deadline),
+        late: submission.late.clone(),
+        penalty: None,
         own_commits: history.map(|h| h.own_commits),
         error: None,
         work: Vec::new(),

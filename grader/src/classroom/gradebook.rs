@@ -27,6 +27,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::classroom::late::Late;
 use crate::engine::workspace::write_atomic;
 use crate::rubric::Question;
 
@@ -71,8 +72,15 @@ pub struct Row {
     /// The deadline it was graded at (in the zone it was given in), if there
     /// was one.
     pub deadline: Option<String>,
-    /// Commits after the deadline, not graded.
+    /// Commits after the deadline, not graded (with a late policy: after
+    /// its last day).
     pub after_deadline: Option<u32>,
+    /// How late the graded commit was, under the batch's late policy.
+    #[serde(default)]
+    pub late: Option<Late>,
+    /// The points that took from the total (after review).
+    #[serde(default)]
+    pub penalty: Option<u32>,
     /// Commits of the student's own that changed their work, up to the
     /// graded one (none: the graded work is the assignment's).
     pub own_commits: Option<u32>,
@@ -240,7 +248,9 @@ impl Decisions {
                 row.reviewed.push(decision.clone());
             }
         }
-        row.total = (!row.points.is_empty()).then(|| row.points.iter().sum());
+        let sum: u32 = row.points.iter().sum();
+        row.penalty = row.late.as_ref().filter(|_| !row.points.is_empty()).map(|late| late.points_of(sum));
+        row.total = (!row.points.is_empty()).then(|| sum - row.penalty.unwrap_or(0));
     }
 
     /// What the row's review cell says: each reviewed mark, each flagged
@@ -392,6 +402,9 @@ fn patch_results_file(path: &Path, row: &Row) -> Result<()> {
     Ok(())
 }
 
+/// Number of the entry a late submission gets in `results.json`.
+const LATE_NUMBER: &str = "late";
+
 /// Number of the entry a reviewed question gets in `results.json`.
 fn review_number(question: Question) -> String {
     format!("{}.review", question.number())
@@ -407,7 +420,7 @@ pub fn patch_results(results: &mut Value, row: &Row) -> Result<()> {
     let Some(tests) = results.get_mut("tests").and_then(Value::as_array_mut) else {
         bail!("not Gradescope's results: no tests");
     };
-    tests.retain(|t| !t["number"].as_str().is_some_and(|n| n.ends_with(".review")));
+    tests.retain(|t| !t["number"].as_str().is_some_and(|n| n.ends_with(".review") || n == LATE_NUMBER));
     // A reviewed question's flags are settled: its checks say so no more.
     for test in tests.iter_mut() {
         let Some(number) = test["number"].as_str() else { continue };
@@ -439,14 +452,28 @@ pub fn patch_results(results: &mut Value, row: &Row) -> Result<()> {
         tests.insert(at, entry);
     }
     let delta: i64 = row.reviewed.iter().map(|d| i64::from(d.mark) - i64::from(d.automatic)).sum();
-    let score = (automatic + delta as f64).max(0.0);
+    let penalty = row.penalty.unwrap_or(0);
+    if let Some(said) = row.late.as_ref().and_then(|late| late.said(penalty)) {
+        tests.push(json!({
+            "name": format!("Late: {penalty} points taken"),
+            "number": LATE_NUMBER,
+            "status": "failed",
+            "output": format!("This submission was {said}. The total above is after it."),
+        }));
+    }
+    let score = (automatic + delta as f64 - f64::from(penalty)).max(0.0);
     // Whole points stay whole numbers, as the grader writes them.
     results["score"] = if score.fract() == 0.0 { json!(score as u64) } else { json!(score) };
     let max = results["max_score"].as_f64().unwrap_or(100.0);
+    let late = match penalty {
+        0 => String::new(),
+        points => format!(", {points} points taken for lateness"),
+    };
     let output = match row.reviewed.as_slice() {
+        [] if penalty > 0 => format!("Total: {score}/{max} (the checks gave {automatic}/{max}{late})"),
         [] => format!("Total: {score}/{max}"),
         reviewed => format!(
-            "Total: {score}/{max} after review (the checks gave {automatic}/{max}); {}",
+            "Total: {score}/{max} after review (the checks gave {automatic}/{max}{late}); {}",
             reviewed
                 .iter()
                 .map(|d| format!("Q{} {}", d.question.number(), d.said()))
@@ -469,6 +496,8 @@ pub fn patch_results(results: &mut Value, row: &Row) -> Result<()> {
                 "committed_at": row.committed_at,
                 "deadline": row.deadline,
                 "after_deadline": row.after_deadline,
+                "late": row.late,
+                "penalty": row.penalty,
                 "notes": notes(row),
             }),
         );
@@ -519,6 +548,8 @@ pub fn csv_header(rows: &[Row]) -> Vec<String> {
             "committed_at",
             "deadline",
             "after_deadline",
+            "late_days",
+            "penalty",
             "errors",
             "notes",
             "review",
@@ -545,6 +576,8 @@ pub fn csv(rows: &[Row], decisions: &Decisions) -> String {
         fields.push(field(row.committed_at.as_deref().unwrap_or("")));
         fields.push(field(row.deadline.as_deref().unwrap_or("")));
         fields.push(row.after_deadline.map(|n| n.to_string()).unwrap_or_default());
+        fields.push(row.late.as_ref().map(|l| l.days.to_string()).unwrap_or_default());
+        fields.push(row.penalty.map(|p| p.to_string()).unwrap_or_default());
         fields.push(field(row.error.as_deref().unwrap_or("")));
         fields.push(field(&notes(row).join("; ")));
         fields.push(field(&decisions.cells(row).join("; ")));
@@ -565,10 +598,15 @@ pub fn notes(row: &Row) -> Vec<String> {
             None => "no work of the student's own: only the assignment's commits".to_string(),
         });
     }
+    // Under a late policy, what is not graded is what came after its last day.
+    let after = if row.late.is_some() { "the last day late work is accepted" } else { "the deadline" };
     match row.late_commits() {
         0 => {}
-        1 => notes.push("1 commit after the deadline, not graded".into()),
-        n => notes.push(format!("{n} commits after the deadline, not graded")),
+        1 => notes.push(format!("1 commit after {after}, not graded")),
+        n => notes.push(format!("{n} commits after {after}, not graded")),
+    }
+    if let Some(said) = row.late.as_ref().zip(row.penalty).and_then(|(late, points)| late.said(points)) {
+        notes.push(said);
     }
     notes
 }
@@ -647,6 +685,8 @@ mod tests {
             committed_at: None,
             deadline: None,
             after_deadline: None,
+            late: None,
+            penalty: None,
             own_commits: None,
             error: None,
             work: vec![Work {

@@ -2,10 +2,11 @@
 //! repository students copy ([`release`]), who is in the class and where
 //! their work is ([`roster`]), grading them all ([`batch`]) into a
 //! [`gradebook`], and the instructor's pass over what the marker flagged
-//! ([`review`]).
+//! ([`review`]), with the course's policy on [`late`] work.
 
 pub mod batch;
 pub mod gradebook;
+pub mod late;
 pub mod merge;
 pub mod release;
 pub mod review;

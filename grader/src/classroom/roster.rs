@@ -9,7 +9,7 @@
 //! use grader::classroom::roster::{Deadline, Fetch, fetch_all, read_roster};
 //! let students = read_roster("roster.csv".as_ref())?;
 //! let deadline = Some(Deadline::parse("2026-12-01T23:59:59Z")?);
-//! let fetch = Fetch { cache: "repos".into(), deadline, offline: false };
+//! let fetch = Fetch { cache: "repos".into(), deadline, late: None, offline: false };
 //! for student in fetch_all(&students, &fetch, |_| {}) {
 //!     println!("{}: {:?}", student.name, student.dir);
 //! }
@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::classroom::late::{Late, LatePolicy};
 use crate::grading::Progress;
 
 /// How long one clone or fetch may take.
@@ -227,6 +228,9 @@ pub struct Fetch {
     pub cache: PathBuf,
     /// Take each repository's last commit at or before this moment.
     pub deadline: Option<Deadline>,
+    /// Late work is accepted under this policy: the last commit up to its
+    /// limit after the deadline is taken, and what it loses is said.
+    pub late: Option<LatePolicy>,
     /// Use the repositories already in the cache, as fetched, without the
     /// network (and so without credentials): a job that grades, apart from
     /// the one that fetched with a token.
@@ -240,6 +244,8 @@ pub struct History {
     /// When it was committed (as the student's git said), in the deadline's
     /// zone (UTC without one).
     pub committed_at: String,
+    /// The same, in seconds since the epoch.
+    pub committed_unix: Option<i64>,
     /// Commits after the deadline (not graded); none without a deadline.
     pub after_deadline: Option<u32>,
     /// Commits up to the graded one, but the first, that changed
@@ -257,6 +263,9 @@ pub struct Fetched {
     /// The deadline it was checked out at (the student's own, or the
     /// batch's), if any.
     pub deadline: Option<Deadline>,
+    /// What its commit loses under the late policy, if it came after the
+    /// deadline.
+    pub late: Option<Late>,
     pub identifiers: BTreeMap<String, String>,
 }
 
@@ -483,16 +492,25 @@ pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(Progress
         .map(|(i, (student, name))| {
             let dir = fetch.cache.join(&name);
             let deadline = student.deadline.clone().or_else(|| fetch.deadline.clone());
-            let (dir, history) = match checkout(&student.repository, &dir, deadline.as_ref(), fetch.offline) {
+            // Late work is taken up to the policy's limit, and pays for it.
+            let cutoff = match (&deadline, fetch.late) {
+                (Some(deadline), Some(policy)) => Some(policy.limit(deadline)),
+                _ => deadline.clone(),
+            };
+            let (dir, history) = match checkout(&student.repository, &dir, cutoff.as_ref(), fetch.offline) {
                 Ok(history) => (Ok(dir), Some(history)),
                 Err(e) => (Err(format!("{e:#}")), None),
+            };
+            let late = match (&deadline, fetch.late, history.as_ref().and_then(|h| h.committed_unix)) {
+                (Some(deadline), Some(policy), Some(at)) => Some(policy.late(deadline, at)),
+                _ => None,
             };
             let mut identifiers = student.identifiers.clone();
             // The name as the roster has it, where the gradebook's differs.
             if name != student.name {
                 identifiers.insert("student".into(), student.name.clone());
             }
-            let fetched = Fetched { name, dir, history, deadline, identifiers };
+            let fetched = Fetched { name, dir, history, deadline, late, identifiers };
             progress(Progress::Fetched { done: i + 1, all: students.len() });
             fetched
         })
@@ -571,6 +589,7 @@ pub fn history(dir: &Path, head: &str, deadline: Option<&Deadline>) -> Result<Hi
         }
     }
     let seconds = git(Some(dir), &["show", "-s", "--format=%ct", &commit])?;
+    let committed_unix = seconds.parse::<i64>().ok();
     let committed_at = match (seconds.parse::<i64>(), deadline) {
         (Ok(unix), Some(deadline)) => deadline.at(unix),
         (Ok(unix), None) => utc(unix),
@@ -591,7 +610,7 @@ pub fn history(dir: &Path, head: &str, deadline: Option<&Deadline>) -> Result<Hi
         "exercises",
         "answers",
     ])?;
-    Ok(History { commit, committed_at, after_deadline, own_commits })
+    Ok(History { commit, committed_at, committed_unix, after_deadline, own_commits })
 }
 
 /// The configuration keys a student's repository may set for the grader to

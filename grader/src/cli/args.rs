@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use grader::classroom::late::LatePolicy;
 use grader::classroom::review::Set;
 use grader::classroom::roster::Deadline;
 use grader::classroom::shard::Shard;
@@ -136,6 +137,11 @@ pub struct BatchArgs {
     /// 2026-12-01T23:59:59-05:00; commit dates are the student's to set
     #[arg(long, value_name = "DATE", requires = "roster", value_parser = deadline)]
     pub before: Option<Deadline>,
+    /// Accept late work under this policy: e.g. "10%/day, 3 days" takes 10%
+    /// of the total for each day begun after the deadline (--before), and
+    /// grades the last commit up to 3 days after it
+    #[arg(long, value_name = "POLICY", requires = "before")]
+    pub late: Option<LatePolicy>,
     /// Grade only these students (or directories), keeping the other rows
     /// of the gradebook already in OUT
     #[arg(long, value_name = "NAME", num_args = 1..)]

@@ -85,11 +85,16 @@ fn fetch_roster(args: &BatchArgs, students: Vec<Student>) -> Vec<Submission> {
         return Vec::new();
     }
     let cache = args.cache.clone().unwrap_or_else(|| args.out.join(".repositories"));
-    let fetch = Fetch { cache, deadline: args.before.clone(), offline: args.offline };
-    if let Some(deadline) = &args.before {
-        eprintln!(
+    let fetch = Fetch { cache, deadline: args.before.clone(), late: args.late, offline: args.offline };
+    match (&args.before, &args.late) {
+        (Some(deadline), None) => eprintln!(
             "deadline: {deadline} (each repository's last commit at or before it is graded; a student's own, in the roster's deadline column, comes first)"
-        );
+        ),
+        (Some(deadline), Some(late)) => eprintln!(
+            "deadline: {deadline}, late work: {late} (each repository's last commit up to {} is graded; a student's own deadline, in the roster's deadline column, comes first)",
+            late.limit(deadline)
+        ),
+        _ => {}
     }
     let shown = Shown::on_stderr();
     let fetched = fetch_all(&students, &fetch, |p| shown.show(p));

@@ -250,3 +250,35 @@ pub fn commit_all(dir: &Path, date: &str, message: &str) -> String {
         std::process::Command::new("git").args(["rev-parse", "HEAD"]).current_dir(dir).output().unwrap();
     String::from_utf8_lossy(&head.stdout).trim().to_string()
 }
+
+/// The gradebook's rows as maps from column to cell.
+#[allow(dead_code)]
+pub fn gradebook_rows(out: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    csv_rows(&std::fs::read_to_string(out.join("gradebook.csv")).unwrap())
+}
+
+/// A CSV's rows (one per line; fields may be quoted, with `""` for a quote)
+/// as maps from its header's columns to cells.
+#[allow(dead_code)]
+pub fn csv_rows(csv: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let fields = |line: &str| {
+        let (mut fields, mut field, mut quoted, mut chars) =
+            (Vec::new(), String::new(), false, line.chars().peekable());
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    field.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => fields.push(std::mem::take(&mut field)),
+                (c, _) => field.push(c),
+            }
+        }
+        fields.push(field);
+        fields
+    };
+    let mut lines = csv.lines();
+    let header = fields(lines.next().unwrap());
+    lines.map(|line| header.iter().cloned().zip(fields(line)).collect()).collect()
+}
