@@ -116,3 +116,106 @@ fn late_work_is_graded_at_the_policys_limit_and_pays_for_each_day_begun() {
     assert!(past["total"].is_empty() && past["errors"].contains("no commit at or before"), "{past:?}");
     assert_eq!(run.status.code(), Some(1), "a student could not be graded: {said}");
 }
+
+/// A roster with the identifiers learning platforms match students by;
+/// carol's row has none at first.
+#[test]
+fn canvas_and_moodle_get_their_import_files_and_a_student_without_an_identifier_is_named() {
+    let top = tempfile::Builder::new().prefix("grader-test-export-").tempdir().unwrap();
+    let root = top.path();
+    let reference = workspace();
+    for name in ["alice", "bob", "carol"] {
+        copy_submission(&reference, &root.join(name));
+    }
+    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/q6_duplicate"), &root.join("bob"));
+    for name in ["alice", "bob", "carol"] {
+        commit_all(&root.join(name), "2026-11-30T12:00:00Z", "done");
+    }
+    let roster = root.join("roster.csv");
+    let write_roster = |carol: &str| {
+        let text = format!(
+            "student,repository,email,id,sis_id,login,section\n\
+             alice,{},alice@uni.edu,101,S-1,alice1,\"Section A, Tuesdays\"\n\
+             bob,{},bob@uni.edu,102,S-2,bob2,Section B\n\
+             carol,{},{carol}\n",
+            root.join("alice").display(),
+            root.join("bob").display(),
+            root.join("carol").display(),
+        );
+        std::fs::write(&roster, text).unwrap();
+    };
+    let out = root.join("marks");
+    let batch = || {
+        common::grader(600).arg("batch").arg("--roster").arg(&roster).arg("--out").arg(&out).output().unwrap()
+    };
+    let export = |format: &str, file: &Path| {
+        common::grader(60)
+            .arg("export")
+            .arg(&out)
+            .args(["--format", format, "--out"])
+            .arg(file)
+            .args(["--assignment", "Multiprocessing (Rust)"])
+            .output()
+            .unwrap()
+    };
+    write_roster(",,,,");
+    assert!(batch().status.success());
+    let (canvas, moodle) = (root.join("canvas.csv"), root.join("moodle.csv"));
+    for format in ["canvas", "moodle"] {
+        let run = export(format, &canvas);
+        let said = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{said}");
+        assert!(said.contains("1 student is without an identifier: carol"), "{said}");
+    }
+    assert!(!canvas.exists(), "nothing written when a student cannot be matched");
+
+    write_roster("carol@uni.edu,103,S-3,carol3,Section B");
+    assert!(batch().status.success());
+    let bob_total = row(&gradebook_rows(&out), "bob")["total"].clone();
+    assert_ne!(bob_total, "100");
+
+    assert!(export("canvas", &canvas).status.success());
+    let text = std::fs::read_to_string(&canvas).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Student,ID,SIS User ID,SIS Login ID,Section,Multiprocessing (Rust)");
+    assert_eq!(lines[1], "Points Possible,,,,,100");
+    let rows = common::csv_rows(&text);
+    let by_name = |name: &str| rows.iter().find(|r| r["Student"] == name).unwrap_or_else(|| panic!("{text}"));
+    let alice = by_name("alice");
+    assert_eq!(
+        [
+            &alice["ID"],
+            &alice["SIS User ID"],
+            &alice["SIS Login ID"],
+            &alice["Section"],
+            &alice["Multiprocessing (Rust)"]
+        ],
+        ["101", "S-1", "alice1", "Section A, Tuesdays", "100"]
+    );
+    assert_eq!(by_name("bob")["Multiprocessing (Rust)"], bob_total);
+    assert_eq!(by_name("carol")["ID"], "103");
+
+    assert!(export("moodle", &moodle).status.success());
+    let text = std::fs::read_to_string(&moodle).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "Email address,Multiprocessing (Rust),Feedback for Multiprocessing (Rust)"
+    );
+    let rows = common::csv_rows(&text);
+    let bob = rows.iter().find(|r| r["Email address"] == "bob@uni.edu").unwrap();
+    assert_eq!(bob["Multiprocessing (Rust)"], bob_total);
+    let feedback = &bob["Feedback for Multiprocessing (Rust)"];
+    assert!(
+        feedback.starts_with(&format!("{bob_total}/100 (Q1 10/10,")) && feedback.contains("Q6 "),
+        "{feedback}"
+    );
+
+    // Each student's feedback, as a file: the mark, then the scorecard.
+    let dir = root.join("feedback");
+    let run = common::grader(60).arg("export").arg(&out).arg("--feedback").arg(&dir).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let bob = std::fs::read_to_string(dir.join("bob.md")).unwrap();
+    assert!(bob.starts_with("# Multiprocessing: feedback for bob\n\n**Mark: "), "{bob}");
+    assert!(bob.contains("### Q6") && bob.contains("❌"), "the scorecard, as the student sees it: {bob}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
+}

@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
-use crate::classroom::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, Work};
+use crate::classroom::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, SCORECARD_FILE, Work};
 use crate::classroom::late::Late;
 pub use crate::classroom::roster::same_student;
 use crate::classroom::roster::{Deadline, Fetched, History, unique_names};
@@ -191,6 +191,9 @@ pub fn batch(spec: &Batch, progress: impl Fn(Progress) + Sync) -> Result<Batched
                 let dir = spec.out.join(&row.name);
                 let written = std::fs::create_dir_all(&dir)
                     .map_err(anyhow::Error::from)
+                    .and_then(|()| {
+                        write_atomic(&dir.join(SCORECARD_FILE), report::markdown(&card).as_bytes())
+                    })
                     .and_then(|()| write_atomic(&dir.join(RESULTS_FILE), json.as_bytes()));
                 if let Err(e) = written {
                     row.error = Some(format!("writing results.json: {e:#}"));
@@ -198,7 +201,9 @@ pub fn batch(spec: &Batch, progress: impl Fn(Progress) + Sync) -> Result<Batched
             }
             // No results of an earlier grading may stand for this one.
             Outcome::Failed => {
-                let _ = std::fs::remove_file(spec.out.join(&row.name).join(RESULTS_FILE));
+                for file in [RESULTS_FILE, SCORECARD_FILE] {
+                    let _ = std::fs::remove_file(spec.out.join(&row.name).join(file));
+                }
             }
         }
         fresh.push(row);

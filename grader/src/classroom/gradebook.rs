@@ -41,6 +41,9 @@ pub const FLAGGED_FILE: &str = "flagged.json";
 pub const DECISIONS_FILE: &str = "reviews.json";
 /// Each student's Gradescope results, in `OUT/<name>/`.
 pub const RESULTS_FILE: &str = "results.json";
+/// Each student's scorecard as they see it (Markdown), as graded, in
+/// `OUT/<name>/`: what `export --feedback` sends them.
+pub const SCORECARD_FILE: &str = "scorecard.md";
 
 /// Every row of a batch.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -613,7 +616,7 @@ pub fn notes(row: &Row) -> Vec<String> {
 
 /// A CSV field, quoted when it must be; a leading `=`, `+`, `-` or `@` is
 /// defused so a spreadsheet does not run it as a formula.
-fn field(text: &str) -> String {
+pub fn field(text: &str) -> String {
     let text = crate::report::printable(&text.replace(['\r', '\n'], " "));
     let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text };
     if text.contains([',', '"']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::classroom::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, flag_copies};
+use crate::classroom::gradebook::{Decisions, Gradebook, RESULTS_FILE, Row, SCORECARD_FILE, flag_copies};
 use crate::classroom::shard::Manifest;
 use crate::engine::workspace::{MAX_FILE, read_regular, write_atomic};
 use crate::grading::Progress;
@@ -83,7 +83,7 @@ pub fn merge(shards: &[PathBuf], out: &Path, progress: impl Fn(Progress)) -> Res
     })
 }
 
-/// Copies each graded student's `results.json` from their shard into
+/// Copies each graded student's `results.json` (and `scorecard.md`) from their shard into
 /// `out/<name>/`; one a shard does not have for a graded row is an error.
 fn copy_results(shards: &[PathBuf], out: &Path, rows: &[Row], progress: impl Fn(Progress)) -> Result<()> {
     let graded: Vec<&Row> = rows.iter().filter(|r| !r.automatic.is_empty()).collect();
@@ -99,6 +99,10 @@ fn copy_results(shards: &[PathBuf], out: &Path, rows: &[Row], progress: impl Fn(
         let dir = out.join(&row.name);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         write_atomic(&dir.join(RESULTS_FILE), &bytes)?;
+        let scorecard = from.with_file_name(SCORECARD_FILE);
+        if let Ok(bytes) = read_regular(&scorecard, MAX_FILE) {
+            write_atomic(&dir.join(SCORECARD_FILE), &bytes)?;
+        }
     }
     progress(Progress::Merged { done: graded.len(), all: graded.len() });
     Ok(())

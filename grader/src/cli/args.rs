@@ -51,6 +51,9 @@ pub enum Command {
     /// one's mark (kept in OUT/reviews.json, applied to every gradebook
     /// while the answer is unchanged)
     Review(ReviewArgs),
+    /// Write a batch's marks for a learning platform's gradebook import
+    /// (Canvas, Moodle), and each student's feedback as a file
+    Export(ExportArgs),
     /// Write the assignment repository: solutions replaced by todo!(), the
     /// students' README, its workflow pinned to its own first commit
     Release(ReleaseArgs),
@@ -185,6 +188,43 @@ pub struct MergeArgs {
     /// Where to write the class's gradebook and each student's results
     #[arg(long, value_name = "PATH", required = true)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A batch's OUT (of `batch` or `merge`)
+    #[arg(value_name = "MARKS")]
+    pub marks: PathBuf,
+    /// The platform whose import file to write
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Where to write it
+    #[arg(long, value_name = "FILE", requires = "format")]
+    pub out: Option<PathBuf>,
+    /// The assignment's column (Canvas makes an assignment of this name)
+    #[arg(long, value_name = "NAME", default_value = "Multiprocessing")]
+    pub assignment: String,
+    /// Moodle: the roster's column students are found by (email: "Email
+    /// address", sis_id: "ID number", login: "Username")
+    #[arg(long, value_enum, default_value = "email")]
+    pub by: By,
+    /// Also write each graded student's feedback (their scorecard, with
+    /// their mark after review and lateness) to DIR/<student>.md
+    #[arg(long, value_name = "DIR")]
+    pub feedback: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Canvas,
+    Moodle,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum By {
+    Email,
+    SisId,
+    Login,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@
 //!   into a gradebook, or one shard of it (`--shard K/N`);
 //! - `merge`: the shards' gradebooks joined into the class's;
 //! - `review`: the instructor's pass over the answers a batch flagged;
+//! - `export`: the marks for Canvas or Moodle, and each student's feedback;
 //! - `release`: the repository students copy;
 //! - `watch`: the student's loop, grading again on every save;
 //! - `hint`: the next hint for a question;
@@ -19,6 +20,7 @@ mod args;
 mod batch;
 mod commands;
 mod grade;
+mod platforms;
 mod progress;
 
 use std::process::ExitCode;
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Some(Command::Merge(args)) => (commands::merge(&args), "merge the shards"),
         Some(Command::Release(args)) => (commands::release(&args), "release"),
         Some(Command::Review(args)) => (commands::review(&args), "review"),
+        Some(Command::Export(args)) => (platforms::export_marks(&args), "export the marks"),
         Some(Command::Hint(args)) => (commands::hint(&args), "give a hint"),
         Some(Command::Watch(args)) => (commands::watch(&args), "watch"),
         Some(Command::Grade(args)) => (grade::grade(&args), "grade"),
