@@ -219,3 +219,155 @@ fn canvas_and_moodle_get_their_import_files_and_a_student_without_an_identifier_
     assert!(bob.contains("### Q6") && bob.contains("❌"), "the scorecard, as the student sees it: {bob}");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
 }
+
+/// A Q3 program that looks for the autograder's files above where it runs
+/// and where it was built, and prints what it finds; and tries to write
+/// the results itself.
+const PRYING_Q3: &str = r##"
+fn main() {
+    let mut places: Vec<std::path::PathBuf> = Vec::new();
+    for start in [std::env::current_dir().ok(), std::env::current_exe().ok()].into_iter().flatten() {
+        places.extend(start.ancestors().map(|p| p.to_path_buf()));
+    }
+    places.push("/autograder".into());
+    for place in places {
+        for name in ["setup.sh", "source/setup.sh", "run_autograder", "source/gradescope.json"] {
+            if let Ok(text) = std::fs::read_to_string(place.join(name)) {
+                println!("FOUND {}: {}", name, text.replace('\n', " "));
+            }
+        }
+        let forged = r#"{"score": 100, "max_score": 100, "tests": []}"#;
+        let _ = std::fs::write(place.join("results/results.json"), forged);
+    }
+    println!("Worker 1 starting (pid 1, parent 1)");
+}
+"##;
+
+/// The autograder as Gradescope runs it, in a directory that stands for
+/// `/autograder`: the archive unpacked into `source/`, `setup.sh` run once
+/// (Rust is here already), then `run_autograder` for each submission.
+#[test]
+fn the_gradescope_autograder_grades_uploads_as_gradescope_lays_them_out() {
+    let top = tempfile::Builder::new().prefix("grader-test-gradescope-").tempdir().unwrap();
+    let reference = workspace();
+    let run = common::grader(120)
+        .arg("gradescope")
+        .arg(top.path())
+        .args(["--late", "10%/day, 3 days"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let root = top.path().join("autograder");
+    let source = root.join("source");
+    std::fs::create_dir_all(&source).unwrap();
+    let unzip = std::process::Command::new("unzip")
+        .arg("-q")
+        .arg(top.path().join("autograder.zip"))
+        .current_dir(&source)
+        .status()
+        .expect("unzip (apt-get install unzip)");
+    assert!(unzip.success());
+
+    // No solution and no reference answer is in it.
+    let answer = std::fs::read_to_string(reference.join("answers/q4.md")).unwrap();
+    let key_line = answer.lines().max_by_key(|l| l.len()).unwrap();
+    let mut pending = vec![source.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            if entry.file_type().unwrap().is_dir() {
+                pending.push(entry.path());
+                continue;
+            }
+            let text = String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).into_owned();
+            let shown = entry.path().display().to_string();
+            let solution = shown.contains("/exercises/") && text.contains("BEGIN SOLUTION");
+            assert!(!solution && !text.contains(key_line), "{shown} gives away the key");
+        }
+    }
+    assert!(!source.join("grader/tests/fixtures").exists() && !source.join("grader/tests/answers").exists());
+
+    // Built once, as Gradescope builds its image; the grader's build kept
+    // in this workspace's target directory between runs of the test.
+    let setup = std::process::Command::new("bash")
+        .arg(source.join("setup.sh"))
+        .env("AUTOGRADER_ROOT", &root)
+        .env("CARGO_TARGET_DIR", reference.join("target/gradescope-build"))
+        .output()
+        .unwrap();
+    assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
+
+    let metadata = |created_at: &str| {
+        serde_json::json!({
+            "id": 1, "created_at": created_at, "submission_method": "upload",
+            "assignment": {"due_date": "2026-12-01T23:59:59.000000-05:00", "late_due_date": "2026-12-08T23:59:59.000000-05:00", "title": "Multiprocessing"},
+            "users": [{"email": "student@uni.edu", "id": 7, "name": "A Student"}],
+        })
+        .to_string()
+    };
+    // One submission: the files laid out, the script run, its results.
+    let upload = |lay_out: &dyn Fn(&Path), created_at: &str| -> Value {
+        for dir in ["submission", "results"] {
+            let _ = std::fs::remove_dir_all(root.join(dir));
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        std::fs::write(root.join("submission_metadata.json"), metadata(created_at)).unwrap();
+        lay_out(&root.join("submission"));
+        let run = std::process::Command::new(root.join("source/run_autograder"))
+            .env("AUTOGRADER_ROOT", &root)
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        let said =
+            format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+        assert!(run.status.success(), "{said}");
+        common::assert_nothing_left_running(None);
+        serde_json::from_slice(&std::fs::read(root.join("results/results.json")).unwrap()).unwrap()
+    };
+    let on_time = "2026-12-01T20:00:00.123456-05:00";
+
+    // The reference, as a repository zipped one folder deep.
+    let right = upload(&|s| copy_submission(&reference, &s.join("multiprocessing-main")), on_time);
+    assert_eq!((right["score"].as_u64(), right["max_score"].as_u64()), (Some(100), Some(100)), "{right}");
+    assert_eq!(right["output_format"], "md");
+    assert!(right["output"].as_str().unwrap().contains("| Q6 Create 4 processes"), "{right}");
+    assert!(!right.to_string().contains("Late"), "on time: {right}");
+
+    // A day and a half late: two days begun, 20% taken.
+    let late = upload(&|s| copy_submission(&reference, s), "2026-12-03T08:00:00-05:00");
+    assert_eq!(late["score"].as_u64(), Some(80), "{late}");
+    assert!(late["output"].as_str().unwrap().contains("20 points taken for lateness"), "{late}");
+
+    // A wrong Q6 loses points.
+    let wrong = upload(
+        &|s| {
+            copy_submission(&reference, s);
+            copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/q6_duplicate"), s);
+        },
+        on_time,
+    );
+    assert!(wrong["score"].as_u64().unwrap() < 100, "{wrong}");
+
+    // Nothing to grade: said, and no points.
+    let empty = upload(&|s| std::fs::write(s.join("notes.txt"), "my work is on my laptop").unwrap(), on_time);
+    assert_eq!(empty["score"].as_u64(), Some(0), "{empty}");
+    let said = empty["output"].as_str().unwrap();
+    assert!(said.contains("Nothing to grade") && said.contains("notes.txt"), "{said}");
+
+    // A program that looks for the autograder's files, and writes results of its own.
+    let prying = upload(
+        &|s| {
+            copy_submission(&reference, s);
+            std::fs::write(s.join("exercises/q3_process/src/main.rs"), PRYING_Q3).unwrap();
+        },
+        on_time,
+    );
+    let text = prying.to_string();
+    assert!(
+        !text.contains("FOUND") && !text.contains("Gradescope runs this"),
+        "the autograder leaked: {text}"
+    );
+    assert!(
+        prying["score"].as_u64().unwrap() < 100 && prying["tests"].as_array().unwrap().len() > 1,
+        "{text}"
+    );
+}

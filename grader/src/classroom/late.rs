@@ -8,20 +8,21 @@
 //! let policy: LatePolicy = "10%/day, 3 days".parse()?;
 //! let deadline = Deadline::parse("2026-12-01T23:59:59Z")?;
 //! // A day and a half late is two days begun: 20% taken.
-//! let late = policy.late(&deadline, deadline.unix + 36 * 3600);
+//! let late = policy.late(deadline.unix, deadline.unix + 36 * 3600);
 //! assert_eq!((late.days, late.percent), (2, 20));
 //! assert_eq!(late.points_of(87), 17); // of 87 points, 17.4, rounded
-//! assert_eq!(policy.limit(&deadline).utc(), "2026-12-04T23:59:59Z");
+//! assert_eq!(grader::classroom::roster::utc(policy.limit(deadline.unix)), "2026-12-04T23:59:59Z");
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
-//! The moment a submission was made is the caller's to say: a commit's
-//! date (the student's to set) in `batch`, the upload's time in Gradescope.
+//! Moments are seconds since the epoch (a [`Deadline`]'s `unix`), and the
+//! moment a submission was made is the caller's to say: a commit's date
+//! (the student's to set) in `batch`, the upload's time in Gradescope.
+//!
+//! [`Deadline`]: crate::classroom::roster::Deadline
 
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
-
-use crate::classroom::roster::Deadline;
 
 const DAY: i64 = 86_400;
 
@@ -45,21 +46,26 @@ pub struct Late {
     pub percent: u32,
     /// The policy, in words.
     pub policy: String,
+    /// Made after the policy's last day: not accepted, nothing given (an
+    /// upload can be; a batch grades no commit after that day).
+    #[serde(default)]
+    pub past_limit: bool,
 }
 
 impl LatePolicy {
     /// The last moment work is accepted: `days` days after the deadline.
-    pub fn limit(&self, deadline: &Deadline) -> Deadline {
-        Deadline { unix: deadline.unix + i64::from(self.days) * DAY, ..deadline.clone() }
+    pub fn limit(&self, deadline: i64) -> i64 {
+        deadline + i64::from(self.days) * DAY
     }
 
     /// What work made at `unix` loses (nothing, 0 days, when it was on
     /// time).
-    pub fn late(&self, deadline: &Deadline, unix: i64) -> Late {
-        let after = (unix - deadline.unix).max(0);
+    pub fn late(&self, deadline: i64, unix: i64) -> Late {
+        let after = (unix - deadline).max(0);
         let days = u32::try_from((after + DAY - 1) / DAY).unwrap_or(u32::MAX);
-        let percent = days.saturating_mul(self.percent_per_day).min(100);
-        Late { days, percent, policy: self.to_string() }
+        let past_limit = days > self.days;
+        let percent = if past_limit { 100 } else { days.saturating_mul(self.percent_per_day).min(100) };
+        Late { days, percent, policy: self.to_string(), past_limit }
     }
 }
 
@@ -77,9 +83,15 @@ impl Late {
             return None;
         }
         let days = if self.days == 1 { "1 day".to_string() } else { format!("{} days", self.days) };
+        let taken = match self.past_limit {
+            true => format!(
+                "past the last day late work is accepted, so nothing is given ({points} points taken)"
+            ),
+            false => format!("so {}% ({points} points) taken", self.percent),
+        };
         Some(format!(
-            "submitted late: {days} begun after the deadline, so {}% ({points} points) taken under the course's policy ({})",
-            self.percent, self.policy
+            "submitted late: {days} begun after the deadline, {taken} under the course's policy ({})",
+            self.policy
         ))
     }
 }
@@ -139,9 +151,9 @@ mod tests {
     #[test]
     fn days_are_counted_as_begun_and_the_share_is_capped() {
         let policy = LatePolicy { percent_per_day: 40, days: 5 };
-        let deadline = Deadline::parse("2026-12-01T12:00:00Z").unwrap();
+        let deadline = 1_796_126_400; // 2026-12-01T12:00:00Z
         let at = |seconds: i64| {
-            let late = policy.late(&deadline, deadline.unix + seconds);
+            let late = policy.late(deadline, deadline + seconds);
             (late.days, late.percent)
         };
         assert_eq!(at(-DAY), (0, 0));
@@ -150,8 +162,14 @@ mod tests {
         assert_eq!(at(DAY), (1, 40));
         assert_eq!(at(DAY + 1), (2, 80));
         assert_eq!(at(3 * DAY), (3, 100));
-        let late = policy.late(&deadline, deadline.unix + 1);
+        let past = policy.late(deadline, deadline + 5 * DAY + 1);
+        assert!(
+            past.past_limit && past.percent == 100 && past.said(7).unwrap().contains("past the last day")
+        );
+        let short = LatePolicy { percent_per_day: 10, days: 3 }.late(deadline, deadline + 4 * DAY);
+        assert_eq!((short.days, short.percent, short.past_limit), (4, 100, true));
+        let late = policy.late(deadline, deadline + 1);
         assert_eq!((late.points_of(0), late.points_of(3), late.points_of(100)), (0, 1, 40));
-        assert_eq!(policy.late(&deadline, deadline.unix).said(0), None);
+        assert_eq!(policy.late(deadline, deadline).said(0), None);
     }
 }

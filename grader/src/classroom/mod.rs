@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod export;
 pub mod gradebook;
+pub mod gradescope;
 pub mod late;
 pub mod merge;
 pub mod release;

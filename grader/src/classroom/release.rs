@@ -52,6 +52,8 @@ const LEFT_OUT: &[&str] = &[
     // The classroom's: a class in shards (it needs a fixture), and the
     // workflow that collects the class's marks with a token.
     "grader/tests/shards.rs",
+    // Needs fixtures (a wrong Q6), and builds the Gradescope autograder.
+    "grader/tests/platforms.rs",
     ".github/workflows/collect.yml",
     // Needs the reference's Q6 and a fixture (tests/watch.rs ships).
     "grader/tests/watch_regrade.rs",

@@ -70,6 +70,8 @@ pub struct Student {
 /// use grader::classroom::roster::Deadline;
 /// let deadline = Deadline::parse("2026-12-01T18:59:59-05:00").unwrap();
 /// assert_eq!(deadline.utc(), "2026-12-01T23:59:59Z");
+/// // As Gradescope writes times: a fraction of a second is dropped.
+/// assert_eq!(Deadline::parse("2026-12-01T18:59:59.365935-05:00").unwrap(), deadline);
 /// // A day alone is not a moment: which second of it, in which zone?
 /// assert!(Deadline::parse("2026-12-01").unwrap_err().to_string().contains("2026-12-01T23:59:59Z"));
 /// ```
@@ -150,6 +152,14 @@ fn parse_moment(text: &str) -> Option<Deadline> {
     let rest = rest.strip_prefix(['T', 't', ' '])?;
     let zone_at = rest.find(['Z', 'z', '+', '-'])?;
     let (time, zone) = rest.split_at(zone_at);
+    // Fractions of a second (Gradescope's times have them) are dropped.
+    let time = match time.split_once('.') {
+        Some((whole, fraction)) if !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit()) => {
+            whole
+        }
+        Some(_) => return None,
+        None => time,
+    };
     let numbers: Vec<i64> = time.split(':').map(|p| number(p, 2)).collect::<Option<_>>()?;
     let (h, m, s) = match numbers[..] {
         [h, m] => (h, m, 0),
@@ -494,7 +504,9 @@ pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(Progress
             let deadline = student.deadline.clone().or_else(|| fetch.deadline.clone());
             // Late work is taken up to the policy's limit, and pays for it.
             let cutoff = match (&deadline, fetch.late) {
-                (Some(deadline), Some(policy)) => Some(policy.limit(deadline)),
+                (Some(deadline), Some(policy)) => {
+                    Some(Deadline { unix: policy.limit(deadline.unix), ..deadline.clone() })
+                }
                 _ => deadline.clone(),
             };
             let (dir, history) = match checkout(&student.repository, &dir, cutoff.as_ref(), fetch.offline) {
@@ -502,7 +514,7 @@ pub fn fetch_all(students: &[Student], fetch: &Fetch, progress: impl Fn(Progress
                 Err(e) => (Err(format!("{e:#}")), None),
             };
             let late = match (&deadline, fetch.late, history.as_ref().and_then(|h| h.committed_unix)) {
-                (Some(deadline), Some(policy), Some(at)) => Some(policy.late(deadline, at)),
+                (Some(deadline), Some(policy), Some(at)) => Some(policy.late(deadline.unix, at)),
                 _ => None,
             };
             let mut identifiers = student.identifiers.clone();

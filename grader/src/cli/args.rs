@@ -54,6 +54,17 @@ pub enum Command {
     /// Write a batch's marks for a learning platform's gradebook import
     /// (Canvas, Moodle), and each student's feedback as a file
     Export(ExportArgs),
+    /// Write a Gradescope autograder, OUT/autograder.zip: the assignment
+    /// without its solutions, and the scripts Gradescope runs
+    Gradescope(GradescopeArgs),
+    /// Build the exercises' dependencies now, so that later gradings build
+    /// offline (an image's set-up: Gradescope's, a CI job's)
+    Prepare(PrepareArgs),
+    /// Grade the submission in ROOT/submission as Gradescope lays it out,
+    /// into ROOT/results/results.json (what the autograder's run_autograder
+    /// runs)
+    #[command(hide = true)]
+    OnGradescope(OnGradescopeArgs),
     /// Write the assignment repository: solutions replaced by todo!(), the
     /// students' README, its workflow pinned to its own first commit
     Release(ReleaseArgs),
@@ -225,6 +236,31 @@ pub enum By {
     Email,
     SisId,
     Login,
+}
+
+#[derive(Debug, Args)]
+pub struct GradescopeArgs {
+    /// Where to write autograder.zip
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+    /// Late work under this policy, by the upload's time against the
+    /// assignment's due date, e.g. "10%/day, 3 days"
+    #[arg(long, value_name = "POLICY")]
+    pub late: Option<LatePolicy>,
+}
+
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// The workspace [default: the one the current directory is in]
+    #[arg(long, value_name = "PATH")]
+    pub workspace: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct OnGradescopeArgs {
+    /// Gradescope's root: submission/ in it, results/ written
+    #[arg(long, value_name = "PATH", default_value = "/autograder")]
+    pub root: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -92,7 +92,7 @@ fn fetch_roster(args: &BatchArgs, students: Vec<Student>) -> Vec<Submission> {
         ),
         (Some(deadline), Some(late)) => eprintln!(
             "deadline: {deadline}, late work: {late} (each repository's last commit up to {} is graded; a student's own deadline, in the roster's deadline column, comes first)",
-            late.limit(deadline)
+            grader::classroom::roster::Deadline { unix: late.limit(deadline.unix), ..deadline.clone() }
         ),
         _ => {}
     }

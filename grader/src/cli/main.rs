@@ -10,6 +10,8 @@
 //! - `merge`: the shards' gradebooks joined into the class's;
 //! - `review`: the instructor's pass over the answers a batch flagged;
 //! - `export`: the marks for Canvas or Moodle, and each student's feedback;
+//! - `gradescope`: the autograder archive for Gradescope (which runs the
+//!   hidden `on-gradescope`); `prepare`: the dependencies built ahead;
 //! - `release`: the repository students copy;
 //! - `watch`: the student's loop, grading again on every save;
 //! - `hint`: the next hint for a question;
@@ -38,6 +40,9 @@ fn main() -> ExitCode {
         Some(Command::Release(args)) => (commands::release(&args), "release"),
         Some(Command::Review(args)) => (commands::review(&args), "review"),
         Some(Command::Export(args)) => (platforms::export_marks(&args), "export the marks"),
+        Some(Command::Gradescope(args)) => (platforms::gradescope(&args), "write the autograder"),
+        Some(Command::OnGradescope(args)) => (platforms::on_gradescope(&args), "grade"),
+        Some(Command::Prepare(args)) => (platforms::prepare(&args), "prepare the dependencies"),
         Some(Command::Hint(args)) => (commands::hint(&args), "give a hint"),
         Some(Command::Watch(args)) => (commands::watch(&args), "watch"),
         Some(Command::Grade(args)) => (grade::grade(&args), "grade"),

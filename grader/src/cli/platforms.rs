@@ -1,12 +1,53 @@
-//! `grader export`: a batch's marks for a learning platform, and each
-//! student's feedback as a file.
+//! Where marks live: `grader export` (a batch's marks for a learning
+//! platform, each student's feedback as a file), `grader gradescope` (the
+//! autograder archive) with `on-gradescope` (what it runs), and `grader
+//! prepare` (an image's set-up).
 
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use grader::classroom::export::{MoodleId, Platform, export, feedback};
+use grader::classroom::gradescope::{Config, autograder_zip, grade_upload};
+use grader::engine::context::Settings;
+use grader::engine::workspace;
 
-use crate::args::{By, ExportArgs, Format};
+use crate::args::{By, ExportArgs, Format, GradescopeArgs, OnGradescopeArgs, PrepareArgs, me};
+
+pub fn gradescope(args: &GradescopeArgs) -> Result<ExitCode> {
+    let path = args.out.join("autograder.zip");
+    let archive = autograder_zip(&workspace::home(), &path, &Config { late: args.late })?;
+    println!(
+        "{} ({} files, {} KiB): upload it as a Programming Assignment's autograder (see the README, \"Use it on Gradescope\")",
+        path.display(),
+        archive.files,
+        archive.bytes / 1024
+    );
+    if let Some(late) = &args.late {
+        println!("late work: {late}, by each upload's time against the assignment's due date");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn on_gradescope(args: &OnGradescopeArgs) -> Result<ExitCode> {
+    let template = args.root.join("source").canonicalize().context("finding the autograder's source/")?;
+    let settings = Settings::from_env(&template, &me()?)?;
+    let results = grade_upload(&args.root, &settings)?;
+    let dir = args.root.join("results");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join("results.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&results)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("{}/{} written to {}", results["score"], results["max_score"], path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn prepare(args: &PrepareArgs) -> Result<ExitCode> {
+    let template = args.workspace.clone().unwrap_or_else(workspace::home);
+    let runner = grader::engine::run::Runner::new(me()?);
+    let deps = grader::engine::compile::dependencies(&template, &runner)?;
+    println!("the exercises' dependencies are built, in {}", deps.target.display());
+    Ok(ExitCode::SUCCESS)
+}
 
 pub fn export_marks(args: &ExportArgs) -> Result<ExitCode> {
     if args.format.is_none() && args.feedback.is_none() {
