@@ -20,7 +20,7 @@
 //! written atomically ([`write_atomic`]): a crash or a full disk part-way
 //! leaves the old file whole, never a truncated one.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -635,17 +635,46 @@ pub fn flag_copies(rows: &mut [Row]) {
                 shingles(work.text.as_deref()?)
             })
             .collect();
-        let mut copies: Vec<Vec<String>> = vec![Vec::new(); rows.len()];
-        for i in 0..rows.len() {
-            for j in i + 1..rows.len() {
-                let (Some(a), Some(b)) = (&shingles[i], &shingles[j]) else { continue };
-                let shared = a.intersection(b).count();
-                if shared * 10 >= a.len().min(b.len()) * 6 {
-                    copies[i].push(rows[j].name.clone());
-                    copies[j].push(rows[i].name.clone());
-                }
+        // Pairs are found through the runs they share (an index from each
+        // run to the answers that have it), not by comparing every pair: a
+        // class of thousands shares few runs, and pairs that share none
+        // cost nothing.
+        let mut having: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, runs) in shingles.iter().enumerate() {
+            for run in runs.iter().flatten() {
+                having.entry(run.as_str()).or_default().push(i);
             }
         }
+        let mut copies: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
+        let mut shared = vec![0usize; rows.len()];
+        for (i, runs) in shingles.iter().enumerate() {
+            let Some(runs) = runs else { continue };
+            let mut met = Vec::new();
+            for run in runs {
+                for &j in having[run.as_str()].iter().filter(|&&j| j > i) {
+                    if shared[j] == 0 {
+                        met.push(j);
+                    }
+                    shared[j] += 1;
+                }
+            }
+            met.sort_unstable();
+            for j in met {
+                let b = shingles[j].as_ref().map_or(0, HashSet::len);
+                if shared[j] * 10 >= runs.len().min(b) * 6 {
+                    copies[i].push(j);
+                    copies[j].push(i);
+                }
+                shared[j] = 0;
+            }
+        }
+        let copies: Vec<Vec<String>> = copies
+            .into_iter()
+            .map(|mut others| {
+                others.sort_unstable();
+                others.into_iter().map(|j| rows[j].name.clone()).collect()
+            })
+            .collect();
         for (row, others) in rows.iter_mut().zip(copies) {
             if let Some(work) = row.work.iter_mut().find(|w| w.question == question) {
                 work.copies = others;
@@ -742,6 +771,48 @@ mod tests {
         Decisions::default().apply(&mut row);
         patch_results(&mut results, &row).unwrap();
         assert_eq!((results["score"].as_f64(), results["tests"].as_array().unwrap().len()), (Some(93.0), 3));
+    }
+
+    /// The index finds exactly the pairs that comparing every pair finds:
+    /// answers drawn from a few sentences, so that many pairs share much.
+    #[test]
+    fn copies_found_through_the_index_are_those_every_pair_would_give() {
+        let sentences = [
+            "a process has its own memory and the operating system schedules it on any core",
+            "threads share the memory of their process so a data race is possible without locks",
+            "a pool keeps worker processes alive and hands each a task from a queue in turn",
+            "the global interpreter lock lets one thread run python bytecode at a time",
+            "forking copies the address space lazily with copy on write pages of memory",
+        ];
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize % n
+        };
+        let mut rows: Vec<Row> = (0..60)
+            .map(|i| {
+                let text: Vec<&str> = (0..3 + next(3)).map(|_| sentences[next(sentences.len())]).collect();
+                let mut row = Row { name: format!("s{i:02}"), ..alice() };
+                row.work[0].text = Some(text.join(". "));
+                row
+            })
+            .collect();
+        let answers: Vec<Option<HashSet<String>>> =
+            rows.iter().map(|r| shingles(r.work[0].text.as_deref().unwrap())).collect();
+        let mut expected: Vec<Vec<String>> = vec![Vec::new(); rows.len()];
+        for i in 0..rows.len() {
+            for j in 0..rows.len() {
+                let (Some(a), Some(b)) = (&answers[i], &answers[j]) else { continue };
+                if i != j && a.intersection(b).count() * 10 >= a.len().min(b.len()) * 6 {
+                    expected[i].push(rows[j].name.clone());
+                }
+            }
+        }
+        flag_copies(&mut rows);
+        let found: Vec<Vec<String>> = rows.iter().map(|r| r.work[0].copies.clone()).collect();
+        assert_eq!(found, expected);
+        let pairs: usize = found.iter().map(Vec::len).sum();
+        assert!(pairs > 60 && pairs < 60 * 59, "a test of both kinds of pair: {pairs}");
     }
 
     #[test]
