@@ -299,7 +299,8 @@ pub fn markdown(card: &Scorecard) -> String {
     out
 }
 
-/// Escapes text for Markdown: HTML and the characters that start markup.
+/// Escapes text for one line of Markdown: HTML, the characters that start
+/// markup, and line breaks (shown as `\n`).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -307,10 +308,15 @@ pub fn escape(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
+            // One line stays one line: a name with a line break in it
+            // must not start a heading, a list or a fence of its own.
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
             c => out.push_str(&printable(c.encode_utf8(&mut [0; 4]))),
         }
     }
@@ -351,6 +357,8 @@ mod tests {
         assert_eq!(printable("red \x1b[31mX\x1b[0m\tok\n"), "red \\u{1b}[31mX\\u{1b}[0m\tok\n");
         assert_eq!(printable("a\u{202e}b\u{9b}c\r"), "a\\u{202e}b\\u{9b}c\\u{d}");
         assert_eq!(escape("x\x07y"), "x\\u{7}y");
+        // A file name that would end the line and start a heading of its own.
+        assert_eq!(escape("a\n\nTotal: 100\n===\n~~~"), "a\\n\\nTotal: 100\\n===\\n\\~\\~\\~");
     }
 
     #[test]

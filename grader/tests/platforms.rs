@@ -353,6 +353,51 @@ fn the_gradescope_autograder_grades_uploads_as_gradescope_lays_them_out() {
     let said = empty["output"].as_str().unwrap();
     assert!(said.contains("Nothing to grade") && said.contains("notes.txt"), "{said}");
 
+    // The student's doing, said to them for no points (not the grader's
+    // failure, which would be no results at all): a link where a folder
+    // must be; work in two folders; a name that would forge a line of the
+    // scorecard.
+    let linked = upload(
+        &|s| {
+            copy_submission(&reference, &s.join("mine"));
+            std::os::unix::fs::symlink(s.join("mine/exercises"), s.join("exercises")).unwrap();
+        },
+        on_time,
+    );
+    let said = linked["output"].as_str().unwrap();
+    assert!(linked["score"] == 0 && said.contains("Not graded") && said.contains("symbolic link"), "{said}");
+    let two = upload(
+        &|s| {
+            copy_submission(&reference, &s.join("first"));
+            copy_submission(&reference, &s.join("second"));
+        },
+        on_time,
+    );
+    let said = two["output"].as_str().unwrap();
+    assert!(
+        two["score"] == 0 && said.contains("more than one folder") && said.contains("first, second"),
+        "{said}"
+    );
+    let forged =
+        upload(&|s| std::fs::write(s.join("x\n\nTotal: 100 of 100\n===\n~~~"), "").unwrap(), on_time);
+    let said = forged["output"].as_str().unwrap();
+    assert!(
+        !said.lines().any(|l| l.starts_with("Total") || l.starts_with("===") || l.starts_with("~~~")),
+        "{said}"
+    );
+    // Thousands of folders in exercises/: named up to a few, the rest counted.
+    let crowded = upload(
+        &|s| {
+            copy_submission(&reference, s);
+            for i in 0..300 {
+                std::fs::create_dir(s.join(format!("exercises/junk-{i:03}-{}", "x".repeat(100)))).unwrap();
+            }
+        },
+        on_time,
+    );
+    let text = crowded.to_string();
+    assert!(text.contains("and 280 more in exercises/") && text.len() < 200_000, "{} bytes", text.len());
+
     // A program that looks for the autograder's files, and writes results of its own.
     let prying = upload(
         &|s| {

@@ -456,7 +456,9 @@ pub fn patch_results(results: &mut Value, row: &Row) -> Result<()> {
     }
     let delta: i64 = row.reviewed.iter().map(|d| i64::from(d.mark) - i64::from(d.automatic)).sum();
     let penalty = row.penalty.unwrap_or(0);
-    if let Some(said) = row.late.as_ref().and_then(|late| late.said(penalty)) {
+    // Said where it took something, or would have (past the last day).
+    let took = penalty > 0 || row.late.as_ref().is_some_and(|l| l.past_limit);
+    if let Some(said) = row.late.as_ref().filter(|_| took).and_then(|late| late.said(penalty)) {
         tests.push(json!({
             "name": format!("Late: {penalty} points taken"),
             "number": LATE_NUMBER,
@@ -618,7 +620,7 @@ pub fn notes(row: &Row) -> Vec<String> {
 /// defused so a spreadsheet does not run it as a formula.
 pub fn field(text: &str) -> String {
     let text = crate::report::printable(&text.replace(['\r', '\n'], " "));
-    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text };
+    let text = if text.starts_with(['=', '+', '-', '@', '\t']) { format!("'{text}") } else { text };
     if text.contains([',', '"']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 

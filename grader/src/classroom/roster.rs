@@ -72,6 +72,7 @@ pub struct Student {
 /// assert_eq!(deadline.utc(), "2026-12-01T23:59:59Z");
 /// // As Gradescope writes times: a fraction of a second is dropped.
 /// assert_eq!(Deadline::parse("2026-12-01T18:59:59.365935-05:00").unwrap(), deadline);
+/// assert!(Deadline::parse("2026-12-01T23:59:59+aé1").is_err());
 /// // A day alone is not a moment: which second of it, in which zone?
 /// assert!(Deadline::parse("2026-12-01").unwrap_err().to_string().contains("2026-12-01T23:59:59Z"));
 /// ```
@@ -174,7 +175,7 @@ fn parse_moment(text: &str) -> Option<Deadline> {
         _ => {
             let sign = if zone.starts_with('-') { -1 } else { 1 };
             let digits = zone[1..].replace(':', "");
-            if digits.len() != 4 {
+            if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
             let (oh, om) = (number(&digits[..2], 2)?, number(&digits[2..], 2)?);

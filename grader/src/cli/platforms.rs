@@ -31,8 +31,16 @@ pub fn gradescope(args: &GradescopeArgs) -> Result<ExitCode> {
 pub fn on_gradescope(args: &OnGradescopeArgs) -> Result<ExitCode> {
     let template = args.root.join("source").canonicalize().context("finding the autograder's source/")?;
     let settings = Settings::from_env(&template, &me()?)?;
-    let results = grade_upload(&args.root, &settings)?;
     let dir = args.root.join("results");
+    // No results but this run's: one left from before must not stand for
+    // a grading that fails.
+    match std::fs::remove_file(dir.join("results.json")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            bail!("removing the results left in {}: {e}", dir.display())
+        }
+        _ => {}
+    }
+    let results = grade_upload(&args.root, &settings)?;
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join("results.json");
     std::fs::write(&path, serde_json::to_string_pretty(&results)? + "\n")

@@ -21,13 +21,40 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::engine::compile::{Package, dependencies, members};
 use crate::engine::run::Runner;
 use crate::engine::workspace::{
     MAX_FILE, MAX_FILES, MAX_TOTAL, Refused, exercises_manifest, kind_of, read_regular, target_dir,
 };
+
+/// A submission refused for what it is (a link where a directory must be,
+/// too many files, too deep): the student's doing, not the grader's. It
+/// can be told from the grader's own failures by
+/// [`anyhow::Error::downcast_ref`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Returns a [`Refusal`] made of a message, as `bail!` would.
+#[macro_export]
+macro_rules! refuse {
+    ($($message:tt)*) => {
+        return Err(anyhow::Error::new($crate::engine::scratch::Refusal(format!($($message)*))))
+    };
+}
+pub use refuse;
+
+/// The most files not taken that are listed by name.
+const MAX_SKIPPED_LISTED: usize = 50;
 
 /// What is taken from a submission; everything else comes from the template.
 pub const GRADED_DIRS: &[&str] = &["exercises", "answers"];
@@ -81,7 +108,7 @@ impl Scratch {
                 match std::fs::symlink_metadata(&top) {
                     Err(_) => {}
                     Ok(meta) if meta.is_dir() => {}
-                    Ok(meta) => bail!(
+                    Ok(meta) => refuse!(
                         "the submission's {sub} {}: a submission's exercises/ and answers/ must be its own directories",
                         Refused::NotAFile(kind_of(meta.file_type()))
                     ),
@@ -90,7 +117,7 @@ impl Scratch {
             for package in &deps.packages {
                 let from = source.join(&package.dir);
                 if std::fs::symlink_metadata(&from).is_ok_and(|m| m.file_type().is_symlink()) {
-                    bail!(
+                    refuse!(
                         "the submission's {} is a symbolic link: it must be a directory of its own",
                         package.dir
                     );
@@ -130,6 +157,12 @@ impl Scratch {
         }
         scratch.skipped.sort();
         scratch.skipped.dedup();
+        // Listed, up to a few: a scorecard is no place for thousands.
+        if scratch.skipped.len() > MAX_SKIPPED_LISTED {
+            let more = scratch.skipped.len() - MAX_SKIPPED_LISTED;
+            scratch.skipped.truncate(MAX_SKIPPED_LISTED);
+            scratch.skipped.push(format!("and {more} more"));
+        }
         Ok(scratch)
     }
 
@@ -173,7 +206,7 @@ impl Copy<'_> {
         let mut pending = vec![(from.to_path_buf(), to.to_path_buf(), 0usize)];
         while let Some((from, to, depth)) = pending.pop() {
             if depth > MAX_DEPTH {
-                bail!("the submission's {} nests directories more than {MAX_DEPTH} deep", self.shown);
+                refuse!("the submission's {} nests directories more than {MAX_DEPTH} deep", self.shown);
             }
             std::fs::create_dir_all(&to)?;
             for entry in std::fs::read_dir(&from)? {
@@ -186,7 +219,7 @@ impl Copy<'_> {
                     path.strip_prefix(self.root).unwrap_or(&path).to_string_lossy()
                 );
                 if budget.files == 0 {
-                    bail!("the submission has more than {MAX_FILES} files in exercises/ and answers/");
+                    refuse!("the submission has more than {MAX_FILES} files in exercises/ and answers/");
                 }
                 budget.files -= 1;
                 if depth == 0 && self.skip_root.iter().any(|s| name == *s) {
@@ -219,7 +252,7 @@ impl Copy<'_> {
                         }
                     }
                     Err(Refused::TooLarge(_)) if budget.bytes < MAX_FILE => {
-                        bail!(
+                        refuse!(
                             "the submission's exercises/ and answers/ hold more than {} MiB",
                             MAX_TOTAL >> 20
                         )

@@ -17,11 +17,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use crate::engine::context::{Context, Settings};
 use crate::engine::run::Runner;
-use crate::engine::scratch::Scratch;
+use crate::engine::scratch::{Scratch, refuse};
 use crate::engine::workflow::{WORKFLOW, unpin_workflow};
 use crate::engine::workspace::{MAX_FILE, Refused, read_regular};
 use crate::grading::Progress;
@@ -42,13 +42,17 @@ pub const PROTECTED: &[&str] = &[
     "rust-toolchain.toml",
 ];
 
+/// The most entries of `exercises/` that are not the assignment's packages
+/// listed by name.
+const LISTED: usize = 20;
+
 /// The most files a protected directory of a submission may hold.
 const MAX_PROTECTED_FILES: usize = 5000;
 
 /// Grades the submission in `dir` with the grader of `settings.template`.
 pub fn grade_submission(settings: &Settings, dir: &Path, progress: impl Fn(Progress)) -> Result<Scorecard> {
     if !crate::engine::workspace::has_work(dir) {
-        bail!("{} is not a submission: it has neither exercises/ nor answers/", dir.display());
+        refuse!("{} is not a submission: it has neither exercises/ nor answers/", dir.display());
     }
     let changed = changed_protected_paths(&settings.template, dir)?;
     let runner = Runner::new(settings.supervisor.clone());
@@ -76,7 +80,7 @@ pub fn changed_protected_paths(template: &Path, submission: &Path) -> Result<Vec
                 changed.insert(name);
                 return Ok(());
             }
-            Err(why) => bail!("the submission's {name} {why}: refused"),
+            Err(why) => refuse!("the submission's {name} {why}: refused"),
         };
         let ours = read_regular(&template.join(file), MAX_FILE).ok();
         let same = match ours {
@@ -100,10 +104,15 @@ pub fn changed_protected_paths(template: &Path, submission: &Path) -> Result<Vec
         .iter()
         .filter_map(|m| m.parent()?.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
+    let mut strangers = 0;
     for entry in std::fs::read_dir(submission.join("exercises")).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if !packages.contains(&name) {
-            changed.insert(format!("exercises/{name} (not a package of the assignment: not built)"));
+            // Listed, up to a few: a scorecard is no place for thousands.
+            strangers += 1;
+            if strangers <= LISTED {
+                changed.insert(format!("exercises/{name} (not a package of the assignment: not built)"));
+            }
             continue;
         }
         let manifest = Path::new("exercises").join(&name).join("Cargo.toml");
@@ -117,7 +126,14 @@ pub fn changed_protected_paths(template: &Path, submission: &Path) -> Result<Vec
     for script in crate::engine::workspace::build_scripts(submission) {
         changed.insert(script);
     }
-    Ok(changed.into_iter().collect())
+    let mut changed: Vec<String> = changed.into_iter().collect();
+    if strangers > LISTED {
+        changed.push(format!(
+            "and {} more in exercises/ that are not packages of the assignment",
+            strangers - LISTED
+        ));
+    }
+    Ok(changed)
 }
 
 /// Files under `root/path` (or `path` itself if it is not a directory),
@@ -130,7 +146,9 @@ fn files_under(root: &Path, path: &Path, budget: &mut usize) -> Result<Vec<PathB
     while let Some(path) = pending.pop() {
         let Ok(meta) = std::fs::symlink_metadata(root.join(&path)) else { continue };
         if *budget == 0 {
-            bail!("the submission has more than {MAX_PROTECTED_FILES} files outside exercises/ and answers/");
+            refuse!(
+                "the submission has more than {MAX_PROTECTED_FILES} files outside exercises/ and answers/"
+            );
         }
         *budget -= 1;
         if !meta.is_dir() {

@@ -34,6 +34,7 @@ use crate::classroom::late::LatePolicy;
 use crate::classroom::release::{WrittenRubric, release};
 use crate::classroom::roster::Deadline;
 use crate::engine::context::Settings;
+use crate::engine::scratch::Refusal;
 use crate::engine::workspace::{MAX_FILE, has_work, read_regular, write_atomic};
 use crate::grading::submission::grade_submission;
 use crate::report;
@@ -113,6 +114,10 @@ fn release_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(files)
 }
 
+/// What Gradescope shows a student whose upload has work in more than one
+/// folder, before their names.
+const MANY_TO_GRADE: &str = "Not graded: more than one folder of your submission has `exercises/` or `answers/`, and only one can be graded. Submit one copy of your repository. The folders:";
+
 /// What Gradescope shows a student whose upload has nothing to grade.
 const NOTHING_TO_GRADE: &str = "Nothing to grade: your submission has no `exercises/` or `answers/` folder, at its top or one folder down. Submit your repository (from GitHub, or a zip of it) with `exercises/` and `answers/` as the assignment has them.";
 
@@ -127,10 +132,24 @@ pub fn grade_upload(root: &Path, settings: &Settings) -> Result<Value> {
         None => None,
     };
     let submission = root.join("submission");
-    let Some(dir) = find_work(&submission) else {
-        return Ok(nothing_to_grade(&submission));
+    let dir = match find_work(&submission) {
+        Found::One(dir) => dir,
+        Found::None => return Ok(not_graded(NOTHING_TO_GRADE, &listing(&submission))),
+        Found::Many(names) => {
+            let names: Vec<String> = names.iter().map(|n| shown(n)).collect();
+            return Ok(not_graded(&format!("{MANY_TO_GRADE} {}.", names.join(", ")), ""));
+        }
     };
-    let card = grade_submission(settings, &dir, |_| {})?;
+    let card = match grade_submission(settings, &dir, |_| {}) {
+        Ok(card) => card,
+        // The submission's doing (a link where a folder must be, too many
+        // files): said to the student, for no points.
+        Err(e) if e.downcast_ref::<Refusal>().is_some() => {
+            let why = e.downcast_ref::<Refusal>().map(ToString::to_string).unwrap_or_default();
+            return Ok(not_graded(&format!("Not graded: {}.", report::escape(&report::printable(&why))), ""));
+        }
+        Err(e) => return Err(e),
+    };
     let mut results = report::json(&card);
     let mut said = format!("Total: {}/{}", card.score(), card.max());
     if let Some((policy, (created, due))) = late {
@@ -178,7 +197,8 @@ fn read_config(path: &Path) -> Result<Config> {
 /// When the upload was made, and when it was due (the latest due date of
 /// its students', where Gradescope gives each their own: an extension).
 fn upload_times(path: &Path) -> Result<(Deadline, Deadline)> {
-    let bytes = read_regular(path, MAX_FILE)
+    // Gradescope's own file (it holds earlier results too: it may be large).
+    let bytes = read_regular(path, 64 << 20)
         .map_err(|why| anyhow::anyhow!("{} {why}: a late policy needs the upload's time", path.display()))?;
     let metadata: Value =
         serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
@@ -196,46 +216,72 @@ fn upload_times(path: &Path) -> Result<(Deadline, Deadline)> {
     Ok((created, due))
 }
 
+/// Where the student's work is in a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// The submission itself, or the one folder in it that has the work.
+    One(PathBuf),
+    /// Several folders have work: which one is meant?
+    Many(Vec<String>),
+    None,
+}
+
 /// The directory with the student's work: the submission itself, or the
-/// one folder in it that has it (an upload of a zipped repository), never
-/// through a link.
-pub fn find_work(submission: &Path) -> Option<PathBuf> {
-    if has_work(submission) {
-        return Some(submission.to_path_buf());
+/// one folder in it that has it (an upload of a zipped repository). A link
+/// is never followed: one where `exercises/` should be is refused later,
+/// when it is graded.
+pub fn find_work(submission: &Path) -> Found {
+    let work =
+        |dir: &Path| ["exercises", "answers"].iter().any(|d| std::fs::symlink_metadata(dir.join(d)).is_ok());
+    if work(submission) || has_work(submission) {
+        return Found::One(submission.to_path_buf());
     }
-    let inside: Vec<PathBuf> = std::fs::read_dir(submission)
-        .ok()?
+    let mut inside: Vec<(String, PathBuf)> = std::fs::read_dir(submission)
+        .into_iter()
+        .flatten()
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter(|e| !e.file_name().to_string_lossy().starts_with(['.', '_']))
-        .map(|e| e.path())
-        .filter(|p| has_work(p))
+        .filter(|e| work(&e.path()))
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
         .collect();
-    match &inside[..] {
-        [one] => Some(one.clone()),
-        _ => None,
+    inside.sort();
+    match inside.len() {
+        0 => Found::None,
+        1 => Found::One(inside.remove(0).1),
+        _ => Found::Many(inside.into_iter().map(|(name, _)| name).collect()),
     }
 }
 
-/// Results that say there was nothing to grade, and what was there.
-fn nothing_to_grade(submission: &Path) -> Value {
+/// A name of the submission's, safe in one line of Markdown.
+fn shown(name: &str) -> String {
+    report::escape(&report::printable(name))
+}
+
+/// What is at the top of the submission, in a few words.
+fn listing(submission: &Path) -> String {
     let mut found: Vec<String> = std::fs::read_dir(submission)
         .into_iter()
         .flatten()
         .flatten()
-        .map(|e| report::escape(&report::printable(&e.file_name().to_string_lossy())))
+        .map(|e| shown(&e.file_name().to_string_lossy()))
         .collect();
     found.sort();
-    let shown = match found.len() {
+    match found.len() {
         0 => "It is empty.".to_string(),
         n if n > 10 => format!("It has: {}, and {} more.", found[..10].join(", "), n - 10),
         _ => format!("It has: {}.", found.join(", ")),
-    };
+    }
+}
+
+/// Results that say why nothing was graded (`said`, Markdown), and what
+/// was there, for no points.
+fn not_graded(said: &str, shown: &str) -> Value {
     let max: u32 = Question::ALL.iter().map(|q| q.spec().points()).sum();
     json!({
         "score": 0,
         "max_score": max,
-        "output": format!("**{NOTHING_TO_GRADE}**\n\n{shown}"),
+        "output": format!("**{said}**\n\n{shown}"),
         "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",

@@ -14,9 +14,18 @@ if ! command -v cc >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential curl ca-certificates >/dev/null
 fi
-if ! command -v cargo >/dev/null 2>&1; then
-  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
-    sh -s -- -y --no-modify-path --profile minimal --default-toolchain stable
+# A Rust at least as new as the workspace's rust-version: the one here, or
+# a minimal stable one from rustup.
+needed="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' "$source/Cargo.toml" | head -n 1)"
+have="$(rustc --version 2>/dev/null | awk '{print $2}')"
+if [ -z "$have" ] || ! printf '%s\n%s\n' "$needed" "$have" | sort -V -C; then
+  if command -v rustup >/dev/null 2>&1; then
+    rustup toolchain install stable --profile minimal
+    rustup default stable
+  else
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+      sh -s -- -y --no-modify-path --profile minimal --default-toolchain stable
+  fi
 fi
 cargo --version
 

@@ -20,6 +20,7 @@ pub struct Zip {
     bytes: Vec<u8>,
     central: Vec<u8>,
     entries: u16,
+    names: std::collections::HashSet<String>,
 }
 
 /// 1980-01-01 00:00, in MS-DOS form: the earliest a zip can say.
@@ -38,6 +39,7 @@ impl Zip {
             "a bad name: {name}"
         );
         ensure!(self.entries < u16::MAX, "more files than a zip of this kind holds");
+        ensure!(self.names.insert(name.to_string()), "{name} twice in the archive");
         let size = u32::try_from(data.len())
             .ok()
             .filter(|s| *s < u32::MAX)
@@ -138,6 +140,8 @@ mod tests {
         for bad in ["/etc/passwd", "../x", "a//b", "a/../../b"] {
             assert!(zip.add(bad, b"", 0o644).is_err(), "{bad}");
         }
+        zip.add("setup.sh", b"", 0o755).unwrap();
+        assert!(zip.add("setup.sh", b"", 0o755).is_err(), "a name twice");
     }
 
     /// Read back by `unzip` (Info-ZIP's, as on Gradescope's images): the
