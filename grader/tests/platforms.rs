@@ -95,7 +95,10 @@ fn late_work_is_graded_at_the_policys_limit_and_pays_for_each_day_begun() {
     let entry =
         card["tests"].as_array().unwrap().iter().find(|t| t["number"] == "late").expect("a late entry");
     assert!(entry["output"].as_str().unwrap().contains("10% per day begun after the deadline"), "{entry}");
-    assert!(card["output"].as_str().unwrap().contains("20 points taken for lateness"), "{card}");
+    let said = card["output"].as_str().unwrap();
+    assert!(said.contains("20 points taken for lateness"), "{said}");
+    assert!(said.contains("the last up to the last day late work is accepted after the deadline"), "{said}");
+    assert!(entry["output"].as_str().unwrap().starts_with("Submitted late: 2 days begun"), "{entry}");
 
     // Its commit a day late is graded, with Q6 wrong; the one past the limit is not.
     let twice = row(&rows, "twice");
@@ -209,6 +212,18 @@ fn canvas_and_moodle_get_their_import_files_and_a_student_without_an_identifier_
         feedback.starts_with(&format!("{bob_total}/100 (Q1 10/10,")) && feedback.contains("Q6 "),
         "{feedback}"
     );
+    // Matched by ID number instead, as the roster's column is named.
+    let by_id = root.join("moodle-by-id.csv");
+    let run = common::grader(60)
+        .arg("export")
+        .arg(&out)
+        .args(["--format", "moodle", "--by", "sis_id", "--out"])
+        .arg(&by_id)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let rows = common::csv_rows(&std::fs::read_to_string(&by_id).unwrap());
+    assert_eq!(rows.iter().find(|r| r["ID number"] == "S-2").unwrap()["Multiprocessing"], bob_total);
 
     // Each student's feedback, as a file: the mark, then the scorecard.
     let dir = root.join("feedback");

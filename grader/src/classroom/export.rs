@@ -77,6 +77,9 @@ pub struct Exported {
     pub unreviewed: Vec<String>,
 }
 
+/// Said between the mark and the scorecard in a feedback file.
+const SCORECARD_SAID: &str = "The scorecard below is the checks' marking, as graded; the mark above is after any review and late penalty.";
+
 /// The roster's columns Canvas finds a student by.
 const CANVAS_IDS: [&str; 3] = ["id", "sis_id", "login"];
 
@@ -160,9 +163,10 @@ pub fn feedback(out: &Path, dir: &Path) -> Result<usize> {
             )
         })?;
         let text = format!(
-            "# Multiprocessing: feedback for {}\n\n**Mark: {}**\n\n{}",
+            "# Multiprocessing: feedback for {}\n\n**Mark: {}**\n\n{}\n\n{}",
             row.name,
             summary(row, max),
+            SCORECARD_SAID,
             String::from_utf8_lossy(&scorecard)
         );
         write_atomic(&dir.join(format!("{}.md", row.name)), text.as_bytes())?;

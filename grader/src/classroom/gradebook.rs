@@ -463,7 +463,7 @@ pub fn patch_results(results: &mut Value, row: &Row) -> Result<()> {
             "name": format!("Late: {penalty} points taken"),
             "number": LATE_NUMBER,
             "status": "failed",
-            "output": format!("This submission was {said}. The total above is after it."),
+            "output": format!("{}{}. The total above is after it.", said[..1].to_uppercase(), &said[1..]),
         }));
     }
     let score = (automatic + delta as f64 - f64::from(penalty)).max(0.0);
@@ -530,11 +530,13 @@ fn graded_what(row: &Row) -> String {
     let Some(commit) = &row.commit else { return String::new() };
     let short = &commit[..commit.len().min(12)];
     let when = row.committed_at.as_ref().map(|c| format!(", committed {c}")).unwrap_or_default();
-    let deadline = row
-        .deadline
-        .as_ref()
-        .map(|d| format!(", the last at or before the deadline {d}"))
-        .unwrap_or_default();
+    let deadline = match (&row.deadline, &row.late) {
+        (Some(d), None) => format!(", the last at or before the deadline {d}"),
+        (Some(d), Some(_)) => {
+            format!(", the last up to the last day late work is accepted after the deadline {d}")
+        }
+        (None, _) => String::new(),
+    };
     let notes = notes(row);
     let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
     format!("\nGraded: commit {short}{when}{deadline}{notes}.")

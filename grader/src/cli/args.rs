@@ -234,6 +234,8 @@ pub enum Format {
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum By {
     Email,
+    /// Named as the roster's column is.
+    #[value(name = "sis_id")]
     SisId,
     Login,
 }

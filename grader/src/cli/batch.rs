@@ -115,7 +115,7 @@ fn fetched_only(args: &BatchArgs, fetched: &[Submission]) -> ExitCode {
         cache.display()
     );
     for line in &failed {
-        println!("could not be fetched: {line}");
+        println!("not fetched, or nothing to grade in it: {line}");
     }
     if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }

@@ -82,7 +82,7 @@ pub fn export_marks(args: &ExportArgs) -> Result<ExitCode> {
         }
         if !exported.unreviewed.is_empty() {
             println!(
-                "with work flagged for review and not yet reviewed, their marks are the automatic ones: {} (grader review {})",
+                "with flagged work not yet reviewed, whose automatic marks stand: {} (cargo run -p grader -- review {})",
                 exported.unreviewed.join(", "),
                 args.marks.display()
             );

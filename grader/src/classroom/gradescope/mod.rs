@@ -36,6 +36,7 @@ use crate::classroom::roster::Deadline;
 use crate::engine::context::Settings;
 use crate::engine::scratch::Refusal;
 use crate::engine::workspace::{MAX_FILE, has_work, read_regular, write_atomic};
+use crate::grading::score::Scorecard;
 use crate::grading::submission::grade_submission;
 use crate::report;
 use crate::rubric::Question;
@@ -151,38 +152,44 @@ pub fn grade_upload(root: &Path, settings: &Settings) -> Result<Value> {
         Err(e) => return Err(e),
     };
     let mut results = report::json(&card);
-    let mut said = format!("Total: {}/{}", card.score(), card.max());
     if let Some((policy, (created, due))) = late {
-        let late = policy.late(due.unix, created.unix);
-        let total: u32 = card.score();
-        let penalty = late.points_of(total);
-        let row = Row {
-            name: "submission".into(),
-            identifiers: Default::default(),
-            automatic: card.questions.iter().map(|q| q.score()).collect(),
-            points: card.questions.iter().map(|q| q.score()).collect(),
-            total: Some(total - penalty),
-            changed: Vec::new(),
-            commit: None,
-            committed_at: Some(created.local()),
-            deadline: Some(due.local()),
-            after_deadline: None,
-            late: Some(late),
-            penalty: Some(penalty),
-            own_commits: None,
-            error: None,
-            work: Vec::new(),
-            reviewed: Vec::new(),
-        };
-        patch_results(&mut results, &row)?;
-        said = results["output"].as_str().unwrap_or_default().lines().next().unwrap_or_default().to_string();
+        patch_results(&mut results, &late_row(&card, &policy, &created, &due))?;
+        results["extra_data"]["submission"]["uploaded_at"] = json!(created.local());
     }
+    // The total (after lateness) above the scorecard as the student sees it.
+    let said = results["output"].as_str().unwrap_or_default().lines().next().unwrap_or_default().to_string();
     results["output"] = json!(format!("**{}**\n\n{}", report::escape(&said), report::markdown(&card)));
     results["output_format"] = json!("md");
     results["test_output_format"] = json!("text");
     results["visibility"] = json!("visible");
     results["stdout_visibility"] = json!("hidden");
     Ok(results)
+}
+
+/// The upload as a gradebook's row, for [`patch_results`] to take what the
+/// late policy takes, as a batch's rows have it taken.
+fn late_row(card: &Scorecard, policy: &LatePolicy, created: &Deadline, due: &Deadline) -> Row {
+    let late = policy.late(due.unix, created.unix);
+    let points: Vec<u32> = card.questions.iter().map(|q| q.score()).collect();
+    let penalty = late.points_of(card.score());
+    Row {
+        name: "submission".into(),
+        identifiers: Default::default(),
+        automatic: points.clone(),
+        points,
+        total: Some(card.score() - penalty),
+        changed: Vec::new(),
+        commit: None,
+        committed_at: None,
+        deadline: Some(due.local()),
+        after_deadline: None,
+        late: Some(late),
+        penalty: Some(penalty),
+        own_commits: None,
+        error: None,
+        work: Vec::new(),
+        reviewed: Vec::new(),
+    }
 }
 
 /// The instructor's choices (none, without the file).
