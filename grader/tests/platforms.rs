@@ -272,6 +272,20 @@ fn the_gradescope_autograder_grades_uploads_as_gradescope_lays_them_out() {
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    // The same sources make the same archive, byte for byte.
+    let again = top.path().join("again");
+    let run = common::grader(120)
+        .arg("gradescope")
+        .arg(&again)
+        .args(["--late", "10%/day, 3 days"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let archive = std::fs::read(top.path().join("autograder.zip")).unwrap();
+    assert!(
+        archive == std::fs::read(again.join("autograder.zip")).unwrap(),
+        "two archives of the same sources differ"
+    );
     let root = top.path().join("autograder");
     let source = root.join("source");
     std::fs::create_dir_all(&source).unwrap();
