@@ -6,7 +6,7 @@
 //! use grader::engine::context::Settings;
 //! let settings = Settings::new(&grader::engine::workspace::home(), "target/debug/grader".as_ref());
 //! let submissions = Submission::from_dirs(&["../alice".into(), "../bob".into()]);
-//! let spec = Batch { settings, submissions, out: "marks".into(), jobs: 2, only: None, shard: None, regrade: false };
+//! let spec = Batch { settings, submissions, out: "marks".into(), jobs: 2, only: None, shard: None, regrade: false, taken: None };
 //! let batched = batch(&spec, |progress| eprintln!("{progress}"))?;
 //! println!("{} graded, {} reused", batched.graded, batched.reused);
 //! # Ok::<(), anyhow::Error>(())
@@ -118,6 +118,9 @@ pub struct Batch {
     /// Grade every submission, even one whose result in OUT stands (the
     /// same commit, grader, rubric and settings).
     pub regrade: bool,
+    /// How the work was taken (the deadline, the late policy), in words,
+    /// for the manifest: `merge` refuses shards that took it otherwise.
+    pub taken: Option<String>,
 }
 
 /// What a batch did: every row of the gradebook, and how many of those it
@@ -156,7 +159,7 @@ pub fn batch(spec: &Batch, progress: impl Fn(Progress) + Sync) -> Result<Batched
             (kept, chosen)
         }
     };
-    let manifest = Manifest::of_this_grader(spec.shard, &spec.settings);
+    let manifest = Manifest::of_this_grader(spec.shard, &spec.settings, spec.taken.clone());
     // Asked for by name (`only`), a submission is graded again.
     let standing = if spec.regrade || spec.only.is_some() {
         HashMap::new()

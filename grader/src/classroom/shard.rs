@@ -136,16 +136,21 @@ pub struct Manifest {
     /// The shard, if the batch graded one (none: the whole class, or a
     /// merge of every shard).
     pub shard: Option<Shard>,
+    /// How the class's work was taken: the deadline (`--before`) and the
+    /// late policy (`--late`), in words; shards must agree on it.
+    #[serde(default)]
+    pub taken: Option<String>,
 }
 
 impl Manifest {
     /// The manifest of a batch this grader makes with `settings`.
-    pub fn of_this_grader(shard: Option<Shard>, settings: &Settings) -> Manifest {
+    pub fn of_this_grader(shard: Option<Shard>, settings: &Settings, taken: Option<String>) -> Manifest {
         Manifest {
             grader: crate::grading::grader_fingerprint().to_string(),
             rubric: crate::grading::rubric_fingerprint(),
             settings: settings.marking_fingerprint(),
             shard,
+            taken,
         }
     }
 
@@ -181,6 +186,14 @@ impl Manifest {
                     first.grader,
                     first.rubric,
                     first.settings
+                );
+            }
+            if m.taken != first.taken {
+                let said = |t: &Option<String>| t.clone().unwrap_or_else(|| "no deadline".into());
+                bail!(
+                    "{dir} took the class's work otherwise than {first_dir} ({}; {first_dir}: {}): grade every shard with the same --before and --late",
+                    said(&m.taken),
+                    said(&first.taken)
                 );
             }
         }
@@ -276,6 +289,7 @@ mod tests {
                     rubric: "r".into(),
                     settings: "s".into(),
                     shard: shard.map(|(k, n)| Shard::new(k, n).unwrap()),
+                    taken: Some("at 2026-12-01T23:59:59Z".into()),
                 },
             )
         };
@@ -288,6 +302,10 @@ mod tests {
         other.1.grader = "h".into();
         let graders = Manifest::check_set(&[m(Some((1, 2))), other]).unwrap_err().to_string();
         assert!(graders.contains("another grader"), "{graders}");
+        let mut later = m(Some((2, 2)));
+        later.1.taken = Some("at 2026-12-02T23:59:59Z".into());
+        let taken = Manifest::check_set(&[m(Some((1, 2))), later]).unwrap_err().to_string();
+        assert!(taken.contains("same --before and --late"), "{taken}");
         assert!(Manifest::check_set(&[m(None)]).is_err());
         assert!(Manifest::check_set(&[m(Some((1, 2))), m(Some((2, 3)))]).is_err());
     }

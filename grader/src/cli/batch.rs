@@ -48,7 +48,11 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode> {
     }
     let jobs = args.jobs.unwrap_or(cores).clamp(1, cores.max(1) * 4);
     let (out, only, regrade) = (args.out.clone(), args.only.clone(), args.regrade);
-    let spec = Batch { settings, submissions, out, jobs, only, shard, regrade };
+    let taken = args.before.as_ref().map(|deadline| match &args.late {
+        Some(late) => format!("at {}, late work: {late}", deadline.utc()),
+        None => format!("at {}", deadline.utc()),
+    });
+    let spec = Batch { settings, submissions, out, jobs, only, shard, regrade, taken };
     let shown = Shown::on_stderr();
     let batched = batch(&spec, |p| shown.show(p))?;
     shown.keep();
