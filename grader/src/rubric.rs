@@ -479,6 +479,11 @@ pub fn checks() -> impl Iterator<Item = &'static Check> {
     QUESTIONS.iter().flat_map(|q| q.checks)
 }
 
+/// The points of the whole assignment: every question's, together.
+pub fn total_points() -> u32 {
+    QUESTIONS.iter().map(Spec::points).sum()
+}
+
 /// The check that is the point of `question`, if it has one.
 pub fn point_of(question: Question) -> Option<&'static Check> {
     question.spec().point.and_then(|point| check_by_id(point.as_str()))
@@ -529,7 +534,7 @@ mod tests {
 
     #[test]
     fn points_add_up_to_100() {
-        assert_eq!(QUESTIONS.iter().map(Spec::points).sum::<u32>(), 100);
+        assert_eq!(total_points(), 100);
     }
 
     #[test]

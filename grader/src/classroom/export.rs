@@ -110,7 +110,7 @@ pub fn export(out: &Path, platform: Platform, assignment: &str) -> Result<Export
             missing.join(", ")
         );
     }
-    let max: u32 = Question::ALL.iter().map(|q| q.spec().points()).sum();
+    let max = crate::rubric::total_points();
     let grade = |row: &Row| row.total.map(|t| t.to_string()).unwrap_or_default();
     let mut csv = String::new();
     let mut line = |cells: Vec<String>| {
@@ -150,7 +150,7 @@ pub fn export(out: &Path, platform: Platform, assignment: &str) -> Result<Export
 pub fn feedback(out: &Path, dir: &Path) -> Result<usize> {
     let rows = rows(out)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let max: u32 = Question::ALL.iter().map(|q| q.spec().points()).sum();
+    let max = crate::rubric::total_points();
     let mut written = 0;
     for row in rows.iter().filter(|r| r.total.is_some()) {
         let path = out.join(&row.name).join(SCORECARD_FILE);

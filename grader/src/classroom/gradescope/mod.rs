@@ -39,7 +39,6 @@ use crate::engine::workspace::{MAX_FILE, has_work, read_regular, write_atomic};
 use crate::grading::score::Scorecard;
 use crate::grading::submission::grade_submission;
 use crate::report;
-use crate::rubric::Question;
 
 /// Gradescope's setup script, run once as its image is built.
 pub const SETUP: &str = include_str!("setup.sh");
@@ -284,7 +283,7 @@ fn listing(submission: &Path) -> String {
 /// Results that say why nothing was graded (`said`, Markdown), and what
 /// was there, for no points.
 fn not_graded(said: &str, shown: &str) -> Value {
-    let max: u32 = Question::ALL.iter().map(|q| q.spec().points()).sum();
+    let max = crate::rubric::total_points();
     json!({
         "score": 0,
         "max_score": max,

@@ -38,7 +38,7 @@ impl Screen {
         let mut out = String::new();
         let (score, max): (u32, u32) =
             self.scores.iter().flatten().fold((0, 0), |(s, m), q| (s + q.score(), m + q.max()));
-        let full = Question::ALL.iter().map(|q| q.spec().points()).sum::<u32>().max(1);
+        let full = crate::rubric::total_points().max(1);
         let bar_width = 50;
         let filled = (score as usize * bar_width) / full as usize;
         out.push_str("Multiprocessing: h hint · a all questions · q quit\n\n");
