@@ -44,14 +44,10 @@ impl std::fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
-/// Returns a [`Refusal`] made of a message, as `bail!` would.
-#[macro_export]
-macro_rules! refuse {
-    ($($message:tt)*) => {
-        return Err(anyhow::Error::new($crate::engine::scratch::Refusal(format!($($message)*))))
-    };
+/// A [`Refusal`] saying `message`, as an error to return.
+pub fn refused(message: String) -> anyhow::Error {
+    anyhow::Error::new(Refusal(message))
 }
-pub use refuse;
 
 /// The most files not taken that are listed by name.
 const MAX_SKIPPED_LISTED: usize = 50;
@@ -108,19 +104,21 @@ impl Scratch {
                 match std::fs::symlink_metadata(&top) {
                     Err(_) => {}
                     Ok(meta) if meta.is_dir() => {}
-                    Ok(meta) => refuse!(
-                        "the submission's {sub} {}: a submission's exercises/ and answers/ must be its own directories",
-                        Refused::NotAFile(kind_of(meta.file_type()))
-                    ),
+                    Ok(meta) => {
+                        return Err(refused(format!(
+                            "the submission's {sub} {}: a submission's exercises/ and answers/ must be its own directories",
+                            Refused::NotAFile(kind_of(meta.file_type()))
+                        )));
+                    }
                 }
             }
             for package in &deps.packages {
                 let from = source.join(&package.dir);
                 if std::fs::symlink_metadata(&from).is_ok_and(|m| m.file_type().is_symlink()) {
-                    refuse!(
+                    return Err(refused(format!(
                         "the submission's {} is a symbolic link: it must be a directory of its own",
                         package.dir
-                    );
+                    )));
                 }
                 if from.is_dir() {
                     let copy =
@@ -206,7 +204,10 @@ impl Copy<'_> {
         let mut pending = vec![(from.to_path_buf(), to.to_path_buf(), 0usize)];
         while let Some((from, to, depth)) = pending.pop() {
             if depth > MAX_DEPTH {
-                refuse!("the submission's {} nests directories more than {MAX_DEPTH} deep", self.shown);
+                return Err(refused(format!(
+                    "the submission's {} nests directories more than {MAX_DEPTH} deep",
+                    self.shown
+                )));
             }
             std::fs::create_dir_all(&to)?;
             for entry in std::fs::read_dir(&from)? {
@@ -219,7 +220,9 @@ impl Copy<'_> {
                     path.strip_prefix(self.root).unwrap_or(&path).to_string_lossy()
                 );
                 if budget.files == 0 {
-                    refuse!("the submission has more than {MAX_FILES} files in exercises/ and answers/");
+                    return Err(refused(format!(
+                        "the submission has more than {MAX_FILES} files in exercises/ and answers/"
+                    )));
                 }
                 budget.files -= 1;
                 if depth == 0 && self.skip_root.iter().any(|s| name == *s) {
@@ -252,10 +255,10 @@ impl Copy<'_> {
                         }
                     }
                     Err(Refused::TooLarge(_)) if budget.bytes < MAX_FILE => {
-                        refuse!(
+                        return Err(refused(format!(
                             "the submission's exercises/ and answers/ hold more than {} MiB",
                             MAX_TOTAL >> 20
-                        )
+                        )));
                     }
                     Err(why) => skipped.push(format!("{shown} ({why})")),
                 }

@@ -21,7 +21,7 @@ use anyhow::Result;
 
 use crate::engine::context::{Context, Settings};
 use crate::engine::run::Runner;
-use crate::engine::scratch::{Scratch, refuse};
+use crate::engine::scratch::{Scratch, refused};
 use crate::engine::workflow::{WORKFLOW, unpin_workflow};
 use crate::engine::workspace::{MAX_FILE, Refused, read_regular};
 use crate::grading::Progress;
@@ -52,7 +52,10 @@ const MAX_PROTECTED_FILES: usize = 5000;
 /// Grades the submission in `dir` with the grader of `settings.template`.
 pub fn grade_submission(settings: &Settings, dir: &Path, progress: impl Fn(Progress)) -> Result<Scorecard> {
     if !crate::engine::workspace::has_work(dir) {
-        refuse!("{} is not a submission: it has neither exercises/ nor answers/", dir.display());
+        return Err(refused(format!(
+            "{} is not a submission: it has neither exercises/ nor answers/",
+            dir.display()
+        )));
     }
     let changed = changed_protected_paths(&settings.template, dir)?;
     let runner = Runner::new(settings.supervisor.clone());
@@ -80,7 +83,7 @@ pub fn changed_protected_paths(template: &Path, submission: &Path) -> Result<Vec
                 changed.insert(name);
                 return Ok(());
             }
-            Err(why) => refuse!("the submission's {name} {why}: refused"),
+            Err(why) => return Err(refused(format!("the submission's {name} {why}: refused"))),
         };
         let ours = read_regular(&template.join(file), MAX_FILE).ok();
         let same = match ours {
@@ -146,9 +149,9 @@ fn files_under(root: &Path, path: &Path, budget: &mut usize) -> Result<Vec<PathB
     while let Some(path) = pending.pop() {
         let Ok(meta) = std::fs::symlink_metadata(root.join(&path)) else { continue };
         if *budget == 0 {
-            refuse!(
+            return Err(refused(format!(
                 "the submission has more than {MAX_PROTECTED_FILES} files outside exercises/ and answers/"
-            );
+            )));
         }
         *budget -= 1;
         if !meta.is_dir() {
