@@ -168,7 +168,8 @@ pub struct Dependencies {
 /// The template's dependencies, built if they are not yet (once per
 /// process; across processes, a stamp says whether they still are).
 pub fn dependencies(template: &Path, runner: &Runner) -> Result<Arc<Dependencies>> {
-    let done = prepared();
+    static DONE: OnceLock<Mutex<HashMap<PathBuf, Arc<Dependencies>>>> = OnceLock::new();
+    let done = DONE.get_or_init(Default::default);
     let template = template.canonicalize().with_context(|| format!("reading {}", template.display()))?;
     let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(deps) = done.get(&template) {
@@ -177,12 +178,6 @@ pub fn dependencies(template: &Path, runner: &Runner) -> Result<Arc<Dependencies
     let deps = Arc::new(prepare(&template, runner).context("building the template's dependencies")?);
     done.insert(template, deps.clone());
     Ok(deps)
-}
-
-/// The dependencies prepared by this process, by template.
-fn prepared() -> &'static Mutex<HashMap<PathBuf, Arc<Dependencies>>> {
-    static DONE: OnceLock<Mutex<HashMap<PathBuf, Arc<Dependencies>>>> = OnceLock::new();
-    DONE.get_or_init(Default::default)
 }
 
 /// Takes the stamp off `template`'s dependencies, so that the next
@@ -496,17 +491,8 @@ static BUILDING: Mutex<()> = Mutex::new(());
 /// doubt (a limit hit, output cut short) leaves every package to [`build`].
 pub fn prebuild(runner: &Runner, specs: &[Build]) {
     let Some(first) = specs.first() else { return };
-    let alike = |s: &Build| {
-        (&s.template, &s.workspace, &s.target_dir, s.require_sandbox, s.layers, s.incremental)
-            == (
-                &first.template,
-                &first.workspace,
-                &first.target_dir,
-                first.require_sandbox,
-                first.layers,
-                first.incremental,
-            )
-    };
+    // Alike in everything but the package: one cargo run can build them.
+    let alike = |s: &Build| Build { package: first.package.clone(), ..s.clone() } == *first;
     let cache = built();
     let todo: Vec<&Build> = {
         let done = cache.lock().unwrap_or_else(|e| e.into_inner());
